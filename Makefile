@@ -1,0 +1,88 @@
+# hpmob: `make all` rebuilds everything from raw data, `make test` runs every test.
+# Targets have real prerequisites: a second `make all` with nothing changed does nothing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+PY := $(BIN)/python
+ENV_STAMP := $(VENV)/.hpmob-env
+# uv from the machine if it has one, else a private copy installed with pip.
+UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
+
+export PATH := $(BIN):$(PATH)
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+export UV_PYTHON_DOWNLOADS := never
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+SRC := $(shell find src/hpmob -name '*.py' -o -name '*.yaml')
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
+EXECUTED := $(patsubst notebooks/%,build/notebooks/%,$(NOTEBOOKS))
+RAW := $(filter-out data/raw/.gitkeep,$(wildcard data/raw/*))
+BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out book/reproducibility.md,$(wildcard book/*.md book/*.bib))
+BOOK := book/_build/html/index.html
+
+.PHONY: all env lock test lab book bench clean distclean notebooks
+
+all: $(BOOK)  ## env -> notebooks -> book
+
+# --- environment -----------------------------------------------------------
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+$(ENV_STAMP): requirements.lock pyproject.toml | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	touch $@
+
+env: $(ENV_STAMP)  ## create .venv exactly as pinned in requirements.lock
+
+lock: | $(UV)  ## regenerate requirements.lock from pyproject.toml
+	$(UV) pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+	    --no-header --quiet -o requirements.lock
+
+# --- notebooks (papermill, into build/, never in place) --------------------
+# Every executed notebook depends on its source, the library and the environment;
+# the lines below add what each one reads.
+build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
+	$(BIN)/hpmob run-notebook $< $@
+
+build/notebooks/00-overview.ipynb: data/study.yaml
+
+notebooks: $(EXECUTED)
+
+# --- book --------------------------------------------------------------------
+$(BOOK): $(EXECUTED) $(BOOK_SRC) requirements.lock $(RAW) $(ENV_STAMP)
+	rm -rf book/notebooks
+	mkdir -p book/notebooks
+	cp $(EXECUTED) book/notebooks/
+	$(BIN)/hpmob provenance --out book/reproducibility.md
+	$(BIN)/jupyter-book build --quiet --warningiserror --nitpick --keep-going book
+	touch $@
+
+book: $(BOOK)  ## render the executed notebooks into book/_build/html
+
+# --- checks ----------------------------------------------------------------------
+test: $(ENV_STAMP)  ## unit tests, nbval over notebooks/, output check, book smoke test
+	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+bench: $(ENV_STAMP)  ## benchmarks (none yet: the scoring and SEM issues add them)
+	@echo "make bench: no benchmarks yet. This is a stub until the scoring/SEM work adds bench/."
+
+lab: $(ENV_STAMP)  ## JupyterLab on notebooks/ with the project's interpreter as kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean:  ## remove everything `make all` builds (keeps .venv)
+	rm -rf build book/_build book/notebooks book/reproducibility.md
+	find results/tables results/figures data/processed -type f ! -name .gitkeep -delete
+
+distclean: clean
+	rm -rf $(VENV) .tools

@@ -1,0 +1,129 @@
+"""Execute the numbered notebooks with papermill, into a build folder, never in place.
+
+Papermill copies a notebook, injects parameters after the cell tagged ``parameters``
+and runs it. Here a failure is turned into one readable message naming the notebook,
+the cell and the error, because the build log is what an analyst sees first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from hpmob.paths import project_root
+
+NOTEBOOK_PATTERN = re.compile(r"^\d\d-[\w-]+\.ipynb$")
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed to execute (or is not a runnable study notebook)."""
+
+
+def study_notebooks(folder: str | Path | None = None) -> list[Path]:
+    """Return the study notebooks ``NN-name.ipynb`` of ``folder`` in execution order."""
+    folder = Path(folder) if folder is not None else project_root() / "notebooks"
+    return sorted(p for p in folder.iterdir() if NOTEBOOK_PATTERN.match(p.name))
+
+
+def notebook_parameters(path: str | Path) -> dict:
+    """Return the parameter names and default source lines of a notebook's ``parameters`` cell.
+
+    Raises
+    ------
+    NotebookError
+        If the notebook has no code cell tagged ``parameters`` (papermill would then
+        inject parameters at the top, silently overriding nothing).
+    """
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = "".join(cell["source"])
+            params = {}
+            for line in source.splitlines():
+                match = re.match(r"^([A-Za-z_]\w*)\s*(?::[^=]+)?=\s*(.+?)\s*(#.*)?$", line)
+                if match:
+                    params[match.group(1)] = match.group(2)
+            return params
+    raise NotebookError(
+        f"{path}: no code cell tagged 'parameters'. Tag the cell that holds the defaults "
+        "(View → Cell toolbar → Tags in Jupyter, or the property inspector in JupyterLab)."
+    )
+
+
+def run_notebook(
+    source: str | Path,
+    output: str | Path,
+    parameters: dict | None = None,
+    *,
+    cwd: str | Path | None = None,
+    kernel_name: str = "python3",
+) -> Path:
+    """Execute ``source`` with papermill into ``output``.
+
+    Parameters
+    ----------
+    source : path-like
+        Notebook committed without outputs, with a ``parameters`` cell.
+    output : path-like
+        Where the executed copy goes (folder created if missing). Must differ from ``source``.
+    parameters : dict, optional
+        Values that override the ``parameters`` cell; unknown names are rejected.
+    cwd : path-like, optional
+        Working directory of the kernel; defaults to the notebook's folder, as in JupyterLab.
+    kernel_name : str
+        Jupyter kernel to run; ``python3`` resolves to the interpreter running this code.
+
+    Returns
+    -------
+    pathlib.Path
+        The executed notebook.
+
+    Raises
+    ------
+    NotebookError
+        If the notebook fails, with notebook, cell number, error and the first lines
+        of the failing cell; the partially executed copy is kept as
+        ``<output stem>.failed.ipynb`` for inspection.
+
+    Examples
+    --------
+    >>> from hpmob.notebooks import run_notebook
+    >>> run_notebook("notebooks/00-overview.ipynb", "build/notebooks/00-overview.ipynb")  # doctest: +SKIP
+    """
+    import papermill as pm  # heavy import, only needed here
+
+    source, output = Path(source), Path(output)
+    if source.resolve() == output.resolve():
+        raise NotebookError(f"{source}: refusing to execute a notebook in place; give another output path.")
+    parameters = dict(parameters or {})
+    declared = notebook_parameters(source)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise NotebookError(
+            f"{source}: unknown parameter(s) {', '.join(unknown)}; the parameters cell declares "
+            f"{', '.join(declared) or 'none'}."
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # Headless plotting, and no progress bars in logs.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        pm.execute_notebook(
+            str(source), str(output), parameters=parameters, kernel_name=kernel_name,
+            cwd=str(cwd if cwd is not None else source.parent), progress_bar=False,
+            request_save_on_cell_execute=False,
+        )
+    except pm.PapermillExecutionError as err:
+        # Keep the failed run beside the target so make (.DELETE_ON_ERROR) does not
+        # take it for a finished notebook, yet the analyst can open it.
+        failed = output.with_name(output.stem + ".failed.ipynb")
+        if output.exists():
+            output.replace(failed)
+        cell_source = "\n".join("    " + line for line in (err.source or "").splitlines()[:8])
+        raise NotebookError(
+            f"{source} failed in cell {err.cell_index} (execution count {err.exec_count}): "
+            f"{err.ename}: {err.evalue}\n  cell source:\n{cell_source}\n"
+            f"  the partially executed copy is {failed}"
+        ) from None
+    return output

@@ -1,0 +1,168 @@
+"""Reproducibility facts: raw-file checksums, pinned packages, interpreter and commit.
+
+The book's reproducibility appendix is generated from these functions at build time,
+so what it states is read off the machine and the lockfile, never typed by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from hpmob.paths import project_root
+
+# Files in data/raw that describe the raw data rather than being raw data.
+_NOT_RAW = {".gitkeep", "MANIFEST.sha256", "README.md"}
+_LOCK_LINE = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s\\;]+)")
+
+
+def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    """Return the hex SHA-256 digest of a file, read in chunks so large exports fit in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk_size), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def raw_file_checksums(raw_dir: str | Path | None = None) -> pd.DataFrame:
+    """List the raw data files with size and SHA-256.
+
+    Parameters
+    ----------
+    raw_dir : path-like, optional
+        Folder of raw files; defaults to ``data/raw`` under the project root.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``file, bytes, sha256``, sorted by file name.
+    """
+    raw_dir = Path(raw_dir) if raw_dir is not None else project_root() / "data" / "raw"
+    rows = [
+        {"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+        for p in sorted(raw_dir.iterdir())
+        if p.is_file() and p.name not in _NOT_RAW
+    ] if raw_dir.is_dir() else []
+    return pd.DataFrame(rows, columns=["file", "bytes", "sha256"])
+
+
+def locked_packages(lockfile: str | Path | None = None) -> pd.DataFrame:
+    """Parse ``requirements.lock`` into a table of pinned packages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``package, version``, in lockfile (alphabetical) order.
+    """
+    lockfile = Path(lockfile) if lockfile is not None else project_root() / "requirements.lock"
+    rows = []
+    for line in lockfile.read_text(encoding="utf-8").splitlines():
+        match = _LOCK_LINE.match(line.strip())
+        if match:
+            rows.append({"package": match.group(1), "version": match.group(2)})
+    return pd.DataFrame(rows, columns=["package", "version"])
+
+
+def git_commit(root: str | Path | None = None) -> str:
+    """Return the current git commit (with ``-dirty`` if the tree has changes), or ``unknown``."""
+    root = Path(root) if root is not None else project_root()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("-dirty" if dirty else "")
+
+
+def environment_summary() -> dict:
+    """Return interpreter, platform, commit and build date (UTC) as a dict."""
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "commit": git_commit(),
+        "built": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    # pandas.to_markdown needs the optional 'tabulate' package; a pipe table is simple enough.
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join(" --- " for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def reproducibility_markdown(root: str | Path | None = None) -> str:
+    """Render the book's reproducibility appendix as MyST Markdown.
+
+    The page lists how to rebuild, the interpreter, commit and build date, the
+    SHA-256 of every raw file, and every package version pinned in
+    ``requirements.lock``.
+    """
+    root = Path(root) if root is not None else project_root()
+    env = environment_summary()
+    raw = raw_file_checksums(root / "data" / "raw")
+    packages = locked_packages(root / "requirements.lock")
+    key = {"jupyter-book", "myst-nb", "numpy", "pandas", "pingouin", "scipy", "semopy",
+           "factor-analyzer", "papermill", "seaborn", "matplotlib"}
+    lines = [
+        "# Reproducibility",
+        "",
+        "This page is generated when the book is built (`hpmob provenance`); nothing on it is typed by hand.",
+        "",
+        "## How to rebuild",
+        "",
+        "```bash",
+        "make all    # environment, processed data, executed notebooks, results, this book",
+        "make test   # the whole test suite",
+        "```",
+        "",
+        "## Build environment",
+        "",
+        _markdown_table(pd.DataFrame(
+            [("Python", f"{env['python']} ({env['implementation']})"), ("Platform", env["platform"]),
+             ("Git commit", f"`{env['commit']}`"), ("Built", env["built"])],
+            columns=["item", "value"])),
+        "",
+        "## Raw data files",
+        "",
+        "SHA-256 of every file in `data/raw/` at build time. The pipeline checks them against "
+        "the manifest before it reads anything.",
+        "",
+        _markdown_table(raw.assign(sha256=raw["sha256"].map(lambda s: f"`{s}`")))
+        if len(raw) else "*No raw data files yet.*",
+        "",
+        "## Key packages",
+        "",
+        _markdown_table(packages[packages["package"].isin(key)]),
+        "",
+        "## All pinned packages",
+        "",
+        f"All {len(packages)} packages pinned (with hashes) in `requirements.lock`:",
+        "",
+        _markdown_table(packages),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_reproducibility_page(out: str | Path) -> Path:
+    """Write :func:`reproducibility_markdown` to ``out`` and return the path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(reproducibility_markdown(), encoding="utf-8")
+    return out

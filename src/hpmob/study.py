@@ -1,0 +1,66 @@
+"""Study metadata: the published study the compendium rebuilds, its hypotheses and frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from hpmob.paths import project_root
+
+REQUIRED_KEYS = ("title", "journal", "year", "doi", "abstract", "data_statement", "hypotheses")
+
+
+def load_study(path: str | Path | None = None) -> dict:
+    """Load the study metadata (``data/study.yaml``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        YAML file to read; defaults to ``data/study.yaml`` under the project root.
+
+    Returns
+    -------
+    dict
+        Title, citation fields, abstract, synthetic-data statement, hypotheses and
+        sampling frame.
+
+    Raises
+    ------
+    ValueError
+        If a required key is missing, naming the file and the key.
+
+    Examples
+    --------
+    >>> from hpmob.study import load_study
+    >>> load_study()["doi"]
+    '10.11648/j.jppa.20250902.11'
+    """
+    path = Path(path) if path is not None else project_root() / "data" / "study.yaml"
+    with open(path, encoding="utf-8") as fh:
+        study = yaml.safe_load(fh) or {}
+    missing = [key for key in REQUIRED_KEYS if key not in study]
+    if missing:
+        raise ValueError(
+            f"{path}: study metadata lacks {', '.join(missing)}; add them to the YAML file."
+        )
+    return study
+
+
+def citation(study: dict) -> str:
+    """Format the study as a one-line citation (journal style, no authors: only the abstract is public)."""
+    return (
+        f"{study['title'].strip()}. {study['journal']} {study['volume']}({study['issue']}), "
+        f"{study['year']}. doi:{study['doi']}"
+    )
+
+
+def hypotheses_table(study: dict) -> pd.DataFrame:
+    """Return the hypotheses as a tidy table with columns ``id, claim, path, sign``."""
+    return pd.DataFrame(study["hypotheses"], columns=["id", "claim", "path", "sign"])
+
+
+def sampling_frame_table(study: dict) -> pd.DataFrame:
+    """Return the sampling frame as a table with columns ``level, units, design``."""
+    return pd.DataFrame(study.get("sampling_frame", []), columns=["level", "units", "design"])
