@@ -174,6 +174,12 @@ def test_attributes(cb):
     assert cb.integer_bounds("years_in_post") == {"range": (0, 100), "plausible": (0, 45)}
     assert cb.integer_bounds("training_courses") == {"range": (0, 99), "plausible": (0, 20)}
     assert attrs.loc["age", "range"] == (0, 120)
+    assert attrs.loc["age", "values"] is None and attrs.loc["level", "range"] is None
+    assert cb.value_labels("level", lang="vi") == {
+        "city": "Cấp thành phố", "district": "Cấp quận, huyện", "commune": "Cấp xã, phường, thị trấn"}
+    assert cb.value_labels("theory_level", lang="vi")["elementary"] == "Sơ cấp"
+    with pytest.raises(ValueError, match="age"):
+        cb.value_labels("age")
 
 
 def test_label_lookup_accepts_variants_and_aliases(cb):
@@ -202,12 +208,6 @@ def test_plausible_outside_range_is_rejected(d):
     age["plausible"] = [10, 200]
     with pytest.raises(CodebookError, match="plausible"):
         codebook_from_dict(d)
-    assert attrs.loc["age", "values"] is None and attrs.loc["level", "range"] is None
-    assert cb.value_labels("level", lang="vi") == {
-        "city": "Cấp thành phố", "district": "Cấp quận, huyện", "commune": "Cấp xã, phường, thị trấn"}
-    assert cb.value_labels("theory_level", lang="vi")["elementary"] == "Sơ cấp"
-    with pytest.raises(ValueError, match="age"):
-        cb.value_labels("age")
 
 
 def test_tables_have_the_documented_columns(cb):
