@@ -37,6 +37,55 @@ def _cmd_provenance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from hpmob.simulate import simulate_export
+
+    path = simulate_export(args.seed, args.n, args.out)
+    print(f"wrote {path} ({args.n} submissions, seed {args.seed}); synthetic data")
+    return 0
+
+
+def _load_codebook_arg(path):
+    from hpmob.codebook import load_codebook
+
+    return load_codebook(path) if path else load_codebook()
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from hpmob.io import read_export, validate_export
+
+    cb = _load_codebook_arg(args.codebook)
+    frame = read_export(args.path)
+    problems = validate_export(frame, cb, source=str(args.path))
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"{args.path}: {len(frame)} rows, {errors} error(s), {warnings} warning(s)"
+          + ("" if errors else " — valid"))
+    return 1 if errors else 0
+
+
+def _cmd_manifest(args: argparse.Namespace) -> int:
+    from hpmob.io import verify_manifest, write_manifest
+
+    if args.write:
+        print(f"wrote {write_manifest(args.raw_dir)}")
+        return 0
+    table = verify_manifest(args.raw_dir)
+    print(f"{args.raw_dir}: {len(table)} raw file(s) match MANIFEST.sha256")
+    return 0
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from hpmob.clean import run_cleaning
+
+    result = run_cleaning(args.raw, args.out, _load_codebook_arg(args.codebook))
+    print(result.flow.to_string(index=False))
+    print(f"wrote {args.out}/responses.csv and {args.out}/exclusions.csv")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``hpmob`` command."""
     parser = argparse.ArgumentParser(
@@ -56,6 +105,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a value of the parameters cell (repeatable)")
     run.set_defaults(func=_cmd_run_notebook)
 
+    sim = sub.add_parser("simulate", help="write a synthetic raw export from the population model")
+    sim.add_argument("--seed", type=int, required=True, help="random seed (same seed, same bytes)")
+    sim.add_argument("--n", type=int, required=True, help="number of submissions, duplicates included")
+    sim.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    sim.set_defaults(func=_cmd_simulate)
+
+    val = sub.add_parser("validate", help="check a raw export against the codebook; exit 1 on errors")
+    val.add_argument("path", type=Path, help="export (.csv, .xlsx or .sav)")
+    val.add_argument("--codebook", type=Path, help="codebook YAML (default: data/codebook.yaml)")
+    val.set_defaults(func=_cmd_validate)
+
+    man = sub.add_parser("manifest", help="verify (or --write) data/raw/MANIFEST.sha256")
+    man.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    man.add_argument("--write", action="store_true", help="record the current raw files' SHA-256")
+    man.set_defaults(func=_cmd_manifest)
+
+    cln = sub.add_parser("clean", help="validate and clean a raw export into data/processed")
+    cln.add_argument("raw", type=Path, help="raw export")
+    cln.add_argument("--out", type=Path, default=Path("data/processed"))
+    cln.add_argument("--codebook", type=Path)
+    cln.set_defaults(func=_cmd_clean)
+
     prov = sub.add_parser("provenance", help="write the book's reproducibility appendix")
     prov.add_argument("--out", type=Path, default=Path("book/reproducibility.md"))
     prov.set_defaults(func=_cmd_provenance)
@@ -69,7 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    return args.func(args)
+    from hpmob.codebook import CodebookError
+    from hpmob.io import ExportError
+
+    try:
+        return args.func(args)
+    except ExportError as err:
+        # Data problems are reported as lines, never as a traceback.
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except (CodebookError, FileNotFoundError, ValueError) as err:
+        print(f"hpmob {args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,6 @@ so what it states is read off the machine and the lockfile, never typed by hand.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import platform
 import re
 import subprocess
@@ -16,20 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from hpmob.io import raw_files, sha256_file
 from hpmob.paths import project_root
 
-# Files in data/raw that describe the raw data rather than being raw data.
-_NOT_RAW = {".gitkeep", "MANIFEST.sha256", "README.md"}
 _LOCK_LINE = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s\\;]+)")
-
-
-def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """Return the hex SHA-256 digest of a file, read in chunks so large exports fit in memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk_size), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def raw_file_checksums(raw_dir: str | Path | None = None) -> pd.DataFrame:
@@ -46,11 +35,7 @@ def raw_file_checksums(raw_dir: str | Path | None = None) -> pd.DataFrame:
         Columns ``file, bytes, sha256``, sorted by file name.
     """
     raw_dir = Path(raw_dir) if raw_dir is not None else project_root() / "data" / "raw"
-    rows = [
-        {"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
-        for p in sorted(raw_dir.iterdir())
-        if p.is_file() and p.name not in _NOT_RAW
-    ] if raw_dir.is_dir() else []
+    rows = [{"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in raw_files(raw_dir)]
     return pd.DataFrame(rows, columns=["file", "bytes", "sha256"])
 
 

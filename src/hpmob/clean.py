@@ -1,0 +1,304 @@
+"""Clean a validated raw export: recode labels, exclude with logged reasons, pseudonymize.
+
+Every cleaning rule is explicit, has a named threshold in :class:`CleaningRules`, and
+is applied in a fixed order (CONSORT style): a respondent excluded by an earlier rule
+is not examined by later ones, so each excluded respondent has exactly one logged
+reason and the flow ``raw → excluded by rule → analysed`` adds up.
+
+Rules, in order:
+
+1. ``duplicate``       — a later submission by the same person (same name and phone;
+   without personal columns, the same answers to every question). The first is kept.
+2. ``item_nonresponse`` — more than ``max_item_missing`` of the items blank or "no answer"
+   (this also catches unit nonresponse: submissions abandoned after a few questions).
+3. ``speeder``          — completion time below ``speeder_fraction`` × the median time.
+4. ``straight_liner``   — the same answer to every answered agreement item although the
+   scale has reverse-keyed items (at least ``straightline_min_items`` answered).
+5. ``impossible_value`` — an attribute outside the codebook's plausible bounds (age 4) or
+   inconsistent with another (years in post > age − ``min_age_at_entry``).
+
+Personal-data columns and the submission timestamp never leave this module:
+``responses.csv`` carries a pseudonymous ``resp_id`` (``R`` + submission order), the
+attributes as codes and the answers as codes 1–5 (empty = missing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hpmob.codebook import Codebook, load_codebook, normalize_label
+from hpmob.io import load_export, parse_integer, verify_manifest
+
+RULES = ("duplicate", "item_nonresponse", "speeder", "straight_liner", "impossible_value")
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    """Named thresholds of the exclusion rules (see the module docstring).
+
+    Parameters
+    ----------
+    speeder_fraction : float
+        A submission faster than this fraction of the median completion time is a
+        speeder. One third of the median is a common cut-off for web surveys
+        (Greszki, Meyer & Schoen 2015 discuss such relative rules).
+    max_item_missing : float
+        Largest tolerated share of items blank or "no answer".
+    straightline_min_items : int
+        Answered agreement items needed before identical answers count as
+        straight-lining (fewer answers carry too little information).
+    min_age_at_entry : int
+        Youngest plausible age at which the current post began; years in post above
+        ``age - min_age_at_entry`` are impossible.
+    apply : tuple of str
+        Which rules to apply (all by default); e.g. drop ``"straight_liner"`` for a
+        robustness variant.
+    """
+
+    speeder_fraction: float = 1 / 3
+    max_item_missing: float = 0.20
+    straightline_min_items: int = 10
+    min_age_at_entry: int = 16
+    apply: tuple[str, ...] = RULES
+
+    def __post_init__(self):
+        unknown = set(self.apply) - set(RULES)
+        if unknown:
+            raise ValueError(f"unknown cleaning rule(s) {sorted(unknown)}; rules are {', '.join(RULES)}")
+        if not 0 < self.speeder_fraction < 1:
+            raise ValueError(f"speeder_fraction must lie in (0, 1), not {self.speeder_fraction}")
+        if not 0 <= self.max_item_missing < 1:
+            raise ValueError(f"max_item_missing must lie in [0, 1), not {self.max_item_missing}")
+
+
+@dataclass(frozen=True)
+class CleaningResult:
+    """What cleaning produced: analysed responses, the exclusion log and the flow."""
+
+    responses: pd.DataFrame
+    exclusions: pd.DataFrame
+    flow: pd.DataFrame
+    rules: CleaningRules
+
+
+def recode_export(raw: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Map a validated export's labels to codes.
+
+    Items become nullable integers (``<NA>`` for blank and for "no answer"), categorical
+    attributes their value codes (``<NA>`` for blank or "no answer"), integer attributes
+    nullable integers. Personal and admin columns are passed through unchanged (they are
+    dropped later, after duplicate detection and the speeder rule have used them).
+
+    Raises
+    ------
+    KeyError
+        If a label is unknown: run :func:`hpmob.io.validate_export` first.
+    """
+    cb = codebook or load_codebook()
+    out = pd.DataFrame(index=raw.index)
+    for col in cb.expected_columns:
+        kind = cb.column_kind(col)
+        values = raw[col].astype(str)
+        if kind == "integer" or col == "duration_sec":
+            out[col] = pd.array([parse_integer(v) if v.strip() else None for v in values], dtype="Int64")
+        elif kind in ("admin", "personal"):
+            out[col] = values
+        else:
+            lookup = cb.label_lookup(col)
+            codes = [lookup[normalize_label(v)] if v.strip() else None for v in values]
+            if kind == "item":
+                missing = set(cb.missing_codes(col))
+                out[col] = pd.array([None if c in missing else c for c in codes], dtype="Int64")
+            else:
+                out[col] = pd.array(codes, dtype="string")
+    return out
+
+
+def _person_key(coded: pd.DataFrame, cb: Codebook) -> pd.Series:
+    personal = [c for c in ("full_name", "phone") if c in cb.personal_columns and c in coded]
+    if personal and (coded[personal].apply(lambda s: s.str.strip() != "").all(axis=1)).any():
+        name = coded[personal[0]].map(normalize_label)
+        rest = coded[personal[1:]].apply(lambda s: s.str.replace(r"\D", "", regex=True)).agg("|".join, axis=1) \
+            if len(personal) > 1 else ""
+        return name + "|" + rest
+    # Without personal data, only an identical answer to every question betrays a resubmission.
+    cols = cb.attribute_columns + cb.item_columns
+    return coded[cols].astype(str).agg("|".join, axis=1)
+
+
+def flag_exclusions(coded: pd.DataFrame, codebook: Codebook | None = None,
+                    rules: CleaningRules = CleaningRules()) -> pd.DataFrame:
+    """Apply the exclusion rules in order and log one reason per excluded row.
+
+    Parameters
+    ----------
+    coded : DataFrame
+        Output of :func:`recode_export` (rows in submission order).
+    codebook : Codebook, optional
+    rules : CleaningRules
+
+    Returns
+    -------
+    DataFrame
+        ``row, rule, detail``: the 0-based row of ``coded`` and why it is excluded.
+    """
+    cb = codebook or load_codebook()
+    items = cb.item_columns
+    excluded: dict[int, tuple[str, str]] = {}
+
+    def mark(mask: pd.Series, rule: str, detail) -> None:
+        for i in mask.index[mask.fillna(False).astype(bool)]:
+            if i not in excluded:
+                excluded[i] = (rule, detail(i) if callable(detail) else detail)
+
+    if "duplicate" in rules.apply:
+        # rows are in submission order, so the first row of each person is the first submission
+        key = _person_key(coded, cb)
+        first = coded.index.to_series().groupby(key.values).transform("first")
+        ids = coded["resp_id"] if "resp_id" in coded else coded.index.to_series().map(lambda i: f"row {i}")
+        mark(first != first.index.to_series(),
+             "duplicate", lambda i: f"resubmission by the same person as {ids[first[i]]}; first submission kept")
+    if "item_nonresponse" in rules.apply:
+        share = coded[items].isna().mean(axis=1)
+        mark(share > rules.max_item_missing, "item_nonresponse",
+             lambda i: f"{share[i]:.0%} of {len(items)} items blank or no answer (limit {rules.max_item_missing:.0%})")
+    if "speeder" in rules.apply and "duration_sec" in coded:
+        limit = rules.speeder_fraction * float(coded["duration_sec"].median())
+        mark(coded["duration_sec"] < limit, "speeder",
+             lambda i: f"completed in {coded.at[i, 'duration_sec']} s, under {rules.speeder_fraction:.2f} × "
+                       f"median = {limit:.0f} s")
+    if "straight_liner" in rules.apply:
+        scale = cb.scale_of(cb.reverse_items[0]) if cb.reverse_items else None
+        agree = [c for c in items if cb.scale_of(c) == scale]
+        if agree:
+            answered = coded[agree].notna().sum(axis=1)
+            spread = coded[agree].astype("float").std(axis=1, ddof=0)
+            mask = (answered >= rules.straightline_min_items) & (spread == 0)
+            mark(mask, "straight_liner",
+                 lambda i: f"same answer ({int(coded.loc[i, agree].dropna().iloc[0])}) to all {answered[i]} answered "
+                           f"agreement items, reverse-keyed ones included")
+    if "impossible_value" in rules.apply:
+        problems = pd.Series("", index=coded.index)
+        for col in cb.attribute_columns:
+            if cb.column_kind(col) != "integer":
+                continue
+            lo, hi = cb.integer_bounds(col)["plausible"]
+            bad = (coded[col] < lo) | (coded[col] > hi)
+            problems = problems.where(~bad.fillna(False), problems + f"{col} = " + coded[col].astype(str)
+                                      + f" outside {lo}–{hi}; ")
+        if {"age", "years_in_post"} <= set(coded.columns):
+            bad = coded["years_in_post"] > coded["age"] - rules.min_age_at_entry
+            problems = problems.where(
+                ~bad.fillna(False),
+                problems + "years_in_post = " + coded["years_in_post"].astype(str) + " exceeds age "
+                + coded["age"].astype(str) + f" − {rules.min_age_at_entry}; ")
+        mark(problems != "", "impossible_value", lambda i: problems[i].rstrip("; "))
+    log = pd.DataFrame([(i, r, d) for i, (r, d) in sorted(excluded.items())], columns=["row", "rule", "detail"])
+    return log
+
+
+def consort_flow(n_raw: int, exclusions: pd.DataFrame, rules: CleaningRules) -> pd.DataFrame:
+    """The CONSORT-style flow: raw submissions, exclusions by rule in order, analysed.
+
+    Returns
+    -------
+    DataFrame
+        ``step, rule, n_excluded, n_remaining`` with one row per step.
+    """
+    counts = exclusions["rule"].value_counts()
+    rows = [{"step": 0, "rule": "raw submissions", "n_excluded": 0, "n_remaining": n_raw}]
+    remaining = n_raw
+    for k, rule in enumerate(RULES, start=1):
+        if rule not in rules.apply:
+            continue
+        n = int(counts.get(rule, 0))
+        remaining -= n
+        rows.append({"step": k, "rule": rule, "n_excluded": n, "n_remaining": remaining})
+    rows.append({"step": len(RULES) + 1, "rule": "analysed", "n_excluded": n_raw - remaining,
+                 "n_remaining": remaining})
+    return pd.DataFrame(rows)
+
+
+def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
+                 rules: CleaningRules = CleaningRules()) -> CleaningResult:
+    """Recode, exclude with reasons and pseudonymize a validated export.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Validated export (:func:`hpmob.io.load_export`), rows in any order.
+    codebook : Codebook, optional
+    rules : CleaningRules
+
+    Returns
+    -------
+    CleaningResult
+        ``responses`` (``resp_id``, attributes as codes, items 1–5, one row per analysed
+        respondent), ``exclusions`` (``resp_id, rule, detail``), ``flow``.
+
+    Examples
+    --------
+    >>> from hpmob.io import load_export
+    >>> result = clean_export(load_export("data/raw/hpmob_survey_export.csv"))  # doctest: +SKIP
+    >>> result.flow  # doctest: +SKIP
+    """
+    cb = codebook or load_codebook()
+    coded = recode_export(raw, cb)
+    # Submission order defines resp_id, so the same export always gets the same ids.
+    if "submitted_at" in coded:
+        when = pd.to_datetime(coded["submitted_at"].str.strip(), format="mixed")
+        order = np.lexsort((coded["respondent_id"].to_numpy(), when.to_numpy()))
+        coded = coded.iloc[order].reset_index(drop=True)
+    width = max(4, len(str(len(coded))))
+    coded.insert(0, "resp_id", [f"R{i + 1:0{width}d}" for i in range(len(coded))])
+    log = flag_exclusions(coded, cb, rules)
+    exclusions = pd.DataFrame({"resp_id": coded.loc[log["row"], "resp_id"].to_numpy(),
+                               "rule": log["rule"].to_numpy(), "detail": log["detail"].to_numpy()})
+    keep = ~coded.index.isin(log["row"])
+    analysed = coded.loc[keep, ["resp_id", *cb.attribute_columns, *cb.item_columns]].reset_index(drop=True)
+    return CleaningResult(analysed, exclusions, consort_flow(len(coded), exclusions, rules), rules)
+
+
+def write_processed(result: CleaningResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``responses.csv`` and ``exclusions.csv`` (UTF-8, ``\\n``, deterministic)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"responses": out_dir / "responses.csv", "exclusions": out_dir / "exclusions.csv"}
+    result.responses.to_csv(paths["responses"], index=False, encoding="utf-8", lineterminator="\n")
+    result.exclusions.to_csv(paths["exclusions"], index=False, encoding="utf-8", lineterminator="\n")
+    return paths
+
+
+def read_responses(path: str | Path, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Read ``responses.csv`` back with the right types (nullable ints, string codes)."""
+    cb = codebook or load_codebook()
+    dtypes = {"resp_id": "string"}
+    for col in cb.attribute_columns:
+        dtypes[col] = "Int64" if cb.column_kind(col) == "integer" else "string"
+    dtypes.update({c: "Int64" for c in cb.item_columns})
+    return pd.read_csv(path, dtype=dtypes, encoding="utf-8")
+
+
+def run_cleaning(raw_path: str | Path, out_dir: str | Path, codebook: Codebook | None = None,
+                 rules: CleaningRules = CleaningRules(), *, check_manifest: bool = True) -> CleaningResult:
+    """Verify the manifest, load, validate, clean and write the processed files.
+
+    The raw file is opened for reading only; ``check_manifest`` verifies its SHA-256
+    against ``MANIFEST.sha256`` in the same folder first.
+    """
+    raw_path = Path(raw_path)
+    if check_manifest:
+        verify_manifest(raw_path.parent)
+    cb = codebook or load_codebook()
+    result = clean_export(load_export(raw_path, cb), cb, rules)
+    write_processed(result, out_dir)
+    return result
+
+
+def rules_table(rules: CleaningRules) -> pd.DataFrame:
+    """The thresholds in force, as a two-column table for the book."""
+    return pd.DataFrame([{"parameter": k, "value": v} for k, v in asdict(rules).items()])

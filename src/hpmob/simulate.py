@@ -1,0 +1,505 @@
+"""Synthetic survey export from a documented, seeded population model.
+
+The study's microdata are not public, so the compendium ships an export generated
+here from ``data/population_model.yaml``. The generator has two stages:
+
+1. :func:`simulate_sample` draws respondents from the population model: attributes,
+   latent scores, continuous item responses ``y*`` and the 1–5 answers they imply.
+   Because the true parameters are known, tests check that the analysis recovers them.
+2. :func:`make_raw_export` turns a clean sample into what a survey platform hands
+   over: Vietnamese text labels with case, spacing, Unicode (NFD) and spelling
+   variants, "no answer" codes, blank cells, straight-liners, speeders, duplicate
+   submissions, impossible values and personal-data columns.
+
+:func:`simulate_export` runs both and writes a CSV; same seed, same bytes.
+
+Examples
+--------
+>>> from hpmob.simulate import simulate_sample
+>>> sample = simulate_sample(n=200, seed=1)
+>>> sample.answers.shape[0]
+200
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from hpmob.codebook import Codebook, load_codebook
+from hpmob.paths import project_root
+
+LEVELS = ("city", "district", "commune")
+LATENT = ("AW", "RT", "PM", "IM", "DT", "SE", "CO")
+#: The command that made the shipped export (recorded in data/raw/README.md and tested).
+SHIPPED_SEED = 20250902
+SHIPPED_N = 520
+SHIPPED_FILE = "hpmob_survey_export.csv"
+
+
+def load_population_model(path: str | Path | None = None) -> dict:
+    """Load the population model (``data/population_model.yaml``).
+
+    Raises
+    ------
+    ValueError
+        If a section is missing or level shares do not sum to 1, naming the file.
+    """
+    path = Path(path) if path is not None else project_root() / "data" / "population_model.yaml"
+    with open(path, encoding="utf-8") as fh:
+        model = yaml.safe_load(fh)
+    need = ("thresholds", "levels", "attributes", "latent", "items", "solutions", "defects")
+    missing = [k for k in need if k not in (model or {})]
+    if missing:
+        raise ValueError(f"{path}: population model lacks {', '.join(missing)}")
+    shares = sum(spec["share"] for spec in model["levels"].values())
+    if abs(shares - 1) > 1e-9:
+        raise ValueError(f"{path}: level shares sum to {shares}, not 1")
+    return model
+
+
+@dataclass(frozen=True)
+class SimulatedSample:
+    """A clean draw from the population model.
+
+    Attributes
+    ----------
+    attributes : DataFrame
+        Respondent attributes as codes (``level``, ``area``, ..., ``training_courses``).
+    latent : DataFrame
+        True latent scores (AW, RT, PM, IM, DT, SE, CO).
+    ystar : DataFrame
+        Continuous item responses before categorization, oriented as scored
+        (reverse-keyed items already flipped back).
+    answers : DataFrame
+        Answers 1–5 as the respondent ticked them (reverse-keyed items reversed).
+    """
+
+    attributes: pd.DataFrame
+    latent: pd.DataFrame
+    ystar: pd.DataFrame
+    answers: pd.DataFrame
+
+
+def _draw_categorical(rng: np.random.Generator, probs: dict, size: int) -> np.ndarray:
+    keys = list(probs)
+    p = np.array([probs[k] for k in keys], dtype=float)
+    return np.array(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
+
+
+def _by_level(rng, levels: np.ndarray, table: dict) -> np.ndarray:
+    out = np.empty(len(levels), dtype=object)
+    for lev in LEVELS:
+        mask = levels == lev
+        out[mask] = _draw_categorical(rng, table[lev], int(mask.sum()))
+    return out
+
+
+def _categorize(ystar: np.ndarray, thresholds) -> np.ndarray:
+    return np.searchsorted(np.asarray(thresholds), ystar) + 1
+
+
+def simulate_sample(
+    n: int,
+    seed: int,
+    *,
+    model: dict | None = None,
+    codebook: Codebook | None = None,
+) -> SimulatedSample:
+    """Draw ``n`` respondents from the population model.
+
+    Parameters
+    ----------
+    n : int
+        Number of respondents.
+    seed : int
+        Seed of the random generator (numpy PCG64); same seed, same sample.
+    model : dict, optional
+        Population model; defaults to :func:`load_population_model`.
+    codebook : Codebook, optional
+        Instrument; reverse-keying follows its flags. Defaults to the shipped codebook.
+
+    Returns
+    -------
+    SimulatedSample
+    """
+    if n < 1:
+        raise ValueError(f"n must be a positive number of respondents, not {n}")
+    model = model or load_population_model()
+    cb = codebook or load_codebook()
+    rng = np.random.default_rng(seed)
+
+    # --- attributes
+    level = _draw_categorical(rng, {k: v["share"] for k, v in model["levels"].items()}, n)
+    area = _by_level(rng, level, {k: v["area"] for k, v in model["levels"].items()})
+    attr = model["attributes"]
+    position = _by_level(rng, level, attr["position"])
+    gender = _draw_categorical(rng, attr["gender"], n)
+    a = attr["age"]
+    age = np.clip(np.rint(rng.normal(a["mean"], a["sd"], n)), a["min"], a["max"]).astype(int)
+    career = np.maximum(age - 22, 0) * attr["years_in_post"]["max_fraction_of_career"]
+    years = np.floor(rng.uniform(0, 1, n) * (career + 1)).astype(int)
+    education = _by_level(rng, level, attr["education"])
+    theory = _by_level(rng, level, attr["theory_level"])
+    tc = attr["training_courses"]
+    training = np.minimum(rng.poisson([tc[lev] for lev in level]), tc["cap"]).astype(int)
+    attributes = pd.DataFrame({
+        "level": level, "area": area, "position": position, "gender": gender, "age": age,
+        "years_in_post": years, "education": education, "theory_level": theory,
+        "training_courses": training,
+    })
+
+    # --- latent variables
+    lat = model["latent"]
+    exo = lat["exogenous"]
+    corr = np.array([[lat["correlations"][r][c] for c in exo] for r in exo], dtype=float)
+    means = np.array([[lat["means"][v][lev] for v in exo] for lev in level], dtype=float)
+    eta = {v: col for v, col in zip(exo, (means + rng.multivariate_normal(np.zeros(len(exo)), corr, n)).T)}
+    eta["train_z"] = (training - tc["z_mean"]) / tc["z_sd"]
+    for endo in ("PM", "IM"):  # PM before IM: IM depends on PM
+        spec = lat["structural"][endo]
+        value = np.array([spec["intercept"][lev] for lev in level], dtype=float)
+        for pred, coef in spec["paths"].items():
+            value = value + coef * eta[pred]
+        eta[endo] = value + rng.normal(0, np.sqrt(spec["residual_variance"]), n)
+    latent = pd.DataFrame({v: eta[v] for v in LATENT})
+
+    # --- items
+    items = cb.items.set_index("code")
+    ystar, answers = {}, {}
+    shifts = model.get("intercept_shifts", {})
+    for code in cb.item_columns:
+        if code in model["items"]:
+            p = model["items"][code]
+            shift = np.array([shifts.get(code, {}).get(lev, 0.0) for lev in level])
+            y = (p["intercept"] + shift + p["loading"] * latent[items.loc[code, "construct"]].to_numpy()
+                 + rng.normal(0, np.sqrt(p["residual_variance"]), n))
+        elif code in model["solutions"]:
+            s = model["solutions"][code]
+            y = rng.normal(s["mean"], s["sd"], n)
+        else:
+            raise ValueError(f"population model has no parameters for codebook item {code}")
+        ystar[code] = y
+        scored = _categorize(y, model["thresholds"])
+        lo, hi = cb.scale_range(code)
+        # The respondent ticks the box of the item as worded: reverse-keyed items reversed.
+        answers[code] = (lo + hi - scored) if items.loc[code, "reverse"] else scored
+    return SimulatedSample(attributes, latent, pd.DataFrame(ystar), pd.DataFrame(answers).astype("int64"))
+
+
+# --------------------------------------------------------------------- implied moments
+def implied_ystar_moments(model: dict | None = None, codebook: Codebook | None = None) -> dict:
+    """Population means and covariance of the scored ``y*`` of reflective items, by level.
+
+    The structural model is linear, so means and covariances follow exactly from the
+    parameters (training courses enter through their level-specific Poisson mean and
+    variance, capped values ignored).
+
+    Returns
+    -------
+    dict
+        ``{level: (mean Series, covariance DataFrame)}`` over the items in ``model["items"]``.
+    """
+    model = model or load_population_model()
+    cb = codebook or load_codebook()
+    lat = model["latent"]
+    exo = list(lat["exogenous"])
+    names = exo + ["train_z", "PM", "IM"]
+    k = len(names)
+    idx = {v: i for i, v in enumerate(names)}
+    # eta = B eta + alpha + zeta  ->  eta = (I - B)^-1 (alpha + zeta)
+    B = np.zeros((k, k))
+    for endo in ("PM", "IM"):
+        for pred, coef in lat["structural"][endo]["paths"].items():
+            B[idx[endo], idx[pred]] = coef
+    inv = np.linalg.inv(np.eye(k) - B)
+    tc = model["attributes"]["training_courses"]
+    item_codes = [c for c in cb.item_columns if c in model["items"]]
+    out = {}
+    for lev in LEVELS:
+        psi = np.zeros((k, k))
+        psi[:len(exo), :len(exo)] = [[lat["correlations"][r][c] for c in exo] for r in exo]
+        psi[idx["train_z"], idx["train_z"]] = tc[lev] / tc["z_sd"] ** 2  # Poisson variance
+        for endo in ("PM", "IM"):
+            psi[idx[endo], idx[endo]] = lat["structural"][endo]["residual_variance"]
+        alpha = np.zeros(k)
+        alpha[:len(exo)] = [lat["means"][v][lev] for v in exo]
+        alpha[idx["train_z"]] = (tc[lev] - tc["z_mean"]) / tc["z_sd"]
+        for endo in ("PM", "IM"):
+            alpha[idx[endo]] = lat["structural"][endo]["intercept"][lev]
+        eta_mean = inv @ alpha
+        eta_cov = inv @ psi @ inv.T
+        lam = np.zeros((len(item_codes), k))
+        nu = np.zeros(len(item_codes))
+        theta = np.zeros(len(item_codes))
+        constructs = cb.items.set_index("code")["construct"]
+        for j, code in enumerate(item_codes):
+            p = model["items"][code]
+            lam[j, idx[constructs[code]]] = p["loading"]
+            nu[j] = p["intercept"] + model.get("intercept_shifts", {}).get(code, {}).get(lev, 0.0)
+            theta[j] = p["residual_variance"]
+        mean = nu + lam @ eta_mean
+        cov = lam @ eta_cov @ lam.T + np.diag(theta)
+        out[lev] = (pd.Series(mean, index=item_codes), pd.DataFrame(cov, index=item_codes, columns=item_codes))
+    return out
+
+
+def implied_item_covariance(items: list[str], model: dict | None = None,
+                            codebook: Codebook | None = None) -> pd.DataFrame:
+    """Population covariance of the scored 1–5 answers of ``items``, pooled over levels.
+
+    Each answer is the category of a normal ``y*`` against the model's thresholds, so
+    its moments follow from univariate and bivariate normal probabilities:
+    with ``X = 1 + Σ_k 1[y* > τ_k]``, ``E[X_i X_j] = 1 + Σ_k P_i(k) + Σ_l P_j(l) +
+    Σ_k Σ_l P(y*_i > τ_k, y*_j > τ_l)``. Levels are mixed with their population shares
+    (the pooled sample is a mixture). This is the exact target that sample statistics
+    such as Cronbach's alpha estimate, under normal ``y*`` within level.
+    """
+    model = model or load_population_model()
+    moments = implied_ystar_moments(model, codebook)
+    tau = np.asarray(model["thresholds"], dtype=float)
+    shares = {lev: model["levels"][lev]["share"] for lev in LEVELS}
+    m = len(items)
+    ex = np.zeros(m)
+    exx = np.zeros((m, m))
+    for lev in LEVELS:
+        mean, cov = moments[lev]
+        mu = mean[items].to_numpy()
+        sd = np.sqrt(np.diag(cov.loc[items, items].to_numpy()))
+        corr = cov.loc[items, items].to_numpy() / np.outer(sd, sd)
+        z = (tau[None, :] - mu[:, None]) / sd[:, None]          # standardized thresholds
+        upper = stats.norm.sf(z)                                 # P(y* > tau_k)
+        e1 = 1 + upper.sum(axis=1)
+        e2 = np.zeros((m, m))
+        for i in range(m):
+            e2[i, i] = 1 + 2 * upper[i].sum() + sum(
+                stats.norm.sf(max(z[i, k], z[i, l])) for k in range(len(tau)) for l in range(len(tau)))
+            for j in range(i + 1, m):
+                bvn = stats.multivariate_normal(mean=[0, 0], cov=[[1, corr[i, j]], [corr[i, j], 1]])
+                # P(Y_i > a, Y_j > b) = P(-Y_i < -a, -Y_j < -b) = Phi2(-a, -b; rho)
+                joint = sum(bvn.cdf([-z[i, k], -z[j, l]]) for k in range(len(tau)) for l in range(len(tau)))
+                e2[i, j] = e2[j, i] = 1 + upper[i].sum() + upper[j].sum() + joint
+        ex += shares[lev] * e1
+        exx += shares[lev] * e2
+    return pd.DataFrame(exx - np.outer(ex, ex), index=items, columns=items)
+
+
+# ------------------------------------------------------------------------ raw export
+_FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương", "Lý"]
+_MIDDLE_M = ["Văn", "Đức", "Minh", "Quang", "Hữu", "Thanh"]
+_MIDDLE_F = ["Thị", "Thu", "Ngọc", "Thanh", "Minh"]
+_GIVEN_M = ["Hùng", "Dũng", "Tuấn", "Nam", "Hải", "Long", "Quân", "Thắng", "Sơn", "Việt", "Bình", "Cường"]
+_GIVEN_F = ["Lan", "Hương", "Hà", "Mai", "Hạnh", "Thảo", "Trang", "Linh", "Ngọc", "Phương", "Yến", "Huyền"]
+# Hai Phong before the 2025 reorganization: 7 urban districts, 6 rural districts, 2 island districts.
+_DISTRICTS = {
+    "urban": ["Hồng Bàng", "Ngô Quyền", "Lê Chân", "Hải An", "Kiến An", "Đồ Sơn", "Dương Kinh"],
+    "rural": ["Thủy Nguyên", "An Dương", "An Lão", "Kiến Thụy", "Tiên Lãng", "Vĩnh Bảo"],
+    "island": ["Cát Hải", "Bạch Long Vĩ"],
+}
+_COMMUNE_PREFIX = {"urban": "phường", "rural": "xã", "island": "thị trấn"}
+_COMMUNE_NAMES = ["Đông Hải", "Tràng Cát", "An Lư", "Lạch Tray", "Vĩnh Niệm", "Tân Dương", "Hòa Bình",
+                  "Quang Trung", "Bắc Sơn", "Nam Sơn", "Tiên Minh", "Cát Bà", "Đại Đồng", "Minh Tân"]
+_CITY_UNITS = ["Ban Dân vận Thành ủy", "Ủy ban MTTQ Việt Nam thành phố", "Văn phòng UBND thành phố",
+               "Thành đoàn Hải Phòng", "Hội Liên hiệp Phụ nữ thành phố"]
+
+
+def _strip_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _personal_columns(rng, attributes: pd.DataFrame) -> pd.DataFrame:
+    n = len(attributes)
+    male = (attributes["gender"] == "male").to_numpy()
+    names, phones, emails, units = [], [], [], []
+    for i in range(n):
+        fam = _FAMILY[rng.integers(len(_FAMILY))]
+        mid = (_MIDDLE_M if male[i] else _MIDDLE_F)[rng.integers(5)]
+        giv = (_GIVEN_M if male[i] else _GIVEN_F)[rng.integers(12)]
+        names.append(f"{fam} {mid} {giv}")
+        phones.append("0" + str(rng.choice([90, 91, 93, 96, 97, 98, 32, 33, 35, 86, 88]))
+                      + f"{rng.integers(0, 10**7):07d}")
+        # example.vn: reserved-style placeholder domain, no real mailbox
+        emails.append(f"{_strip_diacritics(giv).lower()}.{_strip_diacritics(fam).lower()}"
+                      f"{rng.integers(10, 99)}@example.vn")
+        level, area = attributes["level"].iat[i], attributes["area"].iat[i]
+        district = _DISTRICTS[area][rng.integers(len(_DISTRICTS[area]))]
+        kind = "Quận ủy" if area == "urban" else "Huyện ủy"
+        if level == "city":
+            units.append(_CITY_UNITS[rng.integers(len(_CITY_UNITS))])
+        elif level == "district":
+            units.append(f"{['Ban Dân vận', 'Văn phòng', 'Ủy ban MTTQ'][rng.integers(3)]} {kind} {district}")
+        else:
+            units.append(f"Đảng ủy {_COMMUNE_PREFIX[area]} {_COMMUNE_NAMES[rng.integers(len(_COMMUNE_NAMES))]}, "
+                         f"{district}")
+    return pd.DataFrame({"full_name": names, "phone": phones, "email": emails, "unit_name": units})
+
+
+def _label_variant(rng, label: str, aliases: list[str]) -> str:
+    """One realistic way a platform or a respondent mangles a label."""
+    kind = rng.integers(6)
+    if kind == 0:
+        return label.lower()
+    if kind == 1:
+        return label.upper()
+    if kind == 2:
+        return f" {label}  ".replace(" ", "  ", 1)
+    if kind == 3:
+        return unicodedata.normalize("NFD", label)
+    if kind == 4 and aliases:
+        return aliases[rng.integers(len(aliases))]
+    return label + " "
+
+
+def make_raw_export(sample: SimulatedSample, seed: int, *, n_duplicates: int | None = None,
+                    model: dict | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Turn a clean sample into a raw survey-platform export with realistic defects.
+
+    Parameters
+    ----------
+    sample : SimulatedSample
+        Output of :func:`simulate_sample`; its rows are the distinct respondents.
+    seed : int
+        Seed for the defects (independent of the sample's seed).
+    n_duplicates : int, optional
+        Number of duplicate submissions to add; defaults to the model's
+        ``defects.duplicate_rows`` share of the sample.
+    model, codebook : optional
+        Population model (its ``defects`` shares) and instrument (labels, aliases).
+
+    Returns
+    -------
+    DataFrame
+        One row per submission (duplicates included), columns in the codebook's
+        ``expected_columns`` order, every value a string as it would be written to CSV
+        (blank string = empty cell).
+    """
+    model = model or load_population_model()
+    cb = codebook or load_codebook()
+    rng = np.random.default_rng([seed, 1])
+    d = model["defects"]
+    attrs = sample.attributes.reset_index(drop=True)
+    n = len(attrs)
+    personal = _personal_columns(rng, attrs)
+
+    items = cb.item_columns
+    answers = sample.answers.to_numpy().astype(object)  # ints, later labels
+    agree_items = [j for j, c in enumerate(items) if cb.scale_of(c) == cb.scale_of(items[0])]
+
+    # Respondent-level defects, on disjoint sets of rows so each has a clear cause.
+    order = rng.permutation(n)
+    counts = {k: int(round(d[k] * n)) for k in ("unit_nonresponse", "straight_liners", "speeders",
+                                                 "impossible_values")}
+    cut = np.cumsum([0, *counts.values()])
+    groups = {k: order[cut[i]:cut[i + 1]] for i, k in enumerate(counts)}
+
+    for r in groups["straight_liners"]:
+        answers[r, agree_items] = int(rng.choice([3, 4, 5], p=[0.2, 0.5, 0.3]))
+    blank = rng.random(answers.shape) < d["item_blank"]
+    no_answer = (rng.random(answers.shape) < d["item_no_answer"]) & ~blank
+    for r in groups["unit_nonresponse"]:
+        keep = rng.integers(0, 3)  # abandoned after a couple of questions
+        blank[r, keep:] = True
+    missing_code = {c: cb.missing_codes(c)[0] for c in items}
+
+    # Labels: Vietnamese text as exported, with variants for a share of cells.
+    cells = np.empty(answers.shape, dtype=object)
+    label_cache = {}
+    for j, code in enumerate(items):
+        scale = cb.scale_of(code)
+        if scale not in label_cache:
+            spec = cb.data["scales"][scale]
+            label_cache[scale] = {c: (lab["vi"], lab.get("aliases", []))
+                                  for c, lab in {**spec["codes"], **(spec.get("missing") or {})}.items()}
+        labels = label_cache[scale]
+        for r in range(n):
+            if blank[r, j]:
+                cells[r, j] = ""
+                continue
+            code_value = missing_code[code] if no_answer[r, j] else int(answers[r, j])
+            text, aliases = labels[code_value]
+            cells[r, j] = _label_variant(rng, text, aliases) if rng.random() < d["label_variants"] else text
+    out = pd.DataFrame(cells, columns=items)
+
+    # Attributes as the platform shows them: labels for categories, numbers as typed.
+    attr_out = {}
+    for code in cb.attribute_columns:
+        kind = cb.column_kind(code)
+        if kind == "categorical":
+            spec = cb._attribute(code)
+            col = []
+            for v in attrs[code]:
+                if rng.random() < d["attribute_missing"] and "missing" in spec:
+                    col.append(spec["missing"]["vi"])
+                    continue
+                lab = spec["values"][v]
+                col.append(_label_variant(rng, lab["vi"], lab.get("aliases", []))
+                           if rng.random() < d["label_variants"] else lab["vi"])
+            attr_out[code] = col
+        else:
+            attr_out[code] = [str(int(v)) for v in attrs[code]]
+    attr_df = pd.DataFrame(attr_out)
+    for k, r in enumerate(groups["impossible_values"]):
+        if k % 3 == 0:
+            attr_df.loc[r, "age"] = str(rng.choice([4, 5, 7, 14]))           # a digit lost
+        elif k % 3 == 1:
+            attr_df.loc[r, "years_in_post"] = str(int(attr_df.loc[r, "age"]) + int(rng.integers(1, 6)))
+        else:
+            attr_df.loc[r, "training_courses"] = str(rng.choice([25, 30, 40]))  # a 0 too many
+
+    # Platform columns: submission time during the fieldwork, completion time.
+    start = np.datetime64("2024-09-09T07:30:00")
+    offsets = np.sort(rng.integers(0, 45 * 24 * 3600, n))
+    duration = np.rint(np.exp(rng.normal(np.log(840), 0.35, n))).astype(int)
+    duration[groups["speeders"]] = rng.integers(60, 171, len(groups["speeders"]))
+    times = start + offsets.astype("timedelta64[s]")
+    perm = rng.permutation(n)  # submission order is not sample order
+    frame = pd.concat([personal, attr_df, out], axis=1).iloc[perm].reset_index(drop=True)
+    frame.insert(0, "duration_sec", [str(x) for x in duration])
+    frame.insert(0, "submitted_at", [str(t).replace("T", " ") for t in times])
+
+    # Duplicate submissions: the same person submits again minutes later.
+    n_dup = int(round(d["duplicate_rows"] * n)) if n_duplicates is None else int(n_duplicates)
+    dup_src = np.sort(rng.choice(n, n_dup, replace=False))
+    dups = frame.iloc[dup_src].copy()
+    later = times[dup_src] + rng.integers(120, 3600, n_dup).astype("timedelta64[s]")
+    dups["submitted_at"] = [str(t).replace("T", " ") for t in later]
+    frame = pd.concat([frame, dups], ignore_index=True)
+    frame = frame.sort_values("submitted_at", kind="stable").reset_index(drop=True)
+    ids = np.sort(rng.choice(np.arange(100000, 999999), len(frame), replace=False))
+    frame.insert(0, "respondent_id", [f"S{i}" for i in ids])
+    return frame[cb.expected_columns]
+
+
+def write_export(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a raw export as a survey platform would: CSV, UTF-8 with BOM, ``\\n`` line ends."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return path
+
+
+def simulate_export(seed: int, n: int, out: str | Path, *, model: dict | None = None,
+                    codebook: Codebook | None = None) -> Path:
+    """Simulate a raw export of ``n`` submissions and write it to ``out``.
+
+    ``n`` counts submissions including duplicates, as a platform would report them.
+    The same ``seed`` gives a byte-identical file (with the same package versions).
+
+    Examples
+    --------
+    >>> from hpmob.simulate import simulate_export
+    >>> simulate_export(seed=1, n=100, out="/tmp/export.csv")  # doctest: +SKIP
+    """
+    model = model or load_population_model()
+    cb = codebook or load_codebook()
+    n_dup = int(round(model["defects"]["duplicate_rows"] * n))
+    sample = simulate_sample(n - n_dup, seed, model=model, codebook=cb)
+    raw = make_raw_export(sample, seed, n_duplicates=n_dup, model=model, codebook=cb)
+    return write_export(raw, out)
