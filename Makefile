@@ -25,7 +25,8 @@ SRC := $(shell find src/hpmob -name '*.py' -o -name '*.yaml')
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 EXECUTED := $(patsubst notebooks/%,build/notebooks/%,$(NOTEBOOKS))
 RAW := $(filter-out data/raw/.gitkeep,$(wildcard data/raw/*))
-BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out book/reproducibility.md,$(wildcard book/*.md book/*.bib))
+GENERATED_PAGES := book/reproducibility.md book/codebook.md
+BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib))
 BOOK := book/_build/html/index.html
 
 .PHONY: all env lock test lab book bench clean distclean notebooks
@@ -56,15 +57,19 @@ build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
 	$(BIN)/hpmob run-notebook $< $@
 
 build/notebooks/00-overview.ipynb: data/study.yaml
+build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml
+# Later notebooks read data/processed/, which 01 writes.
+$(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/notebooks/01-cleaning.ipynb
 
 notebooks: $(EXECUTED)
 
 # --- book --------------------------------------------------------------------
-$(BOOK): $(EXECUTED) $(BOOK_SRC) requirements.lock $(RAW) $(ENV_STAMP)
+$(BOOK): $(EXECUTED) $(BOOK_SRC) requirements.lock $(RAW) data/codebook.yaml $(ENV_STAMP)
 	rm -rf book/notebooks
 	mkdir -p book/notebooks
 	cp $(EXECUTED) book/notebooks/
 	$(BIN)/hpmob provenance --out book/reproducibility.md
+	$(BIN)/hpmob codebook-page --out book/codebook.md
 	$(BIN)/jupyter-book build --quiet --warningiserror --nitpick --keep-going book
 	touch $@
 
@@ -81,7 +86,7 @@ lab: $(ENV_STAMP)  ## JupyterLab on notebooks/ with the project's interpreter as
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 clean:  ## remove everything `make all` builds (keeps .venv)
-	rm -rf build book/_build book/notebooks book/reproducibility.md
+	rm -rf build book/_build book/notebooks $(GENERATED_PAGES)
 	find results/tables results/figures data/processed -type f ! -name .gitkeep -delete
 
 distclean: clean

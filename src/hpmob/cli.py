@@ -37,6 +37,14 @@ def _cmd_provenance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_codebook_page(args: argparse.Namespace) -> int:
+    from hpmob.bookpages import codebook_markdown, write_page
+
+    path = write_page(codebook_markdown(_load_codebook_arg(args.codebook)), args.out)
+    print(f"wrote {path}")
+    return 0
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from hpmob.simulate import simulate_export
 
@@ -130,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     prov = sub.add_parser("provenance", help="write the book's reproducibility appendix")
     prov.add_argument("--out", type=Path, default=Path("book/reproducibility.md"))
     prov.set_defaults(func=_cmd_provenance)
+
+    cbp = sub.add_parser("codebook-page", help="write the book's codebook appendix from the codebook")
+    cbp.add_argument("--out", type=Path, default=Path("book/codebook.md"))
+    cbp.add_argument("--codebook", type=Path)
+    cbp.set_defaults(func=_cmd_codebook_page)
     return parser
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hpmob.bookpages import markdown_table, write_page
 from hpmob.io import raw_files, sha256_file
 from hpmob.paths import project_root
 
@@ -83,14 +84,6 @@ def environment_summary() -> dict:
     }
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
-    # pandas.to_markdown needs the optional 'tabulate' package; a pipe table is simple enough.
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "|".join(" --- " for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
-
-
 def reproducibility_markdown(root: str | Path | None = None) -> str:
     """Render the book's reproducibility appendix as MyST Markdown.
 
@@ -118,7 +111,7 @@ def reproducibility_markdown(root: str | Path | None = None) -> str:
         "",
         "## Build environment",
         "",
-        _markdown_table(pd.DataFrame(
+        markdown_table(pd.DataFrame(
             [("Python", f"{env['python']} ({env['implementation']})"), ("Platform", env["platform"]),
              ("Git commit", f"`{env['commit']}`"), ("Built", env["built"])],
             columns=["item", "value"])),
@@ -128,18 +121,18 @@ def reproducibility_markdown(root: str | Path | None = None) -> str:
         "SHA-256 of every file in `data/raw/` at build time. The pipeline checks them against "
         "the manifest before it reads anything.",
         "",
-        _markdown_table(raw.assign(sha256=raw["sha256"].map(lambda s: f"`{s}`")))
+        markdown_table(raw.assign(sha256=raw["sha256"].map(lambda s: f"`{s}`")))
         if len(raw) else "*No raw data files yet.*",
         "",
         "## Key packages",
         "",
-        _markdown_table(packages[packages["package"].isin(key)]),
+        markdown_table(packages[packages["package"].isin(key)]),
         "",
         "## All pinned packages",
         "",
         f"All {len(packages)} packages pinned (with hashes) in `requirements.lock`:",
         "",
-        _markdown_table(packages),
+        markdown_table(packages),
         "",
     ]
     return "\n".join(lines)
@@ -147,7 +140,4 @@ def reproducibility_markdown(root: str | Path | None = None) -> str:
 
 def write_reproducibility_page(out: str | Path) -> Path:
     """Write :func:`reproducibility_markdown` to ``out`` and return the path."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(reproducibility_markdown(), encoding="utf-8")
-    return out
+    return write_page(reproducibility_markdown(), out)
