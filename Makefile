@@ -16,7 +16,6 @@ ENV_STAMP := $(VENV)/.hpmob-env
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
 export PATH := $(BIN):$(PATH)
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export UV_PYTHON_DOWNLOADS := never
 export PYDEVD_DISABLE_FILE_VALIDATION := 1

@@ -31,6 +31,23 @@ def test_book_pages_exist_and_say_the_data_are_synthetic(built_book):
     assert "H7" in overview and "doi:10.11648/j.jppa.20250902.11" in overview
     appendix = (built_book / "reproducibility.html").read_text(encoding="utf-8")
     assert "jupyter-book" in appendix and "Git commit" in appendix
+    assert "hpmob_survey_export.csv" in appendix  # SHA-256 of the raw file is listed
+
+
+def test_every_chapter_states_the_data_are_synthetic(built_book):
+    pages = [built_book / "index.html", built_book / "codebook.html",
+             *sorted((built_book / "notebooks").glob("*.html"))]
+    assert len(pages) >= 4
+    for page in pages:
+        assert "Synthetic data" in page.read_text(encoding="utf-8"), page.name
+
+
+def test_cleaning_chapter_and_codebook_appendix_render(built_book):
+    cleaning = (built_book / "notebooks" / "01-cleaning.html").read_text(encoding="utf-8")
+    assert "cleaning_flow" in cleaning or "<img" in cleaning
+    assert "straight_liner" in cleaning
+    codebook = (built_book / "codebook.html").read_text(encoding="utf-8")
+    assert "Hoàn toàn đồng ý" in codebook and "Strongly agree" in codebook and "AW5" in codebook
 
 
 def test_book_loads_no_remote_assets(built_book):
@@ -42,3 +59,19 @@ def test_book_loads_no_remote_assets(built_book):
 def test_second_make_all_has_nothing_to_do(root, built_book):
     # `make -q` exits 0 only when every target is up to date.
     assert subprocess.run(["make", "-C", str(root), "-q", "all"]).returncode == 0
+
+
+def test_no_personal_data_downstream_of_raw(root, built_book):
+    """Names, phones and e-mails of the raw export appear nowhere in processed data, results or the book."""
+    from hpmob.io import read_export
+
+    raw = read_export(root / "data" / "raw" / "hpmob_survey_export.csv")
+    needles = set(raw["phone"]) | set(raw["email"]) | set(raw["full_name"])
+    places = [root / "data" / "processed", root / "results", built_book, root / "build" / "notebooks"]
+    files = [p for place in places for p in place.rglob("*") if p.is_file()
+             and p.suffix in {".csv", ".html", ".ipynb", ".txt", ".json", ".md", ".js"}]
+    assert any(p.name == "responses.csv" for p in files)  # the places were really built
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="ignore")
+        leaked = [n for n in needles if n and n in text]
+        assert not leaked, f"{path} contains personal data, e.g. {leaked[:2]}"

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from hpmob.codebook import Codebook, load_codebook, normalize_label
-from hpmob.io import load_export, parse_integer, verify_manifest
+from hpmob.io import load_export, parse_integer, parse_timestamp, verify_manifest
 
 RULES = ("duplicate", "item_nonresponse", "speeder", "straight_liner", "impossible_value")
 
@@ -250,7 +250,7 @@ def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
     coded = recode_export(raw, cb)
     # Submission order defines resp_id, so the same export always gets the same ids.
     if "submitted_at" in coded:
-        when = pd.to_datetime(coded["submitted_at"].str.strip(), format="mixed")
+        when = pd.to_datetime(coded["submitted_at"].map(parse_timestamp))
         order = np.lexsort((coded["respondent_id"].to_numpy(), when.to_numpy()))
         coded = coded.iloc[order].reset_index(drop=True)
     width = max(4, len(str(len(coded))))

@@ -105,6 +105,24 @@ def _header_problems(path: Path, header: list[str]) -> list[Problem]:
     return problems
 
 
+def _frame(path: Path, header: list[str], records: list[tuple[int, list[str]]]) -> pd.DataFrame:
+    """Build the text frame; its index holds each record's spreadsheet row number."""
+    problems = _header_problems(path, header)
+    width = len(header)
+    for row, fields in records:
+        if len(fields) != width:
+            problems.append(Problem(
+                str(path), row, None, f"{len(fields)} fields",
+                f"row has {len(fields)} fields but the header has {width}",
+                "a value was cut or a separator added: re-export, or fix the row's quoting/separators",
+            ))
+    if problems:
+        raise ExportError(problems)
+    frame = pd.DataFrame([fields for _, fields in records], columns=[h.strip() for h in header],
+                         index=pd.Index([row for row, _ in records], name="row"), dtype=str)
+    return frame
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     text = _decode(path, path.read_bytes())
     if not text.strip():
@@ -112,19 +130,23 @@ def _read_csv(path: Path) -> pd.DataFrame:
     first = text.splitlines()[0]
     # Excel in a Vietnamese or European locale writes ';' separated "CSV".
     sep = ";" if first.count(";") > first.count(",") else ","
-    header = next(csv.reader([first], delimiter=sep))
-    problems = _header_problems(path, header)
-    if problems:
-        raise ExportError(problems)
+    # The csv module rather than pandas: pandas silently pads short rows with blanks
+    # and turns an extra field into an index, and neither may pass unnoticed.
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    records = []
+    start = 1  # line on which the record being read begins (a quoted field may span lines)
     try:
-        frame = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=True)
-    except (pd.errors.ParserError, csv.Error) as err:
-        match = re.search(r"line (\d+)", str(err))
-        raise _file_problem(path, f"the CSV is malformed: {err}",
+        header = next(reader)
+        start = reader.line_num + 1
+        for fields in reader:
+            if any(f.strip() for f in fields):  # blank lines still count as rows
+                records.append((start, fields))
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise _file_problem(path, f"the CSV is malformed ({str(err).strip()})",
                             "check quoting and the number of separators on that line",
-                            row=int(match.group(1)) if match else None) from None
-    return frame
+                            row=start) from None
+    return _frame(path, header, records)
 
 
 def _read_xlsx(path: Path) -> pd.DataFrame:
@@ -141,9 +163,9 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     if not rows:
         raise _file_problem(path, "the workbook's first sheet is empty", "put the export on the first sheet")
     header = ["" if h is None else str(h) for h in rows[0]]
-    problems = _header_problems(path, header)
-    if problems:
-        raise ExportError(problems)
+    # A stray cell right of the data widens every row with empty columns; drop those.
+    while header and header[-1] == "" and all(len(r) < len(header) or r[len(header) - 1] is None for r in rows[1:]):
+        header.pop()
 
     def cell(v):
         if v is None:
@@ -152,8 +174,9 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
             return str(int(v))
         return str(v)
 
-    body = [[cell(v) for v in r] for r in rows[1:] if any(v is not None for v in r)]
-    return pd.DataFrame(body, columns=header)
+    records = [(k + 2, [cell(v) for v in r[:len(header)]]) for k, r in enumerate(rows[1:])
+               if any(v is not None and str(v).strip() for v in r)]
+    return _frame(path, header, records)
 
 
 def _read_sav(path: Path) -> pd.DataFrame:
@@ -172,7 +195,9 @@ def _read_sav(path: Path) -> pd.DataFrame:
             return str(int(v))
         return str(v)
 
-    return frame.map(cell).astype(str)
+    frame = frame.map(cell).astype(str)
+    frame.index = pd.Index(range(2, len(frame) + 2), name="row")
+    return frame
 
 
 def read_export(path: str | Path) -> pd.DataFrame:
@@ -222,6 +247,28 @@ def parse_integer(text: str) -> int | None:
     return int(float(text))
 
 
+#: Survey platforms in Vietnam record local time; offsets are converted to it.
+LOCAL_UTC_OFFSET_HOURS = 7
+
+
+def parse_timestamp(text: str) -> pd.Timestamp | None:
+    """Parse an ISO 8601 timestamp to naive local (UTC+7) time; ``None`` if it is not one.
+
+    Exports mix naive local times with offset-qualified ones (``+07:00``, ``Z``);
+    both must order correctly, so aware times are converted to local time.
+    """
+    import datetime as _dt
+
+    try:
+        value = _dt.datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        return None
+    if value.tzinfo is not None:
+        local = _dt.timezone(_dt.timedelta(hours=LOCAL_UTC_OFFSET_HOURS))
+        value = value.astimezone(local).replace(tzinfo=None)
+    return pd.Timestamp(value)
+
+
 def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
                     source: str = "<export>") -> list[Problem]:
     """Check every column and cell of a raw export against the codebook.
@@ -256,8 +303,13 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
                 "add it to the codebook if the analysis needs it", severity="warning",
             ))
 
+    # Frames from read_export carry spreadsheet row numbers in their index; any other
+    # frame is numbered as if row 1 were its header.
+    row_of = (lambda i: int(i)) if frame.index.name == "row" else \
+        (lambda i: int(frame.index.get_loc(i)) + 2)
+
     def cell_problem(i, col, value, problem, fix, severity="error"):
-        problems.append(Problem(source, i + 2, col, value, problem, fix, severity))
+        problems.append(Problem(source, row_of(i), col, value, problem, fix, severity))
 
     for col in [c for c in cb.expected_columns if c in frame.columns]:
         kind = cb.column_kind(col)
@@ -274,10 +326,10 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
                              "the platform's ids are unique: re-export; duplicate people are handled by cleaning")
             continue
         if col == "submitted_at":
-            parsed = pd.to_datetime(values.str.strip(), errors="coerce", format="mixed")
-            for i in values.index[parsed.isna() & (values.str.strip() != "")]:
-                cell_problem(i, col, values[i], "not a date and time",
-                             "write timestamps as YYYY-MM-DD HH:MM:SS")
+            for i, text in values.items():
+                if text.strip() and parse_timestamp(text) is None:
+                    cell_problem(i, col, text, "not a date and time",
+                                 "write timestamps as ISO 8601, YYYY-MM-DD HH:MM:SS (an offset such as +07:00 may follow)")
             continue
         if col == "duration_sec" or kind == "integer":
             bounds = cb.integer_bounds(col) if kind == "integer" else {"range": (0, 10**7), "plausible": (0, 10**7)}

@@ -106,8 +106,9 @@ def run_notebook(
             f"{', '.join(declared) or 'none'}."
         )
     output.parent.mkdir(parents=True, exist_ok=True)
-    # Headless plotting, and no progress bars in logs.
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # MPLBACKEND must stay unset: the kernel then picks the inline backend, so figures
+    # are stored in the executed notebook (and the book), while scripts fall back to Agg.
+    os.environ.pop("MPLBACKEND", None)
     try:
         pm.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=kernel_name,

@@ -1,0 +1,660 @@
+"""Figures for the survey: diverging Likert bars and composite means by governance level.
+
+Every function returns a :class:`matplotlib.figure.Figure` and never calls
+``plt.show()``, so notebooks display it and scripts save it with ``fig.savefig``.
+Labels (item wording, construct names, response categories, governance levels) come
+from the :class:`~hpmob.codebook.Codebook` in Vietnamese or English.
+
+Vietnamese needs glyphs many fonts lack (ế, ự, ẫ, ...), and matplotlib draws an
+empty box for a missing glyph without raising. :func:`use_vietnamese_font` therefore
+selects a font that is checked to contain them, and the plotting functions call it.
+
+Functions
+---------
+use_vietnamese_font
+    Pick and activate a font with full Vietnamese coverage.
+missing_glyphs
+    Characters of a text that a font family cannot draw.
+likert_diverging
+    Diverging stacked bars of every item, grouped by construct.
+composites_by_level
+    Point-range plot of composite means with CIs by governance level.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+from hpmob.codebook import Codebook, load_codebook
+from hpmob.score import VN_BANDS, _check_codebook, _check_frame, _numeric_items, _resolve_constructs
+
+__all__ = [
+    "FONT_CANDIDATES",
+    "VIETNAMESE_SAMPLE",
+    "composites_by_level",
+    "likert_diverging",
+    "missing_glyphs",
+    "use_vietnamese_font",
+]
+
+#: Every lower- and upper-case Vietnamese letter with a diacritic (precomposed, NFC,
+#: the form the codebook stores). A font must draw all of them.
+VIETNAMESE_SAMPLE = (
+    "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ"
+    "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬĐÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ–…"
+)
+
+#: Fonts tried in order, with the Debian package that provides each. DejaVu Sans is
+#: also bundled with matplotlib itself, so at least one normally exists. (Liberation
+#: Sans, Nimbus Sans and STIX look like candidates but lack most Vietnamese letters.)
+FONT_CANDIDATES: dict[str, str] = {
+    "Noto Sans": "fonts-noto-core",
+    "DejaVu Sans": "fonts-dejavu-core",
+}
+
+_LANGS = ("vi", "en")
+
+# RdBu (ColorBrewer, colour-blind safe) with a neutral grey centre: red = disagree,
+# blue = agree, so the two sides read apart without relying on hue alone.
+_DIVERGING = {
+    2: ["#ca0020", "#0571b0"],
+    3: ["#ca0020", "#bdbdbd", "#0571b0"],
+    4: ["#ca0020", "#f4a582", "#92c5de", "#0571b0"],
+    5: ["#ca0020", "#f4a582", "#bdbdbd", "#92c5de", "#0571b0"],
+    6: ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"],
+    7: ["#b2182b", "#ef8a62", "#fddbc7", "#bdbdbd", "#d1e5f0", "#67a9cf", "#2166ac"],
+}
+# Okabe–Ito colours (colour-blind safe) for governance levels, top level darkest.
+_LEVEL_STYLE = [("#0072B2", "o"), ("#E69F00", "s"), ("#009E73", "D"), ("#CC79A7", "^"), ("#56B4E9", "v")]
+
+_TEXT = {
+    "share": {"vi": "Tỷ lệ người trả lời (%)", "en": "Share of respondents (%)"},
+    "note_r": {
+        "vi": "(R) = câu hỏi đảo chiều, hiển thị theo câu trả lời gốc. Số ở hai đầu thanh: tổng % các mức "
+              "dưới (trái) và trên (phải) mức giữa. Tỷ lệ tính trên số người trả lời câu hỏi",
+        "en": "(R) = reverse-keyed item, shown as answered. Numbers at the bar ends: total % below (left) and "
+              "above (right) the middle category. Shares of respondents who answered the item",
+    },
+    "mean": {"vi": "Điểm trung bình (1–5) và khoảng tin cậy {p}%", "en": "Mean score (1–5) with {p}% confidence interval"},
+    "suppressed": {
+        "vi": "Các ô có quá ít người trả lời bị ẩn để bảo mật",
+        "en": "Cells with too few respondents are suppressed for privacy and not shown",
+    },
+}
+
+
+# ------------------------------------------------------------------------------ fonts
+@functools.lru_cache(maxsize=None)
+def _font_cmap(path: str) -> frozenset[int]:
+    # fontTools ships with matplotlib (a hard dependency), so this adds no package.
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=0, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _font_path(family: str, weight: str = "normal") -> str:
+    """File of `family` at `weight`, without matplotlib's silent fallback to DejaVu."""
+    props = font_manager.FontProperties(family=family, weight=weight)
+    return font_manager.findfont(props, fallback_to_default=False)
+
+
+def missing_glyphs(family: str, text: str = VIETNAMESE_SAMPLE, *, weights=("normal", "bold")) -> str:
+    """Characters of `text` that the font `family` has no glyph for.
+
+    Parameters
+    ----------
+    family : str
+        Font family name as matplotlib knows it (e.g. ``"DejaVu Sans"``).
+    text : str, default VIETNAMESE_SAMPLE
+        Characters to check (whitespace ignored).
+    weights : tuple of str, default ("normal", "bold")
+        Faces to check: regular and bold are separate files with separate character
+        maps, and panel titles are bold.
+
+    Returns
+    -------
+    str
+        The characters missing from any of the faces, in order of first appearance;
+        ``""`` if none.
+
+    Raises
+    ------
+    ValueError
+        If matplotlib cannot find `family` at all.
+
+    Examples
+    --------
+    >>> missing_glyphs("DejaVu Sans", "ế ự Đ")
+    ''
+    """
+    try:
+        paths = {_font_path(family, w) for w in weights}
+    except ValueError:
+        raise ValueError(
+            f"font family {family!r} is not installed (matplotlib cannot find it); "
+            f"use one of {', '.join(FONT_CANDIDATES)} or install its package"
+        ) from None
+    cmaps = [_font_cmap(p) for p in sorted(paths)]
+    seen = dict.fromkeys(
+        ch for ch in text if not ch.isspace() and any(ord(ch) not in cmap for cmap in cmaps)
+    )
+    return "".join(seen)
+
+
+def use_vietnamese_font(family: str | None = None) -> str:
+    """Make matplotlib draw text in a font that has every Vietnamese glyph.
+
+    Sets ``rcParams["font.family"]`` globally (figures created afterwards use it),
+    after checking with fontTools that the character maps of its regular and bold
+    faces cover :data:`VIETNAMESE_SAMPLE`. Without this, a font lacking e.g. "ự" renders a
+    box in its place and matplotlib only logs a warning.
+
+    Parameters
+    ----------
+    family : str, optional
+        Font to use. Default: the first of :data:`FONT_CANDIDATES` (Noto Sans from
+        Debian ``fonts-noto-core``, then DejaVu Sans from ``fonts-dejavu-core``, also
+        bundled with matplotlib) that is installed and complete.
+
+    Returns
+    -------
+    str
+        The family now in use.
+
+    Raises
+    ------
+    RuntimeError
+        If `family` (or every candidate) is missing or lacks Vietnamese glyphs; the
+        message lists the missing characters and the package to install.
+
+    Examples
+    --------
+    >>> use_vietnamese_font("DejaVu Sans")
+    'DejaVu Sans'
+    """
+    candidates = [family] if family is not None else list(FONT_CANDIDATES)
+    problems = []
+    for fam in candidates:
+        try:
+            gaps = missing_glyphs(fam)
+        except ValueError:
+            problems.append(f"{fam}: not installed")
+            continue
+        if gaps:
+            problems.append(f"{fam}: lacks {len(gaps)} letters, e.g. {gaps[:12]}{'…' if len(gaps) > 12 else ''}")
+            continue
+        mpl.rcParams["font.family"] = [fam]
+        return fam
+    packages = ", ".join(f"{f} ({p})" for f, p in FONT_CANDIDATES.items())
+    raise RuntimeError(
+        "no font with Vietnamese glyphs found (" + "; ".join(problems) + "). "
+        f"Install one of {packages}, e.g. `apt-get install fonts-noto-core`, then clear "
+        "matplotlib's font cache (rm -r ~/.cache/matplotlib) and restart Python"
+    )
+
+
+# ---------------------------------------------------------------------------- helpers
+def _check_lang(lang: str) -> None:
+    if lang not in _LANGS:
+        raise ValueError(f"lang must be 'vi' or 'en'; got {lang!r}")
+
+
+def _wrap(text: str, width: int, max_lines: int) -> str:
+    """Wrap to at most `max_lines` lines, ending in "…" if anything was cut."""
+    lines = textwrap.wrap(text, width=width, break_long_words=False)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        # Cut at a word boundary so the ellipsis never splits a Vietnamese syllable.
+        while len(last) > width - 1 and " " in last:
+            last = last.rsplit(" ", 1)[0]
+        lines = lines[: max_lines - 1] + [last.rstrip(" ,;:.") + "…"]
+    return "\n".join(lines)
+
+
+def _note(fig: Figure, text: str, width_in: float) -> None:
+    """Small left-aligned note under the figure.
+
+    Drawn as the figure's supxlabel because constrained layout reserves room for
+    that, whereas a free fig.text would overlap the axis label.
+    """
+    per_line = int(width_in * 72 / 4.6)  # ~4.6 pt per character at 8 pt
+    fig.supxlabel(textwrap.fill(text, per_line), x=0.01, ha="left", fontsize=8, color="#555555")
+
+
+def _left_align_labels(fig: Figure, axes) -> None:
+    """Left-align the y tick labels of `axes` in one column, so item codes line up.
+
+    Tick labels are anchored at the axis; left-aligned, they would run into the
+    bars. So measure the widest label and push every label that far left (tick pad).
+    """
+    renderer = fig.canvas.get_renderer()
+    widest = max(
+        (lab.get_window_extent(renderer).width for ax in axes for lab in ax.get_yticklabels()),
+        default=0.0,
+    )
+    pad = widest * 72 / fig.dpi + 6  # pixels to points, plus a gap before the axis
+    for ax in axes:
+        ax.tick_params(axis="y", pad=pad)
+        for lab in ax.get_yticklabels():
+            lab.set_horizontalalignment("left")
+
+
+def _item_label(code: str, text: str, reverse: bool, width: int, max_lines: int) -> str:
+    head = f"{code}{' (R)' if reverse else ''}"
+    return _wrap(f"{head}  {text}", width, max_lines)
+
+
+# ----------------------------------------------------------------- diverging Likert
+def _likert_counts(x: pd.Series, lo: int, hi: int) -> tuple[np.ndarray, int]:
+    v = x.dropna()
+    counts = np.array([(v == c).sum() for c in range(lo, hi + 1)], dtype=float)
+    return counts, len(v)
+
+
+def likert_diverging(
+    data: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    lang: str = "vi",
+    constructs: str | Sequence[str] | None = None,
+    width: float = 12.0,
+    label_width: int = 62,
+    label_lines: int = 2,
+    title: str | None = None,
+    font: str | None = None,
+) -> Figure:
+    """Diverging stacked bars of the answers to every item, grouped by construct.
+
+    Each item is one horizontal bar of response shares (of those who answered),
+    centred on the middle of the neutral category: disagreement extends left,
+    agreement right, so items compare at a glance. Items are shown **as answered**
+    (the wording on the label is what respondents agreed with); reverse-keyed items
+    are marked "(R)". Totals of the disagree and agree sides are printed at the bar
+    ends.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Responses, items as answered (integer codes, NaN = missing).
+    codebook : Codebook
+    lang : {"vi", "en"}, default "vi"
+        Language of item wording, construct names and category labels.
+    constructs : str or list of str, optional
+        Constructs to show, in order; default all constructs of the codebook.
+    width : float, default 12
+        Figure width in inches; the height follows from the number of items.
+    label_width, label_lines : int
+        Item labels ("AW1  wording …") are wrapped at `label_width` characters and
+        cut with "…" after `label_lines` lines.
+    title : str, optional
+        Figure title.
+    font : str, optional
+        Font family; default chosen by :func:`use_vietnamese_font` (which also sets
+        it globally).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per construct (titled "code — name"), one bar per item; a legend
+        of category labels per response scale at the top.
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.simulate import simulate_sample
+    >>> fig = likert_diverging(simulate_sample(100, 1).answers, load_codebook(), constructs=["RT"])
+    >>> len(fig.axes[0].get_yticklabels())
+    4
+    """
+    _check_frame(data, "likert_diverging")
+    _check_codebook(codebook, "likert_diverging")
+    _check_lang(lang)
+    constructs = _resolve_constructs(codebook, constructs, "likert_diverging")
+    use_vietnamese_font(font)
+
+    meta = codebook.items.set_index("code")
+    cons = codebook.constructs.set_index("code")
+    groups = []
+    for con in constructs:
+        items = codebook.items_of(con)
+        missing = [c for c in items if c not in data.columns]
+        if missing:
+            raise KeyError(
+                f"likert_diverging(): the data lack item column(s) {', '.join(missing)} of construct "
+                f"{con!r}; pass constructs=[...] with only the constructs present"
+            )
+        groups.append((con, items, _numeric_items(data, items, codebook, "likert_diverging")))
+
+    # One shared x-range so bar lengths compare across panels.
+    stats_by_item, max_left, max_right, n_range = {}, 0.0, 0.0, []
+    for con, items, x in groups:
+        for it in items:
+            lo, hi = codebook.scale_range(it)
+            counts, n = _likert_counts(x[it], lo, hi)
+            pct = 100 * counts / n if n else np.full(len(counts), np.nan)
+            k = len(pct)
+            mid = k // 2
+            neutral = pct[mid] if k % 2 else 0.0
+            left = np.nansum(pct[:mid]) + neutral / 2
+            right = np.nansum(pct[k - mid:]) + neutral / 2
+            stats_by_item[it] = (pct, neutral, left, right, n)
+            max_left, max_right = max(max_left, left), max(max_right, right)
+            n_range.append(n)
+    # Asymmetric limits: agreement-heavy items would leave the left half empty.
+    # The 10 points of slack leave room for the percentage labels at the bar ends.
+    xmin = 10 * np.ceil((max_left + 10) / 10)
+    xmax = 10 * np.ceil((max_right + 10) / 10)
+
+    heights = [len(items) + 0.9 for _, items, _ in groups]
+    fig_h = 0.42 * sum(heights) + 1.6
+    fig = plt.figure(figsize=(width, fig_h), layout="constrained")
+    axes = fig.subplots(len(groups), 1, sharex=True, gridspec_kw={"height_ratios": heights})
+    axes = np.atleast_1d(axes)
+
+    scales_seen: dict[str, list[str]] = {}
+    for ax, (con, items, _) in zip(axes, groups):
+        scale = codebook.scale_of(items[0])
+        scales_seen.setdefault(scale, []).append(con)
+        y = np.arange(len(items))[::-1]  # first item on top
+        for yi, it in zip(y, items):
+            pct, neutral, left, right, n = stats_by_item[it]
+            k = len(pct)
+            colors = _DIVERGING.get(k) or list(mpl.colormaps["RdBu"](np.linspace(0.1, 0.9, k)))
+            mid = k // 2
+            # Left side: stack outward from the neutral half, most extreme last.
+            start = -neutral / 2
+            for c in range(mid - 1, -1, -1):
+                ax.barh(yi, -pct[c], left=start, color=colors[c], height=0.72, edgecolor="white", linewidth=0.5)
+                start -= pct[c]
+            if k % 2:
+                ax.barh(yi, neutral, left=-neutral / 2, color=colors[mid], height=0.72,
+                        edgecolor="white", linewidth=0.5)
+            start = neutral / 2
+            for c in range(k - mid, k):
+                ax.barh(yi, pct[c], left=start, color=colors[c], height=0.72, edgecolor="white", linewidth=0.5)
+                start += pct[c]
+            disagree = np.nansum(pct[:mid])
+            agree = np.nansum(pct[k - mid:])
+            ax.text(-left - 1.5, yi, f"{disagree:.0f}%", va="center", ha="right", fontsize=8, color="#444444")
+            ax.text(right + 1.5, yi, f"{agree:.0f}%", va="center", ha="left", fontsize=8, color="#444444")
+        ax.set_yticks(y)
+        ax.set_yticklabels([
+            _item_label(it, meta.loc[it, f"text_{lang}"], bool(meta.loc[it, "reverse"]), label_width, label_lines)
+            for it in items
+        ], fontsize=8.5)
+        ax.set_ylim(-0.6, len(items) - 0.4)
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        ax.set_title(f"{con} — {cons.loc[con, f'label_{lang}']}", loc="left", fontsize=10, fontweight="bold")
+        ax.tick_params(axis="y", length=0)
+        ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+    ax = axes[-1]
+    ax.set_xlim(-xmin, xmax)
+    ax.xaxis.set_major_locator(MultipleLocator(20 if xmin + xmax > 120 else 10))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):.0f}"))
+    ax.set_xlabel(_TEXT["share"][lang])
+
+    _scale_legend(fig, codebook, scales_seen, lang)
+    n_text = f"n = {min(n_range)}–{max(n_range)}" if min(n_range) != max(n_range) else f"n = {n_range[0]}"
+    _left_align_labels(fig, axes)
+    _note(fig, f"{_TEXT['note_r'][lang]} ({n_text}).", width)
+    if title:
+        fig.suptitle(title, fontsize=12, fontweight="bold")
+    fig.get_layout_engine().set(h_pad=0.06)
+    return fig
+
+
+def _scale_legend(fig: Figure, codebook: Codebook, scales: dict[str, list[str]], lang: str) -> None:
+    """Category legend at the top: one row per response scale.
+
+    With several scales (agreement for AW…CO, necessity for SOL) each row starts
+    with the constructs it applies to. Matplotlib fills legends column by column,
+    so the entries are interleaved to make each scale one row.
+    """
+    rows = []
+    for scale, cons_using in scales.items():
+        labels = list(codebook.value_labels(scale, lang=lang, include_missing=False).values())
+        k = len(labels)
+        colors = _DIVERGING.get(k) or list(mpl.colormaps["RdBu"](np.linspace(0.1, 0.9, k)))
+        row = [Patch(facecolor=c, label=lab) for c, lab in zip(colors, labels)]
+        if len(scales) > 1:
+            row.insert(0, Patch(facecolor="none", edgecolor="none", label=", ".join(cons_using) + ":"))
+        rows.append(row)
+    width = max(len(r) for r in rows)
+    blank = Patch(facecolor="none", edgecolor="none", label="")
+    rows = [r + [blank] * (width - len(r)) for r in rows]
+    handles = [rows[i][j] for j in range(width) for i in range(len(rows))]
+    fig.legend(handles=handles, loc="outside upper center", ncols=width, frameon=False, fontsize=9,
+               columnspacing=1.2, handlelength=1.4)
+
+
+# ------------------------------------------------------------- composites by level
+def composites_by_level(
+    summary: pd.DataFrame,
+    *,
+    lang: str = "en",
+    codebook: Codebook | None = None,
+    constructs: Sequence[str] | None = None,
+    bands: Sequence[tuple[float, float, str]] | None = VN_BANDS,
+    label_width: int = 40,
+    label_lines: int = 3,
+    title: str | None = None,
+    font: str | None = None,
+) -> Figure:
+    """Point-range plot of composite means with confidence intervals by governance level.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`hpmob.score.composite_by_group` grouped by ``level``:
+        columns ``construct, group, n, mean, ci_low, ci_high`` (``conf`` is used for
+        the axis label if present). Suppressed cells (NaN mean) are left out and
+        noted under the plot.
+    lang : {"vi", "en"}, default "en"
+        Language of construct names, level names and axis text.
+    codebook : Codebook, optional
+        Source of construct names and the level order (city, district, commune);
+        default :func:`~hpmob.codebook.load_codebook`.
+    constructs : list of str, optional
+        Constructs to show, top to bottom; default those in `summary`, in codebook order.
+    bands : sequence of (lowest, highest, label) or None, default VN_BANDS
+        Mean bands shaded in the background and named along the top (the part of
+        the label for `lang`, when labels are "vi / en"); None for no bands.
+    label_width, label_lines : int, default 40 and 3
+        Construct names are wrapped at `label_width` characters and cut with "…"
+        after `label_lines` lines.
+    title : str, optional
+    font : str, optional
+        Font family (see :func:`use_vietnamese_font`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per construct, one point (with CI bar) per level, levels offset
+        vertically and distinguished by colour and marker; legend gives level
+        names with their n.
+
+    Examples
+    --------
+    >>> from hpmob.score import composite_scores, composite_by_group
+    >>> from hpmob.simulate import simulate_sample
+    >>> s = simulate_sample(300, 1)
+    >>> sc = composite_scores(s.answers, load_codebook(), constructs=["AW", "PM"])
+    >>> fig = composites_by_level(composite_by_group(sc, s.attributes["level"]))
+    >>> len(fig.axes)
+    1
+    """
+    if not isinstance(summary, pd.DataFrame):
+        raise TypeError(
+            "composites_by_level() needs the DataFrame from hpmob.score.composite_by_group; "
+            f"got {type(summary).__name__}"
+        )
+    need = ["construct", "group", "n", "mean", "ci_low", "ci_high"]
+    missing = [c for c in need if c not in summary.columns]
+    if missing:
+        raise KeyError(
+            f"composites_by_level(): summary lacks column(s) {', '.join(missing)}; pass the output of "
+            "hpmob.score.composite_by_group(scores, 'level')"
+        )
+    _check_lang(lang)
+    cb = codebook if codebook is not None else load_codebook()
+    level_labels = cb.value_labels("level", lang=lang)
+    unknown = sorted(set(summary["group"].dropna()) - set(level_labels), key=str)
+    if unknown:
+        raise ValueError(
+            f"composites_by_level(): groups {', '.join(map(repr, unknown))} are not governance levels "
+            f"({', '.join(level_labels)}); group the composites by 'level'"
+        )
+    cons_table = cb.constructs.set_index("code")
+    present = list(pd.unique(summary["construct"]))
+    if constructs is None:
+        constructs = [c for c in cons_table.index if c in present] + [c for c in present if c not in cons_table.index]
+    else:
+        absent = [c for c in constructs if c not in present]
+        if absent:
+            raise KeyError(
+                f"composites_by_level(): construct(s) {', '.join(absent)} not in summary "
+                f"(it has {', '.join(present)})"
+            )
+    levels = [lev for lev in level_labels if lev in set(summary["group"])]
+    use_vietnamese_font(font)
+
+    n_con = len(constructs)
+    fig = plt.figure(figsize=(9.5, 0.75 * n_con + 1.9), layout="constrained")
+    ax = fig.add_subplot()
+    step = 0.24 if len(levels) <= 3 else 0.7 / len(levels)
+    offsets = (np.arange(len(levels)) - (len(levels) - 1) / 2) * step
+    shown = summary[summary["construct"].isin(constructs) & summary["mean"].notna()]
+    lo = max(1.0, np.floor(10 * (shown["ci_low"].min() - 0.15)) / 10) if len(shown) else 1.0
+    hi = min(5.0, np.ceil(10 * (shown["ci_high"].max() + 0.15)) / 10) if len(shown) else 5.0
+
+    if bands:
+        top = ax.get_xaxis_transform()
+        for i, (b_lo, b_hi, lab) in enumerate(bands):
+            # Bands meet halfway between e.g. 1.80 and 1.81 so the shading has no gaps.
+            left = b_lo - 0.005 if i else b_lo
+            right = b_hi + 0.005 if i < len(bands) - 1 else b_hi
+            if right <= lo or left >= hi:
+                continue
+            ax.axvspan(max(left, lo), min(right, hi), color="#f2f2f2" if i % 2 else "#ffffff", zorder=0)
+            if min(right, hi) - max(left, lo) < 0.1 * (hi - lo):
+                continue  # a sliver of a band at the edge has no room for its name
+            parts = [p.strip() for p in lab.split("/")]
+            text = parts[_LANGS.index(lang)] if len(parts) == 2 else lab
+            ax.text((max(left, lo) + min(right, hi)) / 2, 1.005, text, transform=top, ha="center",
+                    va="bottom", fontsize=8, color="#666666")
+
+    y_of = {c: n_con - 1 - i for i, c in enumerate(constructs)}
+    handles = []
+    for j, lev in enumerate(levels):
+        color, marker = _LEVEL_STYLE[j % len(_LEVEL_STYLE)]
+        rows = shown[shown["group"] == lev]
+        y = np.array([y_of[c] for c in rows["construct"]]) - offsets[j]
+        m = rows["mean"].to_numpy(float)
+        err = np.vstack([m - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - m])
+        ax.errorbar(m, y, xerr=err, fmt=marker, color=color, markersize=6, capsize=2.5,
+                    elinewidth=1.4, markeredgecolor="white", markeredgewidth=0.6, zorder=3)
+        n_lev = summary.loc[summary["group"] == lev, "n"].max()
+        handles.append(plt.Line2D([], [], color=color, marker=marker, linestyle="-", markersize=6,
+                                  label=f"{level_labels[lev]} (n = {n_lev})"))
+    ax.set_yticks([y_of[c] for c in constructs])
+    ax.set_yticklabels([
+        _wrap(f"{c}  {cons_table.loc[c, f'label_{lang}']}" if c in cons_table.index else c,
+              label_width, label_lines)
+        for c in constructs
+    ], fontsize=9)
+    for i in range(n_con - 1):
+        ax.axhline(i + 0.5, color="#dddddd", linewidth=0.6, zorder=1)
+    ax.set_ylim(-0.6, n_con - 0.4)
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_locator(MultipleLocator(0.2 if hi - lo <= 2 else 0.5))
+    conf = summary["conf"].iloc[0] if "conf" in summary.columns and len(summary) else 0.95
+    ax.set_xlabel(_TEXT["mean"][lang].format(p=f"{100 * conf:g}"))
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    _left_align_labels(fig, [ax])
+    attr = cb.attributes.set_index("code")
+    # Legend on top: the bottom holds the axis label and the suppression note.
+    fig.legend(handles=handles, loc="outside upper center", ncols=len(levels), frameon=False, fontsize=9,
+               title=attr.loc["level", f"label_{lang}"], title_fontsize=9)
+    if "suppressed" in summary.columns and summary["suppressed"].any():
+        _note(fig, _TEXT["suppressed"][lang], 9.5)
+    if title:
+        fig.suptitle(title, fontsize=12, fontweight="bold")
+    return fig
+
+
+def cleaning_flow_figure(flow: pd.DataFrame, *, lang: str = "en") -> Figure:
+    """CONSORT-style diagram of the cleaning flow: raw → excluded by rule → analysed.
+
+    Parameters
+    ----------
+    flow : DataFrame
+        :func:`hpmob.clean.consort_flow` output (``step, rule, n_excluded, n_remaining``).
+    lang : {"en", "vi"}
+        Language of the box texts.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    texts = {
+        "en": {"raw submissions": "Raw submissions", "analysed": "Analysed respondents",
+               "duplicate": "Duplicate submission", "item_nonresponse": "Too many items unanswered",
+               "speeder": "Speeder (completion time)", "straight_liner": "Straight-liner",
+               "impossible_value": "Impossible value", "excluded": "Excluded"},
+        "vi": {"raw submissions": "Phiếu thu về", "analysed": "Phiếu đưa vào phân tích",
+               "duplicate": "Phiếu nộp trùng", "item_nonresponse": "Bỏ trống quá nhiều câu",
+               "speeder": "Trả lời quá nhanh", "straight_liner": "Chọn một đáp án cho mọi câu",
+               "impossible_value": "Giá trị không hợp lý", "excluded": "Loại"},
+    }[lang]
+    use_vietnamese_font()
+    steps = flow[~flow["rule"].isin(["raw submissions", "analysed"])].reset_index(drop=True)
+    n_raw = int(flow["n_remaining"].iloc[0])
+    n_final = int(flow["n_remaining"].iloc[-1])
+    height = 1.2 * (len(steps) + 1.3)
+    fig, ax = plt.subplots(figsize=(8.5, height))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-height, 0.6)
+    ax.axis("off")
+
+    def box(x, y, w, text, color):
+        ax.add_patch(FancyBboxPatch((x, y - 0.42), w, 0.84, boxstyle="round,pad=0.05",
+                                    facecolor=color, edgecolor="#333333", linewidth=1))
+        ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=10)
+
+    y = 0.0
+    box(0.3, y, 4.2, f"{texts['raw submissions']}\nn = {n_raw}", "#e8eef7")
+    for k, row in enumerate(steps.itertuples()):
+        y_next = y - 1.2
+        ax.annotate("", xy=(2.4, y_next + 0.47), xytext=(2.4, y - 0.47),
+                    arrowprops={"arrowstyle": "->", "color": "#333333"})
+        ax.annotate("", xy=(5.4, y - 0.6), xytext=(2.4, y - 0.6),
+                    arrowprops={"arrowstyle": "->", "color": "#999999"})
+        box(5.4, y - 0.6, 4.3, f"{texts['excluded']}: {texts.get(row.rule, row.rule)}\nn = {row.n_excluded}",
+            "#fbeaea")
+        y = y_next
+        if k == len(steps) - 1:  # the last remaining box is the analysed sample
+            box(0.3, y, 4.2, f"{texts['analysed']}\nn = {n_final}", "#e3f3e6")
+        else:
+            box(0.3, y, 4.2, f"n = {row.n_remaining}", "#f4f4f4")
+    ax.set_ylim(y - 0.6, 0.6)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,227 @@
+"""Tests for hpmob.plots: figures build, carry the codebook's labels, and render Vietnamese.
+
+The font check reads the font file's character map with fontTools, so a font that
+would draw empty boxes for "ế" or "ự" fails here rather than in the published book.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: tests must never need a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from fontTools.ttLib import TTFont  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from hpmob.codebook import load_codebook  # noqa: E402
+from hpmob.plots import (  # noqa: E402
+    FONT_CANDIDATES,
+    VIETNAMESE_SAMPLE,
+    composites_by_level,
+    likert_diverging,
+    missing_glyphs,
+    use_vietnamese_font,
+)
+from hpmob.score import composite_by_group, composite_scores  # noqa: E402
+from hpmob.simulate import simulate_sample  # noqa: E402
+
+# Letters with stacked diacritics that many Latin fonts lack.
+HARD = "ếựỗẫĐ"
+
+
+@pytest.fixture(scope="module")
+def cb():
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def sample(cb):
+    s = simulate_sample(n=250, seed=3)
+    df = s.attributes.join(s.answers.astype("float64"))
+    df.loc[df.index[::17], "AW2"] = np.nan
+    return df
+
+
+@pytest.fixture(autouse=True)
+def _no_show_and_close(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("plotting functions must return the Figure, never call plt.show()")
+
+    monkeypatch.setattr(plt, "show", fail)
+    yield
+    plt.close("all")
+
+
+def _texts(fig):
+    """Every text string drawn in the figure (tick labels, titles, legends, notes)."""
+    fig.canvas.draw()
+    return [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+
+
+def _cmap_of(family: str, weight: str = "normal") -> set[int]:
+    props = font_manager.FontProperties(family=family, weight=weight)
+    path = font_manager.findfont(props, fallback_to_default=False)
+    with TTFont(path, fontNumber=0, lazy=True) as font:
+        return set(font.getBestCmap())
+
+
+def _cmap_of_text(t) -> tuple[str, set[int]]:
+    """Family name and character map of the font file a Text object is drawn with."""
+    path = font_manager.findfont(t.get_fontproperties(), fallback_to_default=False)
+    with TTFont(path, fontNumber=0, lazy=True) as font:
+        return font_manager.get_font(path).family_name, set(font.getBestCmap())
+
+
+# --------------------------------------------------------------------------- fonts
+def test_chosen_font_has_vietnamese_glyphs():
+    family = use_vietnamese_font()
+    assert family in FONT_CANDIDATES
+    assert matplotlib.rcParams["font.family"] == [family]
+    for weight in ("normal", "bold"):
+        cmap = _cmap_of(family, weight)
+        assert ord("ế") in cmap and ord("ự") in cmap
+        assert all(ord(ch) in cmap for ch in VIETNAMESE_SAMPLE)
+    assert missing_glyphs(family) == ""
+
+
+def test_font_without_vietnamese_is_refused():
+    # cmr10 ships with matplotlib and has no Vietnamese letters.
+    assert "ế" in missing_glyphs("cmr10", HARD)
+    with pytest.raises(RuntimeError, match=r"cmr10: lacks \d+ letters.*fonts-noto-core"):
+        use_vietnamese_font("cmr10")
+    with pytest.raises(RuntimeError, match="not installed"):
+        use_vietnamese_font("No Such Font 123")
+    with pytest.raises(ValueError, match="not installed"):
+        missing_glyphs("No Such Font 123")
+
+
+# -------------------------------------------------------------------- Likert bars
+def test_likert_one_bar_group_per_item_with_vietnamese_labels(cb, sample):
+    fig = likert_diverging(sample, cb, lang="vi")
+    assert isinstance(fig, matplotlib.figure.Figure)
+    constructs = list(cb.constructs["code"])
+    assert len(fig.axes) == len(constructs)
+    labels = [lab.get_text() for ax in fig.axes for lab in ax.get_yticklabels()]
+    assert len(labels) == len(cb.item_columns)
+    # Item code first, in codebook order; reverse-keyed items marked.
+    assert [lab.split()[0] for lab in labels] == cb.item_columns
+    assert labels[cb.item_columns.index("AW5")].startswith("AW5 (R)")
+    # One stack of bars per item: 5 segments (one per category) at each tick.
+    for ax, con in zip(fig.axes, constructs):
+        n_items = len(cb.items_of(con))
+        assert len(ax.patches) == 5 * n_items
+        centres = {round(p.get_y() + p.get_height() / 2, 6) for p in ax.patches}
+        assert len(centres) == n_items
+        assert ax.get_title(loc="left").startswith(f"{con} — ")
+    joined = " ".join(labels) + " ".join(ax.get_title(loc="left") for ax in fig.axes)
+    assert "ế" in joined and "ự" in joined
+    assert "Nhận thức về quan điểm của Đảng" in fig.axes[0].get_title(loc="left")
+    legend_text = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "Hoàn toàn không đồng ý" in legend_text and "Rất cần thiết" in legend_text
+    assert fig.axes[-1].get_xlabel() == "Tỷ lệ người trả lời (%)"
+
+
+def test_likert_text_is_drawn_in_the_vietnamese_font(cb, sample):
+    fig = likert_diverging(sample, cb, lang="vi", constructs=["AW", "RT"])
+    family = matplotlib.rcParams["font.family"][0]
+    texts = _texts(fig)
+    assert any(t.get_fontweight() == "bold" for t in texts)  # titles: the bold face is checked too
+    for t in texts:
+        name, cmap = _cmap_of_text(t)
+        assert name == family, t.get_text()
+        missing = {ch for ch in t.get_text() if not ch.isspace() and ord(ch) not in cmap}
+        assert not missing, (t.get_text(), missing)
+
+
+def test_likert_shares_and_english(cb, sample):
+    fig = likert_diverging(sample, cb, lang="en", constructs=["RT"])
+    ax = fig.axes[0]
+    x = sample["RT1"].dropna()
+    expected = 100 * np.array([(x == c).mean() for c in range(1, 6)])
+    # RT1 is the top bar; its widths are the category shares (left side drawn negative).
+    top = max(p.get_y() for p in ax.patches)
+    widths = sorted(abs(p.get_width()) for p in ax.patches if p.get_y() == top)
+    np.testing.assert_allclose(widths, sorted(expected), atol=1e-9)
+    legend_text = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert legend_text == ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+    assert ax.get_yticklabels()[0].get_text().startswith("RT1  Mass mobilization")
+
+
+def test_likert_long_labels_are_cut(cb, sample):
+    fig = likert_diverging(sample, cb, constructs=["AW"], label_width=30, label_lines=2)
+    for lab in fig.axes[0].get_yticklabels():
+        lines = lab.get_text().split("\n")
+        assert len(lines) <= 2
+        assert all(len(line) <= 30 for line in lines)
+    assert fig.axes[0].get_yticklabels()[0].get_text().endswith("…")
+
+
+def test_likert_errors(cb, sample):
+    with pytest.raises(KeyError, match="unknown construct 'XX'"):
+        likert_diverging(sample, cb, constructs=["XX"])
+    with pytest.raises(ValueError, match="lang"):
+        likert_diverging(sample, cb, lang="fr")
+    with pytest.raises(KeyError, match="AW3"):
+        likert_diverging(sample.drop(columns=["AW3"]), cb, constructs=["AW"])
+
+
+# -------------------------------------------------------------- composites by level
+@pytest.fixture(scope="module")
+def summary(cb, sample):
+    scores = composite_scores(sample, cb, constructs=["AW", "RT", "PM", "IM"])
+    return composite_by_group(scores, sample["level"])
+
+
+def test_composites_by_level(cb, summary):
+    fig = composites_by_level(summary, lang="vi", codebook=cb)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert [lab.split()[0] for lab in labels] == ["AW", "RT", "PM", "IM"]
+    assert "Nắm vững nguyên tắc" in labels[2]
+    assert len(ax.containers) == 3  # one errorbar series per level
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    expected = ["Cấp thành phố", "Cấp quận, huyện", "Cấp xã, phường, thị trấn"]
+    assert [s.split(" (n")[0] for s in legend] == expected
+    assert "khoảng tin cậy 95%" in ax.get_xlabel()
+    # Points sit at the means: city's PM point equals the summary value.
+    city = ax.containers[0].lines[0].get_xdata()
+    expected = summary[summary["group"] == "city"]["mean"].to_numpy()
+    np.testing.assert_allclose(city, expected)
+    for t in _texts(fig):
+        _, cmap = _cmap_of_text(t)
+        assert all(ord(ch) in cmap for ch in t.get_text() if not ch.isspace()), t.get_text()
+
+
+def test_composites_by_level_suppressed_and_errors(cb, summary):
+    s = summary.copy()
+    s.loc[s.index[0], ["mean", "ci_low", "ci_high"]] = np.nan
+    s.loc[s.index[0], "suppressed"] = True
+    fig = composites_by_level(s, lang="en", codebook=cb)
+    assert "suppressed" in fig.get_supxlabel()
+    assert len(fig.axes[0].containers[0].lines[0].get_xdata()) == 3
+    with pytest.raises(ValueError, match="not governance levels"):
+        composites_by_level(s.assign(group="urban"), codebook=cb)
+    with pytest.raises(KeyError, match="ci_low"):
+        composites_by_level(s.drop(columns=["ci_low"]), codebook=cb)
+    with pytest.raises(TypeError):
+        composites_by_level(pd.Series([1.0]))
+
+
+def test_cleaning_flow_figure_shows_every_rule_and_the_counts():
+    import pandas as pd
+
+    from hpmob.plots import cleaning_flow_figure
+
+    flow = pd.DataFrame({"step": [0, 1, 2, 6], "rule": ["raw submissions", "duplicate", "speeder", "analysed"],
+                         "n_excluded": [0, 3, 2, 5], "n_remaining": [50, 47, 45, 45]})
+    fig = cleaning_flow_figure(flow)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "Raw submissions\nn = 50" in texts and "Analysed respondents\nn = 45" in texts
+    assert any("Duplicate submission\nn = 3" in t for t in texts)
+    assert any("Speeder" in t and "n = 2" in t for t in texts)
+    vi = [t.get_text() for t in cleaning_flow_figure(flow, lang="vi").axes[0].texts]
+    assert any("Phiếu nộp trùng" in t for t in vi)
