@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hpmob import privacy
 from hpmob.codebook import Codebook
 
 __all__ = [
@@ -64,12 +65,12 @@ __all__ = [
     "wilson_ci",
 ]
 
-#: Smallest group (cell) size whose statistics may be published. Shares and means of
-#: fewer than five respondents can identify individuals (e.g. the two city-level
-#: officials of one department); suppressing such cells is the usual "threshold rule"
+#: Smallest group (cell) size whose statistics may be published (one constant for the
+#: whole package, see :mod:`hpmob.privacy`). Shares and means of fewer than five
+#: respondents can identify individuals; suppressing them is the usual "threshold rule"
 #: of statistical disclosure control (Hundepool et al., 2012, *Statistical Disclosure
-#: Control*, Wiley).
-MIN_CELL = 5
+#: Control*, Wiley). Here ``n`` stays visible so the reader sees why a cell is blank.
+MIN_CELL = privacy.MIN_CELL
 
 #: Value of the ``group`` column for rows computed over all respondents.
 OVERALL_GROUP = "all"
