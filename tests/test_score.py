@@ -410,3 +410,22 @@ def test_processed_csv_nullable_and_float_agree(cb, df):
     assert as_int["AW1"].isna().any()  # pd.NA present
     pd.testing.assert_frame_equal(composite_scores(as_float, cb), composite_scores(as_int, cb))
     pd.testing.assert_frame_equal(item_statistics(as_float, cb), item_statistics(as_int, cb))
+
+
+def test_group_column_with_missing_values_as_read_from_csv():
+    # responses.csv gives level as pandas' nullable "string" dtype with <NA> for "no answer"
+    import pandas as pd
+
+    from hpmob.codebook import load_codebook
+    from hpmob.score import agreement_share, composite_by_group, composite_scores
+    from hpmob.simulate import simulate_sample
+
+    cb = load_codebook()
+    s = simulate_sample(200, seed=4)
+    data = s.answers.join(s.attributes["level"].astype("string"))
+    data.loc[:9, "level"] = pd.NA
+    scores = composite_scores(data, cb, constructs=["PM"]).join(data["level"])
+    table = composite_by_group(scores, "level")
+    assert table["n"].sum() == 190  # respondents without a level are in no group
+    shares = agreement_share(data, cb, "RT", by="level")
+    assert set(shares["group"]) == {"all", "city", "district", "commune"}

@@ -622,7 +622,7 @@ def _group_keys(data: pd.DataFrame, by: str | None, codebook: Codebook | None, f
             levels = sorted(present)
         except TypeError:
             levels = present
-    return keys + [(lev, g == lev) for lev in levels]
+    return keys + [(lev, (g == lev).fillna(False).astype(bool)) for lev in levels]
 
 
 def agreement_share(
@@ -860,7 +860,7 @@ def composite_by_group(
     for con in values.columns:
         x = pd.Series(values[con].to_numpy(dtype="float64", na_value=np.nan), index=values.index)
         for lev in order:
-            v = x[(g == lev).to_numpy()].dropna()
+            v = x[(g == lev).fillna(False).to_numpy(dtype=bool)].dropna()
             n = len(v)
             mean = v.mean() if n else np.nan
             sd = v.std(ddof=1) if n > 1 else np.nan
