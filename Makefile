@@ -75,11 +75,11 @@ $(BOOK): $(EXECUTED) $(BOOK_SRC) requirements.lock $(RAW) data/codebook.yaml $(E
 book: $(BOOK)  ## render the executed notebooks into book/_build/html
 
 # --- checks ----------------------------------------------------------------------
-test: $(ENV_STAMP)  ## unit tests, nbval over notebooks/, output check, book smoke test
-	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+test: $(ENV_STAMP)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
+	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider
 
-bench: $(ENV_STAMP)  ## benchmarks (none yet: the scoring and SEM issues add them)
-	@echo "make bench: no benchmarks yet. This is a stub until the scoring/SEM work adds bench/."
+bench: $(ENV_STAMP)  ## benchmarks: hpmob vs the reference libraries, ratios side by side
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script; done
 
 lab: $(ENV_STAMP)  ## JupyterLab on notebooks/ with the project's interpreter as kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
