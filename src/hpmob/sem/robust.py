@@ -1,0 +1,111 @@
+"""Information matrices, sandwich standard errors and the Yuan-Bentler test.
+
+semopy gives the expected (Fisher) information only, and no robust (MLR)
+machinery, so these are written here after lavaan 0.6-14
+(``lav_model_information.R``, ``lav_model_vcov.R``, ``lav_mvnorm.R``,
+``lav_test_yuan_bentler.R``). All information matrices are *unit* information
+(per observation), as in lavaan; covariances of estimates divide by N.
+
+Notation: ``S`` is the sample covariance (N divisor), ``sigma`` the implied
+covariance, ``dS`` the derivatives of ``sigma`` with respect to the free
+parameters (shape ``(q, p, p)``) and ``dmu`` those of the implied mean
+(shape ``(p, q)``; only with a mean structure).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "expected_information",
+    "ml_gradient",
+    "casewise_scores",
+    "numeric_hessian",
+    "sandwich",
+    "h1_trace",
+    "yuan_bentler_mplus",
+]
+
+
+def _inv(a: np.ndarray) -> np.ndarray:
+    return np.linalg.inv(a)
+
+
+def expected_information(sigma, dS, dmu=None) -> np.ndarray:
+    """Unit expected information ``Delta' A1 Delta`` (h1 information "structured")."""
+    si = _inv(sigma)
+    M = np.einsum("ab,kbc->kac", si, dS)
+    info = 0.5 * np.einsum("kab,lba->kl", M, M)
+    if dmu is not None:
+        info = info + dmu.T @ si @ dmu
+    return info
+
+
+def ml_gradient(sigma, S, dS) -> np.ndarray:
+    """Gradient of ``F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p``."""
+    si = _inv(sigma)
+    Q = si @ (sigma - S) @ si
+    return np.einsum("ab,kab->k", Q, dS)
+
+
+def casewise_scores(Yc, sigma, dS, dmu=None) -> np.ndarray:
+    """Case-wise scores of the normal log-likelihood (N x q).
+
+    ``Yc`` holds the deviations from the implied mean; without a mean structure
+    lavaan uses the sample mean there (``lav_mvnorm_scores_vech_sigma``).
+    """
+    si = _inv(sigma)
+    Z = Yc @ si
+    quad = np.einsum("ia,kab,ib->ik", Z, dS, Z, optimize=True)
+    tr = np.einsum("ab,kba->k", si, dS)
+    scores = 0.5 * (quad - tr)
+    if dmu is not None:
+        scores = scores + Z @ dmu
+    return scores
+
+
+def numeric_hessian(grad_fn, x, h: float = 1e-6) -> np.ndarray:
+    """Richardson-extrapolated Hessian from an analytic gradient (as ``lav_model_hessian``)."""
+    x = np.asarray(x, dtype=float)
+    q = x.size
+    H = np.zeros((q, q))
+    for j in range(q):
+        e = np.zeros(q)
+        e[j] = h
+        g_l2, g_l, g_r, g_r2 = grad_fn(x - 2 * e), grad_fn(x - e), grad_fn(x + e), grad_fn(x + 2 * e)
+        H[:, j] = (g_l2 - 8 * g_l + 8 * g_r - g_r2) / (12 * h)
+    return (H + H.T) / 2
+
+
+def sandwich(A, B, n) -> np.ndarray:
+    """Huber-White covariance ``A^-1 B A^-1 / N`` (lavaan ``se = "robust.huber.white"``)."""
+    Ai = _inv(A)
+    return Ai @ B @ Ai / n
+
+
+def h1_trace(Yc, S, meanstructure: bool) -> float:
+    """``tr(A1^-1 B1)`` of the saturated model (unstructured h1 information).
+
+    With ``B1 = A1 Gamma A1`` the trace is ``tr(Gamma A1)``, which for the
+    covariance part reduces to ``(b2p - p) / 2`` with Mardia's multivariate
+    kurtosis ``b2p``; the mean part contributes ``p``.
+    """
+    p = S.shape[0]
+    m = np.einsum("ia,ab,ib->i", Yc, _inv(S), Yc)
+    tr = 0.5 * (np.mean(m**2) - p)
+    return tr + (p if meanstructure else 0.0)
+
+
+def yuan_bentler_mplus(trace_h1, ndat_h1, A0, B0, df):
+    """Scaling factor of lavaan's ``test = "yuan.bentler.mplus"``.
+
+    Returns ``(c, trace_UGamma, scaling_factor_h1, scaling_factor_h0)`` with
+    ``c = (tr(A1^-1 B1) - tr(A0^-1 B0)) / df``; ``A0`` is the (observed)
+    information and ``B0`` the first-order information of the fitted model.
+    """
+    trace_h0 = float(np.sum(B0 * _inv(A0).T))
+    trace_ug = trace_h1 - trace_h0
+    c = trace_ug / df if df > 0 else np.nan
+    if c < 0:
+        c = np.nan
+    return c, trace_ug, trace_h1 / ndat_h1, trace_h0 / A0.shape[0]

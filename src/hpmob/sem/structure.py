@@ -1,0 +1,104 @@
+"""Model-implied moments and their derivatives in RAM form.
+
+semopy estimates the model; everything computed *after* estimation (standard
+errors, robust corrections, standardized solution, modification indices) needs
+the Jacobian of the implied moments with respect to lavaan's free parameters,
+and for modification indices also with respect to parameters that are not in
+the model. A RAM representation built from the parameter table serves both:
+all variables (observed, then latent) in one vector ``v = A v + u``,
+``Cov(u) = P``, ``E(u) = m``, so that ``Sigma = F C P C' F'`` and
+``mu = F C m`` with ``C = (I - A)^-1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Ram"]
+
+
+class Ram:
+    """RAM matrices for a parameter table.
+
+    Parameters
+    ----------
+    ov, lv : list of str
+        Observed and latent variable names (lavaan order).
+    """
+
+    def __init__(self, ov: list[str], lv: list[str]):
+        self.ov = list(ov)
+        self.lv = list(lv)
+        self.names = self.ov + self.lv
+        self.index = {v: i for i, v in enumerate(self.names)}
+        n = len(self.names)
+        self.n = n
+        self.p = len(self.ov)
+        self.A = np.zeros((n, n))
+        self.P = np.zeros((n, n))
+        self.m = np.zeros(n)
+
+    # positions ---------------------------------------------------------
+    def position(self, lhs: str, op: str, rhs: str) -> tuple[str, int, int]:
+        """Matrix ('A', 'P' or 'm') and cell of a parameter."""
+        ix = self.index
+        if op == "=~":
+            return "A", ix[rhs], ix[lhs]
+        if op == "~":
+            return "A", ix[lhs], ix[rhs]
+        if op == "~~":
+            return "P", ix[lhs], ix[rhs]
+        if op == "~1":
+            return "m", ix[lhs], ix[lhs]
+        raise ValueError(f"no RAM position for operator {op!r}")
+
+    def set(self, pos: tuple[str, int, int], value: float) -> None:
+        kind, i, j = pos
+        if kind == "A":
+            self.A[i, j] = value
+        elif kind == "P":
+            self.P[i, j] = value
+            self.P[j, i] = value
+        else:
+            self.m[i] = value
+
+    # moments -----------------------------------------------------------
+    def solve(self):
+        """Return C = (I - A)^-1, the covariance and the mean of all variables."""
+        C = np.linalg.inv(np.eye(self.n) - self.A)
+        V = C @ self.P @ C.T
+        return C, V, C @ self.m
+
+    def implied(self):
+        """Implied covariance and mean of the observed variables."""
+        _, V, mu = self.solve()
+        p = self.p
+        return V[:p, :p], mu[:p]
+
+    def derivatives(self, groups: list[list[tuple[str, int, int]]]):
+        """Derivatives of Sigma (k, p, p) and mu (p, k) for parameters.
+
+        ``groups[k]`` lists the positions that share parameter ``k`` (equal labels).
+        """
+        C, V, mu_all = self.solve()
+        p = self.p
+        Cp = C[:p, :]  # rows of C for observed variables
+        q = len(groups)
+        dS = np.zeros((q, p, p))
+        dmu = np.zeros((p, q))
+        for k, positions in enumerate(groups):
+            for kind, i, j in positions:
+                if kind == "A":
+                    # d(C P C') / dA_ij = c_i V_j' + V_j c_i'
+                    a = np.outer(Cp[:, i], V[j, :p])
+                    dS[k] += a + a.T
+                    dmu[:, k] += Cp[:, i] * mu_all[j]
+                elif kind == "P":
+                    if i == j:
+                        dS[k] += np.outer(Cp[:, i], Cp[:, i])
+                    else:
+                        a = np.outer(Cp[:, i], Cp[:, j])
+                        dS[k] += a + a.T
+                else:
+                    dmu[:, k] += Cp[:, i]
+        return dS, dmu
