@@ -251,3 +251,53 @@ def test_missing_rows_dropped_with_warning(hs_data):
     with pytest.warns(UserWarning, match="3 row"):
         res = fit("visual =~ x1 + x2 + x3", d)
     assert res.n == 298
+
+
+# --- bad input fails clearly (issue acceptance: absent variable, constant column,
+# --- non-positive-definite covariance, non-convergence / improper solutions)
+def _one_factor_data(seed=1, n=300):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=n)
+    return pd.DataFrame({f"x{i}": 0.7 * f + 0.7 * rng.normal(size=n) for i in range(1, 5)})
+
+
+def test_constant_column_is_refused_with_advice():
+    data = _one_factor_data()
+    data["x4"] = 3.0
+    with pytest.raises(ValueError, match=r"'x4' are constant.*remove it from the model"):
+        fit("F =~ x1 + x2 + x3 + x4", data)
+
+
+def test_singular_covariance_is_refused_with_advice():
+    data = _one_factor_data()
+    data["x4"] = 2 * data["x1"] - data["x2"]  # an exact linear combination
+    with pytest.raises(ValueError, match=r"singular.*drop the redundant ones"):
+        fit("F =~ x1 + x2 + x3 + x4", data)
+
+
+def test_heywood_case_warns_with_advice():
+    # r12 = r13 = .6, r23 = .2 implies a squared loading of .6 * .6 / .2 = 1.8 for x1
+    corr = np.array([[1, 0.6, 0.6], [0.6, 1, 0.2], [0.6, 0.2, 1]])
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((2000, 3))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z.T, bias=True))).T
+    data = pd.DataFrame(z @ np.linalg.cholesky(corr).T, columns=["x1", "x2", "x3"])
+    with pytest.warns(UserWarning, match=r"Heywood case.*improper"):
+        fit("F =~ x1 + x2 + x3", data)
+
+
+def test_non_convergence_warns(monkeypatch):
+    import importlib
+
+    fit_module = importlib.import_module("hpmob.sem.fit")  # the module, not the function
+
+    original = fit_module._SemopyEngine.polish
+
+    def not_converged(self, *args, **kwargs):
+        x, _ = original(self, *args, **kwargs)
+        return x, False
+
+    monkeypatch.setattr(fit_module._SemopyEngine, "polish", not_converged)
+    with pytest.warns(UserWarning, match="did not reach a stationary point.*identification"):
+        result = fit("F =~ x1 + x2 + x3 + x4", _one_factor_data())
+    assert result.converged is False

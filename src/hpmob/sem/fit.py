@@ -150,7 +150,10 @@ def _prepare_data(data: pd.DataFrame, pm: ParsedModel) -> tuple[np.ndarray, int]
     sd = X.std(axis=0)
     const = [pm.ov[i] for i in np.flatnonzero(sd == 0)]
     if const:
-        raise ValueError(f"Variable(s) {', '.join(map(repr, const))} are constant in the complete rows.")
+        raise ValueError(
+            f"Variable(s) {', '.join(map(repr, const))} are constant in the complete rows; a constant "
+            "item carries no information about a factor: remove it from the model."
+        )
     return X, n_drop
 
 
@@ -463,10 +466,16 @@ def fit(
         if k >= 0 and not names[k]:
             names[k] = _param_name(pm.rows[i])
     if not f.converged:
-        warnings.warn("The optimizer did not reach a stationary point; results may be unreliable.", stacklevel=2)
+        warnings.warn(
+            "The optimizer did not reach a stationary point; estimates, SEs and fit measures may be "
+            "unreliable. Check the model's identification, rescale variables with very different "
+            "variances, or simplify the model.", stacklevel=2)
     neg = [r.lhs for r, e in zip(pm.rows, f.est) if r.op == "~~" and r.lhs == r.rhs and e < 0]
     if neg:
-        warnings.warn(f"Negative variance estimate(s) for {', '.join(neg)} (Heywood case).", stacklevel=2)
+        warnings.warn(
+            f"Negative variance estimate(s) for {', '.join(neg)} (Heywood case): the solution is "
+            "improper. Look for an item that nearly duplicates another, a factor with too few "
+            "indicators, or a misspecified model before interpreting it.", stacklevel=2)
     return SemResult(
         estimates=estimates,
         fit_measures=fit_measures,
