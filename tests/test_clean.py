@@ -126,7 +126,12 @@ def test_item_nonresponse_threshold(cb):
 
 def test_years_in_post_cannot_exceed_working_life(cb):
     raw = _small_raw()
-    raw.loc[3, ["age", "years_in_post"]] = ["30", "20"]
+    base = clean_export(raw, cb)
+    # a respondent no earlier rule excludes: the first analysed one, found in the raw rows
+    cols = ["age", "years_in_post", "training_courses"]
+    first = base.responses.iloc[0][cols].astype(int).tolist()
+    target = raw.index[(raw[cols].astype(int) == first).all(axis=1)][0]
+    raw.loc[target, ["age", "years_in_post"]] = ["30", "20"]
     out = clean_export(raw, cb)
     assert out.exclusions["detail"].str.contains("years_in_post = 20 exceeds age 30").any()
 
