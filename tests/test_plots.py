@@ -225,3 +225,20 @@ def test_cleaning_flow_figure_shows_every_rule_and_the_counts():
     assert any("Speeder" in t and "n = 2" in t for t in texts)
     vi = [t.get_text() for t in cleaning_flow_figure(flow, lang="vi").axes[0].texts]
     assert any("Phiếu nộp trùng" in t for t in vi)
+
+
+def test_measurement_diagram_shows_every_loading_and_factor_correlation():
+    import pandas as pd
+
+    from hpmob.plots import measurement_diagram
+
+    est = pd.DataFrame([
+        ("F", "=~", "a", 0.8), ("F", "=~", "b", 0.4), ("G", "=~", "c", 0.7), ("G", "=~", "d", 0.6),
+        ("F", "~~", "G", 0.35), ("F", "~~", "F", 1.0), ("G", "~~", "G", 1.0),
+    ], columns=["lhs", "op", "rhs", "std.all"])
+    fig = measurement_diagram(est, min_loading=0.5)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert {"F", "G", "a", "b", "c", "d", "0.80", "0.40", "0.70", "0.60"} <= set(texts)
+    weak = [t for t in fig.axes[0].texts if t.get_text() == "0.40"][0]
+    assert weak.get_color() == "#b2182b"  # below the threshold: highlighted
+    assert "0.35" in [t.get_text() for t in fig.axes[1].texts]

@@ -196,6 +196,8 @@ def use_vietnamese_font(family: str | None = None) -> str:
             problems.append(f"{fam}: lacks {len(gaps)} letters, e.g. {gaps[:12]}{'…' if len(gaps) > 12 else ''}")
             continue
         mpl.rcParams["font.family"] = [fam]
+        # Noto Sans has no U+2212 MINUS SIGN; an ASCII hyphen-minus renders everywhere.
+        mpl.rcParams["axes.unicode_minus"] = False
         return fam
     packages = ", ".join(f"{f} ({p})" for f, p in FONT_CANDIDATES.items())
     raise RuntimeError(
@@ -656,5 +658,82 @@ def cleaning_flow_figure(flow: pd.DataFrame, *, lang: str = "en") -> Figure:
         else:
             box(0.3, y, 4.2, f"n = {row.n_remaining}", "#f4f4f4")
     ax.set_ylim(y - 0.6, 0.6)
+    fig.tight_layout()
+    return fig
+
+
+def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None,
+                        min_loading: float = 0.5) -> Figure:
+    """Path diagram of a simple-structure CFA drawn with matplotlib (no Graphviz needed).
+
+    Factors are ovals in a row, each over a column of its items (boxes); arrows carry
+    the standardized loadings (``std.all``), those below ``min_loading`` in red. Factor
+    correlations are shown beside as a lower-triangular heat map, because 21 curved
+    double-headed arrows would hide everything else.
+
+    Parameters
+    ----------
+    estimates : DataFrame
+        :attr:`hpmob.sem.SemResult.estimates` of the CFA.
+    title : str, optional
+    min_loading : float
+        Loadings below this are highlighted (e.g. :data:`hpmob.criteria.LOADING_MIN`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Ellipse, FancyBboxPatch
+
+    use_vietnamese_font()
+    load = estimates[estimates["op"] == "=~"]
+    factors = list(dict.fromkeys(load["lhs"]))
+    if not factors:
+        raise ValueError("estimates contain no '=~' rows: pass the estimates of a factor model")
+    std = estimates.columns.get_loc("std.all")
+    n_max = int(load.groupby("lhs").size().max())
+    fig, (ax, axc) = plt.subplots(1, 2, figsize=(13, 0.55 * n_max + 2.2), gridspec_kw={"width_ratios": [3.2, 1]})
+    ax.set_xlim(-0.15, len(factors) - 0.05)
+    ax.set_ylim(-n_max + 0.3, 0.9)
+    ax.axis("off")
+    for x, fac in enumerate(factors):
+        rows = load[load["lhs"] == fac]
+        ys = -np.arange(len(rows), dtype=float)
+        centre = ys.mean()
+        ox, ix = x + 0.17, x + 0.72  # oval on the left, items on the right: arrows fan out
+        ax.add_patch(Ellipse((ox, centre), 0.3, 0.75, facecolor="#dfe9f5", edgecolor="#2b4f7a", linewidth=1.2))
+        ax.text(ox, centre, fac, ha="center", va="center", fontsize=10, fontweight="bold")
+        for y, row in zip(ys, rows.itertuples(index=False)):
+            value = float(row[std])
+            weak = value < min_loading
+            ax.add_patch(FancyBboxPatch((ix - 0.14, y - 0.2), 0.28, 0.4, boxstyle="round,pad=0.02",
+                                        facecolor="white", edgecolor="#555555"))
+            ax.text(ix, y, row.rhs, ha="center", va="center", fontsize=8.5)
+            ax.annotate("", xy=(ix - 0.16, y), xytext=(ox + 0.15, centre),
+                        arrowprops={"arrowstyle": "->", "color": "#b2182b" if weak else "#2b4f7a",
+                                    "linewidth": 0.5 + 1.5 * max(value, 0), "shrinkA": 0, "shrinkB": 0})
+            ax.text(ox + 0.45 * (ix - ox), centre + 0.5 * (y - centre), f"{value:.2f}", fontsize=7,
+                    ha="center", color="#b2182b" if weak else "#333333",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.85})
+    ax.set_title(title or "Standardized loadings (std.all)", fontsize=11, loc="left")
+    cov = estimates[(estimates["op"] == "~~") & estimates["lhs"].isin(factors) & estimates["rhs"].isin(factors)]
+    corr = pd.DataFrame(np.eye(len(factors)), index=factors, columns=factors)
+    for row in cov.itertuples(index=False):
+        value = float(row[std])
+        if row.lhs != row.rhs:
+            corr.loc[row.lhs, row.rhs] = corr.loc[row.rhs, row.lhs] = value
+    mask = np.triu(np.ones_like(corr, dtype=bool), k=1)
+    shown = corr.mask(mask)
+    im = axc.imshow(shown, cmap="RdBu_r", vmin=-1, vmax=1)
+    axc.set_xticks(range(len(factors)), factors)
+    axc.set_yticks(range(len(factors)), factors)
+    for i in range(len(factors)):
+        for j in range(i):
+            axc.text(j, i, f"{corr.iat[i, j]:.2f}", ha="center", va="center", fontsize=7.5,
+                     color="white" if abs(corr.iat[i, j]) > 0.6 else "black")
+    axc.set_title("Factor correlations", fontsize=11, loc="left")
+    for side in ("top", "right"):
+        axc.spines[side].set_visible(False)
+    fig.colorbar(im, ax=axc, fraction=0.046, pad=0.04)
     fig.tight_layout()
     return fig
