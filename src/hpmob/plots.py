@@ -737,3 +737,37 @@ def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None,
     fig.colorbar(im, ax=axc, fraction=0.046, pad=0.04)
     fig.tight_layout()
     return fig
+
+
+def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15) -> Figure:
+    """Scree plot of observed eigenvalues against the parallel-analysis reference.
+
+    Parameters
+    ----------
+    pa : DataFrame
+        :func:`hpmob.efa.parallel_analysis` output (``factor, observed,
+        simulated_mean, simulated_quantile, retain``).
+    max_factors : int
+        Show at most this many leading eigenvalues.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    use_vietnamese_font()
+    shown = pa[pa["factor"] <= max_factors]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(shown["factor"], shown["observed"], "o-", color="#2b4f7a", label="observed")
+    ax.plot(shown["factor"], shown["simulated_quantile"], "s--", color="#b2182b", markersize=4,
+            label="random data (95th percentile)")
+    kept = shown[shown["retain"]]
+    ax.scatter(kept["factor"], kept["observed"], s=90, facecolors="none", edgecolors="#2b4f7a",
+               label=f"retained: {int(pa['retain'].sum())} factors")
+    ax.set_xlabel("Factor")
+    ax.set_ylabel("Eigenvalue")
+    ax.set_xticks(shown["factor"])
+    ax.legend(frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return fig

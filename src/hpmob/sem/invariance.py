@@ -1,0 +1,512 @@
+"""Measurement invariance: the configural-metric-scalar-strict sequence, score tests
+for releasing equality constraints, partial invariance, and latent mean differences.
+
+Built on :func:`hpmob.sem.multigroup.fit_multigroup` and checked against lavaan
+0.6-14 (``lavTestLRT``, ``lavTestScore``) in ``tests/test_sem_multigroup.py``.
+
+Decisions use changes in approximate fit (Chen 2007; Cheung & Rensvold 2002)
+rather than the chi-square difference test, which is reported but rejects
+trivial differences in large samples.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+# ΔCFI <= .01 (Cheung & Rensvold 2002; Chen 2007) and ΔRMSEA <= .015 (Chen 2007), the
+# compendium's shared thresholds
+from ..criteria import DELTA_CFI_MAX, DELTA_RMSEA_MAX
+from .multigroup import (
+    GROUP_EQUAL,
+    MultigroupResult,
+    _normalise_partial,
+    _one_blas_thread,
+    chisq_difference,
+    fit_multigroup,
+    param_set,
+)
+from .syntax import parse_model, suggest
+
+__all__ = [
+    "invariance",
+    "score_tests",
+    "release_order",
+    "partial_invariance_search",
+    "latent_mean_differences",
+    "PartialSearch",
+    "STEPS",
+    "DELTA_CFI_MAX",
+    "DELTA_RMSEA_MAX",
+    "MIN_INVARIANT_INDICATORS",
+]
+
+#: Fewest indicators per factor whose intercepts stay equal in a partial scalar model, so
+#: that latent means remain comparable (Byrne, Shavelson & Muthen 1989, Psychological
+#: Bulletin 105(3), 456-466; Steenkamp & Baumgartner 1998, J. Consumer Research 25, 78-90).
+MIN_INVARIANT_INDICATORS = 2
+
+#: The usual sequence and the lavaan ``group.equal`` of each level.
+STEPS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "metric": ("loadings",),
+    "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
+}
+#: Which parameter set each level adds (the constraints a partial model releases).
+_LEVEL_KIND = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+_PREVIOUS = {"metric": "configural", "scalar": "metric", "strict": "scalar"}
+
+TABLE_COLUMNS = [
+    "model", "npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
+    "delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea", "decision",
+]  # fmt: skip
+
+
+# ------------------------------------------------------------------- criteria
+
+
+def _criteria(criteria) -> dict:
+    """``"chen2007"`` or a mapping with ``delta_cfi`` / ``delta_rmsea`` (None: not used)."""
+    if criteria is None or (isinstance(criteria, str) and criteria.lower() in ("chen2007", "chen")):
+        return {"delta_cfi": DELTA_CFI_MAX, "delta_rmsea": DELTA_RMSEA_MAX}
+    if isinstance(criteria, Mapping):
+        unknown = set(criteria) - {"delta_cfi", "delta_rmsea"}
+        if unknown:
+            raise ValueError(
+                f"Unknown criteria key(s) {sorted(unknown)}; use 'delta_cfi' and/or 'delta_rmsea'."
+            )
+        out = {"delta_cfi": criteria.get("delta_cfi"), "delta_rmsea": criteria.get("delta_rmsea")}
+        if out["delta_cfi"] is None and out["delta_rmsea"] is None:
+            raise ValueError("criteria must set at least one of 'delta_cfi' and 'delta_rmsea'.")
+        return out
+    raise ValueError(
+        f"criteria must be 'chen2007' or a mapping like {{'delta_cfi': 0.01, 'delta_rmsea': 0.015}}; "
+        f"got {criteria!r}."
+    )
+
+
+def _holds(d_cfi: float, d_rmsea: float, crit: dict) -> bool:
+    ok = True
+    if crit["delta_cfi"] is not None:
+        ok &= bool(-d_cfi <= crit["delta_cfi"])
+    if crit["delta_rmsea"] is not None:
+        ok &= bool(d_rmsea <= crit["delta_rmsea"])
+    return ok
+
+
+def _compare(prev: MultigroupResult, cur: MultigroupResult, crit: dict) -> dict:
+    lrt = chisq_difference(prev, cur)
+    d_cfi = float(cur.fit_measures["cfi"] - prev.fit_measures["cfi"])
+    d_rmsea = float(cur.fit_measures["rmsea"] - prev.fit_measures["rmsea"])
+    return {
+        "delta_chisq": lrt["chisq_diff"],
+        "delta_df": lrt["df_diff"],
+        "p_delta": lrt["p"],
+        "delta_cfi": d_cfi,
+        "delta_rmsea": d_rmsea,
+        "decision": "invariant" if _holds(d_cfi, d_rmsea, crit) else "not invariant",
+    }
+
+
+def _row(name: str, res: MultigroupResult) -> dict:
+    fm = res.fit_measures
+    out = {"model": name}
+    for k in ("npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):
+        out[k] = float(fm[k])
+    out.update({k: math.nan for k in ("delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea")})
+    out["decision"] = "reference"
+    return out
+
+
+def _table(rows: list[dict]) -> pd.DataFrame:
+    t = pd.DataFrame.from_records(rows, columns=TABLE_COLUMNS)
+    for c in ("npar", "df"):
+        t[c] = t[c].astype(int)
+    return t
+
+
+# ------------------------------------------------------------------ sequence
+
+
+def _resolve_steps(steps) -> list[tuple[str, tuple[str, ...]]]:
+    if isinstance(steps, str):
+        steps = (steps,)
+    out: list[tuple[str, tuple[str, ...]]] = []
+    current: tuple[str, ...] = ()
+    for s in steps:
+        if isinstance(s, tuple) and len(s) == 2 and isinstance(s[0], str):
+            name, eq = s[0], tuple(s[1])
+        elif s in STEPS:
+            name, eq = s, STEPS[s]
+        elif s in GROUP_EQUAL:  # e.g. "means" or "lv.variances": added to the previous level
+            name, eq = s, tuple(dict.fromkeys(current + (s,)))
+        else:
+            allowed = list(STEPS) + [g for g in GROUP_EQUAL if g not in STEPS["strict"]]
+            raise ValueError(f"Unknown step {s!r}.{suggest(str(s), allowed)} Steps: {', '.join(allowed)}.")
+        out.append((name, eq))
+        current = eq
+    if not out:
+        raise ValueError("steps is empty.")
+    return out
+
+
+def invariance(
+    model: str,
+    data: pd.DataFrame,
+    group: str,
+    *,
+    steps=("configural", "metric", "scalar", "strict"),
+    partial=(),
+    criteria="chen2007",
+    group_order=None,
+    return_fits: bool = False,
+):
+    """Fit the invariance sequence and compare each model with the one before.
+
+    Parameters
+    ----------
+    model : str
+        lavaan model syntax (see :func:`~hpmob.sem.multigroup.fit_multigroup`).
+    data : pandas.DataFrame
+    group : str
+        Grouping column.
+    steps : sequence
+        Level names from :data:`STEPS` (``configural, metric, scalar, strict``);
+        a ``group_equal`` name such as ``"means"`` or ``"lv.variances"`` adds that
+        set to the previous level; ``(name, group_equal)`` tuples are taken as given.
+    partial : sequence of str or mapping
+        ``group_partial`` for every step (e.g. ``("x3~1",)``), or a mapping
+        ``{step: group_partial}``.
+    criteria : "chen2007" or mapping
+        Decision rule: CFI may drop by at most ``delta_cfi`` and RMSEA rise by
+        at most ``delta_rmsea`` (defaults :data:`DELTA_CFI_MAX` = .01 and
+        :data:`DELTA_RMSEA_MAX` = .015, Chen 2007). The chi-square difference
+        test is reported (``delta_chisq, delta_df, p_delta``) but not used.
+    group_order : sequence, optional
+        Group order (group 1 is the reference group).
+    return_fits : bool
+        Also return the fitted models as ``{step: MultigroupResult}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step, columns ``model, npar, chisq, df, cfi, tli, rmsea,
+        srmr, aic, bic, delta_chisq, delta_df, p_delta, delta_cfi, delta_rmsea,
+        decision`` (``"reference"`` for the first step, then ``"invariant"`` or
+        ``"not invariant"``). With ``return_fits=True``, ``(table, fits)``.
+
+    Examples
+    --------
+    >>> from hpmob.sem.invariance import invariance
+    >>> tab = invariance(m, hs, "school")  # doctest: +SKIP
+    >>> tab[["model", "cfi", "delta_cfi", "decision"]]  # doctest: +SKIP
+    """
+    crit = _criteria(criteria)
+    plan = _resolve_steps(steps)
+    fits: dict[str, MultigroupResult] = {}
+    rows: list[dict] = []
+    prev = None
+    for name, eq in plan:
+        part = partial.get(name, ()) if isinstance(partial, Mapping) else partial
+        part = _applicable(part, eq, model)
+        res = fit_multigroup(model, data, group, group_equal=eq, group_partial=part, group_order=group_order)
+        fits[name] = res
+        row = _row(name, res)
+        if prev is not None:
+            row.update(_compare(prev, res, crit))
+        rows.append(row)
+        prev = res
+    table = _table(rows)
+    return (table, fits) if return_fits else table
+
+
+def _applicable(partial, eq, model) -> tuple:
+    """Keep the group_partial entries that the level constrains (silences 'no effect' warnings)."""
+    if isinstance(partial, str):
+        partial = (partial,)
+    if not partial:
+        return ()
+    pm = parse_model(model, meanstructure=True)
+    keys = _normalise_partial(partial, pm)
+    sets = {f"{r.lhs}{r.op}{r.rhs}": param_set(r, pm) for r in pm.rows}
+    return tuple(k for k in keys if sets[k] in eq)
+
+
+# ---------------------------------------------------------------- score tests
+
+
+def score_tests(result: MultigroupResult, *, kinds=None) -> pd.DataFrame:
+    """Univariate score (Lagrange multiplier) tests of the cross-group equality constraints.
+
+    As lavaan's ``lavTestScore(fit)`` (release mode, expected information): for
+    each constraint ``.pA. == .pB.`` the statistic ``N g' J1 g``, where ``g`` is
+    the unit score of the unconstrained parameters at the constrained estimate
+    and ``J1`` the inverse information with all *other* constraints in place.
+    It approximates the drop in chi-square if that one constraint is released.
+
+    Parameters
+    ----------
+    result : MultigroupResult
+        A fit with equality constraints (``group_equal`` or shared labels).
+    kinds : sequence of str, optional
+        Keep only constraints of these parameter sets (``"loadings"``,
+        ``"intercepts"``, ...; ``"label"`` for user labels). The statistics do
+        not depend on this filter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per constraint in lavaan's order: ``constraint`` (lavaan's
+        ``.pA. == .pB.``), ``param`` (``lhs op rhs`` as used by
+        ``group_partial``), ``lhs, op, rhs, kind, group_lhs, group_rhs,
+        group_label_rhs, X2, df, pvalue``. ``.attrs["total"]`` holds lavaan's
+        total score test (all constraints released at once).
+    """
+    st = result._state
+    mdl = st.model
+    if not st.constraints:
+        raise ValueError(
+            "The model has no equality constraints to test; fit it with group_equal=... "
+            "(e.g. ('loadings', 'intercepts'))."
+        )
+    with _one_blas_thread():
+        mdl.objective(st.theta)
+        gx = -0.5 * mdl.x_gradient()  # lavaan's gradient of the log-likelihood / N
+        Ix = mdl.x_information()
+        N = mdl.N
+        K = np.zeros((mdl.nx, mdl.q))
+        for e in st.entries:
+            if e.x >= 0:
+                K[e.x, e.theta] = 1.0
+        # total test: MASS::ginv (tolerance sqrt(eps) relative to the largest singular value)
+        J = np.linalg.pinv(Ix, rcond=math.sqrt(np.finfo(float).eps), hermitian=True)
+        total = float(N * gx @ J @ gx)
+        IK = Ix @ K
+        KIK_inv = np.linalg.inv(K.T @ IK)
+        gK = K.T @ gx
+        u = KIK_inv @ gK
+        base = float(gK @ u)
+    records = []
+    for ref, other in st.constraints:
+        b = other.x
+        # Releasing one constraint adds the direction e_b to the constrained parameter space
+        # [K, e_b]; its information matrix is inverted blockwise (Schur complement). This equals
+        # lavaan's bordered-matrix ginv whenever the released model is identified.
+        B = IK[b]
+        schur = Ix[b, b] - float(B @ KIK_inv @ B)
+        x2 = float(N * (base + (float(B @ u) - gx[b]) ** 2 / schur)) if schur > 0 else math.nan
+        r = ref.row
+        records.append(
+            {
+                "constraint": f"{ref.plabel} == {other.plabel}",
+                "param": ref.key,
+                "lhs": r.lhs,
+                "op": r.op,
+                "rhs": r.rhs,
+                "kind": "label" if r.label else param_set(r, st.pm),
+                "group_lhs": ref.g + 1,
+                "group_rhs": other.g + 1,
+                "group_label_rhs": st.labels[other.g],
+                "X2": x2,
+                "df": 1,
+                "pvalue": float(stats.chi2.sf(x2, 1)),
+            }
+        )
+    out = pd.DataFrame.from_records(records)
+    if kinds is not None:
+        kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+        out = out[out["kind"].isin(kinds)].reset_index(drop=True)
+    n_con = len(st.constraints)
+    out.attrs["total"] = {"X2": total, "df": n_con, "pvalue": float(stats.chi2.sf(total, n_con))}
+    return out
+
+
+def release_order(result: MultigroupResult, kind: str = "intercepts") -> pd.DataFrame:
+    """Parameters of one set ranked by their largest univariate score test.
+
+    With three or more groups a parameter has one constraint per non-reference
+    group; the parameter's rank uses its largest statistic. Releasing it with
+    ``group_partial=(param,)`` frees it in every group, as lavaan does.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``param, lhs, op, rhs, X2, df, pvalue, group_rhs, group_label_rhs``,
+        largest ``X2`` first.
+    """
+    st = score_tests(result, kinds=(kind,))
+    if st.empty:
+        raise ValueError(f"The model has no cross-group equality constraints of {kind!r}.")
+    top = st.sort_values("X2", ascending=False, kind="stable").drop_duplicates("param")
+    cols = ["param", "lhs", "op", "rhs", "X2", "df", "pvalue", "group_rhs", "group_label_rhs"]
+    return top[cols].reset_index(drop=True)
+
+
+# ----------------------------------------------------------- partial search
+
+
+@dataclass
+class PartialSearch:
+    """Result of :func:`partial_invariance_search`.
+
+    Attributes
+    ----------
+    freed : tuple of str
+        Parameters released, in order (``group_partial`` syntax, e.g. ``"PM3~1"``).
+    holds : bool
+        Whether the final model meets the criteria against the previous level.
+    table : pandas.DataFrame
+        The previous level, the full level, and each partial model, with the
+        invariance-table columns; deltas of every row are against the
+        previous level (the first row).
+    score_tests : list of pandas.DataFrame
+        The ranking (:func:`release_order`) used at each step.
+    result : MultigroupResult
+        The final (partial) model.
+    reference : MultigroupResult
+        The previous level's model.
+    """
+
+    freed: tuple
+    holds: bool
+    table: pd.DataFrame
+    score_tests: list
+    result: MultigroupResult
+    reference: MultigroupResult
+
+
+def partial_invariance_search(
+    model: str,
+    data: pd.DataFrame,
+    group: str,
+    *,
+    level: str = "scalar",
+    max_free: int | None = None,
+    criteria="chen2007",
+    partial=(),
+    group_order=None,
+) -> PartialSearch:
+    """Release equality constraints one at a time until the level meets the criteria.
+
+    Starting from the full ``level`` model (e.g. scalar), the parameter with the
+    largest univariate score test (:func:`release_order`) is freed in all groups,
+    the model is refitted, and this repeats until ΔCFI / ΔRMSEA against the
+    previous level (e.g. metric) meet ``criteria``, ``max_free`` parameters are
+    freed, or nothing more can be freed. An intercept is not freed if that would
+    leave one of its factors with fewer than :data:`MIN_INVARIANT_INDICATORS`
+    equal intercepts.
+
+    Parameters
+    ----------
+    level : {"metric", "scalar", "strict"}
+    max_free : int, optional
+        Most parameters to free (default: no limit besides the rule above).
+    criteria : "chen2007" or mapping
+        As in :func:`invariance`.
+    partial : sequence of str
+        Parameters already freed (in both the previous level and this one).
+
+    Returns
+    -------
+    PartialSearch
+    """
+    if level not in _LEVEL_KIND:
+        raise ValueError(f"level must be one of {list(_LEVEL_KIND)}; got {level!r}.")
+    if max_free is not None and (not isinstance(max_free, int) or max_free < 0):
+        raise ValueError(f"max_free must be a non-negative integer or None; got {max_free!r}.")
+    crit = _criteria(criteria)
+    kind = _LEVEL_KIND[level]
+    prev_name = _PREVIOUS[level]
+    partial = (partial,) if isinstance(partial, str) else tuple(partial)
+
+    def run(eq, part):
+        return fit_multigroup(model, data, group, group_equal=eq, group_partial=_applicable(part, eq, model),
+                              group_order=group_order)  # fmt: skip
+
+    ref = run(STEPS[prev_name], partial)
+    cur = run(STEPS[level], partial)
+    rows = [_row(prev_name, ref)]
+    row = _row(level, cur)
+    row.update(_compare(ref, cur, crit))
+    rows.append(row)
+    freed: list[str] = []
+    rankings: list[pd.DataFrame] = []
+    holds = row["decision"] == "invariant"
+    pm = cur._state.pm
+    while not holds and (max_free is None or len(freed) < max_free):
+        try:
+            rank = release_order(cur, kind)
+        except ValueError:
+            break
+        rankings.append(rank)
+        pick = None
+        for prm in rank["param"]:
+            if kind == "intercepts" and not _intercepts_left(pm, set(partial) | set(freed) | {prm}):
+                continue
+            pick = prm
+            break
+        if pick is None:
+            break
+        freed.append(pick)
+        cur = run(STEPS[level], partial + tuple(freed))
+        row = _row(f"{level} + free {', '.join(freed)}", cur)
+        row.update(_compare(ref, cur, crit))
+        rows.append(row)
+        holds = row["decision"] == "invariant"
+    return PartialSearch(freed=tuple(freed), holds=holds, table=_table(rows), score_tests=rankings,
+                         result=cur, reference=ref)  # fmt: skip
+
+
+def _intercepts_left(pm, released: set) -> bool:
+    ov = set(pm.ov)
+    for f in pm.lv:
+        ind = [r.rhs for r in pm.rows if r.op == "=~" and r.lhs == f and r.rhs in ov]
+        if ind and sum(f"{v}~1" not in released for v in ind) < MIN_INVARIANT_INDICATORS:
+            return False
+    return True
+
+
+# -------------------------------------------------------------- latent means
+
+
+def latent_mean_differences(result: MultigroupResult, factor: str) -> pd.DataFrame:
+    """Latent means of one factor in every group, relative to group 1 (fixed at 0).
+
+    Parameters
+    ----------
+    result : MultigroupResult
+        A fit in which the latent means are identified: intercepts equal across
+        groups (scalar, or partial scalar with enough equal intercepts).
+    factor : str
+        Latent variable name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, group_label, reference, est, se, z, pvalue, ci.lower,
+        ci.upper, std.lv``: the mean difference to the reference group with its
+        Wald test and interval (level as in the fit), and ``std.lv`` (the
+        difference in units of the group's latent SD, lavaan's std.lv).
+    """
+    st = result._state
+    lv = st.pm.lv
+    if factor not in lv:
+        raise ValueError(f"{factor!r} is not a latent variable of the model.{suggest(str(factor), lv)}")
+    e = result.estimates
+    rows = e[(e["op"] == "~1") & (e["lhs"] == factor)].copy()
+    if not (rows["se"] > 0).any():
+        raise ValueError(
+            f"The latent means of {factor!r} are fixed at 0 in every group: they are only estimated when "
+            "intercepts are equal across groups. Fit a scalar (or partial scalar) model, i.e. "
+            "group_equal=('loadings', 'intercepts')."
+        )
+    rows["reference"] = rows["group"] == 1
+    cols = ["group", "group_label", "reference", "est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.lv"]
+    return rows[cols].reset_index(drop=True)
+
