@@ -107,6 +107,8 @@ def test_load_export_accepts_the_shipped_file():
 # ------------------------------------------------------------------- broken exports
 # file -> expected error problems: (row, column, substring of the problem, value, substring of the fix).
 # row None = a file-level problem ("-" in the message); value None = no value printed.
+# the broken files copy the first rows of the shipped export; 12_ repeats its first id
+_FIRST_ID = (ROOT / SHIPPED).read_text(encoding="utf-8-sig").splitlines()[1].split(",")[0]
 BROKEN_CASES = {
     "01_empty.csv": [(None, None, "the file is empty", None, "export the survey again")],
     "02_header_only.csv": [(2, None, "header but no respondent rows", None, "check that the export includes the responses")],
@@ -120,7 +122,7 @@ BROKEN_CASES = {
                                 (8, "age", "not a whole number", "45 tuổi", "without units or text")],
     "10_duration_with_unit.csv": [(9, "duration_sec", "not a whole number", "12 phút", "without units or text")],
     "11_bad_timestamp.csv": [(10, "submitted_at", "not a date and time", "2024-02-30 08:15:00", "YYYY-MM-DD HH:MM:SS")],
-    "12_duplicate_respondent_id.csv": [(12, "respondent_id", "occurs more than once", "S101238", "re-export")],
+    "12_duplicate_respondent_id.csv": [(12, "respondent_id", "occurs more than once", _FIRST_ID, "re-export")],
     "14_malformed_unbalanced_quote.csv": [(4, None, "the CSV is malformed", None, "check quoting")],
     "15_unknown_label.xlsx": [(11, "RT3", "unknown label", "Rất đồng ý", "Hoàn toàn đồng ý")],
     "16_missing_column_age.sav": [(1, "age", "required column is missing", None, "add the column 'age'")],

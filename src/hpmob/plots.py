@@ -771,3 +771,44 @@ def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15) -> Figu
         ax.spines[side].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Codebook | None = None) -> Figure:
+    """Latent mean differences from the reference group, with confidence intervals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Long table with columns ``factor, group_label, est, ci.lower, ci.upper`` (e.g.
+        :func:`hpmob.sem.latent_mean_differences` for several factors, concatenated).
+    lang : {"en", "vi"}
+        Language of the group labels, taken from the codebook's ``level`` labels.
+    codebook : Codebook, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    use_vietnamese_font()
+    cb = codebook or load_codebook()
+    labels = cb.value_labels("level", lang=lang) if "level" in cb.attribute_columns else {}
+    factors = list(dict.fromkeys(table["factor"]))
+    groups = list(dict.fromkeys(table["group_label"]))
+    colors = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
+    fig, ax = plt.subplots(figsize=(7.5, 1.1 + 0.9 * len(factors)))
+    offsets = np.linspace(-0.22, 0.22, len(groups))
+    for g, (group, dy) in enumerate(zip(groups, offsets)):
+        rows = table[table["group_label"] == group].set_index("factor").reindex(factors)
+        y = np.arange(len(factors)) + dy
+        ax.errorbar(rows["est"], y, xerr=[rows["est"] - rows["ci.lower"], rows["ci.upper"] - rows["est"]],
+                    fmt="o", color=colors[g % len(colors)], capsize=3, label=labels.get(group, group))
+    ax.axvline(0, color="#666666", linewidth=0.8, linestyle="--")
+    ax.set_yticks(range(len(factors)), factors)
+    ax.invert_yaxis()
+    ax.set_xlabel("Latent mean difference from the reference group (95% CI)"
+                  if lang == "en" else "Chênh lệch trung bình tiềm ẩn so với nhóm tham chiếu (KTC 95%)")
+    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(groups))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return fig
