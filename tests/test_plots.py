@@ -261,3 +261,20 @@ def test_latent_means_figure_has_a_point_and_interval_per_group_and_factor():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["PM", "AW"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["Cấp thành phố", "Cấp quận, huyện", "Cấp xã, phường, thị trấn"]
+
+
+def test_structural_diagram_labels_paths_and_marks_uncertain_ones():
+    import pandas as pd
+
+    from hpmob.plots import structural_diagram
+
+    est = pd.DataFrame([
+        ("AW", "=~", "AW1", 0.7, 0.0, 0.0), ("PM", "=~", "PM1", 0.7, 0.0, 0.0),
+        ("PM", "~", "AW", 0.45, 0.3, 0.6), ("PM", "~", "training_z", 0.05, -0.1, 0.2),
+        ("PM", "~~", "PM", 0.64, 0.0, 0.0),
+    ], columns=["lhs", "op", "rhs", "std.all", "ci.lower", "ci.upper"])
+    fig = structural_diagram(est)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert {"0.45", "0.05", "AW", "PM", "training_z", "R² = 0.36"} <= set(texts)
+    with pytest.raises(ValueError, match="no position for XY"):
+        structural_diagram(est.assign(rhs=est["rhs"].replace("AW", "XY")))

@@ -812,3 +812,76 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
         ax.spines[side].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+#: Positions of the study's structural model in :func:`structural_diagram` (x, y in axis units).
+STRUCTURAL_LAYOUT = {
+    "AW": (0.0, 2.3), "training_z": (0.0, 0.5), "PM": (2.4, 1.4), "IM": (4.8, 1.4),
+    "DT": (7.0, 2.6), "SE": (7.0, 1.4), "CO": (7.0, 0.2), "district": (1.6, -0.6), "commune": (3.8, -0.6),
+}
+
+
+def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, title: str | None = None) -> Figure:
+    """Path diagram of the structural part of a SEM, with standardized coefficients.
+
+    Latent variables are ovals, observed covariates boxes; each regression arrow is
+    labelled with ``std.all`` and drawn solid when its confidence interval excludes
+    zero, dashed otherwise. R² of endogenous variables is printed under their names when
+    the estimates carry residual variances.
+
+    Parameters
+    ----------
+    estimates : DataFrame
+        :attr:`hpmob.sem.SemResult.estimates`.
+    layout : dict, optional
+        ``{variable: (x, y)}``; defaults to :data:`STRUCTURAL_LAYOUT`.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Ellipse, FancyBboxPatch
+
+    use_vietnamese_font()
+    layout = dict(STRUCTURAL_LAYOUT if layout is None else layout)
+    reg = estimates[estimates["op"] == "~"]
+    latent = set(estimates.loc[estimates["op"] == "=~", "lhs"])
+    nodes = list(dict.fromkeys([*reg["rhs"], *reg["lhs"]]))
+    missing = [v for v in nodes if v not in layout]
+    if missing:
+        raise ValueError(f"no position for {', '.join(missing)}: pass layout={{name: (x, y)}}")
+    fig, ax = plt.subplots(figsize=(10, 5.2))
+    xs = [layout[v][0] for v in nodes]
+    ys = [layout[v][1] for v in nodes]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.axis("off")
+    std = estimates.columns.get_loc("std.all")
+    for row in reg.itertuples(index=False):
+        (x0, y0), (x1, y1) = layout[row.rhs], layout[row.lhs]
+        significant = bool(row[estimates.columns.get_loc("ci.lower")] > 0 or row[estimates.columns.get_loc("ci.upper")] < 0)
+        value = float(row[std])
+        color = "#2b4f7a" if value >= 0 else "#b2182b"
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 0.8 + 3 * abs(value),
+                                "linestyle": "-" if significant else (0, (4, 3)), "shrinkA": 26, "shrinkB": 28,
+                                "alpha": 0.9 if significant else 0.55})
+        ax.text(x0 + 0.55 * (x1 - x0), y0 + 0.55 * (y1 - y0), f"{value:.2f}", fontsize=9, ha="center",
+                va="center", color=color, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+    for v in nodes:
+        x, y = layout[v]
+        if v in latent:
+            ax.add_patch(Ellipse((x, y), 1.0, 0.6, facecolor="#dfe9f5", edgecolor="#2b4f7a", linewidth=1.3))
+        else:
+            ax.add_patch(FancyBboxPatch((x - 0.45, y - 0.22), 0.9, 0.44, boxstyle="round,pad=0.03",
+                                        facecolor="#f4f4f4", edgecolor="#555555"))
+        ax.text(x, y, v, ha="center", va="center", fontsize=10, fontweight="bold")
+    endo = [v for v in dict.fromkeys(reg["lhs"])]
+    res = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"]) & estimates["lhs"].isin(endo)]
+    for row in res.itertuples(index=False):
+        x, y = layout[row.lhs]
+        ax.text(x, y + 0.42, f"R² = {1 - float(row[std]):.2f}", ha="center", fontsize=8.5, color="#333333")
+    ax.set_title(title or "Structural model: standardized paths (dashed: 95% CI includes 0)", fontsize=11, loc="left")
+    fig.tight_layout()
+    return fig
