@@ -57,8 +57,10 @@ build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
 
 build/notebooks/00-overview.ipynb: data/study.yaml
 build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml
-# Later notebooks read data/processed/, which 01 writes.
+# Later notebooks read data/processed/, which 01 writes; 06 reads the tables of 02-05.
 $(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/notebooks/01-cleaning.ipynb
+build/notebooks/06-findings.ipynb: build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb \
+    build/notebooks/05-structural.ipynb
 
 notebooks: $(EXECUTED)
 

@@ -485,7 +485,10 @@ def test_hpmob_latent_means(hp_fits, hp_ref, key):
         rf = ref[ref["lhs"] == f]
         assert out["group_label"].tolist() == rf["group_label"].tolist() == ["city", "district", "commune"]
         for c in ("est", "se", "z", "ci.lower", "ci.upper"):
-            assert _close(out[c], rf[c], 5e-4, 5e-5).all(), (f, c)
+            # z = est / se of a near-zero latent mean inherits est's absolute error (lavaan stops
+            # its optimizer with gradients up to 1.5e-5): about 1e-5 / se(0.1) = 1e-4 absolute
+            atol = 2e-4 if c == "z" else 5e-5
+            assert _close(out[c], rf[c], 5e-4, atol).all(), (f, c)
 
 
 @needs_hpmob

@@ -16,6 +16,7 @@ Examples
 """
 
 from .fit import ESTIMATORS, RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, SemResult, fit
+from .indirect import bootstrap, indirect_effects
 from .invariance import invariance, latent_mean_differences, partial_invariance_search, release_order, score_tests
 from .modindices import modification_indices
 from .multigroup import MultigroupResult, fit_multigroup
@@ -23,5 +24,5 @@ from .multigroup import MultigroupResult, fit_multigroup
 __all__ = [
     "fit", "SemResult", "modification_indices", "ESTIMATORS", "RMSEA_CI_LEVEL", "RMSEA_CLOSE_H0",
     "fit_multigroup", "MultigroupResult", "invariance", "latent_mean_differences",
-    "partial_invariance_search", "release_order", "score_tests",
+    "partial_invariance_search", "release_order", "score_tests", "bootstrap", "indirect_effects",
 ]

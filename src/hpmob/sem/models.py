@@ -57,3 +57,29 @@ def structural_model(codebook: Codebook, *, training: str | None = TRAINING_Z,
         lines.append("ind_train := h5*b")
     lines.append("total := c + a*b")
     return "\n".join(lines)
+
+
+def structural_data(responses, codebook: Codebook, *, training_center: float = 2.5,
+                    training_scale: float = 1.7, level_dummies: bool = True):
+    """Analysis frame for :func:`structural_model`: keyed items plus observed covariates.
+
+    Reverse-keyed items are reversed; ``training_z = (training_courses − center) / scale``
+    puts training on a scale of about one standard deviation of the sampling frame
+    (2.5 courses in five years, SD 1.7: the population model's values), so its path
+    reads as the change in mastery per SD of training. With ``level_dummies``, indicator
+    columns ``district`` and ``commune`` (city = reference) are added, missing where the
+    level is unknown.
+
+    Returns
+    -------
+    DataFrame
+    """
+    from hpmob.score import reverse_key
+
+    data = reverse_key(responses, codebook)
+    data[TRAINING_Z] = (data["training_courses"].astype("float64") - training_center) / training_scale
+    if level_dummies:
+        known = data["level"].notna()
+        for lev in ("district", "commune"):
+            data[lev] = (data["level"] == lev).astype("float64").where(known)
+    return data

@@ -1,0 +1,84 @@
+"""The claims table on the shipped data agrees with what the population model implies.
+
+The population value of every estimand is obtained by running the same analysis on a
+very large sample (60 000 officials) drawn from data/population_model.yaml; the expected
+verdict on the shipped sample is then "supported" when that value lies on the claimed
+side (beyond the threshold for shares) and the shipped sample has at least 80 % power to
+show it (power from the shipped interval's width), "either" when power is lower.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpmob.claims import (
+    CLAIM_COLUMNS,
+    NOT_TESTABLE,
+    SUPPORTED,
+    claim_inputs,
+    claims_table,
+    expected_verdict,
+    power_two_sided,
+)
+from hpmob.clean import clean_export
+from hpmob.codebook import load_codebook
+from hpmob.io import load_export
+from hpmob.simulate import simulate_sample
+
+
+@pytest.fixture(scope="module")
+def cb():
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def shipped(root, cb):
+    responses = clean_export(load_export(root / "data" / "raw" / "hpmob_survey_export.csv", cb), cb).responses
+    return claims_table(**claim_inputs(responses, cb), codebook=cb, indirect_method="delta")
+
+
+@pytest.fixture(scope="module")
+def population(cb):
+    sample = simulate_sample(60_000, seed=7)
+    responses = sample.attributes.join(sample.answers)
+    inputs = claim_inputs(responses, cb, partial=("PM3~1",))
+    return claims_table(**inputs, codebook=cb, indirect_method="delta")
+
+
+def test_claims_table_has_the_required_columns_and_a_row_per_claim(shipped):
+    assert list(shipped.columns) == CLAIM_COLUMNS
+    assert {"H1", "H2", "H3", "H4", "H5", "H6", "H7", "solutions"} <= set(shipped["hypothesis"])
+    assert (shipped["hypothesis"] == "H4").sum() == 3            # DT, SE, CO
+    assert (shipped["hypothesis"] == "solutions").sum() == 6     # every SOL item, ranked
+    assert (shipped["verdict"] == NOT_TESTABLE).sum() == 1
+    testable = shipped[shipped["verdict"] != NOT_TESTABLE]
+    assert (testable["ci_low"] <= testable["estimate"]).all() and (testable["estimate"] <= testable["ci_high"]).all()
+
+
+def test_every_verdict_agrees_with_the_population_model(shipped, population):
+    assert list(population["claim"]) == list(shipped["claim"])
+    for (_, got), (_, truth) in zip(shipped.iterrows(), population.iterrows()):
+        if got["verdict"] == NOT_TESTABLE:
+            continue
+        se = (got["ci_high"] - got["ci_low"]) / (2 * 1.959964)
+        share = got["test"].startswith("share")
+        threshold = float(got["test"].split("above ")[1].split("%")[0]) / 100 if share else 0.0
+        effect = truth["estimate"] - threshold
+        negative = got["hypothesis"] == "H4" or (got["hypothesis"].startswith("H6"))
+        sign = -1 if negative and not share else 1
+        expected = expected_verdict(effect, se, sign)
+        assert expected in (got["verdict"], "either"), (
+            f"{got['claim']}: shipped verdict {got['verdict']!r}, population {truth['estimate']:.3f} "
+            f"(power {power_two_sided(effect, se):.2f}) implies {expected!r}")
+    # the design gives the core hypotheses enough power to be expected, not merely allowed
+    core = shipped[shipped["hypothesis"].isin(["H1", "H2", "H3", "H5", "H6", "H7"])]
+    assert (core["verdict"] == SUPPORTED).all()
+
+
+def test_power_closed_form():
+    # effect 2.8 SE: power = Phi(2.8 - 1.96) + Phi(-2.8 - 1.96) = 0.7995 + 0.0000
+    assert power_two_sided(2.8, 1.0) == pytest.approx(0.79955, abs=1e-4)
+    assert expected_verdict(0.0, 0.1, 1) == "not supported"
+    assert expected_verdict(-0.5, 0.1, 1) == "not supported"
+    assert expected_verdict(0.5, 0.1, 1) == SUPPORTED
+    assert expected_verdict(0.1, 0.1, 1) == "either"
