@@ -821,7 +821,8 @@ STRUCTURAL_LAYOUT = {
 }
 
 
-def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, title: str | None = None) -> Figure:
+def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, title: str | None = None,
+                       exclude_lhs: tuple[str, ...] = ()) -> Figure:
     """Path diagram of the structural part of a SEM, with standardized coefficients.
 
     Latent variables are ovals, observed covariates boxes; each regression arrow is
@@ -836,6 +837,9 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     layout : dict, optional
         ``{variable: (x, y)}``; defaults to :data:`STRUCTURAL_LAYOUT`.
     title : str, optional
+    exclude_lhs : tuple of str
+        Regressions of these variables are not drawn (e.g. the level effects on the
+        exogenous constructs of a MIMIC model, which are reported in a table instead).
 
     Returns
     -------
@@ -845,7 +849,7 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
 
     use_vietnamese_font()
     layout = dict(STRUCTURAL_LAYOUT if layout is None else layout)
-    reg = estimates[estimates["op"] == "~"]
+    reg = estimates[(estimates["op"] == "~") & ~estimates["lhs"].isin(exclude_lhs)]
     latent = set(estimates.loc[estimates["op"] == "=~", "lhs"])
     nodes = list(dict.fromkeys([*reg["rhs"], *reg["lhs"]]))
     missing = [v for v in nodes if v not in layout]

@@ -39,19 +39,26 @@ def measurement_model(codebook: Codebook, constructs: list[str] | None = None) -
 
 
 def structural_model(codebook: Codebook, *, training: str | None = TRAINING_Z,
-                     covariates: tuple[str, ...] = ()) -> str:
+                     covariates: tuple[str, ...] = (), covariates_on_exogenous: bool = True) -> str:
     """The study's structural model (hypotheses H1–H5) in lavaan syntax.
 
     ``PM ~ a*AW + h5*training``; ``IM ~ b*PM + c*AW + d1*DT + d2*SE + d3*CO``, with the
     indirect effects ``ind := a*b`` (H3) and ``ind_train := h5*b`` and the total effect
     of awareness. Observed ``covariates`` (e.g. governance-level dummies) are added as
-    predictors of both PM and IM.
+    predictors of both PM and IM and, with ``covariates_on_exogenous``, of AW, DT, SE and
+    CO too (a MIMIC specification): awareness and the challenges also differ between
+    levels, and fixing their covariance with the dummies at zero (lavaan's default for
+    fixed.x covariates) would bias the paths. Their residuals then covary freely.
     """
     needed = ["AW", "PM", "IM", "DT", "SE", "CO"]
     lines = [measurement_model(codebook, needed)]
     extra = "".join(f" + {v}" for v in covariates)
     lines.append(f"PM ~ a*AW{f' + h5*{training}' if training else ''}{extra}")
     lines.append(f"IM ~ b*PM + c*AW + d1*DT + d2*SE + d3*CO{extra}")
+    exogenous = ["AW", "DT", "SE", "CO"]
+    if covariates and covariates_on_exogenous:
+        lines += [f"{lv} ~ {' + '.join(covariates)}" for lv in exogenous]
+        lines += [f"{lv} ~~ {' + '.join(exogenous[k + 1:])}" for k, lv in enumerate(exogenous[:-1])]
     lines.append("ind := a*b")
     if training:
         lines.append("ind_train := h5*b")
