@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from . import measures
-from .fit import RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, _standardize
+from .fit import RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, _safe_inv, _standardize
 from .structure import Ram
 from .syntax import ParRow, ParsedModel, parse_model, suggest
 
@@ -966,16 +966,6 @@ def fit_multigroup(
     )
 
 
-def _safe_inv(info: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        warnings.warn(
-            "The information matrix is singular (the model may not be identified); "
-            "standard errors use a pseudo-inverse.",
-            stacklevel=3,
-        )
-        return np.linalg.pinv(info)
 
 
 # --------------------------------------------------------------- fit measures
