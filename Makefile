@@ -28,7 +28,7 @@ GENERATED_PAGES := book/reproducibility.md book/codebook.md
 BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib))
 BOOK := book/_build/html/index.html
 
-.PHONY: all env lock test lab book bench clean distclean notebooks
+.PHONY: all env lock test lab book bench clean distclean notebooks variants
 
 all: $(BOOK)  ## env -> notebooks -> book
 
@@ -62,7 +62,23 @@ $(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/noteb
 build/notebooks/06-findings.ipynb: build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb \
     build/notebooks/05-structural.ipynb
 
+build/notebooks/07-robustness.ipynb: $(wildcard build/variants/*/.done)
+
 notebooks: $(EXECUTED)
+
+# --- robustness variants (variants.yaml) ---------------------------------------
+# Each variant reruns notebooks 01-06 into build/variants/NAME/; `make -j2 variants` runs
+# two at a time. Not part of `make all` (about 2-3 min per variant); rerun `make book`
+# afterwards to refresh the robustness chapter.
+VARIANT_NAMES := $(shell sed -n '/^variants:/,$$p' variants.yaml | grep -E '^  [A-Za-z0-9_-]+:' | sed -E 's/^  ([^:]+):.*/\1/')
+VARIANT_STAMPS := $(VARIANT_NAMES:%=build/variants/%/.done)
+
+build/variants/%/.done: variants.yaml $(NOTEBOOKS) $(SRC) $(RAW) data/codebook.yaml $(ENV_STAMP)
+	rm -rf build/variants/$*
+	$(BIN)/hpmob run --variant $*
+	touch $@
+
+variants: $(VARIANT_STAMPS)  ## rerun the study under every variant of variants.yaml
 
 # --- book --------------------------------------------------------------------
 $(BOOK): $(EXECUTED) $(BOOK_SRC) requirements.lock $(RAW) data/codebook.yaml $(ENV_STAMP)

@@ -278,3 +278,19 @@ def test_structural_diagram_labels_paths_and_marks_uncertain_ones():
     assert {"0.45", "0.05", "AW", "PM", "training_z", "R² = 0.36"} <= set(texts)
     with pytest.raises(ValueError, match="no position for XY"):
         structural_diagram(est.assign(rhs=est["rhs"].replace("AW", "XY")))
+
+
+def test_robustness_figure_has_a_panel_per_claim_and_a_row_per_variant():
+    import pandas as pd
+
+    from hpmob.plots import robustness_figure
+
+    table = pd.DataFrame({
+        "claim": ["A", "A", "B", "B"], "hypothesis": ["H1", "H1", "H6 (AW)", "H6 (AW)"],
+        "variant": ["main", "alt"] * 2, "estimate": [0.3, 0.2, -0.3, -0.1], "ci_low": [0.1, -0.1, -0.5, -0.3],
+        "ci_high": [0.5, 0.4, -0.1, 0.1], "verdict": ["supported", "not supported"] * 2, "changes": [False, True] * 2,
+    })
+    fig = robustness_figure(table)
+    titled = [ax for ax in fig.axes if ax.get_title(loc="left")]
+    assert [ax.get_title(loc="left") for ax in titled] == ["H1: A", "H6 (AW): B"]
+    assert [t.get_text() for t in titled[0].get_yticklabels()] == ["main", "alt"]

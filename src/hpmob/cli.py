@@ -94,6 +94,19 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from hpmob.notebooks import NotebookError
+    from hpmob.variants import run_variant
+
+    try:
+        out = run_variant(args.variant, variants_file=args.variants, out_root=args.out)
+    except NotebookError as err:
+        print(f"hpmob: {err}", file=sys.stderr)
+        return 1
+    print(f"variant {args.variant}: notebooks, processed data, tables and figures in {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``hpmob`` command."""
     parser = argparse.ArgumentParser(
@@ -134,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     cln.add_argument("--out", type=Path, default=Path("data/processed"))
     cln.add_argument("--codebook", type=Path)
     cln.set_defaults(func=_cmd_clean)
+
+    runv = sub.add_parser("run", help="rerun every notebook under a named variant of parameters")
+    runv.add_argument("--variant", required=True, help="a name from variants.yaml")
+    runv.add_argument("--variants", type=Path, help="variants file (default: variants.yaml)")
+    runv.add_argument("--out", type=Path, help="root folder (default: build/variants)")
+    runv.set_defaults(func=_cmd_run)
 
     prov = sub.add_parser("provenance", help="write the book's reproducibility appendix")
     prov.add_argument("--out", type=Path, default=Path("book/reproducibility.md"))

@@ -889,3 +889,46 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     ax.set_title(title or "Structural model: standardized paths (dashed: 95% CI includes 0)", fontsize=11, loc="left")
     fig.tight_layout()
     return fig
+
+
+def robustness_figure(table: pd.DataFrame, *, hypotheses: tuple[str, ...] = ("H7", "H6", "H1", "H2", "H3", "H4", "H5")) -> Figure:
+    """Specification-curve style view: each claim's estimate and CI under every variant.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`hpmob.variants.robustness_table` output.
+    hypotheses : tuple of str
+        Which claims to show (by their ``hypothesis`` prefix).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    use_vietnamese_font()
+    shown = table[table["hypothesis"].astype(str).str.split(" ").str[0].isin(hypotheses)]
+    claims = list(dict.fromkeys(shown["claim"]))
+    variants = list(dict.fromkeys(shown["variant"]))
+    ncol = 2
+    nrow = max(1, -(-len(claims) // ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 1.6 * nrow + 0.6), squeeze=False)
+    for ax, claim in zip(axes.ravel(), claims):
+        rows = shown[shown["claim"] == claim].set_index("variant").reindex(variants)
+        y = np.arange(len(variants))
+        ok = rows["verdict"] == "supported"
+        ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                    fmt="none", ecolor="#999999", capsize=2)
+        ax.scatter(rows["estimate"][ok], y[ok.to_numpy()], color="#2b4f7a", zorder=3, s=18, label="supported")
+        ax.scatter(rows["estimate"][~ok], y[~ok.to_numpy()], color="#b2182b", zorder=3, s=18, label="not supported")
+        ax.set_yticks(y, variants, fontsize=7)
+        ax.invert_yaxis()
+        hyp = rows["hypothesis"].dropna().iloc[0] if rows["hypothesis"].notna().any() else ""
+        ax.set_title(f"{hyp}: {claim[:70]}{'…' if len(claim) > 70 else ''}", fontsize=8, loc="left")
+        ax.axvline(0, color="#cccccc", linewidth=0.8)
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in axes.ravel()[len(claims):]:
+        ax.axis("off")
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig

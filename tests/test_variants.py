@@ -1,0 +1,55 @@
+"""Robustness variants: parameter routing, validation, and the side-by-side table."""
+
+import pandas as pd
+import pytest
+
+from hpmob.variants import load_variants, robustness_table, variant_plan
+
+
+def test_shipped_variants_load_with_defaults(root):
+    variants = load_variants(root / "variants.yaml")
+    assert len(variants) >= 5 and "main" in variants
+    assert all(v["n_boot"] == 1000 for v in variants.values())  # the defaults section
+    assert variants["mlr"]["estimator"] == "MLR"
+
+
+def test_each_notebook_gets_only_the_parameters_it_declares(root, tmp_path):
+    variants = load_variants(root / "variants.yaml")
+    plan = {src.name[:2]: (out, params) for src, out, params in
+            variant_plan("strict-cleaning", variants["strict-cleaning"], tmp_path / "strict-cleaning")}
+    assert set(plan) == {"01", "02", "03", "04", "05", "06"}
+    out, params01 = plan["01"]
+    assert params01["speeder_fraction"] == 0.5 and params01["max_item_missing"] == 0.10
+    assert params01["processed_dir"] == str(tmp_path / "strict-cleaning" / "processed")
+    assert out == tmp_path / "strict-cleaning" / "notebooks" / "01-cleaning.ipynb"
+    assert "speeder_fraction" not in plan["02"][1] and "n_boot" in plan["05"][1]
+    assert plan["06"][1]["tables_dir"] == str(tmp_path / "strict-cleaning" / "tables")
+
+
+def test_a_parameter_no_notebook_declares_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no notebook declares parameter.*speder_fraction"):
+        variant_plan("typo", {"speder_fraction": 0.5}, tmp_path)
+
+
+def test_malformed_variants_file(tmp_path):
+    path = tmp_path / "variants.yaml"
+    path.write_text("defaults: {n_boot: 10}\n")
+    with pytest.raises(ValueError, match="needs a 'variants:' mapping"):
+        load_variants(path)
+    path.write_text("variants:\n  bad: [1, 2]\n")
+    with pytest.raises(ValueError, match="variant 'bad' must map"):
+        load_variants(path)
+
+
+def test_robustness_table_marks_changed_verdicts(tmp_path):
+    claims = pd.DataFrame({"claim": ["A", "B"], "hypothesis": ["H1", "H2"], "test": ["t", "t"],
+                           "estimate": [0.3, 0.1], "ci_low": [0.1, -0.1], "ci_high": [0.5, 0.3],
+                           "verdict": ["supported", "not supported"]})
+    for name, verdict_b in [("main", "not supported"), ("alt", "supported")]:
+        (tmp_path / name / "tables").mkdir(parents=True)
+        claims.assign(verdict=["supported", verdict_b]).to_csv(tmp_path / name / "tables" / "claims.csv", index=False)
+    table = robustness_table(tmp_path)
+    assert set(table["variant"]) == {"main", "alt"}
+    changed = table[table["changes"]]
+    assert changed[["variant", "claim"]].values.tolist() == [["alt", "B"]]
+    assert robustness_table(tmp_path / "none").empty
