@@ -100,6 +100,12 @@ def reproducibility_markdown(root: str | Path | None = None) -> str:
     lines = [
         "# Reproducibility",
         "",
+        ":::{admonition} Synthetic data",
+        ":class: warning",
+        "The raw file listed below is the synthetic export made by `hpmob simulate` "
+        "(see `data/raw/README.md`); no number in this book describes real officials.",
+        ":::",
+        "",
         "This page is generated when the book is built (`hpmob provenance`); nothing on it is typed by hand.",
         "",
         "## How to rebuild",
