@@ -66,6 +66,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from . import criteria
+from .reliability import _as_item_frame
 
 __all__ = [
     "EFASolution",
@@ -106,40 +107,11 @@ def _check_nan_policy(nan_policy: str, func: str) -> None:
 def _numeric_items(data, *, func: str, min_items: int = 2) -> pd.DataFrame:
     """Check that ``data`` is a DataFrame of numeric items; return it as float.
 
-    The messages name the column and say what to do, because the usual caller
-    is an analyst pointing a notebook at a fresh export.
+    The same checks as the reliability functions (one implementation, so both report a
+    bad export the same way): DataFrame, enough and unique columns, numeric dtypes, no
+    infinite values, no column without answers.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(
-            f"{func}() needs a pandas DataFrame with one column per item; got "
-            f"{type(data).__name__}. Select the item columns, e.g. df[items]."
-        )
-    cols = list(data.columns)
-    if len(cols) < min_items:
-        raise ValueError(f"{func}() needs at least {min_items} item columns; got {len(cols)} ({cols}).")
-    dup = data.columns[data.columns.duplicated()].unique().tolist()
-    if dup:
-        raise ValueError(f"{func}(): duplicated column(s) {dup}; each item must appear once.")
-    dtypes = dict(zip(cols, data.dtypes))
-    bad = [
-        c
-        for c, dt in dtypes.items()
-        if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))
-        or pd.api.types.is_complex_dtype(dt)
-    ]
-    if bad:
-        detail = ", ".join(f"{c!r} (dtype {dtypes[c]})" for c in bad)
-        raise TypeError(
-            f"{func}(): items must be numeric, but column(s) {detail} are not. Recode the "
-            f"response labels to numbers first (hpmob.clean / hpmob.score), or drop "
-            f"non-item columns such as IDs and group labels."
-        )
-    out = pd.DataFrame(data.to_numpy(dtype=float, na_value=np.nan), index=data.index, columns=data.columns)
-    values = out.to_numpy()
-    inf_cols = [c for c, has in zip(cols, np.isinf(values).any(axis=0)) if has]
-    if inf_cols:
-        raise ValueError(f"{func}(): column(s) {inf_cols} contain infinite values; replace them with NaN.")
-    return out
+    return _as_item_frame(data, func=func, min_items=min_items)
 
 
 def _prepare(data, *, func: str, nan_policy: str, min_items: int = 2) -> pd.DataFrame:
