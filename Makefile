@@ -63,6 +63,7 @@ build/notebooks/06-findings.ipynb: build/notebooks/02-descriptives.ipynb build/n
     build/notebooks/05-structural.ipynb
 
 build/notebooks/07-robustness.ipynb: $(wildcard build/variants/*/.done)
+build/notebooks/08-power.ipynb: data/population_model.yaml data/codebook.yaml
 
 notebooks: $(EXECUTED)
 

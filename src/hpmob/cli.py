@@ -107,6 +107,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_power(args: argparse.Namespace) -> int:
+    from hpmob.power import power_curve, required_n
+
+    curve = power_curve(args.n, n_rep=args.reps, seed=args.seed, n_jobs=args.jobs)
+    print(curve.to_string(index=False))
+    print(required_n(curve, args.target).to_string(index=False))
+    if args.out:
+        curve.to_csv(args.out, index=False, float_format="%.6g")
+        print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``hpmob`` command."""
     parser = argparse.ArgumentParser(
@@ -153,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     runv.add_argument("--variants", type=Path, help="variants file (default: variants.yaml)")
     runv.add_argument("--out", type=Path, help="root folder (default: build/variants)")
     runv.set_defaults(func=_cmd_run)
+
+    pwr = sub.add_parser("power", help="Monte Carlo power for H6 and H3 by officials per level")
+    pwr.add_argument("--n", type=int, nargs="+", default=[40, 80, 120, 160], help="officials per level")
+    pwr.add_argument("--reps", type=int, default=200, help="simulated studies per size")
+    pwr.add_argument("--seed", type=int, required=True)
+    pwr.add_argument("--jobs", type=int, default=2)
+    pwr.add_argument("--target", type=float, default=0.80)
+    pwr.add_argument("--out", type=Path, help="CSV for the power curve")
+    pwr.set_defaults(func=_cmd_power)
 
     prov = sub.add_parser("provenance", help="write the book's reproducibility appendix")
     prov.add_argument("--out", type=Path, default=Path("book/reproducibility.md"))

@@ -932,3 +932,33 @@ def robustness_figure(table: pd.DataFrame, *, hypotheses: tuple[str, ...] = ("H7
     fig.legend(handles, labels, loc="upper right", frameon=False, fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
+
+
+def power_curve_figure(curve: pd.DataFrame, *, target: float = 0.80) -> Figure:
+    """Power against planned officials per level, one line per effect, with Monte Carlo error bars.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`hpmob.power.power_curve` output.
+    target : float
+        Power to aim for (dashed line).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    use_vietnamese_font()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (effect, sub), color in zip(curve.groupby("effect", sort=False), ["#0072B2", "#E69F00", "#009E73"]):
+        ax.errorbar(sub["n_per_level"], sub["power"], yerr=1.96 * sub["mc_se"], marker="o", capsize=3,
+                    color=color, label=effect)
+    ax.axhline(target, color="#666666", linestyle="--", linewidth=0.8)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("Officials per governance level")
+    ax.set_ylabel("Power (share of simulated studies detecting the effect)")
+    ax.legend(frameon=False, loc="lower right")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return fig
