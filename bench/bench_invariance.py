@@ -25,28 +25,17 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
+from timing import median_seconds  # noqa: E402  (bench/timing.py)
 from hpmob.sem.invariance import invariance  # noqa: E402
 
 REF = Path(__file__).resolve().parents[1] / "tests" / "reference"
 #: Target for the 7-factor sequence on the hpmob data (one core).
 TARGET_SECONDS = 2.0
-
-
-def _median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up (imports, caches)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _cases():
@@ -84,7 +73,7 @@ def main() -> None:
                 warnings.simplefilter("ignore")  # e.g. city's non-positive-definite latent covariance
                 invariance(model, data, group, group_order=order)
 
-        secs = _median_seconds(run, args.repeats)
+        secs = median_seconds(run, args.repeats)
         lav = lavaan_times.get(key, {}).get("median_seconds") if key else None
         lav_txt = f"{lav:8.3f}" if lav else f"{'-':>8}"
         ratio = f"{lav / secs:12.1f}x" if lav else f"{'-':>13}"

@@ -22,8 +22,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import shutil  # noqa: E402
@@ -32,19 +30,10 @@ import subprocess  # noqa: E402
 import pandas as pd  # noqa: E402
 import semopy  # noqa: E402
 
+from timing import median_seconds  # noqa: E402  (bench/timing.py)
 from hpmob.sem import fit  # noqa: E402
 
 REF = Path(__file__).resolve().parents[1] / "tests" / "reference"
-
-
-def _median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up (imports, caches)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _bare_semopy(model: str, data: pd.DataFrame):
@@ -107,12 +96,12 @@ def main() -> None:
     bare_cache: dict[str, float] = {}
     for name, model, data, est in cases:
         if name not in bare_cache:
-            bare_cache[name] = _median_seconds(_bare_semopy(model, data), args.repeats)
+            bare_cache[name] = median_seconds(_bare_semopy(model, data), args.repeats)
         t_bare = bare_cache[name]
-        t_ours = _median_seconds(lambda: fit(model, data, estimator=est), args.repeats)
+        t_ours = median_seconds(lambda: fit(model, data, estimator=est), args.repeats)
         print(f"{name:<28} {est:<4} {t_bare:>22.4f} {t_ours:>14.4f} {t_ours / t_bare:>7.2f}")
     t_lav = _lavaan_seconds(cfa_ref["model"], REF / "data" / "hpmob_analysed.csv", items, 5)
-    t_ours = _median_seconds(lambda: fit(cfa_ref["model"], survey), args.repeats)
+    t_ours = median_seconds(lambda: fit(cfa_ref["model"], survey), args.repeats)
     if t_lav is None:
         print("\nlavaan: R not installed, skipped (apt-get install r-base-core r-cran-lavaan)")
     else:
