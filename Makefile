@@ -28,7 +28,7 @@ GENERATED_PAGES := book/reproducibility.md book/codebook.md
 BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib))
 BOOK := book/_build/html/index.html
 
-.PHONY: all env lock test lab book bench clean distclean notebooks variants
+.PHONY: all env lock test lab book bench clean distclean notebooks variants check-variants
 
 all: $(BOOK)  ## env -> notebooks -> book
 
@@ -81,6 +81,10 @@ build/variants/%/.done: variants.yaml $(NOTEBOOKS) $(SRC) $(RAW) data/codebook.y
 	touch $@
 
 variants: $(VARIANT_STAMPS)  ## rerun the study under every variant of variants.yaml
+
+# Rerun every variant from scratch and compare each file with the previous build, byte for byte.
+check-variants: $(VARIANT_STAMPS)  ## fail unless every variant folder reproduces exactly on rerun
+	@for v in $(VARIANT_NAMES); do $(BIN)/hpmob run --variant $$v --check || exit 1; done
 
 # --- book --------------------------------------------------------------------
 $(BOOK): $(EXECUTED) $(BOOK_SRC) requirements.lock $(RAW) data/codebook.yaml $(ENV_STAMP)

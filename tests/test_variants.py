@@ -53,3 +53,38 @@ def test_robustness_table_marks_changed_verdicts(tmp_path):
     changed = table[table["changes"]]
     assert changed[["variant", "claim"]].values.tolist() == [["alt", "B"]]
     assert robustness_table(tmp_path / "none").empty
+
+
+def test_a_rerun_reproduces_a_variant_folder_byte_for_byte(root, tmp_path):
+    """Two runs of the cleaning and descriptives notebooks with the same parameters, same bytes.
+
+    The whole-variant check (`hpmob run --variant NAME --check`, `make check-variants`) takes
+    minutes; this covers the mechanism: papermill's wall-clock metadata is stripped, outputs,
+    tables, figures and processed data depend only on the inputs.
+    """
+    from hpmob.notebooks import run_notebook
+    from hpmob.variants import digest_differences, directory_digest
+
+    plan = [step for step in variant_plan("agree-75", load_variants(root / "variants.yaml")["agree-75"],
+                                          tmp_path / "agree-75") if step[0].name[:2] in {"01", "02"}]
+    digests = []
+    for _ in range(2):
+        for source, output, params in plan:
+            run_notebook(source, output, params)
+        digests.append(directory_digest(tmp_path / "agree-75"))
+    assert {"notebooks/01-cleaning.ipynb", "tables/agreement_rt.csv", "figures/likert_items.png",
+            "processed/responses.csv"} <= set(digests[0])
+    assert digest_differences(*digests) == []
+    # and the comparison does see a change
+    changed = dict(digests[1], **{"tables/agreement_rt.csv": "0" * 64})
+    assert digest_differences(digests[0], changed) == ["changed: tables/agreement_rt.csv"]
+
+
+def test_executed_notebooks_carry_no_wall_clock_times(tmp_path, make_notebook):
+    from hpmob.notebooks import run_notebook
+
+    nb = make_notebook([("x = 1", ["parameters"]), ("print(x)", [])])
+    out = run_notebook(nb, tmp_path / "out.ipynb", {"x": 2})
+    text = out.read_text(encoding="utf-8")
+    assert '"start_time"' not in text and '"end_time"' not in text and '"duration"' not in text
+    assert '"iopub.execute_input"' not in text and "2\n" in text

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from hpmob.codebook import Codebook
+from hpmob.score import empty_agreement_table
 
 SUPPORTED, NOT_SUPPORTED, NOT_TESTABLE = "supported", "not supported", "not testable with these data"
 CLAIM_COLUMNS = ["claim", "hypothesis", "test", "estimate", "ci_low", "ci_high", "verdict"]
@@ -87,12 +88,21 @@ def claims_table(
         row per distinct claim of the abstract, in the abstract's order.
     """
     rows = []
-    comp = agreement_rt[(agreement_rt["item"] == "composite") & (agreement_rt["group"] == "all")].iloc[0]
-    rows.append(_row(
-        "Most officials recognize the fundamental role of mass mobilization in Party–people trust",
-        "H7", f"share agreeing with RT (composite ≥ 4) above {agree_threshold:.0%}, Wilson 95% CI",
-        comp["share"], comp["ci_low"], comp["ci_high"],
-        SUPPORTED if comp["ci_low"] > agree_threshold else NOT_SUPPORTED))
+
+    def untestable(claim, hypothesis, test, why):
+        # A construct the codebook does not have: the claim stays in the table (a reviewer
+        # sees what was not asked) with the reason in the test column.
+        rows.append(_row(claim, hypothesis, f"{test} — not estimated: {why}", np.nan, np.nan, np.nan, NOT_TESTABLE))
+
+    claim = "Most officials recognize the fundamental role of mass mobilization in Party–people trust"
+    test = f"share agreeing with RT (composite ≥ 4) above {agree_threshold:.0%}, Wilson 95% CI"
+    comp = agreement_rt[(agreement_rt["item"] == "composite") & (agreement_rt["group"] == "all")]
+    if len(comp):
+        comp = comp.iloc[0]
+        rows.append(_row(claim, "H7", test, comp["share"], comp["ci_low"], comp["ci_high"],
+                         SUPPORTED if comp["ci_low"] > agree_threshold else NOT_SUPPORTED))
+    else:
+        untestable(claim, "H7", test, "no RT items in the codebook")
 
     lm = latent_means.set_index(["factor", "group_label"])
 
@@ -100,54 +110,70 @@ def claims_table(
         r = lm.loc[(factor, group)]
         return float(r["est"]), float(r["ci.lower"]), float(r["ci.upper"])
 
-    est, lo, hi = latent("AW", "commune")
-    rows.append(_row(
-        "Comprehension of the Party's viewpoints is inconsistent across levels of governance",
-        "H6 (AW)", "latent mean of awareness, commune − city, partial scalar invariance", est, lo, hi,
-        SUPPORTED if hi < 0 or lo > 0 else NOT_SUPPORTED))
-    est, lo, hi = latent("PM", "commune")
-    d_est = latent("PM", "district")[0]
-    ordered = est < d_est < 0
-    rows.append(_row(
-        "Grassroots officials struggle most to master the principles and methods of mass mobilization",
-        "H6", "latent mean of mastery ordered commune < district < city; commune − city shown",
-        est, lo, hi, SUPPORTED if ordered and hi < 0 else NOT_SUPPORTED))
+    def has_latent(factor):
+        return (factor, "commune") in lm.index
+
+    claim = "Comprehension of the Party's viewpoints is inconsistent across levels of governance"
+    test = "latent mean of awareness, commune − city, partial scalar invariance"
+    if has_latent("AW"):
+        est, lo, hi = latent("AW", "commune")
+        rows.append(_row(claim, "H6 (AW)", test, est, lo, hi, SUPPORTED if hi < 0 or lo > 0 else NOT_SUPPORTED))
+    else:
+        untestable(claim, "H6 (AW)", test, "awareness (AW) not compared across levels")
+    claim = "Grassroots officials struggle most to master the principles and methods of mass mobilization"
+    test = "latent mean of mastery ordered commune < district < city; commune − city shown"
+    if has_latent("PM"):
+        est, lo, hi = latent("PM", "commune")
+        d_est = latent("PM", "district")[0]
+        ordered = est < d_est < 0
+        rows.append(_row(claim, "H6", test, est, lo, hi, SUPPORTED if ordered and hi < 0 else NOT_SUPPORTED))
+    else:
+        untestable(claim, "H6", test, "mastery (PM) not compared across levels")
 
     paths = sem_paths.set_index(["lhs", "rhs"])
 
-    def path(lhs, rhs):
+    def path_row(claim, hypothesis, lhs, rhs, test, sign):
         # unstandardized estimate with its CI (the standardized paths are in notebook 05)
+        if (lhs, rhs) not in paths.index:
+            untestable(claim, hypothesis, test, f"{rhs} is not in the structural model (not in the codebook)")
+            return
         r = paths.loc[(lhs, rhs)]
-        return float(r["est"]), float(r["ci.lower"]), float(r["ci.upper"])
+        est, lo, hi = float(r["est"]), float(r["ci.lower"]), float(r["ci.upper"])
+        verdict = _verdict_positive(lo) if sign > 0 else _verdict_negative(hi)
+        rows.append(_row(claim, hypothesis, test, est, lo, hi, verdict))
 
-    s, lo, hi = path("PM", "AW")
-    rows.append(_row("Deeper awareness of the Party's viewpoints goes with better mastery of methods",
-                     "H1", "SEM path AW → PM, unstandardized, 95% CI", s, lo, hi, _verdict_positive(lo)))
-    s, lo, hi = path("IM", "PM")
-    rows.append(_row("Lack of proficiency hinders the effectiveness of mobilization (gap between intentions and outcomes)",
-                     "H2", "SEM path PM → IM, unstandardized, 95% CI", s, lo, hi, _verdict_positive(lo)))
-    ind = indirect[(indirect["effect"] == "ind") & (indirect["method"] == indirect_method)].iloc[0]
-    rows.append(_row("Awareness improves outcomes through mastery of principles and methods",
-                     "H3", f"indirect effect a·b, {indirect_method.replace('_', ' ')} 95% CI",
-                     ind["est"], ind["ci.lower"], ind["ci.upper"], _verdict_positive(ind["ci.lower"])))
+    path_row("Deeper awareness of the Party's viewpoints goes with better mastery of methods",
+             "H1", "PM", "AW", "SEM path AW → PM, unstandardized, 95% CI", +1)
+    path_row("Lack of proficiency hinders the effectiveness of mobilization (gap between intentions and outcomes)",
+             "H2", "IM", "PM", "SEM path PM → IM, unstandardized, 95% CI", +1)
+    claim, test = ("Awareness improves outcomes through mastery of principles and methods",
+                   f"indirect effect a·b, {indirect_method.replace('_', ' ')} 95% CI")
+    ind = indirect[(indirect["effect"] == "ind") & (indirect["method"] == indirect_method)]
+    if len(ind):
+        ind = ind.iloc[0]
+        rows.append(_row(claim, "H3", test, ind["est"], ind["ci.lower"], ind["ci.upper"],
+                         _verdict_positive(ind["ci.lower"])))
+    else:
+        untestable(claim, "H3", test, f"no {indirect_method} interval of the indirect effect")
     for code, text in [("DT", "Rapid digital transformation makes mobilization harder"),
                        ("SE", "Socio-economic change (urbanization, labor migration, demographics) makes mobilization harder"),
                        ("CO", "Coordination problems between units and levels limit the efficiency of mobilization")]:
-        s, lo, hi = path("IM", code)
-        rows.append(_row(text, "H4", f"SEM path {code} → IM, unstandardized, 95% CI", s, lo, hi,
-                         _verdict_negative(hi)))
-    s, lo, hi = path("PM", "training_z")
-    rows.append(_row("Training strengthens officials' theoretical and practical mastery", "H5",
-                     "SEM path training courses → PM, unstandardized, 95% CI", s, lo, hi,
-                     _verdict_positive(lo)))
+        path_row(text, "H4", "IM", code, f"SEM path {code} → IM, unstandardized, 95% CI", -1)
+    path_row("Training strengthens officials' theoretical and practical mastery", "H5", "PM", "training_z",
+             "SEM path training courses → PM, unstandardized, 95% CI", +1)
     wording = codebook.items.set_index("code")["text_en"]
     # codebook order, so tables from different samples line up; the rank is in the test column
-    rank = solutions["share"].rank(ascending=False, method="min").astype(int)
-    for r, k in zip(solutions.itertuples(index=False), rank):
-        rows.append(_row(f"Officials consider necessary: {wording[r.item].rstrip('.')}", "solutions",
-                         f"share rating {r.item} necessary (4–5) above {agree_threshold:.0%}, Wilson 95% CI "
-                         f"(rank {k} of {len(solutions)})",
-                         r.share, r.ci_low, r.ci_high, SUPPORTED if r.ci_low > agree_threshold else NOT_SUPPORTED))
+    if len(solutions):
+        rank = solutions["share"].rank(ascending=False, method="min").astype(int)
+        for r, k in zip(solutions.itertuples(index=False), rank):
+            rows.append(_row(f"Officials consider necessary: {wording[r.item].rstrip('.')}", "solutions",
+                             f"share rating {r.item} necessary (4–5) above {agree_threshold:.0%}, Wilson 95% CI "
+                             f"(rank {k} of {len(solutions)})",
+                             r.share, r.ci_low, r.ci_high, SUPPORTED if r.ci_low > agree_threshold else NOT_SUPPORTED))
+    else:
+        untestable("Officials consider the proposed solutions necessary", "solutions",
+                   f"share rating each solution necessary (4–5) above {agree_threshold:.0%}",
+                   "no solution (SOL) items in the codebook")
     rows.append(_row("Implementing the proposed solutions will improve mobilization, stability and development",
                      "—", "causal and prospective: needs an intervention or panel design", np.nan, np.nan, np.nan,
                      NOT_TESTABLE))
@@ -207,13 +233,16 @@ def claim_inputs(responses: pd.DataFrame, codebook: Codebook, *, agree_threshold
     from hpmob.score import agreement_share, reverse_key
     from hpmob.sem import fit, fit_multigroup, latent_mean_differences, partial_invariance_search
     from hpmob.sem.indirect import indirect_effects
-    from hpmob.sem.models import measurement_model, structural_data, structural_model
+    from hpmob.sem.models import CORE_CONSTRUCTS, measurement_model, structural_data, structural_model
 
     levels = list(codebook.value_labels("level", "en"))
-    rt = agreement_share(responses, codebook, "RT", threshold=agree_threshold)
-    sol = agreement_share(responses, codebook, codebook.items_of("SOL"), threshold=agree_threshold)
+    present = set(codebook.constructs["code"])
+    rt = (agreement_share(responses, codebook, "RT", threshold=agree_threshold) if "RT" in present
+          else empty_agreement_table())
+    sol = (agreement_share(responses, codebook, codebook.items_of("SOL"), threshold=agree_threshold)
+           if "SOL" in present else empty_agreement_table())
     sol = sol[sol["item"] != "composite"]
-    constructs = ["AW", "PM", "IM"]
+    constructs = list(CORE_CONSTRUCTS)
     items = [i for c in constructs for i in codebook.items_of(c)]
     keyed = reverse_key(responses, codebook)[items + ["level"]].dropna()
     model = measurement_model(codebook, constructs)

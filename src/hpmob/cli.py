@@ -48,8 +48,9 @@ def _cmd_codebook_page(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from hpmob.simulate import simulate_export
 
-    path = simulate_export(args.seed, args.n, args.out)
-    print(f"wrote {path} ({args.n} submissions, seed {args.seed}); synthetic data")
+    codebook = _load_codebook_arg(args.codebook)
+    path = simulate_export(args.seed, args.n, args.out, codebook=codebook)
+    print(f"wrote {path} ({args.n} submissions, seed {args.seed}, codebook {codebook.source}); synthetic data")
     return 0
 
 
@@ -96,9 +97,36 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from hpmob.notebooks import NotebookError
-    from hpmob.variants import run_variant
 
+    params = {name: _parse_value(value) for name, value in (args.parameter or [])}
     try:
+        if args.raw is not None:
+            from hpmob.own_export import run_own_export
+
+            if args.codebook is None or args.out is None:
+                print("hpmob run: --raw needs --codebook (that survey's codebook) and --out (a new folder)",
+                      file=sys.stderr)
+                return 2
+            out = run_own_export(args.raw, args.codebook, args.out, parameters=params,
+                                 data_statement=args.data_statement, book=not args.no_book)
+            print(f"{args.raw}: claims table {out / 'tables' / 'claims.csv'}"
+                  + ("" if args.no_book else f", book {out / 'book' / '_build' / 'html' / 'index.html'}"))
+            return 0
+        from hpmob.variants import run_variant
+
+        if params:
+            print("hpmob run: -p applies to --raw runs; a variant's parameters live in variants.yaml",
+                  file=sys.stderr)
+            return 2
+        if args.check:
+            from hpmob.variants import check_variant
+
+            n_files, differences = check_variant(args.variant, variants_file=args.variants, out_root=args.out)
+            for line in differences:
+                print(line)
+            print(f"variant {args.variant}: rerun {'reproduced' if not differences else 'did NOT reproduce'} "
+                  f"{n_files} files byte for byte" + (f" ({len(differences)} differ)" if differences else ""))
+            return 1 if differences else 0
         out = run_variant(args.variant, variants_file=args.variants, out_root=args.out)
     except NotebookError as err:
         print(f"hpmob: {err}", file=sys.stderr)
@@ -142,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, required=True, help="random seed (same seed, same bytes)")
     sim.add_argument("--n", type=int, required=True, help="number of submissions, duplicates included")
     sim.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    sim.add_argument("--codebook", type=Path, help="instrument to simulate (default: data/codebook.yaml); "
+                                                   "a trimmed copy writes only its items")
     sim.set_defaults(func=_cmd_simulate)
 
     val = sub.add_parser("validate", help="check a raw export against the codebook; exit 1 on errors")
@@ -160,10 +190,25 @@ def build_parser() -> argparse.ArgumentParser:
     cln.add_argument("--codebook", type=Path)
     cln.set_defaults(func=_cmd_clean)
 
-    runv = sub.add_parser("run", help="rerun every notebook under a named variant of parameters")
-    runv.add_argument("--variant", required=True, help="a name from variants.yaml")
+    runv = sub.add_parser(
+        "run", help="rerun every notebook under a named variant, or on another export with its codebook",
+        description="Either --variant NAME (a robustness variant of variants.yaml, into build/variants/NAME) "
+                    "or --raw EXPORT --codebook CODEBOOK --out DIR (validate, clean and analyse another "
+                    "export, and build a book for it in DIR).")
+    which = runv.add_mutually_exclusive_group(required=True)
+    which.add_argument("--variant", help="a name from variants.yaml")
+    which.add_argument("--raw", type=Path, help="another survey export (.csv, .xlsx or .sav); only read")
+    runv.add_argument("--codebook", type=Path, help="with --raw: that survey's codebook YAML")
+    runv.add_argument("--out", type=Path, help="with --raw: new folder for the run; with --variant: root folder "
+                                               "(default build/variants)")
     runv.add_argument("--variants", type=Path, help="variants file (default: variants.yaml)")
-    runv.add_argument("--out", type=Path, help="root folder (default: build/variants)")
+    runv.add_argument("--data-statement", help="with --raw: what the book says about the data (e.g. whether "
+                                               "they are synthetic); default names the file and its SHA-256")
+    runv.add_argument("--check", action="store_true", help="with --variant: rerun a built variant in place and "
+                                                            "compare every file byte for byte (exit 1 if any differs)")
+    runv.add_argument("--no-book", action="store_true", help="with --raw: stop after the notebooks")
+    runv.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                      help="with --raw: notebook parameter override, e.g. -p n_boot 500 (repeatable)")
     runv.set_defaults(func=_cmd_run)
 
     pwr = sub.add_parser("power", help="Monte Carlo power for H6 and H3 by officials per level")
@@ -202,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
         # Data problems are reported as lines, never as a traceback.
         for problem in err.problems:
             print(problem, file=sys.stderr)
+        print(f"hpmob {args.command}: {len(err.problems)} problem(s) above, each naming file, row, column and "
+              "value; nothing was run or written. Fix the export (or the codebook) and rerun.", file=sys.stderr)
+        return 1
+    except RuntimeError as err:
+        print(f"hpmob {args.command}: {err}", file=sys.stderr)
         return 1
     except (CodebookError, FileNotFoundError, ValueError) as err:
         print(f"hpmob {args.command}: {err}", file=sys.stderr)

@@ -8,6 +8,7 @@ the cell and the error, because the build log is what an analyst sees first.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -15,6 +16,10 @@ from pathlib import Path
 from hpmob.paths import project_root
 
 NOTEBOOK_PATTERN = re.compile(r"^\d\d-[\w-]+\.ipynb$")
+
+
+def _drop_unknown_parameter_warning(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Passed unknown parameter")
 
 
 class NotebookError(RuntimeError):
@@ -109,6 +114,11 @@ def run_notebook(
     # MPLBACKEND must stay unset: the kernel then picks the inline backend, so figures
     # are stored in the executed notebook (and the book), while scripts fall back to Agg.
     os.environ.pop("MPLBACKEND", None)
+    # papermill re-parses the parameters cell only to warn about names it cannot read
+    # (lines whose comments hold quotes) and then calls them unknown; the names were
+    # checked above, so both warnings are noise in the build log.
+    logging.getLogger("papermill.translators").setLevel(logging.ERROR)
+    logging.getLogger("papermill").addFilter(_drop_unknown_parameter_warning)
     try:
         pm.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=kernel_name,
@@ -127,4 +137,63 @@ def run_notebook(
             f"{err.ename}: {err.evalue}\n  cell source:\n{cell_source}\n"
             f"  the partially executed copy is {failed}"
         ) from None
+    strip_run_timestamps(output)
     return output
+
+
+#: Metadata keys papermill and nbclient fill with wall-clock times.
+_VOLATILE_KEYS = ("start_time", "end_time", "duration")
+
+
+def strip_run_timestamps(path: str | Path) -> Path:
+    """Remove what makes two executions of the same notebook differ, apart from results.
+
+    An executed notebook then depends only on its inputs, so a rerun with the same
+    parameters gives the same bytes (variants are checked that way: ``hpmob run
+    --variant NAME --check``). Three things are rewritten:
+
+    * the wall-clock times papermill and nbclient record (notebook and cell
+      ``start_time``/``end_time``/``duration``, per-cell ``execution`` timestamps);
+    * the random id papermill gives the cell it injects (now ``injected-parameters``);
+    * the random five-character id pandas' Styler puts in its HTML tables (``T_1a2b3``):
+      there is no pandas option to fix it, so each is renamed ``T_c<cell>_<k>``, in the
+      CSS and the table alike, which keeps the ids unique on a page; and the memory
+      address in plain-text reprs (``<Styler at 0x7f…>``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``, rewritten in place.
+    """
+    path = Path(path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for key in _VOLATILE_KEYS:
+        nb.get("metadata", {}).get("papermill", {}).pop(key, None)
+    for index, cell in enumerate(nb.get("cells", [])):
+        meta = cell.get("metadata", {})
+        meta.pop("execution", None)
+        for key in _VOLATILE_KEYS:
+            meta.get("papermill", {}).pop(key, None)
+        if "injected-parameters" in meta.get("tags", []):
+            cell["id"] = "injected-parameters"
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html")
+            if html is not None:
+                output["data"]["text/html"] = _stable_styler_ids(html, index)
+            plain = output.get("data", {}).get("text/plain")
+            if isinstance(plain, (str, list)):  # "<... Styler at 0x7f66...>": an address, not a result
+                text = _ADDRESS.sub(">", "".join(plain))
+                output["data"]["text/plain"] = text.splitlines(keepends=True) if isinstance(plain, list) else text
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+_STYLER_ID = re.compile(r"\bT_([0-9a-f]{5})(?=[_\"' ])")
+
+
+def _stable_styler_ids(html: str | list, cell_index: int) -> str | list:
+    text = "".join(html) if isinstance(html, list) else html
+    names: dict[str, str] = {}
+    text = _STYLER_ID.sub(lambda m: "T_c%d_%d" % (cell_index, names.setdefault(m.group(1), len(names))), text)
+    return text.splitlines(keepends=True) if isinstance(html, list) else text

@@ -55,3 +55,52 @@ def suppress_small_cells(table: pd.DataFrame, *, n_col: str = "n", value_cols: l
             out[col] = out[col].mask(small)
     out["suppressed"] = small.to_numpy()
     return out
+
+
+#: File types searched for personal data (text formats a value could be written into).
+TEXT_SUFFIXES = {".csv", ".html", ".ipynb", ".txt", ".json", ".md", ".js", ".yml", ".yaml", ".tex"}
+
+
+def find_personal_data(raw: pd.DataFrame, codebook, places, *, min_length: int = 6) -> list[tuple]:
+    """Search output folders for any value of the export's personal columns.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The raw export (:func:`hpmob.io.read_export`), holding the personal columns.
+    codebook : hpmob.codebook.Codebook
+        Names the personal columns (``personal:`` in the YAML).
+    places : iterable of path-like
+        Folders (searched recursively) or files.
+    min_length : int
+        Values shorter than this are skipped: a two-letter fragment would match anywhere.
+
+    Returns
+    -------
+    list of (pathlib.Path, str)
+        Each file that contains a personal value, with one of the values; empty when clean.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hpmob.codebook import load_codebook
+    >>> find_personal_data(pd.DataFrame({"phone": ["0912345678"]}), load_codebook(), [])
+    []
+    """
+    from pathlib import Path
+
+    columns = [c for c in codebook.personal_columns if c in raw.columns]
+    needles = {str(v) for c in columns for v in raw[c].dropna() if len(str(v).strip()) >= min_length}
+    files = []
+    for place in map(Path, places):
+        if place.is_file():
+            files.append(place)
+        elif place.is_dir():
+            files += sorted(p for p in place.rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES)
+    found = []
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="ignore")
+        hit = next((n for n in needles if n in text), None)
+        if hit is not None:
+            found.append((path, hit))
+    return found

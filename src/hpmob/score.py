@@ -625,6 +625,20 @@ def _group_keys(data: pd.DataFrame, by: str | None, codebook: Codebook | None, f
     return keys + [(lev, (g == lev).fillna(False).astype(bool)) for lev in levels]
 
 
+#: Columns of :func:`agreement_share`'s result.
+AGREEMENT_COLUMNS = ["construct", "item", "group", "n", "n_agree", "share", "ci_low", "ci_high", "threshold",
+                     "verdict", "suppressed"]
+
+
+def empty_agreement_table() -> pd.DataFrame:
+    """A header-only :func:`agreement_share` table, for a construct the codebook does not have.
+
+    Notebooks write it in place of the table so later steps (the claims table) read the
+    same columns and mark the claim not testable instead of failing on a missing file.
+    """
+    return pd.DataFrame(columns=AGREEMENT_COLUMNS)
+
+
 def agreement_share(
     data: pd.DataFrame,
     codebook: Codebook,

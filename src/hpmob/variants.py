@@ -10,11 +10,13 @@ variant side by side.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from hpmob.io import sha256_file
 from hpmob.notebooks import notebook_parameters, run_notebook, study_notebooks
 from hpmob.paths import project_root
 
@@ -76,6 +78,50 @@ def run_variant(name: str, *, variants_file: str | Path | None = None, out_root:
     for source, output, params in variant_plan(name, variants[name], out_dir):
         run_notebook(source, output, params)
     return out_dir
+
+
+def directory_digest(folder: str | Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, keyed by its path relative to ``folder``."""
+    folder = Path(folder)
+    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def digest_differences(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Human-readable differences between two :func:`directory_digest` results (empty if identical)."""
+    out = [f"missing after rerun: {f}" for f in sorted(set(before) - set(after))]
+    out += [f"new after rerun: {f}" for f in sorted(set(after) - set(before))]
+    out += [f"changed: {f}" for f in sorted(set(before) & set(after)) if before[f] != after[f]]
+    return out
+
+
+def check_variant(name: str, *, variants_file: str | Path | None = None,
+                  out_root: str | Path | None = None) -> tuple[int, list[str]]:
+    """Rerun a built variant in place and compare every file byte for byte.
+
+    Returns
+    -------
+    (int, list of str)
+        Number of files compared and the differences (empty when the rerun reproduced
+        the folder exactly).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the variant has not been built yet.
+    """
+    root = project_root()
+    out_dir = (Path(out_root) if out_root is not None else root / "build" / "variants") / name
+    stamp = out_dir / ".done"  # make's stamp, not an output of the run
+    before = {f: h for f, h in directory_digest(out_dir).items() if f != ".done"} if out_dir.is_dir() else {}
+    if not before:
+        raise FileNotFoundError(f"variant {name!r} is not built in {out_dir}; run `make variants` first")
+    had_stamp = stamp.exists()
+    shutil.rmtree(out_dir)  # from scratch, so a file the rerun no longer writes shows up as missing
+    run_variant(name, variants_file=variants_file, out_root=out_root)
+    after = directory_digest(out_dir)
+    if had_stamp:
+        stamp.touch()
+    return len(before), digest_differences(before, after)
 
 
 def robustness_table(variants_dir: str | Path) -> pd.DataFrame:
