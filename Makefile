@@ -15,6 +15,12 @@ ENV_STAMP := $(VENV)/.hpmob-env
 # uv from the machine if it has one, else a private copy installed with pip.
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
+# Two jobs by default (the machines have 2 cores): notebooks 02-05 and 08 run side by side
+# once 01 has cleaned the data. `make JOBS=1 all` runs one at a time; --output-sync keeps
+# each target's log together.
+JOBS ?= 2
+MAKEFLAGS += -j$(JOBS) --output-sync=target
+
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 export UV_PYTHON_DOWNLOADS := never
