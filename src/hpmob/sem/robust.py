@@ -34,8 +34,11 @@ def _inv(a: np.ndarray) -> np.ndarray:
 def expected_information(sigma, dS, dmu=None) -> np.ndarray:
     """Unit expected information ``Delta' A1 Delta`` (h1 information "structured")."""
     si = _inv(sigma)
-    M = np.einsum("ab,kbc->kac", si, dS)
-    info = 0.5 * np.einsum("kab,lba->kl", M, M)
+    M = si @ dS
+    q = M.shape[0]
+    # tr(M_k M_l) for all k, l as one matrix product (BLAS) instead of einsum's plain loop,
+    # which was a third of a structural-model fit; same sums, reordered (differences ~1e-16)
+    info = 0.5 * (M.reshape(q, -1) @ M.transpose(0, 2, 1).reshape(q, -1).T)
     if dmu is not None:
         info = info + dmu.T @ si @ dmu
     return info
@@ -45,7 +48,7 @@ def ml_gradient(sigma, S, dS) -> np.ndarray:
     """Gradient of ``F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p``."""
     si = _inv(sigma)
     Q = si @ (sigma - S) @ si
-    return np.einsum("ab,kab->k", Q, dS)
+    return dS.reshape(dS.shape[0], -1) @ Q.ravel()
 
 
 def casewise_scores(Yc, sigma, dS, dmu=None) -> np.ndarray:
