@@ -68,7 +68,14 @@ lock: | $(UV)  ## regenerate requirements.lock from pyproject.toml
 # Every executed notebook depends on its source, the library and the environment;
 # the lines below add what each one reads.
 build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
-	$(BIN)/hpmob run-notebook $< $@
+	$(BIN)/hpmob run-notebook $< $@ $(NB_PARAMS)
+
+# In a parallel build each notebook has a core: 05 (bootstrap) and 08 (power simulation)
+# then run without joblib workers, which would only compete with the other job and cost
+# a start-up each. Their results do not depend on the number of workers (seeds are per
+# replicate: tests/test_sem_indirect.py, tests/test_power.py).
+NOTEBOOK_WORKERS := $(if $(filter 1,$(JOBS)),2,1)
+build/notebooks/05-structural.ipynb build/notebooks/08-power.ipynb: NB_PARAMS := -p n_jobs $(NOTEBOOK_WORKERS)
 
 build/notebooks/00-overview.ipynb: data/study.yaml
 build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml
