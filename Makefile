@@ -43,7 +43,7 @@ GENERATED_PAGES := book/reproducibility.md book/codebook.md
 BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib))
 BOOK := book/_build/html/index.html
 
-.PHONY: all env lock test lab book bench clean distclean notebooks variants check-variants
+.PHONY: all env lock test lab book bench clean distclean notebooks variants check-variants bench-detail
 
 all: $(BOOK)  ## env -> notebooks -> book
 
@@ -124,8 +124,12 @@ book: $(BOOK)  ## render the executed notebooks into book/_build/html
 test: $(ENV_STAMP)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
 	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider
 
-bench: $(ENV_STAMP)  ## benchmarks: hpmob vs the reference libraries, ratios side by side
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script; done
+bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~10 min)
+	$(PY) bench/bench_summary.py
+
+bench-detail: $(ENV_STAMP)  ## the detailed benchmarks: hpmob vs lavaan, semopy, pingouin, naive loops
+	@for script in bench/bench_sem.py bench/bench_invariance.py bench/bench_bootstrap.py \
+	    bench/bench_reliability.py; do echo "== $$script"; $(PY) $$script; done
 
 lab: $(ENV_STAMP)  ## JupyterLab on notebooks/ with the project's interpreter as kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -1,0 +1,225 @@
+"""One table of the compendium's costs, each beside a reference measured in the same run.
+
+Run from the repository root (``make bench`` does):
+
+    .venv/bin/python bench/bench_summary.py [--keep DIR]
+
+Rows, and what each is compared with:
+
+* **cold make all** — a fresh clone of the current commit (environment installed first,
+  not timed) built with the default two make jobs, against the same clone rebuilt with
+  ``make JOBS=1 all`` (one notebook at a time, joblib workers inside 05 and 08). The two
+  builds' results tables are compared file by file.
+* **warm make all** — a second ``make all`` with nothing changed, against the serial
+  cold build (what rebuilding without dependency tracking costs).
+* **one variant** — ``hpmob run --variant agree-75`` (notebooks 01–06 with another
+  agreement threshold), against the serial cold build (editing the threshold by hand and
+  rebuilding). Then ``--check`` reruns it in place and compares every file byte for byte.
+* **invariance sequence** — configural → metric → scalar → strict for the 7-factor model
+  by level, ``hpmob.sem.invariance`` against lavaan's ``cfa(group.equal = ...)`` run live
+  through ``Rscript`` (when R and lavaan are installed; otherwise the table says so).
+* **bootstrap** — 2000 resamples of the structural model, warm-started refits on two
+  workers, against a naive serial loop of cold ``hpmob.sem.fit`` calls timed on 40
+  resamples and extrapolated (the table says "extrapolated").
+* **power run** — ``hpmob.power.power_curve`` on two workers against one worker (the
+  results must be identical).
+
+Targets from the issue: cold ``make all`` under 90 s on 2 cores, no-op under 2 s.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_bootstrap import HPMOB_MODEL, ITEMS31, _naive  # noqa: E402  (bench/bench_bootstrap.py)
+
+from hpmob.paths import project_root  # noqa: E402
+from hpmob.variants import directory_digest  # noqa: E402
+
+ROOT = project_root()
+REF = ROOT / "tests" / "reference"
+SEED = 20250902
+
+
+def _timed(cmd, cwd, env=None) -> float:
+    t0 = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - t0
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+    return seconds
+
+
+def _clean_env() -> dict:
+    # a make started from `make bench` must not inherit its jobserver or variables
+    return {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "JOBS"}}
+
+
+def build_rows(clone: Path) -> list[dict]:
+    env = _clean_env()
+    print(f"cloning into {clone} and installing the environment (not timed) ...", flush=True)
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    _timed(["make", "env"], clone, env)
+    print("cold make all (2 jobs) ...", flush=True)
+    cold = _timed(["make", "all"], clone, env)
+    warm = _timed(["make", "all"], clone, env)
+    tables_parallel = directory_digest(clone / "results" / "tables")
+    print("cold make JOBS=1 all (serial reference) ...", flush=True)
+    _timed(["make", "clean"], clone, env)
+    serial = _timed(["make", "JOBS=1", "all"], clone, env)
+    same = directory_digest(clone / "results" / "tables") == tables_parallel
+    print("one variant, then its byte-for-byte rerun ...", flush=True)
+    hpmob = str(clone / ".venv" / "bin" / "hpmob")
+    variant = _timed([hpmob, "run", "--variant", "agree-75"], clone, env)
+    check = subprocess.run([hpmob, "run", "--variant", "agree-75", "--check"], cwd=clone, capture_output=True,
+                           text=True, env=env)
+    verdict = check.stdout.strip().splitlines()[-1] if check.stdout.strip() else check.stderr[-300:]
+    return [
+        {"task": "cold make all (env installed)", "hpmob_s": cold, "reference_s": serial,
+         "reference": "make JOBS=1 all (serial)", "target": "< 90 s", "met": cold < 90,
+         "note": f"results tables identical to the serial build: {'yes' if same else 'NO'}"},
+        {"task": "warm no-op make all", "hpmob_s": warm, "reference_s": serial,
+         "reference": "rebuild everything (serial)", "target": "< 2 s", "met": warm < 2, "note": ""},
+        {"task": "one variant (agree-75, nb 01-06)", "hpmob_s": variant, "reference_s": serial,
+         "reference": "edit + rebuild everything (serial)", "target": "", "met": None,
+         "note": verdict},
+    ]
+
+
+def _hpmob_data() -> pd.DataFrame:
+    raw = pd.read_csv(REF / "data" / "hpmob_analysed.csv")
+    return raw[raw[ITEMS31].notna().all(axis=1)].reset_index(drop=True)
+
+
+def invariance_row(repeats: int) -> dict:
+    from hpmob.sem.invariance import invariance
+
+    ref = json.loads((REF / "hpmob_invariance.json").read_text())
+    model, order = ref["model7"]["model"], ref["model7"]["group.label"]
+    data = _hpmob_data()
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            invariance(model, data, "level", group_order=order)
+
+    run()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    ours = statistics.median(times)
+    lavaan, how = _lavaan_invariance_seconds(model, order, repeats)
+    return {"task": "invariance sequence, 7 factors x 3 levels", "hpmob_s": ours, "reference_s": lavaan,
+            "reference": how, "target": "< 2 s", "met": ours < 2, "note": f"median of {repeats}"}
+
+
+def _lavaan_invariance_seconds(model: str, order: list[str], repeats: int) -> tuple[float, str]:
+    if not shutil.which("Rscript"):
+        return float("nan"), "lavaan (R not installed: not measured)"
+    script = f"""
+suppressPackageStartupMessages(library(lavaan))
+dat <- read.csv("{REF / 'data' / 'hpmob_analysed.csv'}")
+items <- c({", ".join(f'"{i}"' for i in ITEMS31)})
+dat <- dat[complete.cases(dat[, items]), ]
+model <- {json.dumps(model)}
+lab <- c({", ".join(f'"{g}"' for g in order)})
+seq4 <- function() {{
+  for (eq in list("", "loadings", c("loadings", "intercepts"),
+                  c("loadings", "intercepts", "residuals")))
+    suppressWarnings(cfa(model, data = dat, group = "level", group.label = lab, group.equal = eq))
+}}
+seq4()
+el <- vapply(seq_len({repeats}), function(i) unname(system.time(seq4())["elapsed"]), numeric(1))
+cat(median(el), packageDescription("lavaan")$Version, "\\n")
+"""
+    result = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True)
+    if result.returncode != 0:
+        return float("nan"), "lavaan (Rscript failed: not measured)"
+    seconds, version = result.stdout.split()[:2]
+    return float(seconds), f"lavaan {version}, live, median of {repeats}"
+
+
+def bootstrap_row(n_boot: int, n_naive: int) -> dict:
+    from hpmob.sem import fit
+    from hpmob.sem.indirect import bootstrap
+
+    data = _hpmob_data().assign(training_z=lambda d: (d["training_courses"] - 2.5) / 1.7)
+    fit(HPMOB_MODEL, data)
+    bootstrap(HPMOB_MODEL, data, n_boot=8, seed=0, n_jobs=2)  # start the worker pool, untimed
+    t0 = time.perf_counter()
+    bootstrap(HPMOB_MODEL, data, n_boot=n_boot, seed=SEED, n_jobs=2)
+    ours = time.perf_counter() - t0
+    naive, _ = _naive(HPMOB_MODEL, data, n_naive, n_boot, SEED)
+    return {"task": f"bootstrap, {n_boot} refits, structural model", "hpmob_s": ours,
+            "reference_s": naive * n_boot / n_naive, "reference": f"cold fit() loop (extrapolated from {n_naive})",
+            "target": "< 30 s", "met": ours < 30, "note": "2 workers, warm-started Newton refits"}
+
+
+def power_row(sizes: tuple[int, ...], n_rep: int) -> dict:
+    from hpmob.power import power_curve
+
+    power_curve((40,), n_rep=2, seed=1, n_jobs=2)  # start the worker pool, untimed
+    t0 = time.perf_counter()
+    two = power_curve(sizes, n_rep=n_rep, seed=SEED, n_jobs=2)
+    ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    one = power_curve(sizes, n_rep=n_rep, seed=SEED, n_jobs=1)
+    serial = time.perf_counter() - t0
+    return {"task": f"power run, {len(sizes)} sizes x {n_rep} studies", "hpmob_s": ours, "reference_s": serial,
+            "reference": "the same on one worker", "target": "", "met": None,
+            "note": f"identical results: {'yes' if one.equals(two) else 'NO'}"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--keep", type=Path, help="build the clone here and keep it (default: a temporary folder)")
+    ap.add_argument("--skip-builds", action="store_true", help="only the in-process rows")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    print(f"cores: {os.cpu_count()}; commit {subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()}")  # noqa: E501
+    rows = []
+    if not args.skip_builds:
+        if args.keep:
+            shutil.rmtree(args.keep, ignore_errors=True)
+            rows += build_rows(args.keep)
+        else:
+            with tempfile.TemporaryDirectory(prefix="hpmob-bench-") as tmp:
+                rows += build_rows(Path(tmp) / "clone")
+    print("invariance, bootstrap, power ...", flush=True)
+    rows.append(invariance_row(args.repeats))
+    rows.append(bootstrap_row(2000, 40))
+    rows.append(power_row((40, 120), 30))
+    table = pd.DataFrame(rows)
+    table["ratio"] = table["reference_s"] / table["hpmob_s"]
+    table["met"] = table["met"].map({True: "yes", False: "NO", None: ""})
+    pd.set_option("display.width", 220)
+    pd.set_option("display.max_colwidth", 60)
+    print()
+    print(table[["task", "hpmob_s", "reference", "reference_s", "ratio", "target", "met", "note"]].to_string(
+        index=False, float_format=lambda x: f"{x:.3f}" if abs(x) < 10 else f"{x:.1f}"))
+    print("\nratio = reference time / hpmob time (higher is faster than the reference).")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
