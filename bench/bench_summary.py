@@ -37,7 +37,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -50,6 +49,7 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_bootstrap import HPMOB_MODEL, ITEMS31, _naive  # noqa: E402  (bench/bench_bootstrap.py)
+from timing import median_seconds  # noqa: E402  (bench/timing.py)
 
 from hpmob.paths import project_root  # noqa: E402
 from hpmob.variants import directory_digest  # noqa: E402
@@ -121,13 +121,7 @@ def invariance_row(repeats: int) -> dict:
             warnings.simplefilter("ignore")
             invariance(model, data, "level", group_order=order)
 
-    run()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    ours = statistics.median(times)
+    ours = median_seconds(run, repeats)
     lavaan, how = _lavaan_invariance_seconds(model, order, repeats)
     return {"task": "invariance sequence, 7 factors x 3 levels", "hpmob_s": ours, "reference_s": lavaan,
             "reference": how, "target": "< 2 s", "met": ours < 2, "note": f"median of {repeats}"}

@@ -82,3 +82,29 @@ def test_power_closed_form():
     assert expected_verdict(-0.5, 0.1, 1) == "not supported"
     assert expected_verdict(0.5, 0.1, 1) == SUPPORTED
     assert expected_verdict(0.1, 0.1, 1) == "either"
+
+
+def test_claims_about_constructs_a_trimmed_codebook_lacks_are_not_testable(root):
+    """claim_inputs + claims_table on a codebook without RT, SE, CO and SOL (fast path of `hpmob run --raw`)."""
+    import yaml
+
+    from hpmob.codebook import codebook_from_dict
+
+    spec = yaml.safe_load((root / "data" / "codebook.yaml").read_text(encoding="utf-8"))
+    dropped = {"RT", "SE", "CO", "SOL"}
+    for code in dropped:
+        spec["constructs"].pop(code)
+    spec["items"] = [it for it in spec["items"] if it["construct"] not in dropped]
+    cb = codebook_from_dict(spec, source="trimmed")
+    sample = simulate_sample(600, seed=11, codebook=cb)
+    claims = claims_table(**claim_inputs(sample.attributes.join(sample.answers), cb), codebook=cb,
+                          indirect_method="delta").set_index("test")
+    untestable = claims[claims["verdict"] == NOT_TESTABLE]
+    # H7 (RT), the SE and CO paths, the solutions, and the causal claim
+    assert sorted(untestable["hypothesis"]) == ["H4", "H4", "H7", "solutions", "—"]
+    assert untestable["estimate"].isna().all()
+    assert any("no RT items in the codebook" in t for t in untestable.index)
+    assert any("SE is not in the structural model" in t for t in untestable.index)
+    tested = claims[claims["verdict"] != NOT_TESTABLE]
+    assert set(tested["hypothesis"]) == {"H1", "H2", "H3", "H4", "H5", "H6", "H6 (AW)"}
+    assert tested["estimate"].notna().all()

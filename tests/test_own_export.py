@@ -87,6 +87,7 @@ def test_run_builds_a_book_that_states_the_runs_data_on_every_page(run):
     assert "not testable with these data" in findings
     codebook = (html / "codebook.html").read_text(encoding="utf-8")
     assert "DT1" in codebook and "SE1" not in codebook
+    assert "data collected with it in this book are synthetic" not in codebook  # the compendium's own note
 
 
 def test_run_leaves_no_personal_data_in_its_folder(run, export, trimmed):

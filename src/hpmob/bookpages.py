@@ -32,16 +32,27 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
-def codebook_markdown(codebook: Codebook | None = None) -> str:
+def codebook_markdown(codebook: Codebook | None = None, *, note: str = SYNTHETIC_NOTE,
+                      source_name: str = "data/codebook.yaml") -> str:
     """Render the codebook appendix (both languages) as MyST Markdown.
 
     Sections: response scales with their labels, one table of items per construct
     (code, Vietnamese and English wording, reverse keying), respondent attributes,
     and the columns treated as personal data.
+
+    Parameters
+    ----------
+    codebook : Codebook, optional
+        Defaults to the shipped codebook.
+    note : str
+        Block placed under the title: the synthetic-data admonition for the compendium's
+        book, the run's data statement for a book of another export.
+    source_name : str
+        File name the page says it was generated from.
     """
     cb = codebook or load_codebook()
-    lines = ["# Appendix: codebook (Bộ mã hóa)", "", SYNTHETIC_NOTE,
-             "Generated from `data/codebook.yaml`, the single source of truth for wording, scales, "
+    lines = ["# Appendix: codebook (Bộ mã hóa)", "", note,
+             f"Generated from `{source_name}`, the single source of truth for wording, scales, "
              "reverse keying and attributes; the simulator, validator, cleaning and scoring all read it.",
              "", "## Response scales", ""]
     for scale in cb.data["scales"]:

@@ -11,7 +11,9 @@ test, the estimate with its confidence interval, and one of three verdicts:
     it does not;
 ``not testable with these data``
     the claim is causal or about the future (e.g. "implementing the solutions will
-    improve effectiveness") and a cross-sectional survey cannot test it.
+    improve effectiveness") and a cross-sectional survey cannot test it, or it concerns
+    a construct the survey's codebook does not have (``hpmob run --raw`` with a trimmed
+    codebook); the test column then says what was not estimated and why.
 
 :func:`expected_verdicts` derives, from the population model alone, what each testable
 verdict should be: ``supported`` when the true effect is in the claimed direction and
@@ -85,7 +87,10 @@ def claims_table(
     -------
     DataFrame
         Columns ``claim, hypothesis, test, estimate, ci_low, ci_high, verdict``; one
-        row per distinct claim of the abstract, in the abstract's order.
+        row per distinct claim of the abstract, in the abstract's order. A claim whose
+        input is absent (an empty agreement or solutions table, no latent mean or path
+        for the construct: a codebook without it) is kept as not testable, with the
+        reason in ``test``.
     """
     rows = []
 

@@ -128,10 +128,8 @@ def _book_files(book: Path, notebooks: list[Path], raw: Path, codebook: Codebook
         "constructs this survey did not ask are marked *not testable with these data*.", "",
     ])
     (book / "index.md").write_text(index, encoding="utf-8")
-    page = codebook_markdown(codebook).replace(
-        "Generated from `data/codebook.yaml`", f"Generated from `{Path(codebook.source).name}`")
-    (book / "codebook.md").write_text(page.split("\n", 1)[0] + "\n\n> **Data.** " + statement + "\n"
-                                      + page.split("\n", 1)[1], encoding="utf-8")
+    page = codebook_markdown(codebook, note=f"> **Data.** {statement}\n", source_name=Path(codebook.source).name)
+    (book / "codebook.md").write_text(page, encoding="utf-8")
 
 
 def build_book(book: Path) -> Path:
