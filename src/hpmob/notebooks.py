@@ -15,6 +15,8 @@ from pathlib import Path
 
 from hpmob.paths import project_root
 
+#: Thread-count variables of the BLAS libraries numpy and scipy may use.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 NOTEBOOK_PATTERN = re.compile(r"^\d\d-[\w-]+\.ipynb$")
 
 
@@ -85,6 +87,12 @@ def run_notebook(
     pathlib.Path
         The executed notebook.
 
+    Notes
+    -----
+    The kernel runs with one BLAS thread unless ``OPENBLAS_NUM_THREADS`` (or the OpenMP or
+    MKL variable) is already set, so results do not depend on the machine's core count;
+    the executed copy is then passed through :func:`strip_run_timestamps`.
+
     Raises
     ------
     NotebookError
@@ -114,6 +122,11 @@ def run_notebook(
     # MPLBACKEND must stay unset: the kernel then picks the inline backend, so figures
     # are stored in the executed notebook (and the book), while scripts fall back to Agg.
     os.environ.pop("MPLBACKEND", None)
+    # One BLAS thread in the kernel unless the caller set one: OpenBLAS's default follows
+    # the machine's cores, and a different thread count sums in a different order, so the
+    # last digits of estimates (and the pixels of figures) would depend on the machine.
+    for var in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(var, "1")
     # papermill re-parses the parameters cell only to warn about names it cannot read
     # (lines whose comments hold quotes) and then calls them unknown; the names were
     # checked above, so both warnings are noise in the build log.
