@@ -16,10 +16,10 @@ ENV_STAMP := $(VENV)/.hpmob-env
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
 # Two jobs by default (the machines have 2 cores): notebooks 02-05 and 08 run side by side
-# once 01 has cleaned the data. `make JOBS=1 all` runs one at a time; --output-sync keeps
-# each target's log together.
+# once 01 has cleaned the data. `make JOBS=1 all` runs one at a time. (No --output-sync: it
+# would hold back the test log until pytest ends.)
 JOBS ?= 2
-MAKEFLAGS += -j$(JOBS) --output-sync=target
+MAKEFLAGS += -j$(JOBS)
 
 export PATH := $(BIN):$(PATH)
 # One BLAS thread per process: jobs and joblib workers already fill both cores, and the

@@ -247,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         # Data problems are reported as lines, never as a traceback.
         for problem in err.problems:
             print(problem, file=sys.stderr)
-        print(f"hpmob {args.command}: {len(err.problems)} problem(s) above, each naming file, row, column and "
-              "value; nothing was run or written. Fix the export (or the codebook) and rerun.", file=sys.stderr)
+        if args.command == "run":  # say that the run stopped before it began
+            print(f"hpmob run: {len(err.problems)} problem(s) above, each naming file, row, column and value; "
+                  "nothing was run or written. Fix the export (or the codebook) and rerun.", file=sys.stderr)
         return 1
     except RuntimeError as err:
         print(f"hpmob {args.command}: {err}", file=sys.stderr)
