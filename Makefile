@@ -52,9 +52,11 @@ all: $(BOOK)  ## env -> notebooks -> book
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
 
+# --compile-bytecode: compile every package once at install time; otherwise the first
+# build compiles pandas, scipy and matplotlib in each notebook kernel at once.
 $(ENV_STAMP): requirements.lock pyproject.toml | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
 

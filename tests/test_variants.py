@@ -88,3 +88,10 @@ def test_executed_notebooks_carry_no_wall_clock_times(tmp_path, make_notebook):
     text = out.read_text(encoding="utf-8")
     assert '"start_time"' not in text and '"end_time"' not in text and '"duration"' not in text
     assert '"iopub.execute_input"' not in text and "2\n" in text
+
+
+def test_checking_a_variant_that_was_never_built_says_so(tmp_path):
+    from hpmob.variants import check_variant
+
+    with pytest.raises(FileNotFoundError, match="variant 'agree-75' is not built.*make variants"):
+        check_variant("agree-75", out_root=tmp_path)

@@ -91,7 +91,7 @@ def run_notebook(
     -----
     The kernel runs with one BLAS thread unless ``OPENBLAS_NUM_THREADS`` (or the OpenMP or
     MKL variable) is already set, so results do not depend on the machine's core count;
-    the executed copy is then passed through :func:`strip_run_timestamps`.
+    the executed copy is then passed through :func:`normalize_executed_notebook`.
 
     Raises
     ------
@@ -150,7 +150,7 @@ def run_notebook(
             f"{err.ename}: {err.evalue}\n  cell source:\n{cell_source}\n"
             f"  the partially executed copy is {failed}"
         ) from None
-    strip_run_timestamps(output)
+    normalize_executed_notebook(output)
     return output
 
 
@@ -158,7 +158,7 @@ def run_notebook(
 _VOLATILE_KEYS = ("start_time", "end_time", "duration")
 
 
-def strip_run_timestamps(path: str | Path) -> Path:
+def normalize_executed_notebook(path: str | Path) -> Path:
     """Remove what makes two executions of the same notebook differ, apart from results.
 
     An executed notebook then depends only on its inputs, so a rerun with the same
