@@ -32,9 +32,24 @@ def cb():
 
 
 @pytest.fixture(scope="module")
-def shipped(root, cb):
+def shipped_inputs(root, cb):
     responses = clean_export(load_export(root / "data" / "raw" / "hpmob_survey_export.csv", cb), cb).responses
-    return claims_table(**claim_inputs(responses, cb), codebook=cb, indirect_method="delta")
+    return claim_inputs(responses, cb)
+
+
+@pytest.fixture(scope="module")
+def shipped(shipped_inputs, cb):
+    return claims_table(**shipped_inputs, codebook=cb, indirect_method="delta")
+
+
+def test_solutions_are_listed_in_codebook_order_with_their_rank(shipped_inputs, cb):
+    # notebook 02 writes the solutions sorted by share; the claims table puts them back in codebook order
+    inputs = dict(shipped_inputs, solutions=shipped_inputs["solutions"].sort_values("share"))
+    claims = claims_table(**inputs, codebook=cb, indirect_method="delta")
+    tests = claims.loc[claims["hypothesis"] == "solutions", "test"]
+    assert tests.str.extract(r"rating (SOL\d)")[0].tolist() == cb.items_of("SOL")
+    best = shipped_inputs["solutions"].sort_values("share").iloc[-1]["item"]
+    assert tests[tests.str.contains(f"rating {best} ")].str.contains("rank 1 of 6").all()
 
 
 @pytest.fixture(scope="module")

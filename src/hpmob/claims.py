@@ -169,6 +169,8 @@ def claims_table(
     wording = codebook.items.set_index("code")["text_en"]
     # codebook order, so tables from different samples line up; the rank is in the test column
     if len(solutions):
+        asked = set(solutions["item"])
+        solutions = solutions.set_index("item").loc[[c for c in codebook.item_columns if c in asked]].reset_index()
         rank = solutions["share"].rank(ascending=False, method="min").astype(int)
         for r, k in zip(solutions.itertuples(index=False), rank):
             rows.append(_row(f"Officials consider necessary: {wording[r.item].rstrip('.')}", "solutions",
