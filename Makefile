@@ -126,7 +126,7 @@ book: $(BOOK)  ## render the executed notebooks into book/_build/html
 test: $(ENV_STAMP)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
 	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider
 
-bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~10 min)
+bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~6 min)
 	$(PY) bench/bench_summary.py
 
 bench-detail: $(ENV_STAMP)  ## the detailed benchmarks: hpmob vs lavaan, semopy, pingouin, naive loops
