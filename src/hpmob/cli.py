@@ -16,15 +16,15 @@ def _parse_value(text: str):
     return yaml.safe_load(text)
 
 
-def _cmd_run_notebook(args: argparse.Namespace) -> int:
-    from hpmob.notebooks import NotebookError, run_notebook
+def _parameters(args: argparse.Namespace) -> dict:
+    """The ``-p NAME VALUE`` pairs of a command, values typed by YAML."""
+    return {name: _parse_value(value) for name, value in (args.parameter or [])}
 
-    params = {name: _parse_value(value) for name, value in (args.parameter or [])}
-    try:
-        run_notebook(args.source, args.output, params)
-    except NotebookError as err:
-        print(f"hpmob: {err}", file=sys.stderr)
-        return 1
+
+def _cmd_run_notebook(args: argparse.Namespace) -> int:
+    from hpmob.notebooks import run_notebook
+
+    run_notebook(args.source, args.output, _parameters(args))  # a NotebookError is reported by main()
     print(f"executed {args.source} -> {args.output}")
     return 0
 
@@ -96,41 +96,35 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hpmob.notebooks import NotebookError
+    # A failing notebook raises NotebookError (a RuntimeError), which main() reports.
+    params = _parameters(args)
+    if args.raw is not None:
+        from hpmob.own_export import run_own_export
 
-    params = {name: _parse_value(value) for name, value in (args.parameter or [])}
-    try:
-        if args.raw is not None:
-            from hpmob.own_export import run_own_export
-
-            if args.codebook is None or args.out is None:
-                print("hpmob run: --raw needs --codebook (that survey's codebook) and --out (a new folder)",
-                      file=sys.stderr)
-                return 2
-            out = run_own_export(args.raw, args.codebook, args.out, parameters=params,
-                                 data_statement=args.data_statement, book=not args.no_book)
-            print(f"{args.raw}: claims table {out / 'tables' / 'claims.csv'}"
-                  + ("" if args.no_book else f", book {out / 'book' / '_build' / 'html' / 'index.html'}"))
-            return 0
-        from hpmob.variants import run_variant
-
-        if params:
-            print("hpmob run: -p applies to --raw runs; a variant's parameters live in variants.yaml",
+        if args.codebook is None or args.out is None:
+            print("hpmob run: --raw needs --codebook (that survey's codebook) and --out (a new folder)",
                   file=sys.stderr)
             return 2
-        if args.check:
-            from hpmob.variants import check_variant
+        out = run_own_export(args.raw, args.codebook, args.out, parameters=params,
+                             data_statement=args.data_statement, book=not args.no_book)
+        print(f"{args.raw}: claims table {out / 'tables' / 'claims.csv'}"
+              + ("" if args.no_book else f", book {out / 'book' / '_build' / 'html' / 'index.html'}"))
+        return 0
+    if params:
+        print("hpmob run: -p applies to --raw runs; a variant's parameters live in variants.yaml", file=sys.stderr)
+        return 2
+    if args.check:
+        from hpmob.variants import check_variant
 
-            n_files, differences = check_variant(args.variant, variants_file=args.variants, out_root=args.out)
-            for line in differences:
-                print(line)
-            print(f"variant {args.variant}: rerun {'reproduced' if not differences else 'did NOT reproduce'} "
-                  f"{n_files} files byte for byte" + (f" ({len(differences)} differ)" if differences else ""))
-            return 1 if differences else 0
-        out = run_variant(args.variant, variants_file=args.variants, out_root=args.out)
-    except NotebookError as err:
-        print(f"hpmob: {err}", file=sys.stderr)
-        return 1
+        n_files, differences = check_variant(args.variant, variants_file=args.variants, out_root=args.out)
+        for line in differences:
+            print(line)
+        print(f"variant {args.variant}: rerun {'reproduced' if not differences else 'did NOT reproduce'} "
+              f"{n_files} files byte for byte" + (f" ({len(differences)} differ)" if differences else ""))
+        return 1 if differences else 0
+    from hpmob.variants import run_variant
+
+    out = run_variant(args.variant, variants_file=args.variants, out_root=args.out)
     print(f"variant {args.variant}: notebooks, processed data, tables and figures in {out}")
     return 0
 
@@ -251,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"hpmob run: {len(err.problems)} problem(s) above, each naming file, row, column and value; "
                   "nothing was run or written. Fix the export (or the codebook) and rerun.", file=sys.stderr)
         return 1
-    except RuntimeError as err:
+    except RuntimeError as err:  # incl. hpmob.notebooks.NotebookError: notebook, cell and error in one message
         print(f"hpmob {args.command}: {err}", file=sys.stderr)
         return 1
     except (CodebookError, FileNotFoundError, ValueError) as err:

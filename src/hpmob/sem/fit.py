@@ -301,51 +301,45 @@ def _standardize(rows, est, lv, ov, V_all, ram):
     osd = {v: math.sqrt(x) if x >= 0 else math.nan for v, x in ov2.items()}
     rv = {r.lhs: math.sqrt(abs(e)) for r, e in zip(rows, est) if r.op == "~~" and r.lhs == r.rhs}
 
-    std_lv = np.array(est, dtype=float)
-    for i, r in enumerate(rows):
-        if r.op == "=~":
-            std_lv[i] *= eta[r.lhs]
-            if r.rhs in lv_set:
-                std_lv[i] /= eta[r.rhs]
-        elif r.op == "~":
-            if r.lhs in lv_set:
-                std_lv[i] /= eta[r.lhs]
-            if r.rhs in lv_set:
-                std_lv[i] *= eta[r.rhs]
-        elif r.op == "~~":
-            if r.lhs == r.rhs:
-                if r.lhs in lv_set:
-                    std_lv[i] /= eta2[r.lhs]
-            else:
-                if r.lhs in lv_set:
-                    std_lv[i] /= rv[r.lhs]
-                if r.rhs in lv_set:
-                    std_lv[i] /= rv[r.rhs]
-        elif r.op == "~1" and r.lhs in lv_set:
-            std_lv[i] /= eta[r.lhs]
-
-    std_all = std_lv.copy()
-    for i, r in enumerate(rows):
-        if r.op == "=~":
-            if r.rhs in ov_set:
-                std_all[i] /= osd[r.rhs]
-        elif r.op == "~":
-            if r.lhs in ov_set:
-                std_all[i] /= osd[r.lhs]
-            if r.rhs in ov_set:
-                std_all[i] *= osd[r.rhs]
-        elif r.op == "~~":
-            if r.lhs == r.rhs:
-                if r.lhs in ov_set:
-                    std_all[i] /= ov2[r.lhs]
-            else:
-                if r.lhs in ov_set:
-                    std_all[i] /= rv[r.lhs]
-                if r.rhs in ov_set:
-                    std_all[i] /= rv[r.rhs]
-        elif r.op == "~1" and r.lhs in ov_set:
-            std_all[i] /= osd[r.lhs]
+    # lavaan's two steps apply the same rules: std.lv rescales by the latent variables'
+    # SDs, std.all then also by the observed variables' SDs
+    std_lv = _rescale(est, rows, lv_set, eta, eta2, rv)
+    std_all = _rescale(std_lv, rows, ov_set, osd, ov2, rv)
     return std_lv, std_all
+
+
+def _rescale(values, rows, scaled: set, sd: dict, var: dict, rv: dict) -> np.ndarray:
+    """Divide each parameter by the SDs (variances) of the ``scaled`` variables it involves.
+
+    A loading or regression coefficient is multiplied by its predictor's SD and divided
+    by its outcome's; a variance is divided by the variance, a covariance by the two
+    residual SDs ``rv``, an intercept by the SD.
+    """
+    out = np.array(values, dtype=float)
+    for i, r in enumerate(rows):
+        lhs, rhs = r.lhs in scaled, r.rhs in scaled
+        if r.op == "=~":  # lhs is the factor (predictor), rhs the indicator
+            if lhs:
+                out[i] *= sd[r.lhs]
+            if rhs:
+                out[i] /= sd[r.rhs]
+        elif r.op == "~":  # lhs is the outcome, rhs the predictor
+            if lhs:
+                out[i] /= sd[r.lhs]
+            if rhs:
+                out[i] *= sd[r.rhs]
+        elif r.op == "~~":
+            if r.lhs == r.rhs:
+                if lhs:
+                    out[i] /= var[r.lhs]
+            else:
+                if lhs:
+                    out[i] /= rv[r.lhs]
+                if rhs:
+                    out[i] /= rv[r.rhs]
+        elif r.op == "~1" and lhs:
+            out[i] /= sd[r.lhs]
+    return out
 
 
 # --------------------------------------------------------------------- main entry
