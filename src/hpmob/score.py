@@ -131,6 +131,13 @@ def _check_min_cell(min_cell, func: str) -> None:
         )
 
 
+def _reject_unknown(names, known, kind: str, func: str, hint: str) -> None:
+    """KeyError naming every one of ``names`` not in ``known`` (items or constructs), with a hint."""
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise KeyError(f"{func}(): unknown {kind}{'s' if len(unknown) > 1 else ''} {_fmt(map(repr, unknown))}; {hint}")
+
+
 def _resolve_constructs(codebook: Codebook, constructs, func: str) -> list[str]:
     known = list(codebook.constructs["code"])
     if constructs is None:
@@ -138,12 +145,7 @@ def _resolve_constructs(codebook: Codebook, constructs, func: str) -> list[str]:
     if isinstance(constructs, str):
         constructs = [constructs]
     constructs = list(constructs)
-    unknown = [c for c in constructs if c not in known]
-    if unknown:
-        raise KeyError(
-            f"{func}(): unknown construct{'s' if len(unknown) > 1 else ''} {_fmt(map(repr, unknown))}; "
-            f"the codebook defines {_fmt(known)}"
-        )
+    _reject_unknown(constructs, known, "construct", func, f"the codebook defines {_fmt(known)}")
     if not constructs:
         raise ValueError(f"{func}(): constructs is empty; pass at least one of {_fmt(known)} or None for all")
     return constructs
@@ -424,12 +426,7 @@ def item_statistics(
     elif isinstance(items, str):
         items = [items]
     items = list(items)
-    unknown = [i for i in items if i not in known]
-    if unknown:
-        raise KeyError(
-            f"item_statistics(): unknown item{'s' if len(unknown) > 1 else ''} {_fmt(map(repr, unknown))}; "
-            f"the codebook defines {_fmt(known)}"
-        )
+    _reject_unknown(items, known, "item", "item_statistics", f"the codebook defines {_fmt(known)}")
     _require_columns(data, items, "item_statistics", "")
     x = _keyed(data, items, codebook, "item_statistics")
     meta = codebook.items.set_index("code")
@@ -730,12 +727,8 @@ def agreement_share(
     items = list(items)
     if not items:
         raise ValueError(f"{func}(): items is empty; pass a construct code such as 'RT' or a list of item codes")
-    unknown = [i for i in items if i not in known_items]
-    if unknown:
-        raise KeyError(
-            f"{func}(): unknown item{'s' if len(unknown) > 1 else ''} {_fmt(map(repr, unknown))}; "
-            "pass item codes from the codebook or a construct code such as 'RT'"
-        )
+    _reject_unknown(items, known_items, "item", func,
+                    "pass item codes from the codebook or a construct code such as 'RT'")
     _require_columns(data, items, func, "")
     keyed = _keyed(data, items, codebook, func)
     groups = _group_keys(data, by, codebook, func)
