@@ -190,13 +190,13 @@ def normalize_executed_notebook(path: str | Path) -> Path:
         if "injected-parameters" in meta.get("tags", []):
             cell["id"] = "injected-parameters"
         for output in cell.get("outputs", []):
-            html = output.get("data", {}).get("text/html")
-            if html is not None:
-                output["data"]["text/html"] = _stable_styler_ids(html, index)
-            plain = output.get("data", {}).get("text/plain")
-            if isinstance(plain, (str, list)):  # "<... Styler at 0x7f66...>": an address, not a result
-                text = _ADDRESS.sub(">", "".join(plain))
-                output["data"]["text/plain"] = text.splitlines(keepends=True) if isinstance(plain, list) else text
+            data = output.get("data", {})
+            if "text/html" in data:
+                names: dict[str, int] = {}  # Styler id -> its number in this cell
+                data["text/html"] = _edit_text(data["text/html"], lambda text: _STYLER_ID.sub(
+                    lambda m: "T_c%d_%d" % (index, names.setdefault(m.group(1), len(names))), text))
+            if "text/plain" in data:  # "<... Styler at 0x7f66...>": an address, not a result
+                data["text/plain"] = _edit_text(data["text/plain"], lambda text: _ADDRESS.sub(">", text))
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
@@ -205,8 +205,8 @@ _ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 _STYLER_ID = re.compile(r"\bT_([0-9a-f]{5})(?=[_\"' ])")
 
 
-def _stable_styler_ids(html: str | list, cell_index: int) -> str | list:
-    text = "".join(html) if isinstance(html, list) else html
-    names: dict[str, str] = {}
-    text = _STYLER_ID.sub(lambda m: "T_c%d_%d" % (cell_index, names.setdefault(m.group(1), len(names))), text)
-    return text.splitlines(keepends=True) if isinstance(html, list) else text
+def _edit_text(value: str | list, edit) -> str | list:
+    """Apply ``edit`` to a notebook text field, kept as it was stored (one string or a list of lines)."""
+    if isinstance(value, list):
+        return edit("".join(value)).splitlines(keepends=True)
+    return edit(value)

@@ -27,6 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from hpmob.codebook import Codebook, load_codebook
@@ -53,13 +54,14 @@ def default_data_statement(raw: Path) -> str:
             "them to state: pass `--data-statement` to `hpmob run --raw`.")
 
 
-def check_own_export(raw: str | Path, codebook: Codebook) -> list:
+def check_own_export(raw: str | Path, codebook: Codebook) -> pd.DataFrame:
     """Validate an export against a codebook before any notebook runs.
 
     Returns
     -------
-    list of hpmob.io.Problem
-        The warnings (errors raise).
+    DataFrame
+        The export as read (:func:`hpmob.io.read_export`); warnings (implausible values
+        that cleaning excludes) do not stop the run.
 
     Raises
     ------
@@ -80,7 +82,7 @@ def check_own_export(raw: str | Path, codebook: Codebook) -> list:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ExportError(errors)
-    return [p for p in problems if p.severity != "error"]
+    return frame
 
 
 def _replace_banner(notebook: Path, statement: str) -> None:
@@ -182,7 +184,7 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
     if not raw.is_file():
         raise FileNotFoundError(f"{raw}: no such export")
     cb = load_codebook(codebook_path)
-    check_own_export(raw, cb)
+    frame = check_own_export(raw, cb)
     if out.exists() and any(out.iterdir()) and not (out / RUN_MARKER).exists():
         raise ValueError(f"{out} is not empty and was not written by `hpmob run --raw`; choose a new folder")
     if raw.is_relative_to(out):
@@ -201,7 +203,7 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
     if book:
         _book_files(out / "book", executed, raw, cb, statement, title or f"hpmob · {raw.name}")
         build_book(out / "book")
-    leaks = find_personal_data(read_export(raw), cb, [out])
+    leaks = find_personal_data(frame, cb, [out])
     if leaks:
         raise RuntimeError("personal data reached the run's output: " + "; ".join(f"{p} ({v})" for p, v in leaks[:5]))
     return out
