@@ -198,6 +198,19 @@ def standardized_loadings(result, *, min_loading: float = criteria.LOADING_MIN) 
     return out
 
 
+def _loadings_and_item_cov(result, method: str, func: str):
+    """What CR and AVE both start from: estimates, factors, their items, the loading rows and,
+    unless ``method="standardized"``, the item covariance matrix the method divides by."""
+    _check_method(method, func)
+    est = _estimates(result, func)
+    factors, items = _structure(est)
+    C = None
+    if method != "standardized":
+        _require_cfa(est, factors, func, f"method={method!r}")
+        C = _matrix(result, "implied_cov" if method == "model" else "sample_cov", func)
+    return est, factors, items, est[est["op"] == "=~"], C
+
+
 def composite_reliability(result, *, method: str = "standardized") -> pd.Series:
     """Composite (construct) reliability of each factor.
 
@@ -241,15 +254,9 @@ def composite_reliability(result, *, method: str = "standardized") -> pd.Series:
     Name: cr, dtype: float64
     """
     func = "composite_reliability"
-    _check_method(method, func)
-    est = _estimates(result, func)
-    factors, items = _structure(est)
-    load = est[est["op"] == "=~"]
+    est, factors, items, load, C = _loadings_and_item_cov(result, method, func)
     if method == "standardized":
         R = _cov2cor(_matrix(result, "implied_cov", func))
-    else:
-        _require_cfa(est, factors, func, f"method={method!r}")
-        C = _matrix(result, "implied_cov" if method == "model" else "sample_cov", func)
     out = {}
     for f in factors:
         rows = load[load["lhs"] == f]
@@ -301,13 +308,7 @@ def average_variance_extracted(result, *, method: str = "standardized") -> pd.Se
     Name: ave, dtype: float64
     """
     func = "average_variance_extracted"
-    _check_method(method, func)
-    est = _estimates(result, func)
-    factors, items = _structure(est)
-    load = est[est["op"] == "=~"]
-    if method != "standardized":
-        _require_cfa(est, factors, func, f"method={method!r}")
-        C = _matrix(result, "implied_cov" if method == "model" else "sample_cov", func)
+    est, factors, items, load, C = _loadings_and_item_cov(result, method, func)
     crossed = _cross_loaded(items)
     out = {}
     for f in factors:
