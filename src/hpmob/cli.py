@@ -132,13 +132,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_power(args: argparse.Namespace) -> int:
     from hpmob.power import power_curve, required_n
 
-    curve = power_curve(args.n, n_rep=args.reps, seed=args.seed, n_jobs=args.jobs)
+    curve = power_curve(args.n, n_rep=args.reps, seed=args.seed, n_jobs=args.jobs, backend=args.backend,
+                        scheduler=args.scheduler)
     print(curve.to_string(index=False))
     print(required_n(curve, args.target).to_string(index=False))
     if args.out:
         curve.to_csv(args.out, index=False, float_format="%.6g")
         print(f"wrote {args.out}")
     return 0
+
+
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                        help="where the independent tasks run: local processes (loky, default) or a "
+                             "dask.distributed cluster (dask); results are identical either way")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="with --backend dask: the scheduler's address, e.g. tcp://127.0.0.1:8786")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     pwr.add_argument("--jobs", type=int, default=2)
     pwr.add_argument("--target", type=float, default=0.80)
     pwr.add_argument("--out", type=Path, help="CSV for the power curve")
+    _add_backend_options(pwr)
     pwr.set_defaults(func=_cmd_power)
 
     prov = sub.add_parser("provenance", help="write the book's reproducibility appendix")

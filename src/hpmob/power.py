@@ -21,9 +21,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from hpmob.codebook import Codebook, load_codebook
+from hpmob.execution import run_tasks
 from hpmob.simulate import load_population_model, simulate_sample
 
 LEVELS = ("city", "district", "commune")
@@ -65,7 +65,8 @@ def _one_replicate(n_per_level: int, seed_seq, model: dict, codebook: Codebook) 
     return out
 
 
-def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2, args: tuple = ()) -> pd.DataFrame:
+def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2, args: tuple = (),
+                   backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
     """Monte Carlo power: run ``replicate`` ``n_rep`` times per design, count detections.
 
     The engine behind :func:`power_curve` and :func:`two_group_power`: replicate ``r`` of
@@ -81,6 +82,10 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
         Design points (e.g. officials per level), passed to ``replicate`` as they are.
     n_rep, seed, n_jobs
         Replicates per design, root seed, parallel workers.
+    backend, scheduler
+        ``"loky"`` (local processes) or ``"dask"`` with the address of a
+        ``dask.distributed`` scheduler (:func:`hpmob.execution.run_tasks`); the result
+        does not depend on them.
 
     Returns
     -------
@@ -93,7 +98,8 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
     designs = list(designs)
     children = np.random.SeedSequence(seed).spawn(len(designs) * n_rep)
     jobs = [(d, children[k * n_rep + r]) for k, d in enumerate(designs) for r in range(n_rep)]
-    results = Parallel(n_jobs=n_jobs)(delayed(replicate)(d, s, *args) for d, s in jobs)
+    results = run_tasks(replicate, [(d, s, *args) for d, s in jobs], n_jobs=n_jobs, backend=backend,
+                        scheduler=scheduler)
     rows = []
     for k, design in enumerate(designs):
         chunk = results[k * n_rep:(k + 1) * n_rep]
@@ -105,7 +111,8 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
 
 
 def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int, n_jobs: int = 2,
-                model: dict | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
+                model: dict | None = None, codebook: Codebook | None = None, backend: str = "loky",
+                scheduler: str | None = None) -> pd.DataFrame:
     """Estimate power by Monte Carlo for several planned sample sizes.
 
     Parameters
@@ -118,6 +125,9 @@ def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int,
         Root of the random streams (one child per replicate).
     n_jobs : int
         Parallel workers (joblib); results do not depend on it.
+    backend, scheduler
+        Local processes (``"loky"``) or a Dask cluster (``"dask"``, scheduler address);
+        results do not depend on them (:func:`simulate_power`).
 
     Returns
     -------
@@ -134,7 +144,8 @@ def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int,
         raise ValueError(f"at least 20 officials per level are needed to fit the models; got {min(sizes)}")
     model = _equal_levels(model or load_population_model())
     codebook = codebook or load_codebook()
-    curve = simulate_power(_one_replicate, sizes, n_rep=n_rep, seed=seed, n_jobs=n_jobs, args=(model, codebook))
+    curve = simulate_power(_one_replicate, sizes, n_rep=n_rep, seed=seed, n_jobs=n_jobs, args=(model, codebook),
+                           backend=backend, scheduler=scheduler)
     curve = curve.rename(columns={"design": "n_per_level"})
     curve.insert(1, "n_total", 3 * curve["n_per_level"])
     return curve
@@ -150,7 +161,7 @@ def _two_group_replicate(design, seed_seq, d: float, alpha: float) -> dict:
 
 
 def two_group_power(n1: int, n2: int, d: float, *, n_rep: int, seed: int, alpha: float = 0.05,
-                    n_jobs: int = 1) -> pd.DataFrame:
+                    n_jobs: int = 1, backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
     """Monte Carlo power of Student's two-sample t-test for a standardized difference ``d``.
 
     The simplest case the Monte Carlo engine (:func:`simulate_power`) can be checked on:
@@ -164,7 +175,7 @@ def two_group_power(n1: int, n2: int, d: float, *, n_rep: int, seed: int, alpha:
         One row: ``design`` (n1, n2), ``effect``, ``power``, ``mc_se``, ``n_rep``.
     """
     return simulate_power(_two_group_replicate, [(int(n1), int(n2))], n_rep=n_rep, seed=seed, n_jobs=n_jobs,
-                          args=(float(d), float(alpha)))
+                          args=(float(d), float(alpha)), backend=backend, scheduler=scheduler)
 
 
 def required_n(curve: pd.DataFrame, target: float = 0.80) -> pd.DataFrame:
