@@ -34,7 +34,6 @@ lavaan conventions reproduced here
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 import warnings
@@ -46,7 +45,16 @@ import pandas as pd
 from scipy import linalg, stats
 
 from . import measures
+from .blas import one_blas_thread as _one_blas_thread
+from .fiml import (
+    Patterns,
+    baseline_minus2_loglik,
+    em_h1,
+    minus2_loglik,
+    normalise_missing,
+)
 from .fit import RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, _safe_inv, _standardize
+from .robust import numeric_hessian
 from .structure import Ram
 from .syntax import ParRow, ParsedModel, parse_model, suggest
 
@@ -70,21 +78,6 @@ ESTIMATE_COLUMNS = [
 ]  # fmt: skip
 
 _WS = re.compile(r"\s+")
-
-
-_CONTROLLER: list = []
-
-
-def _one_blas_thread():
-    """The matrices here are small (p ~ 30); a multithreaded BLAS only adds thread
-    start-up and, on a busy machine, long stalls (3x slower in bench/bench_invariance.py)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    if not _CONTROLLER:  # finding the BLAS libraries takes ~10 ms; do it once
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 # ------------------------------------------------------------------------ result
@@ -128,6 +121,15 @@ class MultigroupResult:
         Whether the optimizer reached a stationary point.
     model : str
         The model syntax.
+    missing : str
+        ``"listwise"`` or ``"ml"`` (FIML).
+    n_patterns : pandas.Series
+        Number of missing-data patterns per group (1 with listwise deletion).
+    convergence : str
+        Empty when converged, else why not (e.g. the final gradient).
+    improper : tuple of str
+        Heywood cases and non-positive-definite latent covariance matrices, one
+        sentence each; empty for a proper solution.
     """
 
     estimates: pd.DataFrame
@@ -147,6 +149,10 @@ class MultigroupResult:
     converged: bool
     model: str
     _state: Any = field(default=None, repr=False)
+    missing: str = "listwise"
+    n_patterns: pd.Series | None = None
+    convergence: str = ""
+    improper: tuple = ()
 
     def __repr__(self) -> str:
         fm = self.fit_measures
@@ -293,14 +299,21 @@ def _build_table(pm: ParsedModel, G: int, group_equal: tuple, partial: tuple) ->
 class _Block:
     """Implied moments, discrepancy and derivatives of one group."""
 
-    def __init__(self, pm: ParsedModel, entries: list[_Entry], X: np.ndarray):
+    def __init__(self, pm: ParsedModel, entries: list[_Entry], X: np.ndarray, fiml: bool = False):
         self.ov, self.lv = pm.ov, pm.lv
         self.p = len(pm.ov)
         self.nv = self.p + len(pm.lv)
-        self.N = X.shape[0]
-        self.ybar = X.mean(axis=0)
-        Yc = X - self.ybar
-        self.S = Yc.T @ Yc / self.N
+        self.patterns = None
+        if fiml:
+            # incomplete rows: the EM (h1) moments play the part of the sample moments
+            self.patterns = Patterns(X)
+            self.N = self.patterns.n
+            self.ybar, self.S, self.m2ll_h1, _, self.em_converged = em_h1(self.patterns)
+        else:
+            self.N = X.shape[0]
+            self.ybar = X.mean(axis=0)
+            Yc = X - self.ybar
+            self.S = Yc.T @ Yc / self.N
         self.logdet_S = np.linalg.slogdet(self.S)[1]
         self.entries = entries
         nv = self.nv
@@ -346,12 +359,23 @@ class _Block:
         self.mu = self.mu_all[:p]
 
     def discrepancy(self) -> float:
-        """F_g (with the mean part); inf when Sigma is not positive definite."""
+        """F_g (with the mean part); inf when Sigma is not positive definite.
+
+        With incomplete data (FIML) ``F_g = (-2 log L_g + 2 log L_h1,g) / N_g``, so that
+        ``N_g F_g`` is again the group's chi-square contribution.
+        """
         try:
             L = np.linalg.cholesky(self.sigma)
         except np.linalg.LinAlgError:
             return math.inf
         self.si = linalg.cho_solve((L, True), np.eye(self.p))
+        if self.patterns is not None:
+            m2ll, Q, r = minus2_loglik(self.sigma, self.mu, self.patterns, gradient=True)
+            if not np.isfinite(m2ll):
+                return math.inf
+            self.fiml_Q, self.fiml_r = Q / self.N, r / self.N
+            self.m2ll = m2ll
+            return float((m2ll - self.m2ll_h1) / self.N)
         d = self.ybar - self.mu
         self.d = d
         logdet = 2 * np.sum(np.log(np.diag(L)))
@@ -359,9 +383,13 @@ class _Block:
 
     def gradient(self) -> np.ndarray:
         """dF_g / d(free entries), from the matrix derivatives (after discrepancy())."""
-        si, d, p = self.si, self.d, self.p
-        sid = si @ d
-        Q = si - si @ (self.S + np.outer(d, d)) @ si
+        p = self.p
+        if self.patterns is not None:
+            Q, sid = self.fiml_Q, self.fiml_r
+        else:
+            si, d = self.si, self.d
+            sid = si @ d
+            Q = si - si @ (self.S + np.outer(d, d)) @ si
         Cp = self.C[:p, :]
         Gm = -2 * Cp.T @ sid
         Qt = Cp.T @ Q  # (nv, p)
@@ -410,11 +438,11 @@ class _Block:
 class _Model:
     """All groups; the free parameter vector theta is shared through equal labels."""
 
-    def __init__(self, pm: ParsedModel, entries: list[_Entry], Xs: list[np.ndarray]):
+    def __init__(self, pm: ParsedModel, entries: list[_Entry], Xs: list[np.ndarray], fiml: bool = False):
         self.pm = pm
         self.entries = entries
         G = len(Xs)
-        self.blocks = [_Block(pm, [e for e in entries if e.g == g], X) for g, X in enumerate(Xs)]
+        self.blocks = [_Block(pm, [e for e in entries if e.g == g], X, fiml) for g, X in enumerate(Xs)]
         self.Ng = np.array([b.N for b in self.blocks], dtype=float)
         self.N = float(self.Ng.sum())
         self.w = self.Ng / self.N
@@ -636,7 +664,7 @@ def _inverse(M: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(M)
 
 
-def _estimate(model: _Model) -> tuple[np.ndarray, bool]:
+def _estimate(model: _Model) -> tuple[np.ndarray, bool, str]:
     theta0 = _starts(model)
     if not np.isfinite(model.objective(theta0)):
         theta0 = _safe_starts(model, theta0)
@@ -645,8 +673,32 @@ def _estimate(model: _Model) -> tuple[np.ndarray, bool]:
             "No admissible starting values: the implied covariance matrix is not positive definite "
             "even with diagonal starts. Check fixed values in the model (e.g. '0*x1', '1*f')."
         )
-    theta, _, ok = _optimize(model, theta0)
-    return theta, ok
+    theta, f, ok = _optimize(model, theta0)
+    reason = ""
+    if not ok:
+        if not np.isfinite(f):
+            reason = "the objective is not finite at the solution"
+        else:
+            model.objective(theta)
+            gmax = float(np.max(np.abs(model.gradient(theta))))
+            reason = f"largest gradient element {gmax:.2g} at the end, above the tolerance 1e-06"
+    return theta, ok, reason
+
+
+def _observed_information(model: _Model, theta: np.ndarray) -> np.ndarray:
+    """Unit observed information (Hessian of F / 2), numerically from the analytic gradient.
+
+    lavaan's default under ``missing = "ml"`` (``information = "observed"``,
+    ``observed.information = "hessian"``, computed the same way in ``lav_model_hessian``).
+    """
+
+    def grad(t):
+        model.objective(t)
+        return model.gradient(t)
+
+    H = 0.5 * numeric_hessian(grad, theta)
+    model.objective(theta)
+    return H
 
 
 def _safe_starts(model: _Model, theta: np.ndarray) -> np.ndarray:
@@ -690,7 +742,7 @@ def _group_labels(series: pd.Series, group_order) -> list:
     return list(pd.unique(present))
 
 
-def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order):
+def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order, fiml: bool = False):
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"`data` must be a pandas DataFrame, not {type(data).__name__}.")
     cols = list(data.columns)
@@ -735,7 +787,8 @@ def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order):
         )
     p = len(pm.ov)
     Xall = data[pm.ov].astype(float).to_numpy()
-    ok = np.all(np.isfinite(Xall), axis=1)
+    # FIML keeps every row with at least one observed value (lavaan drops empty rows too)
+    ok = np.any(np.isfinite(Xall), axis=1) if fiml else np.all(np.isfinite(Xall), axis=1)
     Xs, n_drop = [], 0
     in_groups = np.zeros(len(data), dtype=bool)
     for lab in labels:
@@ -743,6 +796,10 @@ def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order):
         in_groups |= mask
         n_drop += int((mask & ~ok).sum())
         X = Xall[mask & ok]
+        if fiml:
+            _check_incomplete(X, pm.ov, f"group {lab!r} of {group!r}")
+            Xs.append(X)
+            continue
         if X.shape[0] < p + 1:
             raise ValueError(
                 f"Group {lab!r} of {group!r} has {X.shape[0]} complete row(s) (of {int(mask.sum())}); "
@@ -768,13 +825,37 @@ def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order):
     n_other = int((gcol.notna().to_numpy() & ~in_groups).sum())
     if n_other:
         warnings.warn(f"{n_other} row(s) of groups not named in group_order were not used.", stacklevel=3)
-    if n_drop:
+    if n_drop and fiml:
+        warnings.warn(
+            f"{n_drop} row(s) with no observed value in the model's variables were not used "
+            f"(as lavaan); n = {sum(len(X) for X in Xs)}.",
+            stacklevel=3,
+        )
+    elif n_drop:
         warnings.warn(
             f"{n_drop} row(s) with missing values in the model's variables were dropped "
             f"(listwise deletion, lavaan's default); n = {sum(len(X) for X in Xs)}.",
             stacklevel=3,
         )
     return Xs, labels
+
+
+def _check_incomplete(X: np.ndarray, ov: list[str], where: str) -> None:
+    """Each variable needs two distinct observed values for FIML (and the rows a PD EM covariance)."""
+    n_obs = np.isfinite(X).sum(axis=0)
+    few = [f"{v!r} ({k})" for v, k in zip(ov, n_obs) if k < 2]
+    if few:
+        raise ValueError(
+            f"Variable(s) {', '.join(few)} have fewer than two observed values in {where}; FIML cannot "
+            "estimate their variance. Drop the variable or merge groups."
+        )
+    with np.errstate(invalid="ignore"):
+        const = [v for v, sd in zip(ov, np.nanstd(X, axis=0)) if not sd > 0]
+    if const:
+        raise ValueError(
+            f"Variable(s) {', '.join(map(repr, const))} are constant in {where}; a constant item carries "
+            "no information about a factor: remove it from the model."
+        )
 
 
 # ------------------------------------------------------------------ main entry
@@ -816,6 +897,7 @@ def fit_multigroup(
     group_partial=(),
     group_order=None,
     estimator: str = "ML",
+    missing: str = "listwise",
     ci: float = 0.95,
 ) -> MultigroupResult:
     """Fit a multigroup SEM/CFA in lavaan syntax with lavaan's ``group.equal`` semantics.
@@ -827,8 +909,9 @@ def fit_multigroup(
         shared by all groups, so the parameter is equal across groups), ``1*x``,
         ``NA*x``). Group-specific modifiers ``c(...)`` and ``:=`` are not supported.
     data : pandas.DataFrame
-        One row per respondent; rows with missing values in the model's observed
-        variables are dropped (listwise, lavaan's default).
+        One row per respondent. With ``missing="listwise"`` (lavaan's default) rows
+        with missing values in the model's observed variables are dropped; with
+        ``missing="ml"`` every row with at least one observed value is used (FIML).
     group : str
         Column that defines the groups.
     group_equal : sequence of str
@@ -844,7 +927,12 @@ def fit_multigroup(
         whose latent means are 0). Default: order of first appearance in
         ``data``, as lavaan. Rows of groups not listed are not used.
     estimator : {"ML"}
-        Normal-theory ML with expected-information standard errors.
+        Normal-theory ML: standard errors from the expected information with
+        complete data, from the observed information (lavaan's default) with
+        ``missing="ml"``.
+    missing : {"listwise", "ml"}
+        lavaan's ``missing``: ``"ml"`` (alias ``"fiml"``) is full-information ML
+        (see :mod:`hpmob.sem.fiml`); the h1 model is then estimated by EM.
     ci : float
         Level of the Wald confidence intervals.
 
@@ -869,6 +957,7 @@ def fit_multigroup(
         )
     if not (isinstance(ci, (int, float)) and 0 < ci < 1):
         raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
+    fiml = normalise_missing(missing) == "ml"
     geq = _normalise_equal(group_equal)
     pm = parse_model(model, meanstructure=True)
     if pm.defined:
@@ -879,7 +968,18 @@ def fit_multigroup(
             f"treat them as random by adding e.g. '{pm.ov_x[0]} ~~ {pm.ov_x[0]}' to the model."
         )
     partial = _normalise_partial(group_partial, pm)
-    Xs, labels = _prepare(data, pm, group, group_order)
+    Xs, labels = _prepare(data, pm, group, group_order, fiml)
+    return fit_groups(model, pm, Xs, labels, group=group, group_equal=geq, group_partial=partial,
+                      fiml=fiml, ci=ci)  # fmt: skip
+
+
+def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, group_equal, group_partial,
+               fiml: bool, ci: float, estimator: str = "ML") -> MultigroupResult:  # fmt: skip
+    """Estimate prepared groups (``Xs``: one data matrix per group); ``fit_multigroup``'s engine.
+
+    ``hpmob.sem.fit`` calls it with one group for single-group FIML.
+    """
+    geq, partial = group_equal, group_partial
     G = len(Xs)
     entries = _build_table(pm, G, geq, partial)
     for k in partial:
@@ -888,11 +988,12 @@ def fit_multigroup(
                 f"group_partial entry {k!r} is not constrained by group_equal={list(geq)}; it has no effect.",
                 stacklevel=2,
             )
-    mdl = _Model(pm, entries, Xs)
+    mdl = _Model(pm, entries, Xs, fiml=fiml)
     with _one_blas_thread():
-        theta, converged = _estimate(mdl)
+        theta, converged, reason = _estimate(mdl)
         mdl.objective(theta)
-        info = mdl.information()
+        # lavaan's default information: expected with complete data, observed with missing = "ml"
+        info = _observed_information(mdl, theta) if fiml else mdl.information()
         vcov = _safe_inv(info) / mdl.N
 
     # lavaan's constraint list: for each label shared by free parameters (in order of the first
@@ -910,7 +1011,7 @@ def fit_multigroup(
 
     state = _State(pm=pm, model=mdl, entries=entries, theta=theta, vcov=vcov, info=info, labels=labels,
                    constraints=constraints)  # fmt: skip
-    fm, group_fit = _fit_measures(mdl, labels)
+    fm, group_fit = fiml_fit_measures(mdl, labels) if fiml else _fit_measures(mdl, labels)
     estimates, r2 = _estimates(mdl, theta, vcov, labels, ci)
     names = [""] * mdl.q
     for e in entries:
@@ -918,26 +1019,29 @@ def fit_multigroup(
             names[e.theta] = e.out_label or (e.label if e.g == 0 else f"{e.key}.g{e.g + 1}")
     if not converged:
         warnings.warn(
-            "The optimizer did not reach a stationary point; results may be unreliable. Small groups "
-            "with many parameters are the usual cause: simplify the model or merge groups.",
-            stacklevel=2,
+            f"The optimizer did not reach a stationary point ({reason}); results may be unreliable. Small "
+            "groups with many parameters are the usual cause: simplify the model or merge groups.",
+            stacklevel=3,
         )
+    improper: list[str] = []
     neg = sorted({f"{e.row.lhs} (group {labels[e.g]!r})" for e, v in zip(entries, estimates["est"])
                   if e.row.op == "~~" and e.row.lhs == e.row.rhs and v < 0})  # fmt: skip
     if neg:
-        warnings.warn(f"Negative variance estimate(s) for {', '.join(neg)} (Heywood case).", stacklevel=2)
+        improper.append(f"negative variance (Heywood case): {', '.join(neg)}")
+        warnings.warn(f"Negative variance estimate(s) for {', '.join(neg)} (Heywood case).", stacklevel=3)
     nlv, p = len(pm.lv), len(pm.ov)
     if nlv:
         bad = [repr(lab) for lab, b in zip(labels, mdl.blocks)
                if np.linalg.eigvalsh(b.V[p:, p:])[0] <= 0]  # fmt: skip
         if bad:
+            improper.append(f"latent covariance matrix not positive definite in group(s) {', '.join(bad)}")
             # as lavaan's post-fit check: often a factor that is empirically underidentified in a
             # small group
             warnings.warn(
                 f"The covariance matrix of the latent variables is not positive definite in group(s) "
                 f"{', '.join(bad)}; look for latent correlations at or beyond +-1 in `estimates`, or "
                 "merge small groups.",
-                stacklevel=2,
+                stacklevel=3,
             )
     implied, sample = {}, {}
     for lab, b in zip(labels, mdl.blocks):
@@ -963,6 +1067,11 @@ def fit_multigroup(
         converged=converged,
         model=model,
         _state=state,
+        missing="ml" if fiml else "listwise",
+        n_patterns=pd.Series([len(b.patterns.items) if fiml else 1 for b in mdl.blocks],
+                             index=pd.Index(labels, name=group), name="n_patterns"),
+        convergence=reason,
+        improper=tuple(improper),
     )
 
 
@@ -1013,6 +1122,67 @@ def _fit_measures(mdl: _Model, labels) -> tuple[pd.Series, pd.DataFrame]:
     lo, hi = measures.rmsea_ci(chisq, df, N, level=RMSEA_CI_LEVEL)
     fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = lo * sg, hi * sg
     # Dudgeon (2004): the close-fit non-centrality is divided by G
+    fm["rmsea.pvalue"] = measures.rmsea_closefit(chisq, df, N, h0=RMSEA_CLOSE_H0 / sg)
+    fm["srmr"] = float(np.sum(mdl.w * np.array(srmrs)))
+    group_fit = pd.DataFrame(
+        {
+            "group": np.arange(1, G + 1),
+            "group_label": labels,
+            "n": [b.N for b in mdl.blocks],
+            "chisq": chis,
+            "srmr": srmrs,
+            "logl": logls,
+        }
+    )
+    return pd.Series(fm, dtype=float, name="value"), group_fit
+
+
+def fiml_fit_measures(mdl: _Model, labels) -> tuple[pd.Series, pd.DataFrame]:
+    """lavaan's fitMeasures under ``missing = "ml"``.
+
+    The chi-square is the likelihood-ratio statistic against the EM-estimated
+    saturated model, ``2 (logl_h1 - logl)``, and the baseline chi-square the same
+    against the independence model; SRMR compares the implied moments with the EM
+    moments (lavaan uses the h1 estimates as "sample" statistics). RMSEA, CFI and
+    TLI then follow from these exactly as with complete data.
+    """
+    G, N, q = mdl.G, mdl.N, mdl.q
+    p = mdl.blocks[0].p
+    ndat = G * (p * (p + 1) // 2 + p)
+    df = ndat - q
+    chis, srmrs, logls, m2ll_h1, chis_b = [], [], [], [], []
+    for b in mdl.blocks:
+        b.discrepancy()
+        chis.append(b.m2ll - b.m2ll_h1)
+        srmrs.append(measures.srmr_bentler(b.S, b.sigma, b.ybar, b.mu))
+        logls.append(-b.m2ll / 2)
+        m2ll_h1.append(b.m2ll_h1)
+        chis_b.append(baseline_minus2_loglik(b.patterns) - b.m2ll_h1)
+    chisq = max(float(np.sum(chis)), 0.0)
+    chisq_b = float(np.sum(chis_b))
+    df_b = ndat - G * 2 * p
+    logl, logl_h1 = float(np.sum(logls)), -float(np.sum(m2ll_h1)) / 2
+    fm = {
+        "npar": q,
+        "fmin": chisq / N / 2,
+        "chisq": chisq,
+        "df": df,
+        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan,
+        "baseline.chisq": chisq_b,
+        "baseline.df": df_b,
+        "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)) if df_b > 0 else math.nan,
+        "cfi": measures.cfi(chisq, df, chisq_b, df_b),
+        "tli": measures.tli(chisq, df, chisq_b, df_b),
+        "logl": logl,
+        "unrestricted.logl": logl_h1,
+        "aic": -2 * logl + 2 * q,
+        "bic": -2 * logl + math.log(N) * q,
+        "ntotal": N,
+    }
+    sg = math.sqrt(G)
+    fm["rmsea"] = measures.rmsea(chisq, df, N) * sg
+    lo, hi = measures.rmsea_ci(chisq, df, N, level=RMSEA_CI_LEVEL)
+    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = lo * sg, hi * sg
     fm["rmsea.pvalue"] = measures.rmsea_closefit(chisq, df, N, h0=RMSEA_CLOSE_H0 / sg)
     fm["srmr"] = float(np.sum(mdl.w * np.array(srmrs)))
     group_fit = pd.DataFrame(
