@@ -502,8 +502,16 @@ class _Model:
 # ------------------------------------------------------------------- starts
 
 
-def _starts(model: _Model) -> np.ndarray:
-    """Per-group starting values (marker-scaled moment estimates), averaged over equal parameters."""
+def _starts(model: _Model, fabin: bool = False) -> np.ndarray:
+    """Per-group starting values (marker-scaled moment estimates), averaged over equal parameters.
+
+    ``fabin=True``: loadings by Hagglund's (1982) FABIN 3 instrumental-variable estimator
+    (lavaan's default start, ``lav_cfa_fabin3``), which regresses each indicator on the
+    marker with the factor's other indicators as instruments. Unlike the ratio of mean
+    covariances it keeps the sign when the indicators load with mixed signs (reverse-keyed
+    items, a negatively worded marker), where averaging positive and negative covariances
+    can give a start near zero or of the wrong sign.
+    """
     pm = model.pm
     ix = {v: i for i, v in enumerate(pm.ov)}
     where = {id(e): i for i, e in enumerate(model.entries)}
@@ -528,7 +536,12 @@ def _starts(model: _Model) -> np.ndarray:
                 j = ix[e.row.rhs]
                 others = [k for k in ind if k not in (j, m)]
                 val = 1.0
-                if others:
+                if others and fabin:
+                    W = _inverse(S[np.ix_(others, others)])
+                    num, den = S[j, others] @ W @ S[others, m], S[m, others] @ W @ S[others, m]
+                    if abs(den) > 1e-8 * S[m, m]:
+                        val = lm * num / den
+                elif others:
                     num, den = np.mean(S[j, others]), np.mean(S[m, others])
                     if abs(den) > 1e-8 * S[m, m]:
                         val = lm * num / den
@@ -664,16 +677,53 @@ def _inverse(M: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(M)
 
 
-def _estimate(model: _Model) -> tuple[np.ndarray, bool, str]:
-    theta0 = _starts(model)
+def _admissible_starts(model: _Model, fabin: bool) -> np.ndarray | None:
+    theta0 = _starts(model, fabin=fabin)
     if not np.isfinite(model.objective(theta0)):
         theta0 = _safe_starts(model, theta0)
-    if not np.isfinite(model.objective(theta0)):
+    return theta0 if np.isfinite(model.objective(theta0)) else None
+
+
+def _improper(model: _Model, theta: np.ndarray) -> bool:
+    """A negative variance or a non-positive-definite latent covariance matrix in some group."""
+    model.objective(theta)
+    p = model.blocks[0].p
+    for b in model.blocks:
+        if np.any(np.diag(b.P) < 0):
+            return True
+        if b.nv > p and np.linalg.eigvalsh(b.V[p:, p:])[0] <= 0:
+            return True
+    return False
+
+
+def _estimate(model: _Model) -> tuple[np.ndarray, bool, str]:
+    """Minimise F from the moment starts; if that fails, or ends improper, again from FABIN 3 starts.
+
+    The second run is the fallback, not the default, so that fits that converge keep their
+    (bitwise) results; of the two solutions the converged one, then the lower minimum, wins.
+    """
+    # when the two estimators disagree on the sign of a loading the moment starts are the
+    # unreliable ones (mixed-sign indicators): start from FABIN 3 and keep the other as fallback
+    loading = np.array([e.theta for e in model.entries if e.theta >= 0 and e.row.op == "=~"], dtype=int)
+    first = not np.array_equal(np.sign(_starts(model)[loading]), np.sign(_starts(model, fabin=True)[loading]))
+    theta0 = _admissible_starts(model, fabin=first)
+    if theta0 is None:
+        first = not first
+        theta0 = _admissible_starts(model, fabin=first)
+    if theta0 is None:
         raise RuntimeError(
             "No admissible starting values: the implied covariance matrix is not positive definite "
             "even with diagonal starts. Check fixed values in the model (e.g. '0*x1', '1*f')."
         )
     theta, f, ok = _optimize(model, theta0)
+    if not ok or _improper(model, theta):
+        alt0 = _admissible_starts(model, fabin=not first)
+        if alt0 is not None:
+            alt, f_alt, ok_alt = _optimize(model, alt0)
+            better = f_alt < f - 1e-10 * (1 + abs(f)) if np.isfinite(f) else np.isfinite(f_alt)
+            if (ok_alt and not ok) or (ok_alt == ok and better):
+                theta, f, ok = alt, f_alt, ok_alt
+    model.objective(theta)
     reason = ""
     if not ok:
         if not np.isfinite(f):
