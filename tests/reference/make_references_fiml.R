@@ -88,6 +88,9 @@ for (lev in list(list("configural", ""), list("metric", "loadings"),
   fits[[paste0("hs_", lev[[1]])]] <- entry(f, sprintf('cfa(model, data = HS, group = "school", group.equal = %s, missing = "ml")',
                                                       deparse(lev[[2]])))
 }
+f <- lavaan::cfa(hs_model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), missing = "ml",
+                 estimator = "MLR")
+fits$hs_scalar_mlr <- entry(f, 'cfa(model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), missing = "ml", estimator = "MLR")')
 f <- lavaan::sem(pd_model, data = PD, missing = "ml")
 fits$poldem <- entry(f, 'sem(model, data = PD, missing = "ml")')
 

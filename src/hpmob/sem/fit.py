@@ -575,8 +575,6 @@ def _fit_fiml(model: str, data: pd.DataFrame, est_name: str, ci: float) -> SemRe
             f"missing='ml' with fixed exogenous covariates ({', '.join(pm.ov_x)}) is not supported; treat "
             f"them as random by adding e.g. '{pm.ov_x[0]} ~~ {pm.ov_x[0]}' to the model."
         )
-    if est_name == "MLR":
-        raise NotImplementedError("estimator='MLR' with missing='ml' is not implemented yet; use estimator='ML'.")
     X, _ = _prepare_data(data, pm, fiml=True)
     res = fit_groups(model, pm, [X], [""], group=None, group_equal=(), group_partial=(), fiml=True, ci=ci,
                      estimator=est_name)  # fmt: skip

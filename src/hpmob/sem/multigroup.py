@@ -46,15 +46,11 @@ from scipy import linalg, stats
 
 from . import measures
 from .blas import one_blas_thread as _one_blas_thread
-from .fiml import (
-    Patterns,
-    baseline_minus2_loglik,
-    em_h1,
-    minus2_loglik,
-    normalise_missing,
-)
+from .fiml import Patterns, baseline_minus2_loglik, casewise_scores, em_h1, minus2_loglik, normalise_missing
+from .fiml import baseline_trace as fiml_baseline_trace
+from .fiml import h1_trace as fiml_h1_trace
 from .fit import RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, _safe_inv, _standardize
-from .robust import numeric_hessian
+from .robust import numeric_hessian, sandwich, yuan_bentler_mplus
 from .structure import Ram
 from .syntax import ParRow, ParsedModel, parse_model, suggest
 
@@ -976,10 +972,11 @@ def fit_multigroup(
         Group labels in the order wanted (group 1 first; it is the reference
         whose latent means are 0). Default: order of first appearance in
         ``data``, as lavaan. Rows of groups not listed are not used.
-    estimator : {"ML"}
+    estimator : {"ML", "MLR"}
         Normal-theory ML: standard errors from the expected information with
         complete data, from the observed information (lavaan's default) with
-        ``missing="ml"``.
+        ``missing="ml"``. ``"MLR"`` (only with ``missing="ml"``): Huber-White SEs
+        and the Yuan-Bentler scaled test, as lavaan.
     missing : {"listwise", "ml"}
         lavaan's ``missing``: ``"ml"`` (alias ``"fiml"``) is full-information ML
         (see :mod:`hpmob.sem.fiml`); the h1 model is then estimated by EM.
@@ -1001,13 +998,14 @@ def fit_multigroup(
     124.044
     """
     est_name = str(estimator).upper()
-    if est_name != "ML":
+    fiml = normalise_missing(missing) == "ml"
+    if est_name != "ML" and not (est_name == "MLR" and fiml):
         raise NotImplementedError(
-            f"estimator={estimator!r}: multigroup fits support estimator='ML' only (lavaan's default)."
+            f"estimator={estimator!r}: multigroup fits support estimator='ML' (lavaan's default), and "
+            "'MLR' with missing='ml'."
         )
     if not (isinstance(ci, (int, float)) and 0 < ci < 1):
         raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
-    fiml = normalise_missing(missing) == "ml"
     geq = _normalise_equal(group_equal)
     pm = parse_model(model, meanstructure=True)
     if pm.defined:
@@ -1020,7 +1018,7 @@ def fit_multigroup(
     partial = _normalise_partial(group_partial, pm)
     Xs, labels = _prepare(data, pm, group, group_order, fiml)
     return fit_groups(model, pm, Xs, labels, group=group, group_equal=geq, group_partial=partial,
-                      fiml=fiml, ci=ci)  # fmt: skip
+                      fiml=fiml, ci=ci, estimator=est_name)  # fmt: skip
 
 
 def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, group_equal, group_partial,
@@ -1045,6 +1043,13 @@ def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, gr
         # lavaan's default information: expected with complete data, observed with missing = "ml"
         info = _observed_information(mdl, theta) if fiml else mdl.information()
         vcov = _safe_inv(info) / mdl.N
+        robust = None
+        if estimator == "MLR":
+            # lavaan's MLR: Huber-White SEs (observed information, first-order meat) and the
+            # Yuan-Bentler ("mplus") scaled test
+            B0 = _first_order_fiml(mdl)
+            vcov = sandwich(info, B0, mdl.N)
+            robust = (info, B0)
 
     # lavaan's constraint list: for each label shared by free parameters (in order of the first
     # duplicate), the first row == each of the others
@@ -1061,7 +1066,7 @@ def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, gr
 
     state = _State(pm=pm, model=mdl, entries=entries, theta=theta, vcov=vcov, info=info, labels=labels,
                    constraints=constraints)  # fmt: skip
-    fm, group_fit = fiml_fit_measures(mdl, labels) if fiml else _fit_measures(mdl, labels)
+    fm, group_fit = fiml_fit_measures(mdl, labels, robust) if fiml else _fit_measures(mdl, labels)
     estimates, r2 = _estimates(mdl, theta, vcov, labels, ci)
     names = [""] * mdl.q
     for e in entries:
@@ -1112,7 +1117,7 @@ def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, gr
         group_labels=tuple(labels),
         group_equal=geq,
         group_partial=partial,
-        estimator="ML",
+        estimator=estimator,
         vcov=pd.DataFrame(vcov, index=names, columns=names),
         converged=converged,
         model=model,
@@ -1187,7 +1192,22 @@ def _fit_measures(mdl: _Model, labels) -> tuple[pd.Series, pd.DataFrame]:
     return pd.Series(fm, dtype=float, name="value"), group_fit
 
 
-def fiml_fit_measures(mdl: _Model, labels) -> tuple[pd.Series, pd.DataFrame]:
+def _first_order_fiml(mdl: _Model) -> np.ndarray:
+    """Unit first-order information ``sum_i s_i s_i' / N`` from the casewise scores of every group."""
+    blocks = []
+    for b in mdl.blocks:
+        ram = Ram(mdl.pm.ov, mdl.pm.lv)
+        ram.A, ram.P, ram.m = b.A, b.P, b.m
+        groups: list[list] = [[] for _ in range(mdl.q)]
+        for e in b.free:
+            groups[e.theta].append(e.pos)
+        dS, dmu = ram.derivatives(groups)
+        blocks.append(casewise_scores(b.sigma, b.mu, b.patterns, dS, dmu))
+    sc = np.vstack(blocks)
+    return sc.T @ sc / mdl.N
+
+
+def fiml_fit_measures(mdl: _Model, labels, robust=None) -> tuple[pd.Series, pd.DataFrame]:
     """lavaan's fitMeasures under ``missing = "ml"``.
 
     The chi-square is the likelihood-ratio statistic against the EM-estimated
@@ -1235,6 +1255,34 @@ def fiml_fit_measures(mdl: _Model, labels) -> tuple[pd.Series, pd.DataFrame]:
     fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = lo * sg, hi * sg
     fm["rmsea.pvalue"] = measures.rmsea_closefit(chisq, df, N, h0=RMSEA_CLOSE_H0 / sg)
     fm["srmr"] = float(np.sum(mdl.w * np.array(srmrs)))
+    if robust is not None:
+        # Yuan-Bentler (Mplus variant) scaling: c = (tr(A1^-1 B1) - tr(A0^-1 B0)) / df, with the
+        # h1 information at the EM (unrestricted) moments, as lavaan's test does
+        A0, B0 = robust
+        trace_h1 = sum(fiml_h1_trace(b.S, b.ybar, b.patterns) for b in mdl.blocks)
+        c, trace_ug, sf_h1, sf_h0 = yuan_bentler_mplus(trace_h1, ndat, A0, B0, df)
+        sf_h0 *= q / mdl.nx  # lavaan divides tr(A0^-1 B0) by the free rows, equal ones counted apart
+        trace_b = sum(fiml_baseline_trace(b.patterns) for b in mdl.blocks)
+        c_b = (trace_h1 - trace_b) / df_b if df_b > 0 else math.nan
+        fm.update({
+            "chisq.scaled": chisq / c,
+            "df.scaled": df,
+            "pvalue.scaled": float(stats.chi2.sf(chisq / c, df)) if df > 0 else math.nan,
+            "chisq.scaling.factor": c,
+            "baseline.chisq.scaled": chisq_b / c_b,
+            "baseline.df.scaled": df_b,
+            "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_b / c_b, df_b)) if df_b > 0 else math.nan,
+            "baseline.chisq.scaling.factor": c_b,
+            "cfi.scaled": measures.cfi(chisq / c, df, chisq_b / c_b, df_b),
+            "tli.scaled": measures.tli(chisq / c, df, chisq_b / c_b, df_b),
+            "scaling.factor.h1": sf_h1,
+            "scaling.factor.h0": sf_h0,
+        })  # fmt: skip
+        # lavaan's "scaled" RMSEA keeps X2 and replaces df by tr(U Gamma) = c * df. (Its robust
+        # CFI and RMSEA under missing data follow Zhang & Savalei (2021) and are not computed.)
+        fm["rmsea.scaled"] = measures.rmsea(chisq, trace_ug, N) * sg
+        lo, hi = measures.rmsea_ci(chisq, trace_ug, N, level=RMSEA_CI_LEVEL)
+        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = lo * sg, hi * sg
     group_fit = pd.DataFrame(
         {
             "group": np.arange(1, G + 1),
