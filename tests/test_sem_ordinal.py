@@ -151,7 +151,7 @@ def test_degenerate_pair_is_named():
 def test_continuous_variable_needs_ordered(hs_ord):
     with pytest.raises(NotImplementedError, match="'x3' is not in `ordered`"):
         fit("f =~ x1 + x2 + x3", hs_ord, ordered=["x1", "x2"], estimator="WLSMV")
-    with pytest.raises(ValueError, match="estimator='WLSMV'"):
+    with pytest.raises(ValueError, match="need estimator=.WLSMV."):
         fit("f =~ x1 + x2 + x3", hs_ord, ordered=ITEMS)
 
 

@@ -429,11 +429,11 @@ def fit(
     0.931
     """
     est_name = str(estimator).upper()
-    if ordered is not None or est_name == "WLSMV":  # ordinal items: hpmob.sem.ordinal
+    if ordered is not None:  # ordinal items: hpmob.sem.ordinal
         from .ordinal import fit_wlsmv  # imported here: ordinal builds on this module
 
         if est_name != "WLSMV" or not ordered:
-            raise ValueError("Ordinal items need both ordered=[items] and estimator='WLSMV'.")
+            raise ValueError("Ordinal items (ordered=[items]) need estimator='WLSMV'.")
         return fit_wlsmv(model, data, ordered, ci=ci)
     if est_name not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, not {estimator!r}.")
