@@ -431,7 +431,7 @@ def _stacked_ug(mdl, deltas, e_inv, fg):
 
 def _group_table(mdl: _Model, g: int, theta, se, zq) -> list[dict]:
     pm, ov, lv = mdl.pm, mdl.ov, mdl.lv
-    tau, delta, _ = mdl.group_parts(g, theta)
+    _, delta, _ = mdl.group_parts(g, theta)
     ram = mdl.ram
     sigma0, _ = ram.implied()
     theta_jj = 1 / delta**2 - np.diag(sigma0)
