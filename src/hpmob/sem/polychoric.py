@@ -118,29 +118,42 @@ def _univariate_thresholds(codes: np.ndarray, ncat: int) -> np.ndarray:
 
 
 def _fit_rho(table: np.ndarray, tx: np.ndarray, ty: np.ndarray) -> tuple[float, bool]:
-    """ML polychoric correlation for a table with fixed (extended) thresholds."""
+    """ML polychoric correlation for a table with fixed (extended) thresholds.
 
-    def negloglik(rho):
+    Fisher scoring from rho = 0 with step halving (a few iterations; lavaan's nlminb
+    reaches the same optimum); a bounded line search if scoring fails.
+    """
+
+    def loglik(rho):
         p = np.clip(_cell_probabilities(tx, ty, rho), 1e-300, None)
-        return -(table * np.log(p)).sum()
+        return (table * np.log(p)).sum()
 
-    res = optimize.minimize_scalar(negloglik, bounds=(-0.999, 0.999), method="bounded",
-                                   options={"xatol": 1e-12, "maxiter": 500})
-    rho = float(res.x)
-    # polish with Newton steps on the analytic score (the bounded search stops near 1e-9)
-    for _ in range(5):
-        p = _cell_probabilities(tx, ty, rho)
+    n = table.sum()
+    rho, f = 0.0, loglik(0.0)
+    for _ in range(100):
+        p = np.clip(_cell_probabilities(tx, ty, rho), 1e-300, None)
         dp = np.diff(np.diff(_phi2_grid(tx, ty, rho), axis=0), axis=1)
         g = (table * dp / p).sum()
-        info = (table.sum() * dp * dp / p).sum()
-        if not np.isfinite(g) or info <= 0:
+        info = n * (dp * dp / p).sum()
+        if not (np.isfinite(g) and info > 0):
             break
         step = g / info
-        if abs(rho + step) >= 0.999:
+        t = 1.0
+        while t > 1e-8:
+            new = rho + t * step
+            if abs(new) < 0.999:
+                f_new = loglik(new)
+                if f_new >= f - 1e-12 * abs(f):
+                    break
+            t /= 2
+        else:
             break
-        rho += step
-        if abs(step) < 1e-13:
-            break
+        rho, f = new, f_new
+        if abs(t * step) < 1e-11:
+            return float(rho), abs(rho) < 0.995
+    res = optimize.minimize_scalar(lambda r: -loglik(r), bounds=(-0.999, 0.999), method="bounded",
+                                   options={"xatol": 1e-12, "maxiter": 500})
+    rho = float(res.x)
     return rho, bool(res.success) and abs(rho) < 0.995
 
 
