@@ -418,6 +418,7 @@ def fit(
     estimator: str = "ML",
     meanstructure: bool = False,
     ci: float = 0.95,
+    ordered: list[str] | None = None,
 ):
     """Fit a structural equation model in lavaan syntax, with lavaan's defaults and output.
 
@@ -450,6 +451,9 @@ def fit(
         Add intercepts (saturated: observed intercepts free, latent means 0).
     ci : float
         Level of the Wald confidence intervals of the parameters.
+    ordered : list of str, optional
+        Ordinal items; with ``estimator="WLSMV"`` the model is fitted by
+        :func:`hpmob.sem.ordinal.fit_wlsmv` (lavaan's ``ordered =``, ``estimator = "WLSMV"``).
 
     Returns
     -------
@@ -483,6 +487,12 @@ def fit(
     if given:
         raise ValueError(f"{', '.join(given)} need(s) a grouping column: pass group='...'.")
     est_name = str(estimator).upper()
+    if ordered is not None:  # ordinal items: hpmob.sem.ordinal
+        from .ordinal import fit_wlsmv  # imported here: ordinal builds on this module
+
+        if est_name != "WLSMV" or not ordered:
+            raise ValueError("Ordinal items (ordered=[items]) need estimator='WLSMV'.")
+        return fit_wlsmv(model, data, ordered, ci=ci)
     if est_name not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, not {estimator!r}.")
     if not (isinstance(ci, (int, float)) and 0 < ci < 1):
