@@ -697,8 +697,23 @@ def write_manifest(raw_dir: str | Path) -> Path:
     raw_dir = Path(raw_dir)
     lines = [f"{sha256_file(p)}  {p.name}\n" for p in raw_files(raw_dir)]
     out = raw_dir / MANIFEST_NAME
+    if out.exists():  # read-only once protected: writable again for this one write
+        out.chmod(out.stat().st_mode | 0o200)
     out.write_text("".join(lines), encoding="utf-8")
     return out
+
+
+def protect_raw_files(raw_dir: str | Path) -> list[Path]:
+    """Make the raw exports and their manifest read-only (mode a-w); return the files changed.
+
+    ``make all`` and ``hpmob manifest`` call it, so the README's "data/raw is read-only"
+    holds for the files themselves; the folder stays writable for a new export.
+    """
+    from hpmob.outdir import make_read_only
+
+    raw_dir = Path(raw_dir)
+    manifest = raw_dir / MANIFEST_NAME
+    return make_read_only([*raw_files(raw_dir), *([manifest] if manifest.is_file() else [])])
 
 
 def verify_manifest(raw_dir: str | Path) -> pd.DataFrame:
