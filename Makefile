@@ -43,9 +43,14 @@ GENERATED_PAGES := book/reproducibility.md book/codebook.md
 BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib))
 BOOK := book/_build/html/index.html
 
-.PHONY: all env lock test lab book bench clean distclean notebooks variants check-variants bench-detail
+.PHONY: all env lock test lab book bench clean distclean notebooks variants check-variants bench-detail raw-readonly
 
-all: $(BOOK)  ## env -> notebooks -> book
+all: $(BOOK) raw-readonly  ## env -> notebooks -> book
+
+# The raw exports are read-only (README): by mode too, not only by convention. chmod
+# leaves the files' modification times alone, so nothing is rebuilt because of it.
+raw-readonly:
+	@chmod a-w $(filter-out %/README.md,$(RAW))
 
 # --- environment -----------------------------------------------------------
 .tools/bin/uv:

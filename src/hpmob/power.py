@@ -66,7 +66,7 @@ def _one_replicate(n_per_level: int, seed_seq, model: dict, codebook: Codebook) 
 
 
 def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2, args: tuple = (),
-                   backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
+                   progress=None, backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
     """Monte Carlo power: run ``replicate`` ``n_rep`` times per design, count detections.
 
     The engine behind :func:`power_curve` and :func:`two_group_power`: replicate ``r`` of
@@ -82,6 +82,9 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
         Design points (e.g. officials per level), passed to ``replicate`` as they are.
     n_rep, seed, n_jobs
         Replicates per design, root seed, parallel workers.
+    progress : callable, optional
+        ``progress(k, n_designs, design)``, called before design ``k`` (0-based) is run;
+        the seeds, hence the results, are the same with or without it.
     backend, scheduler
         ``"loky"`` (local processes) or ``"dask"`` with the address of a
         ``dask.distributed`` scheduler (:func:`hpmob.execution.run_tasks`); the result
@@ -97,9 +100,16 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
         raise ValueError(f"n_rep must be at least 2 simulated studies, not {n_rep}")
     designs = list(designs)
     children = np.random.SeedSequence(seed).spawn(len(designs) * n_rep)
-    jobs = [(d, children[k * n_rep + r]) for k, d in enumerate(designs) for r in range(n_rep)]
-    results = run_tasks(replicate, [(d, s, *args) for d, s in jobs], n_jobs=n_jobs, backend=backend,
-                        scheduler=scheduler)
+    def run(tasks):
+        return run_tasks(replicate, tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+
+    if progress is None:
+        results = run([(d, children[k * n_rep + r], *args) for k, d in enumerate(designs) for r in range(n_rep)])
+    else:  # one design at a time (same seeds), reporting before each
+        results = []
+        for k, d in enumerate(designs):
+            progress(k, len(designs), d)
+            results += run([(d, children[k * n_rep + r], *args) for r in range(n_rep)])
     rows = []
     for k, design in enumerate(designs):
         chunk = results[k * n_rep:(k + 1) * n_rep]
@@ -111,8 +121,8 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
 
 
 def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int, n_jobs: int = 2,
-                model: dict | None = None, codebook: Codebook | None = None, backend: str = "loky",
-                scheduler: str | None = None) -> pd.DataFrame:
+                model: dict | None = None, codebook: Codebook | None = None, progress=None,
+                backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
     """Estimate power by Monte Carlo for several planned sample sizes.
 
     Parameters
@@ -125,6 +135,8 @@ def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int,
         Root of the random streams (one child per replicate).
     n_jobs : int
         Parallel workers (joblib); results do not depend on it.
+    progress : callable, optional
+        Called before each size (see :func:`simulate_power`); results do not depend on it.
     backend, scheduler
         Local processes (``"loky"``) or a Dask cluster (``"dask"``, scheduler address);
         results do not depend on them (:func:`simulate_power`).
@@ -145,7 +157,7 @@ def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int,
     model = _equal_levels(model or load_population_model())
     codebook = codebook or load_codebook()
     curve = simulate_power(_one_replicate, sizes, n_rep=n_rep, seed=seed, n_jobs=n_jobs, args=(model, codebook),
-                           backend=backend, scheduler=scheduler)
+                           progress=progress, backend=backend, scheduler=scheduler)
     curve = curve.rename(columns={"design": "n_per_level"})
     curve.insert(1, "n_total", 3 * curve["n_per_level"])
     return curve
