@@ -4,9 +4,10 @@
 survey export other than the shipped one, with that survey's codebook (which may drop
 constructs the team did not ask). :func:`run_own_export`:
 
-1. checks the codebook (the structural model needs awareness, mastery and
-   effectiveness: :data:`hpmob.sem.models.CORE_CONSTRUCTS`) and validates every cell of
-   the export against it, stopping with one line per problem before anything runs;
+1. checks the analysis plan against the codebook (:func:`hpmob.study.plan.load_plan`:
+   every hypothesis, path and the grouping variable must exist in it) and validates every
+   cell of the export against the codebook, stopping with one line per problem before
+   anything runs;
 2. executes notebooks 01–06 with papermill into ``DIR/notebooks`` — processed data in
    ``DIR/processed``, tables (the claims table is ``DIR/tables/claims.csv``) and figures
    in ``DIR/tables`` and ``DIR/figures`` — never touching the compendium's own results;
@@ -15,8 +16,8 @@ constructs the team did not ask). :func:`run_own_export`:
 4. builds a Jupyter Book for the run in ``DIR/book/_build/html``;
 5. checks that no personal column of the export reached ``DIR``.
 
-Claims about constructs the codebook does not have are kept in the claims table as
-"not testable with these data", with the reason.
+Claims about constructs the plan declares ``optional`` and the codebook does not have are
+kept in the claims table as "not testable with these data", with the reason.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from hpmob.codebook import Codebook, load_codebook
 from hpmob.io import ExportError, read_export, sha256_file, validate_export
 from hpmob.notebooks import run_notebook
 from hpmob.privacy import find_personal_data
-from hpmob.sem.models import CORE_CONSTRUCTS
+from hpmob.study.plan import load_plan
 from hpmob.variants import variant_plan
 
 #: The banner every study notebook opens with; an own-export run replaces it.
@@ -54,8 +55,8 @@ def default_data_statement(raw: Path) -> str:
             "them to state: pass `--data-statement` to `hpmob run --raw`.")
 
 
-def check_own_export(raw: str | Path, codebook: Codebook) -> pd.DataFrame:
-    """Validate an export against a codebook before any notebook runs.
+def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | None = None) -> pd.DataFrame:
+    """Check the plan against the codebook and validate the export before any notebook runs.
 
     Returns
     -------
@@ -65,18 +66,14 @@ def check_own_export(raw: str | Path, codebook: Codebook) -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
-        If the codebook lacks a construct the structural model needs.
+    hpmob.study.plan.PlanError
+        If the plan names a construct, path or group the codebook does not have (every
+        problem with file, line, entry and what to do).
     hpmob.io.ExportError
         If the export does not match the codebook (missing columns, unknown labels,
         wrong types); every problem is listed with file, row, column and value.
     """
-    missing = [c for c in CORE_CONSTRUCTS if c not in codebook.reflective_constructs]
-    if missing:
-        raise ValueError(
-            f"{codebook.source}: the analysis needs the reflective constructs {', '.join(CORE_CONSTRUCTS)} "
-            f"(awareness, mastery, effectiveness); this codebook lacks {', '.join(missing)}. Other constructs "
-            "(RT, the challenges, SOL) may be dropped.")
+    load_plan(plan, codebook=codebook)
     frame = read_export(raw)
     problems = validate_export(frame, codebook, source=str(raw))
     errors = [p for p in problems if p.severity == "error"]
@@ -145,8 +142,9 @@ def build_book(book: Path) -> Path:
     return book / "_build" / "html" / "index.html"
 
 
-def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, parameters: dict | None = None,
-                   data_statement: str | None = None, title: str | None = None, book: bool = True) -> Path:
+def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, plan: str | Path | None = None,
+                   parameters: dict | None = None, data_statement: str | None = None, title: str | None = None,
+                   book: bool = True) -> Path:
     """Validate, clean and analyse another export with its codebook, and build its book.
 
     Parameters
@@ -158,6 +156,8 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
     out : path-like
         Folder for everything the run writes. Must be empty, new, or a previous run's folder
         (which is replaced).
+    plan : path-like, optional
+        That study's analysis plan (default: the shipped ``data/analysis_plan.yaml``).
     parameters : dict, optional
         Notebook parameters (e.g. ``{"n_boot": 500}``); each must be declared by a notebook.
     data_statement : str, optional
@@ -177,14 +177,15 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
     Raises
     ------
     hpmob.io.ExportError, ValueError
-        Before anything runs, if the export does not match the codebook or the codebook
-        lacks a core construct; :class:`hpmob.notebooks.NotebookError` if a notebook fails.
+        Before anything runs, if the export does not match the codebook or the plan does
+        not fit the codebook (:class:`hpmob.study.plan.PlanError`); :class:`hpmob.notebooks.NotebookError` if a notebook fails.
     """
     raw, codebook_path, out = Path(raw).resolve(), Path(codebook).resolve(), Path(out).resolve()
     if not raw.is_file():
         raise FileNotFoundError(f"{raw}: no such export")
     cb = load_codebook(codebook_path)
-    frame = check_own_export(raw, cb)
+    plan_path = Path(plan).resolve() if plan is not None else None
+    frame = check_own_export(raw, cb, plan_path)
     if out.exists() and any(out.iterdir()) and not (out / RUN_MARKER).exists():
         raise ValueError(f"{out} is not empty and was not written by `hpmob run --raw`; choose a new folder")
     if raw.is_relative_to(out):
@@ -194,7 +195,7 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
     (out / RUN_MARKER).write_text(f"raw: {raw}\ncodebook: {codebook_path}\n", encoding="utf-8")
     statement = data_statement or default_data_statement(raw)
     params = {"raw_file": str(raw), "codebook_file": str(codebook_path), "verify_raw_manifest": False,
-              **(parameters or {})}
+              **({"plan_file": str(plan_path)} if plan_path else {}), **(parameters or {})}
     executed = []
     for source, output, given in variant_plan("--raw run", params, out):
         run_notebook(source, output, given)
