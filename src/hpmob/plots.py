@@ -814,11 +814,38 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
     return fig
 
 
-#: Positions of the study's structural model in :func:`structural_diagram` (x, y in axis units).
-STRUCTURAL_LAYOUT = {
-    "AW": (0.0, 2.3), "training_z": (0.0, 0.5), "PM": (2.4, 1.4), "IM": (4.8, 1.4),
-    "DT": (7.0, 2.6), "SE": (7.0, 1.4), "CO": (7.0, 0.2), "district": (1.6, -0.6), "commune": (3.8, -0.6),
-}
+def layered_layout(regressions: pd.DataFrame) -> dict:
+    """Positions for :func:`structural_diagram` when the caller gives none: predictors left.
+
+    Each variable's column is one more than the deepest of its predictors (variables no
+    path predicts stand in column 0); within a column, variables are spread evenly in
+    order of appearance.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> layered_layout(pd.DataFrame({"lhs": ["m", "y", "y"], "rhs": ["x", "m", "x"]}))
+    {'x': (0.0, 0.0), 'm': (2.4, 0.0), 'y': (4.8, 0.0)}
+    """
+    preds: dict = {}
+    for lhs, rhs in zip(regressions["lhs"], regressions["rhs"]):
+        preds.setdefault(lhs, []).append(rhs)
+    nodes = list(dict.fromkeys([*regressions["rhs"], *regressions["lhs"]]))
+    depth: dict = {}
+
+    def level(v, seen=()):
+        if v not in depth:
+            depth[v] = 0 if v in seen else 1 + max((level(p, seen + (v,)) for p in preds.get(v, [])), default=-1)
+        return depth[v]
+
+    columns: dict = {}
+    for v in nodes:
+        columns.setdefault(level(v), []).append(v)
+    layout = {}
+    for col, members in columns.items():
+        for k, v in enumerate(members):
+            layout[v] = (2.4 * col, 1.2 * ((len(members) - 1) / 2 - k))
+    return layout
 
 
 def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, title: str | None = None,
@@ -835,7 +862,8 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     estimates : DataFrame
         :attr:`hpmob.sem.SemResult.estimates`.
     layout : dict, optional
-        ``{variable: (x, y)}``; defaults to :data:`STRUCTURAL_LAYOUT`.
+        ``{variable: (x, y)}`` (the study's plan may give one); defaults to
+        :func:`layered_layout` of the drawn regressions.
     title : str, optional
     exclude_lhs : tuple of str
         Regressions of these variables are not drawn (e.g. the level effects on the
@@ -848,8 +876,8 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     from matplotlib.patches import Ellipse, FancyBboxPatch
 
     use_vietnamese_font()
-    layout = dict(STRUCTURAL_LAYOUT if layout is None else layout)
     reg = estimates[(estimates["op"] == "~") & ~estimates["lhs"].isin(exclude_lhs)]
+    layout = dict(layered_layout(reg) if layout is None else layout)
     latent = set(estimates.loc[estimates["op"] == "=~", "lhs"])
     nodes = list(dict.fromkeys([*reg["rhs"], *reg["lhs"]]))
     missing = [v for v in nodes if v not in layout]

@@ -134,6 +134,7 @@ class AnalysisPlan:
     hypotheses: list[Hypothesis]
     power: list[str]
     sample: dict = field(default_factory=dict)
+    layout: dict | None = None
     raw: dict = field(repr=False, default_factory=dict)
 
     def with_settings(self, **settings) -> AnalysisPlan:
@@ -172,6 +173,12 @@ class AnalysisPlan:
         """Constructs of the structural model (in codebook order)."""
         used = {v for r in self.structural_regressions for v in (r["lhs"], r["rhs"])}
         return [c for c in self.constructs if c in used]
+
+    @property
+    def exogenous_constructs(self) -> list[str]:
+        """Constructs of the structural model that no declared path predicts."""
+        outcomes = {r["lhs"] for r in self.structural_regressions}
+        return [c for c in self.structural_constructs if c not in outcomes]
 
     @property
     def group_constructs(self) -> list[str]:
@@ -429,6 +436,15 @@ def plan_from_dict(data, codebook: Codebook, *, source: str = "<dict>", lines: d
         P.add(("structural", "regressions"), "structural.regressions",
               f"feedback loop {' → '.join(cycle)}: a non-recursive model is not identified without further "
               "restrictions (hpmob checks recursive models only)", "remove one path of the loop")
+    layout = None
+    if struct.get("layout"):
+        layout = {}
+        for name, xy in struct["layout"].items():
+            if not (isinstance(xy, (list, tuple)) and len(xy) == 2 and all(isinstance(v, (int, float)) for v in xy)):
+                P.add(("structural", "layout", name), f"structural.layout.{name}", f"{xy!r} is not a position",
+                      "give [x, y]")
+            else:
+                layout[str(name)] = (float(xy[0]), float(xy[1]))
     defined = {str(k): str(v) for k, v in (struct.get("defined") or {}).items()}
     for name, expr in defined.items():
         unknown = [t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr) if t not in labels]
@@ -542,7 +558,7 @@ def plan_from_dict(data, codebook: Codebook, *, source: str = "<dict>", lines: d
         raise PlanError(source, P.items)
     return AnalysisPlan(source=source, constructs=constructs, absent=absent, grouping=grouping,
                         covariates=covariates, controls=controls, regressions=regressions, defined=defined,
-                        estimation=est, hypotheses=hyps, power=power, sample=sample, raw=data)
+                        estimation=est, hypotheses=hyps, power=power, sample=sample, layout=layout, raw=data)
 
 
 def _find_cycle(edges) -> list[str] | None:

@@ -158,7 +158,8 @@ def descriptives(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
     group = plan.grouping.get("variable")
     scores = composite_scores(responses, codebook, constructs=reflective, min_items=min_items)
     if group:
-        by = composite_by_group(scores.join(responses[group]), group, conf=conf, min_cell=min_cell)
+        by = composite_by_group(scores.join(responses[group]), group, conf=conf, min_cell=min_cell,
+                                order=plan.grouping["order"])
         by["band"] = mean_band(by["mean"]).astype(str)
         res.tables["composites_by_level"] = by
         for row in by.itertuples():
@@ -260,6 +261,10 @@ def measurement(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan,
     res.tables["efa_loadings"] = efa.loadings
     res.index_tables.add("efa_loadings")
     res.objects["efa"] = efa
+    cols = [c for c in efa.loadings.columns if c in efa.phi.columns]
+    # the display hides loadings below .30, the usual salience cut
+    res.objects["efa_display"] = efa.loadings[cols].where(efa.loadings[cols].abs() >= 0.30).join(
+        efa.loadings[["communality"]]).style.format(precision=2, na_rep="")
 
     cfa = fit_model(measurement_syntax(codebook, plan.constructs), keyed[items], plan, estimator=estimator)
     res.objects["cfa"] = cfa
@@ -408,6 +413,7 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     latent = pd.concat([latent_mean_differences(search.result, f).assign(factor=f) for f in constructs],
                        ignore_index=True)
     res.tables["latent_means"] = latent
+    res.objects["latent_vs_reference"] = latent[latent["group_label"] != levels[0]]
     for f in constructs:
         sub = latent[latent["factor"] == f].set_index("group_label")
         for lev in levels[1:]:
