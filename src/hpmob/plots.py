@@ -452,6 +452,7 @@ def composites_by_level(
     codebook: Codebook | None = None,
     constructs: Sequence[str] | None = None,
     bands: Sequence[tuple[float, float, str]] | None = VN_BANDS,
+    group: str = "level",
     label_width: int = 40,
     label_lines: int = 3,
     title: str | None = None,
@@ -469,7 +470,7 @@ def composites_by_level(
     lang : {"vi", "en"}, default "en"
         Language of construct names, level names and axis text.
     codebook : Codebook, optional
-        Source of construct names and the level order (city, district, commune);
+        Source of construct names and the group order (of the attribute ``group``);
         default :func:`~hpmob.codebook.load_codebook`.
     constructs : list of str, optional
         Constructs to show, top to bottom; default those in `summary`, in codebook order.
@@ -514,13 +515,12 @@ def composites_by_level(
         )
     _check_lang(lang)
     cb = codebook if codebook is not None else load_codebook()
-    level_labels = cb.value_labels("level", lang=lang)
+    level_labels = cb.value_labels(group, lang=lang)
     unknown = sorted(set(summary["group"].dropna()) - set(level_labels), key=str)
     if unknown:
         raise ValueError(
-            f"composites_by_level(): groups {', '.join(map(repr, unknown))} are not governance levels "
-            f"({', '.join(level_labels)}); group the composites by 'level'"
-        )
+            f"composites_by_level(): groups {', '.join(map(repr, unknown))} are not values of {group!r} "
+            f"({', '.join(level_labels)}); group the composites by {group!r} or pass group=")
     cons_table = cb.constructs.set_index("code")
     present = list(pd.unique(summary["construct"]))
     if constructs is None:
@@ -773,7 +773,8 @@ def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15) -> Figu
     return fig
 
 
-def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Codebook | None = None) -> Figure:
+def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Codebook | None = None,
+                        group: str = "level") -> Figure:
     """Latent mean differences from the reference group, with confidence intervals.
 
     Parameters
@@ -782,7 +783,7 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
         Long table with columns ``factor, group_label, est, ci.lower, ci.upper`` (e.g.
         :func:`hpmob.sem.latent_mean_differences` for several factors, concatenated).
     lang : {"en", "vi"}
-        Language of the group labels, taken from the codebook's ``level`` labels.
+        Language of the group labels, taken from the codebook's labels of ``group``.
     codebook : Codebook, optional
 
     Returns
@@ -791,7 +792,7 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
     """
     use_vietnamese_font()
     cb = codebook or load_codebook()
-    labels = cb.value_labels("level", lang=lang) if "level" in cb.attribute_columns else {}
+    labels = cb.value_labels(group, lang=lang) if group in cb.attribute_columns else {}
     factors = list(dict.fromkeys(table["factor"]))
     groups = list(dict.fromkeys(table["group_label"]))
     colors = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]

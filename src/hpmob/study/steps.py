@@ -471,7 +471,8 @@ def comparisons(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan,
     group = plan.grouping["variable"]
     res = StepResult("comparisons")
     reflective = codebook.reflective_constructs
-    table = group_comparison_table(responses, codebook, reflective, conf=conf, min_cell=min_cell)
+    by = plan.sample.get("composition") or [group]
+    table = group_comparison_table(responses, codebook, reflective, by=by, conf=conf, min_cell=min_cell)
     res.tables["group_comparisons"] = table
     welch = table[table["row"] == "welch"][["by", "construct", "k", "n", "F", "df1", "df2", "pvalue",
                                             "p_adjusted", "estimate", "ci_low", "ci_high", "dropped_groups"]]
