@@ -85,9 +85,9 @@ NOTEBOOK_WORKERS := $(if $(filter 1,$(JOBS)),2,1)
 build/notebooks/05-structural.ipynb build/notebooks/08-power.ipynb: NB_PARAMS := -p n_jobs $(NOTEBOOK_WORKERS)
 
 build/notebooks/00-overview.ipynb: data/study.yaml
-build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml
+build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml data/analysis_plan.yaml
 # Later notebooks read data/processed/, which 01 writes; 06 reads the tables of 02-05.
-$(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/notebooks/01-cleaning.ipynb
+$(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/notebooks/01-cleaning.ipynb data/analysis_plan.yaml
 build/notebooks/06-findings.ipynb: build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb \
     build/notebooks/05-structural.ipynb
 
@@ -104,7 +104,7 @@ notebooks: $(EXECUTED)
 VARIANT_NAMES := $(shell sed -n '/^variants:/,$$p' variants.yaml | grep -E '^  [A-Za-z0-9_-]+:' | sed -E 's/^  ([^:]+):.*/\1/')
 VARIANT_STAMPS := $(VARIANT_NAMES:%=build/variants/%/.done)
 
-build/variants/%/.done: variants.yaml $(NOTEBOOKS) $(SRC) $(RAW) data/codebook.yaml $(ENV_STAMP)
+build/variants/%/.done: variants.yaml $(NOTEBOOKS) $(SRC) $(RAW) data/codebook.yaml data/analysis_plan.yaml $(ENV_STAMP)
 	rm -rf build/variants/$*
 	$(BIN)/hpmob run --variant $*
 	touch $@

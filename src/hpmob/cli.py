@@ -109,7 +109,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         if args.codebook is None or args.out is None:
             args.usage_error("--raw needs --codebook (that survey's codebook) and --out (a new folder)")
-        out = run_own_export(args.raw, args.codebook, args.out, parameters=params,
+        out = run_own_export(args.raw, args.codebook, args.out, plan=args.plan, parameters=params,
                              data_statement=args.data_statement, book=not args.no_book)
         print(f"{args.raw}: claims table {out / 'tables' / 'claims.csv'}"
               + ("" if args.no_book else f", book {out / 'book' / '_build' / 'html' / 'index.html'}"))
@@ -239,14 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
     runv = add(
         "run", help="rerun every notebook under a named variant, or on another export with its codebook",
         description="Either --variant NAME (a robustness variant of variants.yaml, into build/variants/NAME) "
-                    "or --raw EXPORT --codebook CODEBOOK --out DIR (validate, clean and analyse another "
-                    "export, and build a book for it in DIR). A --raw run writes into .DIR.partial and "
+                    "or --raw EXPORT --codebook CODEBOOK [--plan PLAN] --out DIR (validate, clean and analyse "
+                    "another export, and build a book for it in DIR). A --raw run writes into .DIR.partial and "
                     "moves to DIR only when finished; of an earlier run's DIR it replaces only that run's "
                     "files. Ctrl-C stops it (exit 130) and keeps nothing.")
     which = runv.add_mutually_exclusive_group(required=True)
     which.add_argument("--variant", help="a name from variants.yaml")
     which.add_argument("--raw", type=Path, help="another survey export (.csv, .xlsx or .sav); only read")
     runv.add_argument("--codebook", type=Path, help="with --raw: that survey's codebook YAML (required)")
+    runv.add_argument("--plan", type=Path, help="with --raw: that study's analysis plan YAML (default: "
+                                                "data/analysis_plan.yaml)")
     runv.add_argument("--out", type=Path, help="with --raw: folder for the run (required; new, empty or an earlier "
                                                "run's, never inside data/raw); with --variant: root folder "
                                                "(default build/variants)")

@@ -4,9 +4,10 @@
 survey export other than the shipped one, with that survey's codebook (which may drop
 constructs the team did not ask). :func:`run_own_export`:
 
-1. checks the codebook (the structural model needs awareness, mastery and
-   effectiveness: :data:`hpmob.sem.models.CORE_CONSTRUCTS`) and validates every cell of
-   the export against it, stopping with one line per problem before anything runs;
+1. checks the analysis plan against the codebook (:func:`hpmob.study.plan.load_plan`:
+   every hypothesis, path and the grouping variable must exist in it) and validates every
+   cell of the export against the codebook, stopping with one line per problem before
+   anything runs;
 2. executes notebooks 01–06 with papermill into ``DIR/notebooks`` — processed data in
    ``DIR/processed``, tables (the claims table is ``DIR/tables/claims.csv``) and figures
    in ``DIR/tables`` and ``DIR/figures`` — never touching the compendium's own results;
@@ -16,8 +17,8 @@ constructs the team did not ask). :func:`run_own_export`:
 5. checks that no personal column of the export reached ``DIR`` (also when a notebook
    failed), and only then moves the finished run from ``.DIR.partial`` to ``DIR``.
 
-Claims about constructs the codebook does not have are kept in the claims table as
-"not testable with these data", with the reason.
+Claims about constructs the plan declares ``optional`` and the codebook does not have are
+kept in the claims table as "not testable with these data", with the reason.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from hpmob.notebooks import run_plan
 from hpmob.outdir import finish_run, start_run
 from hpmob.paths import project_root
 from hpmob.privacy import find_personal_data
-from hpmob.sem.models import CORE_CONSTRUCTS
+from hpmob.study.plan import load_plan
 from hpmob.variants import variant_plan
 
 #: The banner every study notebook opens with; an own-export run replaces it.
@@ -55,8 +56,8 @@ def default_data_statement(raw: Path) -> str:
             "them to state: pass `--data-statement` to `hpmob run --raw`.")
 
 
-def check_own_export(raw: str | Path, codebook: Codebook) -> pd.DataFrame:
-    """Validate an export against a codebook before any notebook runs.
+def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | None = None) -> pd.DataFrame:
+    """Check the plan against the codebook and validate the export before any notebook runs.
 
     Returns
     -------
@@ -66,18 +67,14 @@ def check_own_export(raw: str | Path, codebook: Codebook) -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
-        If the codebook lacks a construct the structural model needs.
+    hpmob.study.plan.PlanError
+        If the plan names a construct, path or group the codebook does not have (every
+        problem with file, line, entry and what to do).
     hpmob.io.ExportError
         If the export does not match the codebook (missing columns, unknown labels,
         wrong types); every problem is listed with file, row, column and value.
     """
-    missing = [c for c in CORE_CONSTRUCTS if c not in codebook.reflective_constructs]
-    if missing:
-        raise ValueError(
-            f"{codebook.source}: the analysis needs the reflective constructs {', '.join(CORE_CONSTRUCTS)} "
-            f"(awareness, mastery, effectiveness); this codebook lacks {', '.join(missing)}. Other constructs "
-            "(RT, the challenges, SOL) may be dropped.")
+    load_plan(plan, codebook=codebook)
     frame = read_export(raw)
     problems = validate_export(frame, codebook, source=str(raw))
     errors = [p for p in problems if p.severity == "error"]
@@ -146,8 +143,9 @@ def build_book(book: Path) -> Path:
     return book / "_build" / "html" / "index.html"
 
 
-def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, parameters: dict | None = None,
-                   data_statement: str | None = None, title: str | None = None, book: bool = True) -> Path:
+def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, plan: str | Path | None = None,
+                   parameters: dict | None = None, data_statement: str | None = None, title: str | None = None,
+                   book: bool = True) -> Path:
     """Validate, clean and analyse another export with its codebook, and build its book.
 
     Parameters
@@ -161,6 +159,8 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
         writes into the sibling ``.NAME.partial`` and moves there only when it finished;
         of a previous run's folder, only the files that run wrote are replaced
         (:mod:`hpmob.outdir`). Never inside the export's folder or ``data/raw``.
+    plan : path-like, optional
+        That study's analysis plan (default: the shipped ``data/analysis_plan.yaml``).
     parameters : dict, optional
         Notebook parameters (e.g. ``{"n_boot": 500}``); each must be declared by a notebook.
     data_statement : str, optional
@@ -180,22 +180,24 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
     Raises
     ------
     hpmob.io.ExportError, ValueError
-        Before anything runs, if the export does not match the codebook or the codebook
-        lacks a core construct; :class:`hpmob.outdir.OutputFolderError` (a ValueError) for
-        an unusable ``out``; :class:`hpmob.notebooks.NotebookError` if a notebook fails
-        (its partial output stays in ``.NAME.partial``, checked for personal data).
+        Before anything runs, if the export does not match the codebook or the plan does
+        not fit the codebook (:class:`hpmob.study.plan.PlanError`);
+        :class:`hpmob.outdir.OutputFolderError` (a ValueError) for an unusable ``out``;
+        :class:`hpmob.notebooks.NotebookError` if a notebook fails (its partial output
+        stays in ``.NAME.partial``, checked for personal data).
     """
     raw, codebook_path, out = Path(raw).resolve(), Path(codebook).resolve(), Path(out).resolve()
     if not raw.is_file():
         raise FileNotFoundError(f"{raw}: no such export")
     cb = load_codebook(codebook_path)
-    frame = check_own_export(raw, cb)
+    plan_path = Path(plan).resolve() if plan is not None else None
+    frame = check_own_export(raw, cb, plan_path)
     if raw.is_relative_to(out):
         raise ValueError(f"{raw} lies inside the output folder {out}; keep the export outside it (it is never modified)")
     # the export's own folder and the compendium's raw folder are read-only data
     work = start_run(out, refuse_inside=[raw.parent, project_root() / "data" / "raw"])
     try:
-        _run_into(work, raw, codebook_path, cb, parameters, data_statement, title, book)
+        _run_into(work, raw, codebook_path, cb, plan_path, parameters, data_statement, title, book)
     except KeyboardInterrupt:
         shutil.rmtree(work, ignore_errors=True)  # nothing of an interrupted run is kept
         raise
@@ -208,12 +210,12 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
     return finish_run(work, out)
 
 
-def _run_into(work: Path, raw: Path, codebook_path: Path, cb: Codebook, parameters, data_statement, title,
-              book: bool) -> None:
+def _run_into(work: Path, raw: Path, codebook_path: Path, cb: Codebook, plan_path: Path | None, parameters,
+              data_statement, title, book: bool) -> None:
     (work / "run.txt").write_text(f"raw: {raw}\ncodebook: {codebook_path}\n", encoding="utf-8")
     statement = data_statement or default_data_statement(raw)
     params = {"raw_file": str(raw), "codebook_file": str(codebook_path), "verify_raw_manifest": False,
-              **(parameters or {})}
+              **({"plan_file": str(plan_path)} if plan_path else {}), **(parameters or {})}
     executed = run_plan(variant_plan("--raw run", params, work))
     for output in executed:
         _replace_banner(output, statement)

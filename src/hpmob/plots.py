@@ -452,6 +452,7 @@ def composites_by_level(
     codebook: Codebook | None = None,
     constructs: Sequence[str] | None = None,
     bands: Sequence[tuple[float, float, str]] | None = VN_BANDS,
+    group: str = "level",
     label_width: int = 40,
     label_lines: int = 3,
     title: str | None = None,
@@ -469,7 +470,7 @@ def composites_by_level(
     lang : {"vi", "en"}, default "en"
         Language of construct names, level names and axis text.
     codebook : Codebook, optional
-        Source of construct names and the level order (city, district, commune);
+        Source of construct names and the group order (of the attribute ``group``);
         default :func:`~hpmob.codebook.load_codebook`.
     constructs : list of str, optional
         Constructs to show, top to bottom; default those in `summary`, in codebook order.
@@ -514,13 +515,12 @@ def composites_by_level(
         )
     _check_lang(lang)
     cb = codebook if codebook is not None else load_codebook()
-    level_labels = cb.value_labels("level", lang=lang)
+    level_labels = cb.value_labels(group, lang=lang)
     unknown = sorted(set(summary["group"].dropna()) - set(level_labels), key=str)
     if unknown:
         raise ValueError(
-            f"composites_by_level(): groups {', '.join(map(repr, unknown))} are not governance levels "
-            f"({', '.join(level_labels)}); group the composites by 'level'"
-        )
+            f"composites_by_level(): groups {', '.join(map(repr, unknown))} are not values of {group!r} "
+            f"({', '.join(level_labels)}); group the composites by {group!r} or pass group=")
     cons_table = cb.constructs.set_index("code")
     present = list(pd.unique(summary["construct"]))
     if constructs is None:
@@ -773,7 +773,8 @@ def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15) -> Figu
     return fig
 
 
-def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Codebook | None = None) -> Figure:
+def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Codebook | None = None,
+                        group: str = "level") -> Figure:
     """Latent mean differences from the reference group, with confidence intervals.
 
     Parameters
@@ -782,7 +783,7 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
         Long table with columns ``factor, group_label, est, ci.lower, ci.upper`` (e.g.
         :func:`hpmob.sem.latent_mean_differences` for several factors, concatenated).
     lang : {"en", "vi"}
-        Language of the group labels, taken from the codebook's ``level`` labels.
+        Language of the group labels, taken from the codebook's labels of ``group``.
     codebook : Codebook, optional
 
     Returns
@@ -791,7 +792,7 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
     """
     use_vietnamese_font()
     cb = codebook or load_codebook()
-    labels = cb.value_labels("level", lang=lang) if "level" in cb.attribute_columns else {}
+    labels = cb.value_labels(group, lang=lang) if group in cb.attribute_columns else {}
     factors = list(dict.fromkeys(table["factor"]))
     groups = list(dict.fromkeys(table["group_label"]))
     colors = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
@@ -814,11 +815,38 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
     return fig
 
 
-#: Positions of the study's structural model in :func:`structural_diagram` (x, y in axis units).
-STRUCTURAL_LAYOUT = {
-    "AW": (0.0, 2.3), "training_z": (0.0, 0.5), "PM": (2.4, 1.4), "IM": (4.8, 1.4),
-    "DT": (7.0, 2.6), "SE": (7.0, 1.4), "CO": (7.0, 0.2), "district": (1.6, -0.6), "commune": (3.8, -0.6),
-}
+def layered_layout(regressions: pd.DataFrame) -> dict:
+    """Positions for :func:`structural_diagram` when the caller gives none: predictors left.
+
+    Each variable's column is one more than the deepest of its predictors (variables no
+    path predicts stand in column 0); within a column, variables are spread evenly in
+    order of appearance.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> layered_layout(pd.DataFrame({"lhs": ["m", "y", "y"], "rhs": ["x", "m", "x"]}))
+    {'x': (0.0, 0.0), 'm': (2.4, 0.0), 'y': (4.8, 0.0)}
+    """
+    preds: dict = {}
+    for lhs, rhs in zip(regressions["lhs"], regressions["rhs"]):
+        preds.setdefault(lhs, []).append(rhs)
+    nodes = list(dict.fromkeys([*regressions["rhs"], *regressions["lhs"]]))
+    depth: dict = {}
+
+    def level(v, seen=()):
+        if v not in depth:
+            depth[v] = 0 if v in seen else 1 + max((level(p, seen + (v,)) for p in preds.get(v, [])), default=-1)
+        return depth[v]
+
+    columns: dict = {}
+    for v in nodes:
+        columns.setdefault(level(v), []).append(v)
+    layout = {}
+    for col, members in columns.items():
+        for k, v in enumerate(members):
+            layout[v] = (2.4 * col, 1.2 * ((len(members) - 1) / 2 - k))
+    return layout
 
 
 def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, title: str | None = None,
@@ -835,7 +863,8 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     estimates : DataFrame
         :attr:`hpmob.sem.SemResult.estimates`.
     layout : dict, optional
-        ``{variable: (x, y)}``; defaults to :data:`STRUCTURAL_LAYOUT`.
+        ``{variable: (x, y)}`` (the study's plan may give one); defaults to
+        :func:`layered_layout` of the drawn regressions.
     title : str, optional
     exclude_lhs : tuple of str
         Regressions of these variables are not drawn (e.g. the level effects on the
@@ -848,8 +877,8 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     from matplotlib.patches import Ellipse, FancyBboxPatch
 
     use_vietnamese_font()
-    layout = dict(STRUCTURAL_LAYOUT if layout is None else layout)
     reg = estimates[(estimates["op"] == "~") & ~estimates["lhs"].isin(exclude_lhs)]
+    layout = dict(layered_layout(reg) if layout is None else layout)
     latent = set(estimates.loc[estimates["op"] == "=~", "lhs"])
     nodes = list(dict.fromkeys([*reg["rhs"], *reg["lhs"]]))
     missing = [v for v in nodes if v not in layout]
