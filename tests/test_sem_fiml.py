@@ -88,7 +88,8 @@ def test_data_have_mar_missingness(hs, poldem):
     assert hs.dropna().shape[0] < 0.8 * len(hs)
 
 
-@pytest.mark.parametrize("name,csv,key", [("hs", HS_CSV, "hs_model"), ("poldem", PD_CSV, "pd_model")])
+@pytest.mark.parametrize("name,csv,key", [("hs", HS_CSV, "hs_model"), ("poldem", PD_CSV, "pd_model"),
+                                          ("poldem_ind", PD_CSV, "pd_model_ind")])  # fmt: skip
 def test_single_group(ref, name, csv, key):
     want = ref["fits"][name]
     res = fit(ref[key], pd.read_csv(csv), missing="ml")
@@ -99,6 +100,7 @@ def test_single_group(ref, name, csv, key):
     assert res.n_patterns == want["npatterns"]
     _check_measures(res.fit_measures, want["fitMeasures"])
     _check_estimates(res.estimates, want["parameterEstimates"])
+    assert res.estimates["label"].tolist() == [r.get("label", "") for r in want["parameterEstimates"]]
 
 
 def test_h1_is_the_em_estimate(ref, hs):
