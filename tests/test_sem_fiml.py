@@ -88,7 +88,8 @@ def test_data_have_mar_missingness(hs, poldem):
     assert hs.dropna().shape[0] < 0.8 * len(hs)
 
 
-@pytest.mark.parametrize("name,csv,key", [("hs", HS_CSV, "hs_model"), ("poldem", PD_CSV, "pd_model")])
+@pytest.mark.parametrize("name,csv,key", [("hs", HS_CSV, "hs_model"), ("poldem", PD_CSV, "pd_model"),
+                                          ("poldem_ind", PD_CSV, "pd_model_ind")])  # fmt: skip
 def test_single_group(ref, name, csv, key):
     want = ref["fits"][name]
     res = fit(ref[key], pd.read_csv(csv), missing="ml")
@@ -99,6 +100,7 @@ def test_single_group(ref, name, csv, key):
     assert res.n_patterns == want["npatterns"]
     _check_measures(res.fit_measures, want["fitMeasures"])
     _check_estimates(res.estimates, want["parameterEstimates"])
+    assert res.estimates["label"].tolist() == [r.get("label", "") for r in want["parameterEstimates"]]
 
 
 def test_h1_is_the_em_estimate(ref, hs):
@@ -212,3 +214,26 @@ def test_mlr_with_missing(ref, hs, name):
 def test_mlr_multigroup_needs_fiml(hs, ref):
     with pytest.raises(NotImplementedError, match="'MLR' with missing='ml'"):
         fit(ref["hs_model"], hs.dropna(), group="school", estimator="MLR")
+
+
+def test_bootstrap_fiml_replicates_are_fiml_fits(ref, poldem):
+    """Each replicate is the FIML fit of its resample (that fit is checked against lavaan above)."""
+    from hpmob.sem.indirect import bootstrap
+
+    model = ref["pd_model_ind"]
+    boot = bootstrap(model, poldem, n_boot=6, seed=11, n_jobs=1, missing="ml")
+    assert boot.attrs["n_ok"] == 6 and boot.attrs["n_failed"] == 0
+    full = fit(model, poldem, missing="ml")
+    assert list(boot.columns) == list(full.vcov.index) + ["ind", "total"]
+    children = np.random.SeedSequence(11).spawn(6)
+    for r in (0, 5):
+        # the resample of replicate r, drawn as bootstrap() documents
+        idx = np.random.default_rng(children[r]).integers(0, full.n, size=full.n)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cold = fit(model, poldem.iloc[idx].reset_index(drop=True), missing="ml")
+        est = cold.estimates
+        want = est.loc[est["se"] > 0, "est"].to_numpy()  # free rows in order, then the := rows
+        assert np.allclose(boot.iloc[r].to_numpy(), want, atol=2e-5)
+    # two workers give the same table
+    pd.testing.assert_frame_equal(boot, bootstrap(model, poldem, n_boot=6, seed=11, n_jobs=2, missing="ml"))

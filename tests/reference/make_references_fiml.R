@@ -93,10 +93,16 @@ f <- lavaan::cfa(hs_model, data = HS, group = "school", group.equal = c("loading
 fits$hs_scalar_mlr <- entry(f, 'cfa(model, data = HS, group = "school", group.equal = c("loadings", "intercepts"), missing = "ml", estimator = "MLR")')
 f <- lavaan::sem(pd_model, data = PD, missing = "ml")
 fits$poldem <- entry(f, 'sem(model, data = PD, missing = "ml")')
+pd_model_ind <- sub("dem60 ~ ind60\ndem65 ~ ind60 + dem60", "dem60 ~ a*ind60\ndem65 ~ c*ind60 + b*dem60", pd_model, fixed = TRUE)
+pd_model_ind <- paste(pd_model_ind, "ind := a*b", "total := c + a*b", sep = "\n")
+stopifnot(grepl("a\\*ind60", pd_model_ind))
+f <- lavaan::sem(pd_model_ind, data = PD, missing = "ml")
+fits$poldem_ind <- entry(f, 'sem(model_with_ind, data = PD, missing = "ml")')
 
 txt <- jsonlite::toJSON(list(lavaan_version = as.character(packageVersion("lavaan")),
                              R_version = R.version.string,
-                             hs_model = hs_model, pd_model = pd_model, fits = fits),
+                             hs_model = hs_model, pd_model = pd_model,
+                             pd_model_ind = pd_model_ind, fits = fits),
                         auto_unbox = TRUE, digits = NA, na = "null", null = "null", pretty = TRUE)
 writeLines(txt, file.path(out_dir, "lavaan_fiml.json"), useBytes = TRUE)
 message("wrote ", file.path(out_dir, "lavaan_fiml.json"))

@@ -578,8 +578,6 @@ def _fit_fiml(model: str, data: pd.DataFrame, est_name: str, ci: float) -> SemRe
     from .multigroup import fit_groups
 
     pm = parse_model(model, meanstructure=True)
-    if pm.defined:
-        raise NotImplementedError("Defined parameters (:=) are not supported with missing='ml' yet.")
     if pm.ov_x:
         raise NotImplementedError(
             f"missing='ml' with fixed exogenous covariates ({', '.join(pm.ov_x)}) is not supported; treat "
@@ -589,8 +587,18 @@ def _fit_fiml(model: str, data: pd.DataFrame, est_name: str, ci: float) -> SemRe
     res = fit_groups(model, pm, [X], [""], group=None, group_equal=(), group_partial=(), fiml=True, ci=ci,
                      estimator=est_name)  # fmt: skip
     lab = res.group_labels[0]
+    estimates = res.estimates.drop(columns=["group", "group_label"]).reset_index(drop=True)
+    if pm.defined:
+        st = res._state
+        free_of_row = [e.theta for e in st.entries]
+        estimates["label"] = [r.label for r in pm.rows]  # lavaan shows user labels only in one group
+        defined = _defined_records(pm, pm.rows, estimates["est"].to_numpy(), free_of_row, st.theta,
+                                   st.vcov, estimates["std.lv"].to_numpy(), estimates["std.all"].to_numpy(),
+                                   stats.norm.ppf(1 - (1 - ci) / 2))  # fmt: skip
+        estimates = pd.concat([estimates, pd.DataFrame.from_records(defined, columns=ESTIMATE_COLUMNS)],
+                              ignore_index=True)  # fmt: skip
     return SemResult(
-        estimates=res.estimates.drop(columns=["group", "group_label"]).reset_index(drop=True),
+        estimates=estimates,
         fit_measures=res.fit_measures,
         r2=res.r2.loc[lab].rename("r2").dropna(),
         implied_cov=res.implied[lab]["cov"],
@@ -804,8 +812,28 @@ def _parameter_table(f: _Fitted, vcov: np.ndarray, ci: float):
     _, V_all, _ = f.ram.solve()
     std_lv, std_all = _standardize(rows, est, pm.lv, pm.ov, V_all, f.ram)
 
-    # defined parameters: values, delta-method SEs, and lavaan's standardized versions
-    # (the := function applied to the standardized parameters)
+    zq = stats.norm.ppf(1 - (1 - ci) / 2)
+    records = []
+    for i, r in enumerate(rows):
+        k = free_of_row[i]
+        se = se_free[k] if k >= 0 else 0.0
+        records.append(_row(r.lhs, r.op, r.rhs, r.label, est[i], se, k >= 0, zq, std_lv[i], std_all[i]))
+    records += _defined_records(pm, rows, est, free_of_row, f.theta, vcov, std_lv, std_all, zq)
+    estimates = pd.DataFrame.from_records(records, columns=ESTIMATE_COLUMNS)
+
+    # R2 of indicators and regression outcomes: 1 - standardized residual variance
+    y_names = {r.rhs for r in rows if r.op == "=~"} | {r.lhs for r in rows if r.op == "~"}
+    r2 = {}
+    for i, r in enumerate(rows):
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in y_names:
+            val = 1 - std_all[i]
+            r2[r.lhs] = val if val <= 1 else math.nan
+    return estimates, pd.Series(r2, dtype=float, name="r2")
+
+
+def _defined_records(pm, rows, est, free_of_row, theta, vcov, std_lv, std_all, zq) -> list[dict]:
+    """Rows of the ``:=`` parameters: values, delta-method SEs, and lavaan's standardized
+    versions (the ``:=`` function applied to the standardized parameters)."""
     label_value, label_std = {}, {}
     for i, r in enumerate(rows):
         if r.label and r.label not in label_value:
@@ -821,6 +849,8 @@ def _parameter_table(f: _Fitted, vcov: np.ndarray, ci: float):
                 f"which is not a parameter label.{suggest(unknown[0], known)}"
             )
         known.add(e.name)
+    if not exprs:
+        return []
 
     def eval_defined(values: dict[str, float]) -> np.ndarray:
         vals = dict(values)
@@ -830,41 +860,23 @@ def _parameter_table(f: _Fitted, vcov: np.ndarray, ci: float):
             out.append(vals[e.name])
         return np.array(out)
 
-    if exprs:
-        label_free = {r.label: free_of_row[i] for i, r in enumerate(rows) if r.label and free_of_row[i] >= 0}
+    label_free = {r.label: free_of_row[i] for i, r in enumerate(rows) if r.label and free_of_row[i] >= 0}
 
-        def as_function(th):
-            vals = dict(label_value)
-            for lab, k in label_free.items():
-                vals[lab] = th[k]
-            return eval_defined(vals)
+    def as_function(th):
+        vals = dict(label_value)
+        for lab, k in label_free.items():
+            vals[lab] = th[k]
+        return eval_defined(vals)
 
-        def_est = eval_defined(label_value)
-        Jd = jacobian(as_function, f.theta)
-        def_se = np.sqrt(np.clip(np.diag(Jd @ vcov @ Jd.T), 0, None))
-        def_std_lv = eval_defined({k: v[0] for k, v in label_std.items()})
-        def_std_all = eval_defined({k: v[1] for k, v in label_std.items()})
-
-    zq = stats.norm.ppf(1 - (1 - ci) / 2)
-    records = []
-    for i, r in enumerate(rows):
-        k = free_of_row[i]
-        se = se_free[k] if k >= 0 else 0.0
-        records.append(_row(r.lhs, r.op, r.rhs, r.label, est[i], se, k >= 0, zq, std_lv[i], std_all[i]))
-    for j, e in enumerate(exprs):
-        records.append(
-            _row(e.name, ":=", e.text, e.name, def_est[j], def_se[j], True, zq, def_std_lv[j], def_std_all[j])
-        )
-    estimates = pd.DataFrame.from_records(records, columns=ESTIMATE_COLUMNS)
-
-    # R2 of indicators and regression outcomes: 1 - standardized residual variance
-    y_names = {r.rhs for r in rows if r.op == "=~"} | {r.lhs for r in rows if r.op == "~"}
-    r2 = {}
-    for i, r in enumerate(rows):
-        if r.op == "~~" and r.lhs == r.rhs and r.lhs in y_names:
-            val = 1 - std_all[i]
-            r2[r.lhs] = val if val <= 1 else math.nan
-    return estimates, pd.Series(r2, dtype=float, name="r2")
+    def_est = eval_defined(label_value)
+    Jd = jacobian(as_function, theta)
+    def_se = np.sqrt(np.clip(np.diag(Jd @ vcov @ Jd.T), 0, None))
+    def_std_lv = eval_defined({k: v[0] for k, v in label_std.items()})
+    def_std_all = eval_defined({k: v[1] for k, v in label_std.items()})
+    return [
+        _row(e.name, ":=", e.text, e.name, def_est[j], def_se[j], True, zq, def_std_lv[j], def_std_all[j])
+        for j, e in enumerate(exprs)
+    ]
 
 
 def _row(lhs, op, rhs, label, est, se, free, zq, std_lv, std_all) -> dict:

@@ -50,7 +50,8 @@ from scipy import stats
 
 from .blas import one_blas_thread as _one_blas_thread
 from .defined import Expression, jacobian
-from .fit import SemResult, _estimate, _observed_information, _param_name, _prepare_data
+from .fiml import normalise_missing
+from .fit import SemResult, _estimate, _observed_information, _param_name, _prepare_data, fit
 from .robust import casewise_scores
 from .structure import Ram
 from .syntax import ParsedModel, parse_model, suggest
@@ -560,6 +561,7 @@ def bootstrap(
     warm_start: bool = True,
     estimator: str = "ML",
     meanstructure: bool = False,
+    missing: str = "listwise",
 ) -> pd.DataFrame:
     """Nonparametric (case-resampling) bootstrap of an SEM's free and defined parameters.
 
@@ -595,6 +597,11 @@ def bootstrap(
         same. The argument is accepted so that calls can mirror ``fit()``.
     meanstructure : bool
         As in ``fit()``: add free observed intercepts.
+    missing : {"listwise", "ml"}
+        ``"ml"`` (alias ``"fiml"``): resample all rows FIML uses, incomplete ones
+        included, and refit each replicate by FIML (see
+        :mod:`hpmob.sem.fiml_bootstrap`); the columns are then the free
+        parameters of ``fit(model, data, missing="ml")`` (with the intercepts).
 
     Returns
     -------
@@ -647,6 +654,20 @@ def bootstrap(
     est_name = str(estimator).upper()
     if est_name not in ("ML", "MLR"):
         raise ValueError(f"estimator must be 'ML' or 'MLR', not {estimator!r}.")
+    if normalise_missing(missing) == "ml":
+        from .fiml_bootstrap import FimlPlan
+
+        pm = parse_model(model, meanstructure=True)
+        X, _ = _prepare_data(data, pm, fiml=True)
+        full = fit(model, data, missing="ml")
+        if not full.converged:
+            warnings.warn(
+                "The full-sample fit did not reach a stationary point; warm starts begin from it.", stacklevel=2
+            )
+        plan = FimlPlan(pm, full, X)
+        with _one_blas_thread():
+            return _bootstrap_plan(plan, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress,
+                                   warm_start=warm_start)  # fmt: skip
     pm = parse_model(model, meanstructure=meanstructure)
     X, _ = _prepare_data(data, pm)
     f = _estimate(pm, X)
