@@ -41,7 +41,8 @@ from .polychoric import OrdinalStats, bivariate_normal_cdf, ordinal_stats, polyc
 from .structure import Ram
 from .syntax import parse_model
 
-__all__ = ["OrdinalCFA", "bivariate_normal_cdf", "fit_dwls_cfa", "fit_wlsmv", "polychoric", "scaled_shifted"]
+__all__ = ["OrdinalCFA", "bivariate_normal_cdf", "fit_dwls_cfa", "fit_wlsmv", "polychoric", "scaled_shifted",
+           "scaled_shifted_traces"]
 
 
 @dataclass
@@ -69,8 +70,11 @@ def scaled_shifted(T: float, df: float, U_gamma: np.ndarray) -> tuple[float, flo
     >>> scaled_shifted(10.0, 4, np.eye(4))  # UΓ idempotent of rank df: no correction
     (10.0, 1.0, 0.0)
     """
-    tr1 = float(np.trace(U_gamma))
-    tr2 = float(np.sum(U_gamma * U_gamma.T))
+    return scaled_shifted_traces(T, df, float(np.trace(U_gamma)), float(np.sum(U_gamma * U_gamma.T)))
+
+
+def scaled_shifted_traces(T: float, df: float, tr1: float, tr2: float) -> tuple[float, float, float]:
+    """:func:`scaled_shifted` from ``tr(UΓ)`` and ``tr((UΓ)²)``."""
     a = math.sqrt(df / tr2)
     shift = df - a * tr1
     return T * a + shift, 1 / a, shift

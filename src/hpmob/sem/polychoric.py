@@ -50,56 +50,48 @@ def bivariate_normal_cdf(h, k, rho: float) -> np.ndarray:
     return out.reshape(shape)
 
 
-def _bvn_upper(h: np.ndarray, k: np.ndarray, r: float) -> np.ndarray:
-    """P(X > h, Y > k) for a standard bivariate normal with correlation r (Genz's BVNU)."""
-    hk = h * k
-    if abs(r) < 0.925:
-        hs = (h * h + k * k) / 2
-        asr = np.arcsin(r)
-        sn = np.sin(asr * (_GL_X + 1) / 2)
+def _bvn_upper(h: np.ndarray, k: np.ndarray, r) -> np.ndarray:
+    """P(X > h, Y > k) for standard bivariate normals with correlation(s) r (Genz's BVNU).
+
+    ``r`` is a scalar or an array like ``h``; |r| < 1.
+    """
+    r = np.broadcast_to(np.asarray(r, dtype=float), h.shape)
+    out = np.empty_like(h)
+    low = np.abs(r) < 0.925
+    if low.any():
+        hl, kl, rl = h[low], k[low], r[low]
+        hk = hl * kl
+        hs = (hl * hl + kl * kl) / 2
+        asr = np.arcsin(rl)
+        sn = np.sin(asr[:, None] * (_GL_X + 1) / 2)
         terms = np.exp((sn * hk[:, None] - hs[:, None]) / (1 - sn * sn)) @ _GL_W
-        return terms * asr / (2 * _TWO_PI) + special.ndtr(-h) * special.ndtr(-k)
-    if r < 0:
-        k, hk = -k, -hk
-    bvn = np.zeros_like(h)
-    if abs(r) < 1:
-        as_ = (1 - r) * (1 + r)
+        out[low] = terms * asr / (2 * _TWO_PI) + special.ndtr(-hl) * special.ndtr(-kl)
+    high = ~low
+    if high.any():
+        hh, kh, rh = h[high], k[high], r[high]
+        kk = np.where(rh < 0, -kh, kh)
+        hk = hh * kk
+        as_ = (1 - rh) * (1 + rh)
         a = np.sqrt(as_)
-        bs = (h - k) ** 2
+        bs = (hh - kk) ** 2
         c = (4 - hk) / 8
         d = (12 - hk) / 16
         bvn = a * np.exp(-(bs / as_ + hk) / 2) * (1 - c * (bs - as_) * (1 - d * bs / 5) / 3 + c * d * as_ * as_ / 5)
         b = np.sqrt(bs)
         tail = np.exp(-hk / 2) * np.sqrt(_TWO_PI) * special.ndtr(-b / a) * b * (1 - c * bs * (1 - d * bs / 5) / 3)
         bvn = bvn - np.where(hk > -160, tail, 0.0)
-        a = a / 2
-        xs = (a * (_GL_X + 1)) ** 2
+        a2 = a / 2
+        xs = (a2[:, None] * (_GL_X + 1)) ** 2
         rs = np.sqrt(1 - xs)
         with np.errstate(over="ignore", invalid="ignore"):
             e1 = np.exp(-bs[:, None] / (2 * xs) - hk[:, None] / (1 + rs)) / rs
             e2 = np.exp(-(bs[:, None] / xs + hk[:, None]) / 2) * (1 + c[:, None] * xs * (1 + d[:, None] * xs))
-        bvn = bvn + a * ((e1 - e2) @ _GL_W)
-        bvn = -bvn / _TWO_PI
-    if r > 0:
-        return bvn + special.ndtr(-np.maximum(h, k))
-    lower = np.where(h < 0, special.ndtr(k) - special.ndtr(h), special.ndtr(-h) - special.ndtr(-k))
-    return np.where(h >= k, -bvn, lower - bvn)
-
-
-def _phi2_grid(tx: np.ndarray, ty: np.ndarray, rho: float) -> np.ndarray:
-    """phi2 at every pair of (extended) thresholds; 0 where either is infinite."""
-    X, Y = np.meshgrid(tx, ty, indexing="ij")
-    out = np.zeros_like(X)
-    fin = np.isfinite(X) & np.isfinite(Y)
-    s = 1 - rho * rho
-    x, y = X[fin], Y[fin]
-    out[fin] = np.exp(-(x * x - 2 * rho * x * y + y * y) / (2 * s)) / (_TWO_PI * np.sqrt(s))
+        bvn = -(bvn + a2 * ((e1 - e2) @ _GL_W)) / _TWO_PI
+        pos = bvn + special.ndtr(-np.maximum(hh, kk))
+        lower = np.where(hh < 0, special.ndtr(kk) - special.ndtr(hh), special.ndtr(-hh) - special.ndtr(-kk))
+        neg = np.where(hh >= kk, -bvn, lower - bvn)
+        out[high] = np.where(rh > 0, pos, neg)
     return out
-
-
-def _cell_probabilities(tx: np.ndarray, ty: np.ndarray, rho: float) -> np.ndarray:
-    grid = bivariate_normal_cdf(tx[:, None], ty[None, :], rho)
-    return np.diff(np.diff(grid, axis=0), axis=1)
 
 
 def _ext(th: np.ndarray) -> np.ndarray:
@@ -117,24 +109,91 @@ def _univariate_thresholds(codes: np.ndarray, ncat: int) -> np.ndarray:
     return special.ndtri(np.cumsum(counts)[:-1] / counts.sum())
 
 
+def _cells(tx: np.ndarray, ty: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cell probabilities and their derivatives in rho, for extended thresholds (±inf ends).
+
+    Only the finite interior of the CDF grid needs the bivariate algorithm; its margins
+    are univariate.
+    """
+    fx, fy = tx[1:-1], ty[1:-1]
+    F = np.zeros((len(tx), len(ty)))
+    F[-1, 1:-1] = special.ndtr(fy)
+    F[1:-1, -1] = special.ndtr(fx)
+    F[-1, -1] = 1.0
+    X, Y = np.meshgrid(fx, fy, indexing="ij")
+    F[1:-1, 1:-1] = _bvn_upper(-X.ravel(), -Y.ravel(), rho).reshape(X.shape)
+    s = 1 - rho * rho
+    D = np.zeros_like(F)
+    D[1:-1, 1:-1] = np.exp(-(X * X - 2 * rho * X * Y + Y * Y) / (2 * s)) / (_TWO_PI * np.sqrt(s))
+    P = np.diff(np.diff(F, axis=0), axis=1)
+    dP = np.diff(np.diff(D, axis=0), axis=1)
+    return P, dP
+
+
+def _cells_all(T1: np.ndarray, T2: np.ndarray, rho: np.ndarray):
+    """Cell probabilities and d/d rho for many tables at once.
+
+    ``T1`` (npairs, K + 1) and ``T2`` are extended thresholds padded with +inf (an
+    unused padding category has probability 0).
+    """
+    npairs, K1 = T1.shape
+    K2 = T2.shape[1]
+    H = np.broadcast_to(T1[:, :, None], (npairs, K1, K2))
+    Kk = np.broadcast_to(T2[:, None, :], (npairs, K1, K2))
+    R = np.broadcast_to(rho[:, None, None], (npairs, K1, K2))
+    fin = np.isfinite(H) & np.isfinite(Kk)
+    F = np.where(np.isneginf(H) | np.isneginf(Kk), 0.0,
+                 np.where(np.isposinf(H), special.ndtr(Kk), np.where(np.isposinf(Kk), special.ndtr(H), 0.0)))
+    F[fin] = _bvn_upper(-H[fin], -Kk[fin], R[fin])
+    D = np.zeros_like(F)
+    x, y, r = H[fin], Kk[fin], R[fin]
+    s = 1 - r * r
+    D[fin] = np.exp(-(x * x - 2 * r * x * y + y * y) / (2 * s)) / (_TWO_PI * np.sqrt(s))
+    P = np.diff(np.diff(F, axis=1), axis=2)
+    dP = np.diff(np.diff(D, axis=1), axis=2)
+    return P, dP
+
+
+def _fit_rho_all(tables: np.ndarray, T1: np.ndarray, T2: np.ndarray):
+    """Fisher scoring for every pair at once.
+
+    Returns rho, a converged flag, and the cell probabilities and their derivatives at rho.
+    """
+    n = tables.sum(axis=(1, 2))
+    rho = np.zeros(len(tables))
+    done = np.zeros(len(tables), dtype=bool)
+    for _ in range(60):
+        P, dP = _cells_all(T1, T2, rho)
+        pos = P > 0
+        Pc = np.where(pos, P, 1.0)
+        g = np.where(pos, tables * dP / Pc, 0.0).sum(axis=(1, 2))
+        info = n * np.where(pos, dP * dP / Pc, 0.0).sum(axis=(1, 2))
+        step = np.where(info > 0, g / np.where(info > 0, info, 1.0), 0.0)
+        step = np.where(done, 0.0, step)
+        rho = np.clip(rho + step, -0.999, 0.999)
+        done |= np.abs(step) < 1e-10
+        if done.all():
+            break
+    P, dP = _cells_all(T1, T2, rho)
+    return rho, done & (np.abs(rho) < 0.995), P, dP
+
+
 def _fit_rho(table: np.ndarray, tx: np.ndarray, ty: np.ndarray) -> tuple[float, bool]:
     """ML polychoric correlation for a table with fixed (extended) thresholds.
 
-    Fisher scoring from rho = 0 with step halving (a few iterations; lavaan's nlminb
-    reaches the same optimum); a bounded line search if scoring fails.
+    Fisher scoring from rho = 0 with step halving (lavaan's nlminb reaches the same
+    optimum); a bounded line search if scoring fails.
     """
-
-    def loglik(rho):
-        p = np.clip(_cell_probabilities(tx, ty, rho), 1e-300, None)
-        return (table * np.log(p)).sum()
-
     n = table.sum()
-    rho, f = 0.0, loglik(0.0)
+
+    def evaluate(rho):
+        P, dP = _cells(tx, ty, rho)
+        P = np.clip(P, 1e-300, None)
+        return (table * np.log(P)).sum(), (table * dP / P).sum(), n * (dP * dP / P).sum()
+
+    rho = 0.0
+    f, g, info = evaluate(rho)
     for _ in range(100):
-        p = np.clip(_cell_probabilities(tx, ty, rho), 1e-300, None)
-        dp = np.diff(np.diff(_phi2_grid(tx, ty, rho), axis=0), axis=1)
-        g = (table * dp / p).sum()
-        info = n * (dp * dp / p).sum()
         if not (np.isfinite(g) and info > 0):
             break
         step = g / info
@@ -142,16 +201,20 @@ def _fit_rho(table: np.ndarray, tx: np.ndarray, ty: np.ndarray) -> tuple[float, 
         while t > 1e-8:
             new = rho + t * step
             if abs(new) < 0.999:
-                f_new = loglik(new)
+                f_new, g_new, info_new = evaluate(new)
                 if f_new >= f - 1e-12 * abs(f):
                     break
             t /= 2
         else:
             break
-        rho, f = new, f_new
-        if abs(t * step) < 1e-11:
+        rho, f, g, info = new, f_new, g_new, info_new
+        if abs(t * step) < 1e-10:
             return float(rho), abs(rho) < 0.995
-    res = optimize.minimize_scalar(lambda r: -loglik(r), bounds=(-0.999, 0.999), method="bounded",
+
+    def negloglik(r):
+        return -evaluate(r)[0]
+
+    res = optimize.minimize_scalar(negloglik, bounds=(-0.999, 0.999), method="bounded",
                                    options={"xatol": 1e-12, "maxiter": 500})
     rho = float(res.x)
     return rho, bool(res.success) and abs(rho) < 0.995
@@ -190,8 +253,7 @@ def polychoric(x, y) -> tuple[float, float]:
     np.add.at(table, (cx, cy), 1)
     tx, ty = _ext(_univariate_thresholds(cx, len(lx))), _ext(_univariate_thresholds(cy, len(ly)))
     rho, _ = _fit_rho(table, tx, ty)
-    p = _cell_probabilities(tx, ty, rho)
-    dp = np.diff(np.diff(_phi2_grid(tx, ty, rho), axis=0), axis=1)
+    p, dp = _cells(tx, ty, rho)
     info = table.sum() * (dp * dp / p).sum()
     return float(rho), float(1 / np.sqrt(info))
 
@@ -308,15 +370,20 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
     R = np.eye(p)
     sc_cor = np.zeros((N, len(pairs)))
     A21 = np.zeros((len(pairs), start[-1]))
+    K = max(len(lv) for lv in levels)
+    pad = [np.concatenate([e, np.full(K + 1 - len(e), np.inf)]) for e in ext]
+    tables = np.zeros((len(pairs), K, K))
+    for k, (i, j) in enumerate(pairs):
+        np.add.at(tables[k], (codes[i], codes[j]), 1)
+    rhos, ok, P_all, dP_all = _fit_rho_all(tables, np.array([pad[i] for i, _ in pairs]), np.array([pad[j] for _, j in pairs]))
     empty = []
     for k, (i, j) in enumerate(pairs):
         ci, cj = codes[i], codes[j]
-        table = np.zeros((len(levels[i]), len(levels[j])))
-        np.add.at(table, (ci, cj), 1)
+        table = tables[k, :len(levels[i]), :len(levels[j])]
         if (table == 0).any():
             empty.append((items[j], items[i]))
-        rho, ok = _fit_rho(table, ext[i], ext[j])
-        if not ok:
+        rho, ok_k = (rhos[k], True) if ok[k] else _fit_rho(table, ext[i], ext[j])
+        if not ok_k:
             raise ValueError(
                 f"The polychoric correlation of {items[j]!r} and {items[i]!r} in {what} cannot be "
                 f"estimated (it goes to {np.sign(rho):+.0f}): their cross-table has too many empty "
@@ -324,8 +391,10 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
             )
         R[i, j] = R[j, i] = rho
         ti, tj = ext[i], ext[j]
-        P = _cell_probabilities(ti, tj, rho)
-        dP = np.diff(np.diff(_phi2_grid(ti, tj, rho), axis=0), axis=1)
+        if ok[k]:
+            P, dP = P_all[k, :len(levels[i]), :len(levels[j])], dP_all[k, :len(levels[i]), :len(levels[j])]
+        else:
+            P, dP = _cells(ti, tj, rho)
         pc = P[ci, cj]
         sc_cor[:, k] = dP[ci, cj] / pc
         # d P_ab / d tau^(i)_a = phi(tau_a) [Phi((s_b - rho tau_a)/r) - Phi((s_b-1 - rho tau_a)/r)]
