@@ -118,3 +118,15 @@ def test_collapse_categories_makes_every_group_use_every_category(hs_ord):
     res = fit_ordinal_multigroup("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", out, "school",
                                  ITEMS[:6], step="thresholds")
     assert res.converged
+
+
+def test_latent_means_of_the_scalar_model(sequence, ref):
+    from hpmob.sem.invariance import latent_mean_differences
+
+    lmd = latent_mean_differences(sequence[1]["scalar"], "speed")
+    lav = {(r["group"], r["lhs"]): r for r in ref["steps"]["scalar"]["estimates"] if r["op"] == "~1"}
+    assert list(lmd["group_label"]) == ref["group_labels"]
+    g2 = lmd.set_index("group").loc[2]
+    assert g2["est"] == pytest.approx(lav[(2, "speed")]["est"], abs=EST_TOL)
+    assert g2["se"] == pytest.approx(lav[(2, "speed")]["se"], abs=SE_TOL)
+    assert g2["std.lv"] == pytest.approx(lav[(2, "speed")]["std.all"], abs=EST_TOL)

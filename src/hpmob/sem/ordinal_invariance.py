@@ -88,6 +88,7 @@ class MultigroupOrdinalState:
     e_inv: np.ndarray
     n: list[int]
     meat: np.ndarray  # Σ_g f_g ΔᵀWΓWΔ
+    pm: object = None  # the parsed model (hpmob.sem.invariance.latent_mean_differences reads pm.lv)
 
 
 def _partial_key(entry: str) -> tuple[str, str, str]:
@@ -340,8 +341,9 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, 
     Returns
     -------
     SemResult
-        ``.estimates`` with a ``group`` column (1, 2, …), ``.fit_measures`` as the
-        single-group WLSMV fit, ``.vcov``; ``.implied_cov``/``.sample_cov`` of group 1.
+        ``.estimates`` with ``group`` (1, 2, …) and ``group_label`` columns, ``.fit_measures``
+        as the single-group WLSMV fit, ``.vcov``; ``.sample_cov`` is group 1's polychoric
+        matrix. :func:`hpmob.sem.invariance.latent_mean_differences` reads a scalar fit.
 
     Examples
     --------
@@ -508,6 +510,7 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
     for g in range(G):
         records += _group_table(mdl, g, theta, se, zq)
     estimates = pd.DataFrame.from_records(records, columns=["group"] + ESTIMATE_COLUMNS)
+    estimates.insert(1, "group_label", [labels[g - 1] for g in estimates["group"]])
     names = [""] * q
     for x in mdl.pars:
         if x.free >= 0 and not names[x.free]:
@@ -522,7 +525,7 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
             + ", ".join(f"{a} in group {g}" for a, g in zip(neg["lhs"], neg["group"]))
             + ": the solution is improper.", stacklevel=3)
     st0 = mdl.st[0]
-    state = MultigroupOrdinalState(stats=mdl.st, delta=deltas, w=mdl.w, e_inv=e_inv, n=N_g, meat=B)
+    state = MultigroupOrdinalState(stats=mdl.st, delta=deltas, w=mdl.w, e_inv=e_inv, n=N_g, meat=B, pm=mdl.pm)
     return SemResult(
         estimates=estimates, fit_measures=fit_measures, r2=pd.Series(dtype=float, name="r2"),
         implied_cov=pd.DataFrame(np.nan, index=mdl.ov, columns=mdl.ov),
