@@ -397,21 +397,19 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
             P, dP = _cells(ti, tj, rho)
         pc = P[ci, cj]
         sc_cor[:, k] = dP[ci, cj] / pc
-        # d P_ab / d tau^(i)_a = phi(tau_a) [Phi((s_b - rho tau_a)/r) - Phi((s_b-1 - rho tau_a)/r)]
+        # A21 = sum over rows of (score of rho) x (score of the bivariate likelihood in a
+        # threshold); both depend on the row only through its cell, so sum over cells:
+        # U_ab = n_ab dP_ab / P_ab^2 and D[m, b] = d P(., b) / d tau_m
+        # = phi(tau_m) [Phi((s_b+1 - rho tau_m)/r) - Phi((s_b - rho tau_m)/r)]
+        U = np.where(table > 0, table * dP / np.where(table > 0, P, 1.0) ** 2, 0.0)
         r_ = np.sqrt(1 - rho * rho)
-        for tt, other, cc, oc, off in [(ti, tj, ci, cj, start[i]), (tj, ti, cj, ci, start[j])]:
+        for tt, other, Uc, off in [(ti, tj, U, start[i]), (tj, ti, U.T, start[j])]:
             fin_t = np.where(np.isfinite(tt), tt, 0.0)
             dens = np.where(np.isfinite(tt), np.exp(-0.5 * fin_t ** 2) / np.sqrt(_TWO_PI), 0.0)
-            # G[a, b] = Phi((other_b - rho tt_a) / r) for finite tt_a
             G = special.ndtr((other[None, :] - rho * fin_t[:, None]) / r_)
-            D = dens[:, None] * np.diff(G, axis=1)  # (len(tt), ncat_other): d P(a', b) / d tt_a
+            D = dens[:, None] * np.diff(G, axis=1)
             n_t = len(tt) - 2
-            sc = np.zeros((N, n_t))
-            m = cc < n_t  # upper threshold of the observed category is finite
-            sc[np.flatnonzero(m), cc[m]] += D[cc[m] + 1, oc[m]] / pc[m]
-            m = cc >= 1
-            sc[np.flatnonzero(m), cc[m] - 1] -= D[cc[m], oc[m]] / pc[m]
-            A21[k, off:off + n_t] = sc_cor[:, k] @ sc
+            A21[k, off:off + n_t] = np.sum(D[1:n_t + 1] * (Uc[:-1] - Uc[1:]), axis=1)
 
     SC = np.hstack([sc_th, sc_cor])
     inner = SC.T @ SC
