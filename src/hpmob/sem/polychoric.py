@@ -291,10 +291,15 @@ class OrdinalStats:
     nacov: np.ndarray
     n: int
     empty_cells: list[tuple[str, str]]
+    numeric: list[bool] | None = None  # continuous variables (polyserial correlations)
+    variances: np.ndarray | None = None  # their variances (N divisor), after the thresholds in wls_obs
 
     @property
     def threshold_names(self) -> list[str]:
-        return [f"{v}|t{k + 1}" for v, th in zip(self.items, self.thresholds) for k in range(len(th))]
+        """Names of the first block of ``wls_obs``: ``x|t1``…, and ``x~1`` for a continuous x."""
+        num = self.numeric or [False] * len(self.items)
+        return [f"{v}~1" if nm else f"{v}|t{k + 1}"
+                for v, th, nm in zip(self.items, self.thresholds, num) for k in range(len(th))]
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
@@ -303,7 +308,7 @@ class OrdinalStats:
         return [(i, j) for j in range(p) for i in range(j + 1, p)]
 
 
-def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") -> OrdinalStats:
+def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data", continuous=()) -> OrdinalStats:
     """Thresholds, polychoric correlations and their NACOV, as lavaan's ``muthen1984``.
 
     Parameters
@@ -314,6 +319,10 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
         Columns to use, in order.
     what : str
         How error messages name the data (e.g. ``"group 'Pasteur'"``).
+    continuous : sequence of str
+        At most one column of ``items`` that is continuous: its mean and variance enter
+        the statistics and its correlations with the items are polyserial (lavaan's
+        covariances ``rho * sd``).
 
     Returns
     -------
@@ -337,8 +346,22 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
     """
     X = data[items].to_numpy(dtype=float)
     N, p = X.shape
-    levels, codes, ths = [], [], []
+    numeric = [v in set(continuous) for v in items]
+    if sum(numeric) > 1:
+        raise NotImplementedError(
+            "More than one continuous variable with ordinal items (Pearson blocks of the NACOV) is not "
+            f"implemented; continuous: {', '.join(v for v, n in zip(items, numeric) if n)}.")
+    levels, codes, ths, var = [], [], [], []
     for j, v in enumerate(items):
+        if numeric[j]:
+            y = X[:, j]
+            if not y.var() > 0:
+                raise ValueError(f"Variable {v!r} is constant in {what}; remove it from the model.")
+            levels.append(None)
+            codes.append(None)
+            ths.append(np.array([-y.mean()]))  # lavaan's wls.obs holds minus the mean
+            var.append(y.var())
+            continue
         lv, cj = _codes(X[:, j])
         if len(lv) < 2:
             raise ValueError(
@@ -349,17 +372,27 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
         levels.append(lv)
         codes.append(cj)
         ths.append(_univariate_thresholds(cj, len(lv)))
-    ext = [_ext(t) for t in ths]
+    ext = [None if numeric[j] else _ext(t) for j, t in enumerate(ths)]
 
-    # casewise scores of the univariate probit likelihoods, d log P(y_i) / d tau
+    # casewise scores of the univariate likelihoods: probit (d log P / d tau) for items,
+    # normal (d / d mean, d / d variance) for a continuous variable
     nth = [len(t) for t in ths]
     start = np.concatenate([[0], np.cumsum(nth)])
-    sc_th = np.zeros((N, start[-1]))
+    t_size = start[-1]
+    num_idx = [j for j in range(p) if numeric[j]]
+    var_slot = {j: t_size + k for k, j in enumerate(num_idx)}
+    a_size = t_size + len(num_idx)
+    sc_th = np.zeros((N, a_size))
+    rows = np.arange(N)
     for j in range(p):
+        if numeric[j]:
+            y, mu, s2 = X[:, j], X[:, j].mean(), X[:, j].var()
+            sc_th[:, start[j]] = (y - mu) / s2
+            sc_th[:, var_slot[j]] = -1 / (2 * s2) + (y - mu) ** 2 / (2 * s2 * s2)
+            continue
         t, c = ext[j], codes[j]
         dens = np.where(np.isfinite(t), np.exp(-0.5 * np.where(np.isfinite(t), t, 0) ** 2) / np.sqrt(_TWO_PI), 0.0)
         prob = special.ndtr(t[c + 1]) - special.ndtr(t[c])
-        rows = np.arange(N)
         up, lo = c, c - 1  # threshold indices (0-based) above and below the category
         m = up < nth[j]
         sc_th[rows[m], start[j] + up[m]] += dens[c[m] + 1] / prob[m]
@@ -369,20 +402,38 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
     pairs = [(i, j) for j in range(p) for i in range(j + 1, p)]
     R = np.eye(p)
     sc_cor = np.zeros((N, len(pairs)))
-    A21 = np.zeros((len(pairs), start[-1]))
-    K = max(len(lv) for lv in levels)
-    pad = [np.concatenate([e, np.full(K + 1 - len(e), np.inf)]) for e in ext]
-    tables = np.zeros((len(pairs), K, K))
-    for k, (i, j) in enumerate(pairs):
-        np.add.at(tables[k], (codes[i], codes[j]), 1)
-    rhos, ok, P_all, dP_all = _fit_rho_all(tables, np.array([pad[i] for i, _ in pairs]), np.array([pad[j] for _, j in pairs]))
+    A21 = np.zeros((len(pairs), a_size))
+    H21 = np.zeros((len(pairs), a_size))
+    H22 = np.ones(len(pairs))
+    ordinal_pairs = [k for k, (i, j) in enumerate(pairs) if not (numeric[i] or numeric[j])]
+    K = max([len(lv) for lv in levels if lv is not None] + [2])
+    pad = [None if e is None else np.concatenate([e, np.full(K + 1 - len(e), np.inf)]) for e in ext]
+    tables = np.zeros((len(ordinal_pairs), K, K))
+    for row, k in enumerate(ordinal_pairs):
+        i, j = pairs[k]
+        np.add.at(tables[row], (codes[i], codes[j]), 1)
+    fitted = {}
+    if ordinal_pairs:
+        rhos, ok, P_all, dP_all = _fit_rho_all(tables, np.array([pad[pairs[k][0]] for k in ordinal_pairs]),
+                                               np.array([pad[pairs[k][1]] for k in ordinal_pairs]))
+        fitted = {k: (row, rhos[row], ok[row]) for row, k in enumerate(ordinal_pairs)}
     empty = []
     for k, (i, j) in enumerate(pairs):
+        if numeric[i] or numeric[j]:
+            a, b = (i, j) if numeric[i] else (j, i)
+            rho = _polyserial_pair(X[:, a], ext[b], codes[b], k, sc_cor, A21, start[a],
+                                   slice(start[b], start[b + 1]), var_slot[a], what, (items[j], items[i]))
+            R[i, j] = R[j, i] = rho
+            sd = np.sqrt(X[:, a].var())
+            H21[k, var_slot[a]] = rho / (2 * sd)
+            H22[k] = sd
+            continue
         ci, cj = codes[i], codes[j]
-        table = tables[k, :len(levels[i]), :len(levels[j])]
+        row, rho_k, ok_k = fitted[k]
+        table = tables[row, :len(levels[i]), :len(levels[j])]
         if (table == 0).any():
             empty.append((items[j], items[i]))
-        rho, ok_k = (rhos[k], True) if ok[k] else _fit_rho(table, ext[i], ext[j])
+        rho, ok_k = (rho_k, True) if ok_k else _fit_rho(table, ext[i], ext[j])
         if not ok_k:
             raise ValueError(
                 f"The polychoric correlation of {items[j]!r} and {items[i]!r} in {what} cannot be "
@@ -391,8 +442,8 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
             )
         R[i, j] = R[j, i] = rho
         ti, tj = ext[i], ext[j]
-        if ok[k]:
-            P, dP = P_all[k, :len(levels[i]), :len(levels[j])], dP_all[k, :len(levels[i]), :len(levels[j])]
+        if fitted[k][2]:
+            P, dP = P_all[row, :len(levels[i]), :len(levels[j])], dP_all[row, :len(levels[i]), :len(levels[j])]
         else:
             P, dP = _cells(ti, tj, rho)
         pc = P[ci, cj]
@@ -413,18 +464,77 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
 
     SC = np.hstack([sc_th, sc_cor])
     inner = SC.T @ SC
-    A11 = np.zeros((start[-1], start[-1]))
+    A11 = np.zeros((a_size, a_size))
     for j in range(p):
-        s = slice(start[j], start[j + 1])
-        A11[s, s] = inner[s, s]
+        idx = list(range(start[j], start[j + 1])) + ([var_slot[j]] if numeric[j] else [])
+        A11[np.ix_(idx, idx)] = inner[np.ix_(idx, idx)]
     A11_inv = np.linalg.inv(A11)
     A22_inv = 1 / np.einsum("ij,ij->j", sc_cor, sc_cor)
     B_inv = np.zeros_like(inner)
-    t = start[-1]
-    B_inv[:t, :t] = A11_inv
-    B_inv[t:, :t] = -(A22_inv[:, None] * A21) @ A11_inv
-    B_inv[t:, t:] = np.diag(A22_inv)
-    nacov = N * (B_inv @ inner @ B_inv.T)
-    wls_obs = np.concatenate(ths + [np.array([R[i, j] for i, j in pairs])])
+    B_inv[:a_size, :a_size] = A11_inv
+    B_inv[a_size:, :a_size] = -(A22_inv[:, None] * A21) @ A11_inv
+    B_inv[a_size:, a_size:] = np.diag(A22_inv)
+    W = B_inv @ inner @ B_inv.T
+    if num_idx:
+        # correlations with a continuous variable become covariances (rho * sd), and its
+        # "threshold" is minus its mean (lavaan's H matrix and sign flip)
+        H = np.eye(len(W))
+        H[a_size:, :a_size] = H21
+        H[a_size:, a_size:] = np.diag(H22)
+        W = H @ W @ H.T
+        flip = np.ones(len(W))
+        flip[[start[j] for j in num_idx]] = -1
+        W = W * np.outer(flip, flip)
+    nacov = N * W
+    offdiag = np.array([R[i, j] * H22[k] for k, (i, j) in enumerate(pairs)])
+    wls_obs = np.concatenate(ths + [np.array(var), offdiag])
     return OrdinalStats(items=list(items), levels=levels, thresholds=ths, cor=R, wls_obs=wls_obs,
-                        nacov=nacov, n=N, empty_cells=empty)
+                        nacov=nacov, n=N, empty_cells=empty, numeric=numeric, variances=np.array(var))
+
+
+def _polyserial_pair(y, tau, codes, k, sc_cor, A21, mean_col, th_cols, var_col, what, names) -> float:
+    """Two-step polyserial correlation of continuous y and an ordinal item, and its scores.
+
+    As lavaan's ``lav_bvmix_cor_twostep_fit`` / ``lav_bvmix_cor_scores``: mean, variance
+    and thresholds fixed, rho by ML of P(item | y); the scores are those of the bivariate
+    log-likelihood. Fills column k of ``sc_cor`` and row k of ``A21``.
+    """
+    mu, s2 = y.mean(), y.var()
+    sd = np.sqrt(s2)
+    z = (y - mu) / sd
+    up, lo = tau[codes + 1], tau[codes]
+
+    def parts(rho):
+        r = np.sqrt(1 - rho * rho)
+        u1, u2 = (up - rho * z) / r, (lo - rho * z) / r
+        py = np.maximum(special.ndtr(u1) - special.ndtr(u2), np.finfo(float).eps)
+        return r, u1, u2, py
+
+    def negloglik(rho):
+        return -np.log(parts(rho)[3]).sum()
+
+    res = optimize.minimize_scalar(negloglik, bounds=(-0.999, 0.999), method="bounded",
+                                   options={"xatol": 1e-13, "maxiter": 500})
+    rho = float(res.x)
+    if not res.success or abs(rho) > 0.995:
+        raise ValueError(f"The polyserial correlation of {names[0]!r} and {names[1]!r} in {what} cannot be "
+                         "estimated (it goes to +-1). Drop one of the two variables.")
+    r, u1, u2, py = parts(rho)
+    f1 = np.where(np.isfinite(u1), np.exp(-0.5 * np.where(np.isfinite(u1), u1, 0) ** 2) / np.sqrt(_TWO_PI), 0.0)
+    f2 = np.where(np.isfinite(u2), np.exp(-0.5 * np.where(np.isfinite(u2), u2, 0) ** 2) / np.sqrt(_TWO_PI), 0.0)
+    up_f, lo_f = np.where(np.isfinite(up), up, 0.0), np.where(np.isfinite(lo), lo, 0.0)
+    dx_rho = (f1 * (up_f * rho - z) - f2 * (lo_f * rho - z)) / (py * r ** 3)
+    dx_mu = (z + (rho / r) * (f1 - f2) / py) / sd
+    dx_var = ((z * z - 1) + (rho * z / r) * (f1 - f2) / py) / (2 * s2)
+    n_t = len(tau) - 2
+    dx_th = np.zeros((len(y), n_t))
+    rows = np.arange(len(y))
+    m = codes < n_t
+    dx_th[rows[m], codes[m]] += f1[m] / (r * py[m])
+    m = codes >= 1
+    dx_th[rows[m], codes[m] - 1] -= f2[m] / (r * py[m])
+    sc_cor[:, k] = dx_rho
+    A21[k, mean_col] = dx_rho @ dx_mu
+    A21[k, th_cols] = dx_rho @ dx_th
+    A21[k, var_col] = dx_rho @ dx_var
+    return rho
