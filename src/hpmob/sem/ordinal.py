@@ -7,11 +7,16 @@ lavaan 0.6-14 does with ``ordered = ...`` and ``estimator = "WLSMV"``:
 * delta parameterization: each item's latent response ``y*`` has unit variance, the
   residual variances ``θ_jj = 1 − diag(ΛΨΛᵀ)`` are not free parameters, intercepts
   and latent means are fixed at 0, scaling factors (``~*~``) at 1;
-* DWLS estimates: ``F = ½ Σ w (s − σ(θ))²`` with ``w = 1 / diag(NACOV)``;
-* robust SEs ``(ΔᵀWΔ)⁻¹ ΔᵀWΓWΔ (ΔᵀWΔ)⁻¹ / N`` (lavaan's ``se = "robust.sem"``);
-* the statistic ``T = 2N·F·(N − 1)/N``, SEs with ``N − 1``, and the mean-and-variance adjusted test ``T' = a·T + (df − a·tr(UΓ))`` with
-  ``a = √(df / tr((UΓ)²))`` (``test = "scaled.shifted"``), the same for the independence
-  model (thresholds free, correlations 0), hence CFI/TLI/RMSEA "scaled";
+* at most one continuous variable (an indicator or outcome): polyserial correlations,
+  its mean and variance among the statistics, a free intercept and residual variance;
+* DWLS estimates minimizing ``Σ w (s − σ(θ))²`` with ``w = 1 / diag(NACOV)``;
+* robust SEs ``(ΔᵀWΔ)⁻¹ ΔᵀWΓWΔ (ΔᵀWΔ)⁻¹ / (N − 1)`` (lavaan's ``se = "robust.sem"``
+  divides by ``N − G`` for every estimator but ML);
+* the statistic ``T = (N − 1) Σ w (s − σ)²`` (lavaan's ``fmin`` for DWLS has the factor
+  ``(N − 1)/N``) and the mean-and-variance adjusted test ``T' = a·T + (df − a·tr(UΓ))``
+  with ``a = √(df / tr((UΓ)²))`` (``test = "scaled.shifted"``), the same for the
+  independence model (thresholds free, correlations 0), hence CFI/TLI "scaled"; RMSEA
+  with ``N − 1``;
 * SRMR on the correlation residuals (lavaan's ``srmr`` for categorical data).
 
 Validated line by line against lavaan in ``tests/test_sem_ordinal.py``.
