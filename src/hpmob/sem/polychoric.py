@@ -293,6 +293,7 @@ class OrdinalStats:
     empty_cells: list[tuple[str, str]]
     numeric: list[bool] | None = None  # continuous variables (polyserial correlations)
     variances: np.ndarray | None = None  # their variances (N divisor), after the thresholds in wls_obs
+    item_variances: np.ndarray | None = None  # every column's sample variance (n - 1), for effect sizes
 
     @property
     def threshold_names(self) -> list[str]:
@@ -489,7 +490,8 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data", 
     offdiag = np.array([R[i, j] * H22[k] for k, (i, j) in enumerate(pairs)])
     wls_obs = np.concatenate(ths + [np.array(var), offdiag])
     return OrdinalStats(items=list(items), levels=levels, thresholds=ths, cor=R, wls_obs=wls_obs,
-                        nacov=nacov, n=N, empty_cells=empty, numeric=numeric, variances=np.array(var))
+                        nacov=nacov, n=N, empty_cells=empty, numeric=numeric, variances=np.array(var),
+                        item_variances=X.var(axis=0, ddof=1))
 
 
 def _polyserial_pair(y, tau, codes, k, sc_cor, A21, mean_col, th_cols, var_col, what, names) -> float:
