@@ -130,3 +130,14 @@ def test_latent_means_of_the_scalar_model(sequence, ref):
     assert g2["est"] == pytest.approx(lav[(2, "speed")]["est"], abs=EST_TOL)
     assert g2["se"] == pytest.approx(lav[(2, "speed")]["se"], abs=SE_TOL)
     assert g2["std.lv"] == pytest.approx(lav[(2, "speed")]["std.all"], abs=EST_TOL)
+
+
+def test_implied_correlations_of_group_1(sequence, ref, hs_ord):
+    # the configural model has no cross-group constraint: group 1's part is the single-group
+    # WLSMV fit of group 1's rows (validated against lavaan in test_sem_ordinal.py)
+    from hpmob.sem.ordinal import fit_wlsmv
+
+    res = sequence[1]["configural"]
+    alone = fit_wlsmv(ref["model"], hs_ord[hs_ord["school"] == ref["group_labels"][0]], ordered=ITEMS)
+    assert np.abs(res.implied_cov.to_numpy() - alone.implied_cov.to_numpy()).max() < 1e-6
+    assert np.abs(res.sample_cov.to_numpy() - alone.sample_cov.to_numpy()).max() < 1e-12

@@ -342,8 +342,8 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, 
     -------
     SemResult
         ``.estimates`` with ``group`` (1, 2, …) and ``group_label`` columns, ``.fit_measures``
-        as the single-group WLSMV fit, ``.vcov``; ``.sample_cov`` is group 1's polychoric
-        matrix. :func:`hpmob.sem.invariance.latent_mean_differences` reads a scalar fit.
+        as the single-group WLSMV fit, ``.vcov``; ``.sample_cov`` and ``.implied_cov`` are
+        group 1's polychoric and implied correlation matrices. :func:`hpmob.sem.invariance.latent_mean_differences` reads a scalar fit.
 
     Examples
     --------
@@ -525,10 +525,14 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
             + ", ".join(f"{a} in group {g}" for a, g in zip(neg["lhs"], neg["group"]))
             + ": the solution is improper.", stacklevel=3)
     st0 = mdl.st[0]
+    _, delta0, _ = mdl.group_parts(0, theta)
+    sigma0, _ = mdl.ram.implied()
+    implied0 = delta0[:, None] * sigma0 * delta0[None, :]
+    np.fill_diagonal(implied0, 1.0)
     state = MultigroupOrdinalState(stats=mdl.st, delta=deltas, w=mdl.w, e_inv=e_inv, n=N_g, meat=B, pm=mdl.pm)
     return SemResult(
         estimates=estimates, fit_measures=fit_measures, r2=pd.Series(dtype=float, name="r2"),
-        implied_cov=pd.DataFrame(np.nan, index=mdl.ov, columns=mdl.ov),
+        implied_cov=pd.DataFrame(implied0, index=mdl.ov, columns=mdl.ov),
         sample_cov=pd.DataFrame(st0.cor, index=mdl.ov, columns=mdl.ov), n=N, estimator="WLSMV",
         vcov=pd.DataFrame(vcov, index=names, columns=names), converged=converged, model=model,
         _state=state)
