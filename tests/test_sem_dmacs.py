@@ -68,3 +68,39 @@ def test_errors_are_explained(root):
         dmacs(res, ["x3"], reference="Nowhere")
     with pytest.raises(ValueError, match="sd_pooled must be positive"):
         dmacs_value(0, 1, 0, 1, 0, 1, 0.0)
+
+
+def test_ordinal_dmacs_matches_the_integral(root):
+    # the definition, integrated by quad with category probabilities written out
+    from hpmob.sem.dmacs import dmacs_ordinal
+    from hpmob.sem.ordinal_invariance import fit_ordinal_multigroup
+
+    d = pd.read_csv(root / "tests" / "reference" / "data" / "HolzingerSwineford1939_ordinal.csv")
+    items = [f"x{i}" for i in range(1, 10)]
+    res = fit_ordinal_multigroup(MODEL, d, "school", items, step="scalar", partial=["x3~1"])
+    out = dmacs_ordinal(res)
+    assert list(out["item"]) == ["x3"]  # the only item whose intercept is freed
+    row = out.iloc[0]
+    e = res.estimates.set_index(["group_label", "lhs", "op", "rhs"])
+    cats = np.sort(d["x3"].unique()).astype(float)
+
+    def expected(g, eta):
+        nu, lam = e.loc[(g, "x3", "~1", ""), "est"], e.loc[(g, "visual", "=~", "x3"), "est"]
+        th = e.loc[(g, "x3", "~~", "x3"), "est"]
+        tau = [e.loc[(g, "x3", "|", f"t{k}"), "est"] for k in range(1, len(cats))]
+        cdf = [0.0] + [stats.norm.cdf((t - nu - lam * eta) / math.sqrt(th)) for t in tau] + [1.0]
+        return sum(c * (cdf[k + 1] - cdf[k]) for k, c in enumerate(cats))
+
+    kappa = e.loc[("Grant-White", "visual", "~1", ""), "est"]
+    phi = e.loc[("Grant-White", "visual", "~~", "visual"), "est"]
+    sdf = math.sqrt(phi)
+
+    def integrand(eta):
+        return (expected("Grant-White", eta) - expected("Pasteur", eta)) ** 2 * stats.norm.pdf(eta, kappa, sdf)
+
+    val, _ = integrate.quad(integrand, kappa - 12 * sdf, kappa + 12 * sdf, epsabs=1e-13, epsrel=1e-12)
+    g = d.groupby("school")["x3"]
+    sd = math.sqrt(((g.count() - 1) * g.var(ddof=1)).sum() / (g.count().sum() - 2))
+    assert row.sd_pooled == pytest.approx(sd, rel=1e-12)
+    assert row.dmacs == pytest.approx(math.sqrt(val) / sd, rel=1e-8)
+    assert (row.reference, row.focal) == ("Pasteur", "Grant-White")

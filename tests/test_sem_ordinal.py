@@ -148,9 +148,30 @@ def test_degenerate_pair_is_named():
         ordinal_stats(d, ["a", "b", "c", "e"])
 
 
+def test_polyserial_matches_lavaan(root, hs_ord, refs):
+    # x9 continuous (the original scores), x1..x8 ordinal: polyserial correlations
+    ref = refs["mixed"]
+    hs = pd.read_csv(root / "tests" / "reference" / "data" / "HolzingerSwineford1939.csv")
+    assert (hs["id"] == hs_ord["id"]).all()
+    d = hs_ord.assign(x9=hs["x9"])
+    st = ordinal_stats(d, ITEMS, continuous=["x9"])
+    assert st.threshold_names[-1] == "x9~1"
+    assert np.abs(st.wls_obs - np.array(list(ref["wls_obs"].values()))).max() < 1e-6
+    assert np.abs(st.nacov - np.array(ref["nacov"]["values"])).max() < 1e-6
+    res = fit(ref["model"], d, ordered=ITEMS[:8], estimator="WLSMV")
+    lav = pd.DataFrame(ref["estimates"])
+    lav["rhs"] = lav["rhs"].fillna("")
+    ours = res.estimates
+    assert list(zip(ours.lhs, ours.op, ours.rhs)) == list(zip(lav.lhs, lav.op, lav.rhs))
+    for col, tol in [("est", EST_TOL), ("std.all", EST_TOL), ("se", SE_TOL)]:
+        assert np.abs(ours[col].to_numpy() - lav[col].to_numpy()).max() < tol, col
+    for key in ["chisq.scaled", "df", "cfi.scaled", "tli.scaled", "rmsea.scaled", "srmr", "chisq"]:
+        assert res.fit_measures[key] == pytest.approx(ref["fit_measures"][key], abs=FIT_TOL), key
+
+
 def test_continuous_variable_needs_ordered(hs_ord):
-    with pytest.raises(NotImplementedError, match="'x3' is not in `ordered`"):
-        fit("f =~ x1 + x2 + x3", hs_ord, ordered=["x1", "x2"], estimator="WLSMV")
+    with pytest.raises(NotImplementedError, match="at most one continuous variable"):
+        fit("f =~ x1 + x2 + x3", hs_ord, ordered=["x1"], estimator="WLSMV")
     with pytest.raises(ValueError, match="need estimator=.WLSMV."):
         fit("f =~ x1 + x2 + x3", hs_ord, ordered=ITEMS)
 

@@ -99,3 +99,45 @@ def test_category_missing_in_one_group_is_named(hs_ord):
 def test_unknown_step_is_named(hs_ord):
     with pytest.raises(ValueError, match="Unknown step 'scaler'.*scalar"):
         fit_ordinal_multigroup("f =~ x1 + x2 + x3", hs_ord, "school", ["x1", "x2", "x3"], step="scaler")
+
+
+def test_collapse_categories_makes_every_group_use_every_category(hs_ord):
+    from hpmob.sem.ordinal_invariance import collapse_categories
+
+    d = hs_ord.copy()
+    gw = d["school"] == "Grant-White"
+    d.loc[gw & (d["x1"] == 1), "x1"] = 2  # lowest category unused in one group -> merged upward
+    d.loc[gw & (d["x4"] == 3), "x4"] = 4  # a middle one (the midpoint of 1..5) -> the lower neighbour
+    out, rec = collapse_categories(d, ITEMS, "school")
+    assert rec.to_dict("records") == [{"item": "x1", "from": 1, "to": 2}, {"item": "x4", "from": 3, "to": 2}]
+    for v in ITEMS:
+        cats = [set(out.loc[out["school"] == g, v]) for g in ["Pasteur", "Grant-White"]]
+        assert cats[0] == cats[1]
+    # untouched items keep their values, and the sequence now runs
+    assert out["x2"].equals(d["x2"])
+    res = fit_ordinal_multigroup("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", out, "school",
+                                 ITEMS[:6], step="thresholds")
+    assert res.converged
+
+
+def test_latent_means_of_the_scalar_model(sequence, ref):
+    from hpmob.sem.invariance import latent_mean_differences
+
+    lmd = latent_mean_differences(sequence[1]["scalar"], "speed")
+    lav = {(r["group"], r["lhs"]): r for r in ref["steps"]["scalar"]["estimates"] if r["op"] == "~1"}
+    assert list(lmd["group_label"]) == ref["group_labels"]
+    g2 = lmd.set_index("group").loc[2]
+    assert g2["est"] == pytest.approx(lav[(2, "speed")]["est"], abs=EST_TOL)
+    assert g2["se"] == pytest.approx(lav[(2, "speed")]["se"], abs=SE_TOL)
+    assert g2["std.lv"] == pytest.approx(lav[(2, "speed")]["std.all"], abs=EST_TOL)
+
+
+def test_implied_correlations_of_group_1(sequence, ref, hs_ord):
+    # the configural model has no cross-group constraint: group 1's part is the single-group
+    # WLSMV fit of group 1's rows (validated against lavaan in test_sem_ordinal.py)
+    from hpmob.sem.ordinal import fit_wlsmv
+
+    res = sequence[1]["configural"]
+    alone = fit_wlsmv(ref["model"], hs_ord[hs_ord["school"] == ref["group_labels"][0]], ordered=ITEMS)
+    assert np.abs(res.implied_cov.to_numpy() - alone.implied_cov.to_numpy()).max() < 1e-6
+    assert np.abs(res.sample_cov.to_numpy() - alone.sample_cov.to_numpy()).max() < 1e-12

@@ -72,6 +72,18 @@ one_fit <- function(model) {
   )
 }
 out <- lapply(models, one_fit)
+## polyserial: x9 continuous (the original scores), x1..x8 ordinal
+mixed <- back
+mixed$x9 <- hs$x9
+stopifnot(identical(mixed$id, hs$id))
+f <- sem(models$cfa, data = mixed, ordered = items[1:8], estimator = "WLSMV")
+pe <- parameterEstimates(f, standardized = TRUE)
+out$mixed <- list(
+  model = models$cfa, continuous = "x9", converged = lavInspect(f, "converged"),
+  nobs = lavInspect(f, "nobs"),
+  estimates = pe[, c("lhs", "op", "rhs", "est", "se", "std.lv", "std.all")],
+  fit_measures = nvec(fitMeasures(f)), wls_obs = nvec(lavInspect(f, "wls.obs")),
+  nacov = mat(lavInspect(f, "gamma")), vcov = mat(lavInspect(f, "vcov")))
 out$session <- list(R = R.version.string, lavaan = as.character(packageVersion("lavaan")))
 write_json_file(out, "lavaan_hs_ordinal.json")
 

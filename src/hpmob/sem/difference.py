@@ -88,10 +88,10 @@ def _satorra_2000(s0, s1, T_diff: float, m: int) -> float:
     keep = ~((np.abs(APA.sum(axis=0)) < np.sqrt(np.finfo(float).eps))
              & (np.abs(APA.sum(axis=1)) < np.sqrt(np.finfo(float).eps)))
     A = A[keep]
-    PAAPAAP = P_inv @ A.T @ np.linalg.pinv(A @ P_inv @ A.T) @ A @ P_inv
+    Q = P_inv @ A.T @ np.linalg.pinv(A @ P_inv @ A.T) @ A @ P_inv
+    # tr(UΓ) and tr((UΓ)²) with U = WΔ Q ΔᵀW: the q × q form Q · ΔᵀWΓWΔ
     WD = s1.w[:, None] * s1.delta
-    UG = (WD @ PAAPAAP @ WD.T) @ s1.stats.nacov
-    tr1 = float(np.trace(UG))
-    tr2 = float(np.trace(UG @ UG))
+    QB = Q @ (WD.T @ s1.stats.nacov @ WD)
+    tr1, tr2 = float(np.trace(QB)), float(np.sum(QB * QB.T))
     a = math.sqrt(m / tr2)
     return a * T_diff + (m - a * tr1)

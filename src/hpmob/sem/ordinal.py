@@ -7,11 +7,16 @@ lavaan 0.6-14 does with ``ordered = ...`` and ``estimator = "WLSMV"``:
 * delta parameterization: each item's latent response ``y*`` has unit variance, the
   residual variances ``θ_jj = 1 − diag(ΛΨΛᵀ)`` are not free parameters, intercepts
   and latent means are fixed at 0, scaling factors (``~*~``) at 1;
-* DWLS estimates: ``F = ½ Σ w (s − σ(θ))²`` with ``w = 1 / diag(NACOV)``;
-* robust SEs ``(ΔᵀWΔ)⁻¹ ΔᵀWΓWΔ (ΔᵀWΔ)⁻¹ / N`` (lavaan's ``se = "robust.sem"``);
-* the statistic ``T = 2N·F·(N − 1)/N``, SEs with ``N − 1``, and the mean-and-variance adjusted test ``T' = a·T + (df − a·tr(UΓ))`` with
-  ``a = √(df / tr((UΓ)²))`` (``test = "scaled.shifted"``), the same for the independence
-  model (thresholds free, correlations 0), hence CFI/TLI/RMSEA "scaled";
+* at most one continuous variable (an indicator or outcome): polyserial correlations,
+  its mean and variance among the statistics, a free intercept and residual variance;
+* DWLS estimates minimizing ``Σ w (s − σ(θ))²`` with ``w = 1 / diag(NACOV)``;
+* robust SEs ``(ΔᵀWΔ)⁻¹ ΔᵀWΓWΔ (ΔᵀWΔ)⁻¹ / (N − 1)`` (lavaan's ``se = "robust.sem"``
+  divides by ``N − G`` for every estimator but ML);
+* the statistic ``T = (N − 1) Σ w (s − σ)²`` (lavaan's ``fmin`` for DWLS has the factor
+  ``(N − 1)/N``) and the mean-and-variance adjusted test ``T' = a·T + (df − a·tr(UΓ))``
+  with ``a = √(df / tr((UΓ)²))`` (``test = "scaled.shifted"``), the same for the
+  independence model (thresholds free, correlations 0), hence CFI/TLI "scaled"; RMSEA
+  with ``N − 1``;
 * SRMR on the correlation residuals (lavaan's ``srmr`` for categorical data).
 
 Validated line by line against lavaan in ``tests/test_sem_ordinal.py``.
@@ -41,7 +46,8 @@ from .polychoric import OrdinalStats, bivariate_normal_cdf, ordinal_stats, polyc
 from .structure import Ram
 from .syntax import parse_model
 
-__all__ = ["OrdinalCFA", "bivariate_normal_cdf", "fit_dwls_cfa", "fit_wlsmv", "polychoric", "scaled_shifted"]
+__all__ = ["OrdinalCFA", "bivariate_normal_cdf", "fit_dwls_cfa", "fit_wlsmv", "polychoric", "scaled_shifted",
+           "scaled_shifted_traces"]
 
 
 @dataclass
@@ -69,8 +75,11 @@ def scaled_shifted(T: float, df: float, U_gamma: np.ndarray) -> tuple[float, flo
     >>> scaled_shifted(10.0, 4, np.eye(4))  # UΓ idempotent of rank df: no correction
     (10.0, 1.0, 0.0)
     """
-    tr1 = float(np.trace(U_gamma))
-    tr2 = float(np.sum(U_gamma * U_gamma.T))
+    return scaled_shifted_traces(T, df, float(np.trace(U_gamma)), float(np.sum(U_gamma * U_gamma.T)))
+
+
+def scaled_shifted_traces(T: float, df: float, tr1: float, tr2: float) -> tuple[float, float, float]:
+    """:func:`scaled_shifted` from ``tr(UΓ)`` and ``tr((UΓ)²)``."""
     a = math.sqrt(df / tr2)
     shift = df - a * tr1
     return T * a + shift, 1 / a, shift
@@ -93,7 +102,9 @@ def fit_wlsmv(model: str, data: pd.DataFrame, ordered, *, ci: float = 0.95) -> S
         One row per respondent; rows with missing values in the model's variables
         are dropped (listwise).
     ordered : list of str
-        The ordinal items; every observed variable of the model must be one of them.
+        The ordinal items. At most one other observed variable may be continuous
+        (an indicator or outcome, not an exogenous predictor): its correlations with the
+        items are polyserial and its mean, variance and residual variance are estimated.
     ci : float
         Level of the Wald confidence intervals.
 
@@ -117,11 +128,11 @@ def fit_wlsmv(model: str, data: pd.DataFrame, ordered, *, ci: float = 0.95) -> S
     pm = parse_model(model)
     ordered = [ordered] if isinstance(ordered, str) else list(ordered)
     continuous = [v for v in pm.ov if v not in ordered]
-    if continuous:
+    if len(continuous) > 1 or len(continuous) == len(pm.ov):
         raise NotImplementedError(
-            f"estimator='WLSMV' here needs every observed variable to be ordinal; "
-            f"{', '.join(map(repr, continuous))} {'is' if len(continuous) == 1 else 'are'} not in "
-            "`ordered`. Add them to `ordered`, or fit the model with estimator='ML'/'MLR'."
+            f"estimator='WLSMV' here takes ordinal items and at most one continuous variable; "
+            f"{', '.join(map(repr, continuous))} are not in `ordered`. Add them to `ordered`, or fit "
+            "the model with estimator='ML'/'MLR'."
         )
     if pm.ov_x:
         raise NotImplementedError(
@@ -129,7 +140,7 @@ def fit_wlsmv(model: str, data: pd.DataFrame, ordered, *, ci: float = 0.95) -> S
             "regressions, which this WLSMV does not implement; model them as indicators instead."
         )
     X, _ = _prepare_data(data, pm)
-    st = ordinal_stats(pd.DataFrame(X, columns=pm.ov), pm.ov)
+    st = ordinal_stats(pd.DataFrame(X, columns=pm.ov), pm.ov, continuous=continuous)
     return _fit(pm, st, model, ci)
 
 
@@ -137,7 +148,11 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
     ov, lv = pm.ov, pm.lv
     p = len(ov)
     rows = pm.rows
-    derived = [r.op == "~~" and r.lhs == r.rhs and r.lhs in ov for r in rows]  # delta theta_jj
+    numeric = st.numeric or [False] * p
+    num_ov = [v for v, nm in zip(ov, numeric) if nm]
+    ordinal_ov = {v for v, nm in zip(ov, numeric) if not nm}
+    # delta parameterization: an ordinal item's residual variance is 1 - diag(ΛΨΛᵀ)
+    derived = [r.op == "~~" and r.lhs == r.rhs and r.lhs in ordinal_ov for r in rows]
     # free parameters: rows sharing a label share one parameter (lavaan's equality)
     keys: dict[str, int] = {}
     free_of_row = []
@@ -157,8 +172,10 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
 
     pairs = st.pairs
     pi_, pj_ = np.array([i for i, _ in pairs], dtype=int), np.array([j for _, j in pairs], dtype=int)
-    nth = len(st.threshold_names)
+    nth = len(st.threshold_names)  # thresholds, and minus the mean of a continuous variable
+    num_idx = np.array([ov.index(v) for v in num_ov], dtype=int)
     w = 1 / np.diag(st.nacov)
+    # the structural part: variances of continuous variables, then the off-diagonal moments
     w_cor = w[nth:]
     r_obs = st.wls_obs[nth:]
 
@@ -172,12 +189,12 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
     def model_cor(theta):
         set_theta(theta)
         sigma, _ = ram.implied()
-        return sigma[pi_, pj_]
+        return np.concatenate([sigma[num_idx, num_idx], sigma[pi_, pj_]])
 
     def jac(theta):
         set_theta(theta)
         dS, _ = ram.derivatives(groups)
-        return dS[:, pi_, pj_].T
+        return np.vstack([dS[:, num_idx, num_idx].T, dS[:, pi_, pj_].T])
 
     sw = np.sqrt(w_cor)
     start = np.zeros(q_s)
@@ -188,7 +205,7 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
         if r.op == "=~":
             start[k] = 1.0
         elif r.op == "~~" and r.lhs == r.rhs:
-            start[k] = 0.5  # latent variances
+            start[k] = 0.5  # latent variances, the residual variance of a continuous variable
     sol = optimize.least_squares(lambda t: sw * (r_obs - model_cor(t)), start,
                                  jac=lambda t: -sw[:, None] * jac(t), method="lm",
                                  xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=2000)
@@ -211,22 +228,24 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
                     (theta_jj[ov.index(r.lhs)] if derived[i] else r.ustart) for i, r in enumerate(rows)])
     std_lv, std_all = _standardize(rows, est, lv, ov, V_all, ram)
 
-    # Delta: d (thresholds, correlations) / d (structural params, thresholds)
+    # Delta: d (thresholds, variances, off-diagonal moments) / d (structural params, thresholds)
     q = q_s + nth
-    delta = np.zeros((nth + len(pairs), q))
+    delta = np.zeros((len(st.wls_obs), q))
     delta[nth:, :q_s] = jac(theta_s)
     set_theta(theta_s)
-    delta[:nth, q_s:] = np.eye(nth)
+    # a threshold is its own parameter; a continuous variable's entry is minus its intercept
+    th_is_mean = np.array([name.endswith("~1") for name in st.threshold_names])
+    delta[:nth, q_s:] = np.diag(np.where(th_is_mean, -1.0, 1.0))
     gamma = st.nacov
     N = st.n
     WD = w[:, None] * delta
     e_inv = np.linalg.inv(delta.T @ WD)
     # lavaan: NVarCov / (ntotal - ngroups) for every estimator but ML
     vcov = e_inv @ (WD.T @ gamma @ WD) @ e_inv / (N - 1)
-    theta_all = np.concatenate([theta_s, st.wls_obs[:nth]])
+    theta_all = np.concatenate([theta_s, np.where(th_is_mean, -1.0, 1.0) * st.wls_obs[:nth]])
 
     # fit measures
-    ndat = nth + len(pairs)
+    ndat = len(st.wls_obs)
     df = ndat - q
     # lavaan's fmin for DWLS is ½ (N − 1)/N Σ w d², and the statistic 2 N fmin
     chisq = float((N - 1) * np.sum(w_cor * resid ** 2))
@@ -240,11 +259,12 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
     fm.update({"chisq.scaled": chisq_s, "df.scaled": df,
                "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)) if df > 0 else math.nan,
                "chisq.scaling.factor": c, "chisq.shift.parameters": shift})
-    # independence model: thresholds reproduce the sample, correlations are 0
-    chisq_b = float((N - 1) * np.sum(w_cor * r_obs ** 2))
+    # independence model: thresholds (means, variances) reproduce the sample, off-diagonal 0
+    nv = len(num_idx)
+    chisq_b = float((N - 1) * np.sum(w_cor[nv:] * r_obs[nv:] ** 2))
     df_b = len(pairs)
-    delta_b = np.zeros((ndat, nth))
-    delta_b[:nth] = np.eye(nth)
+    delta_b = np.zeros((ndat, nth + nv))
+    delta_b[:nth + nv, :nth + nv] = np.eye(nth + nv)
     e_inv_b = np.linalg.inv(delta_b.T @ (w[:, None] * delta_b))
     chisq_bs, c_b, _ = scaled_shifted(chisq_b, df_b, _u_gamma(w, delta_b, e_inv_b, gamma))
     fm.update({"baseline.chisq": chisq_b, "baseline.df": df_b,
@@ -265,8 +285,16 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
     lo, hi = measures.rmsea_ci(chisq_s, df, n1, level=RMSEA_CI_LEVEL)
     fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = lo, hi
     fm["rmsea.pvalue.scaled"] = measures.rmsea_closefit(chisq_s, df, n1, h0=RMSEA_CLOSE_H0)
-    # lavaan's "srmr" for categorical data: correlation residuals over p(p+1)/2 (diagonal 0)
-    fm["srmr"] = float(np.sqrt(np.sum(resid ** 2) / (p * (p + 1) / 2)))
+    # lavaan's "srmr" for categorical data: Bentler's SRMR of the (polychoric) moments
+    # without means, i.e. correlation residuals over p(p+1)/2 (a diagonal of ordinal items is 0)
+    S_obs = st.cor.copy()
+    if nv:
+        sd = np.ones(p)
+        sd[num_idx] = np.sqrt(st.variances)
+        S_obs = S_obs * np.outer(sd, sd)
+    sigma_model = implied.copy()
+    np.fill_diagonal(sigma_model, np.where(numeric, np.diag(implied), 1.0))
+    fm["srmr"] = measures.srmr_bentler(S_obs, sigma_model)
     fit_measures = pd.Series(fm, dtype=float, name="value")
 
     # the table in lavaan's order
@@ -285,15 +313,24 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
         add_row(i)
     th_names = st.threshold_names
     for t, name in enumerate(th_names):
+        if th_is_mean[t]:
+            continue
         item, tk = name.split("|")
         val = st.wls_obs[t]
         records.append(_row(item, "|", tk, "", val, se_all[q_s + t], True, zq, val, val))
     for i in rest:
         add_row(i)
     for v in ov:
-        records.append(_row(v, "~*~", v, "", 1.0, 0.0, False, zq, 1.0, 1.0))
+        if v in ordinal_ov:
+            records.append(_row(v, "~*~", v, "", 1.0, 0.0, False, zq, 1.0, 1.0))
     for v in ov + lv:
-        records.append(_row(v, "~1", "", "", 0.0, 0.0, False, zq, 0.0, 0.0))
+        if v in num_ov:  # a continuous variable's intercept: free
+            t = th_names.index(f"{v}~1")
+            nu = theta_all[q_s + t]
+            sd_v = float(np.sqrt(implied[ov.index(v), ov.index(v)]))
+            records.append(_row(v, "~1", "", "", nu, se_all[q_s + t], True, zq, nu, nu / sd_v))
+        else:
+            records.append(_row(v, "~1", "", "", 0.0, 0.0, False, zq, 0.0, 0.0))
     estimates = pd.DataFrame.from_records(records, columns=ESTIMATE_COLUMNS)
 
     names = [""] * q

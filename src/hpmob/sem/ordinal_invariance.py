@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import linalg, stats
 
 from . import measures
 from .fit import (
@@ -44,7 +44,7 @@ from .fit import (
 )
 from .invariance import _criteria, _holds
 from .multigroup import _group_labels
-from .ordinal import scaled_shifted
+from .ordinal import scaled_shifted_traces
 from .polychoric import OrdinalStats, ordinal_stats
 from .structure import Ram
 from .syntax import parse_model, suggest
@@ -87,6 +87,8 @@ class MultigroupOrdinalState:
     w: list[np.ndarray]
     e_inv: np.ndarray
     n: list[int]
+    meat: np.ndarray  # Σ_g f_g ΔᵀWΓWΔ
+    pm: object = None  # the parsed model (hpmob.sem.invariance.latent_mean_differences reads pm.lv)
 
 
 def _partial_key(entry: str) -> tuple[str, str, str]:
@@ -178,62 +180,77 @@ class _Model:
         self.w = [1 / np.diag(s.nacov) for s in stats_list]
         self.n = [s.n for s in stats_list]
 
+        # per group: where each parameter acts, as index arrays (the fit calls these often)
+        self.th_ids, self.th_vals, self.d_ids, self.d_vals, self.ram_fixed, self.ram_free = [], [], [], [], [], []
+        for g in range(self.G):
+            th_ids, th_vals = np.full(self.nth, -1), np.zeros(self.nth)
+            d_ids, d_vals = np.full(self.p, -1), np.ones(self.p)
+            fixed, free = [], []
+            for x in self.by_group[g]:
+                if x.op == "|":
+                    t = self.th_index[f"{x.lhs}|{x.rhs}"]
+                    th_ids[t], th_vals[t] = x.free, x.value
+                elif x.op == "~*~":
+                    j = self.oix[x.lhs]
+                    d_ids[j], d_vals[j] = x.free, x.value
+                else:
+                    pos = self.ram.position(x.lhs, x.op, x.rhs)
+                    (free.append((pos, x.free)) if x.free >= 0 else fixed.append((pos, x.value)))
+            self.th_ids.append(th_ids)
+            self.th_vals.append(th_vals)
+            self.d_ids.append(d_ids)
+            self.d_vals.append(d_vals)
+            self.ram_fixed.append(fixed)
+            self.ram_free.append(free)
+
     def value(self, x: _Par, theta):
         return theta[x.free] if x.free >= 0 else x.value
 
     def group_parts(self, g, theta):
-        """RAM filled for group g, plus tau, nu-free part handled by RAM means, delta."""
+        """Group g's RAM matrices filled in, its thresholds tau and scaling factors delta."""
         ram = self.ram
         ram.A[:] = 0
         ram.P[:] = 0
         ram.m[:] = 0
-        tau = np.zeros(self.nth)
-        delta = np.ones(self.p)
-        ram_pars = []
-        for x in self.by_group[g]:
-            val = self.value(x, theta)
-            if x.op == "|":
-                tau[self.th_index[f"{x.lhs}|{x.rhs}"]] = val
-            elif x.op == "~*~":
-                delta[self.oix[x.lhs]] = val
-            else:
-                pos = ram.position(x.lhs, x.op, x.rhs)
-                ram.set(pos, val)
-                ram_pars.append((x, pos))
-        return tau, delta, ram_pars
+        for pos, val in self.ram_fixed[g]:
+            ram.set(pos, val)
+        for pos, k in self.ram_free[g]:
+            ram.set(pos, theta[k])
+        ids = self.th_ids[g]
+        tau = np.where(ids >= 0, theta[np.maximum(ids, 0)], self.th_vals[g])
+        ids = self.d_ids[g]
+        delta = np.where(ids >= 0, theta[np.maximum(ids, 0)], self.d_vals[g])
+        return tau, delta, None
 
     def moments(self, g, theta, with_jacobian=False):
-        tau, delta, ram_pars = self.group_parts(g, theta)
+        tau, delta, _ = self.group_parts(g, theta)
         sigma, mu = self.ram.implied()
-        d_i, d_j = delta[self.pi], delta[self.pj]
-        cor = d_i * d_j * sigma[self.pi, self.pj]
+        pi, pj = self.pi, self.pj
+        d_i, d_j = delta[pi], delta[pj]
+        s_ij = sigma[pi, pj]
+        cor = d_i * d_j * s_ij
         ti = self.th_item
         th = delta[ti] * (tau - mu[ti])
         est = np.concatenate([th, cor])
         if not with_jacobian:
             return est
+        nth = self.nth
         J = np.zeros((len(est), self.q))
-        groups = [[pos] for _, pos in ram_pars]
-        if groups:
-            dS, dmu = self.ram.derivatives(groups)
-            for c, (x, _) in enumerate(ram_pars):
-                if x.free < 0:
-                    continue
-                J[:self.nth, x.free] += -delta[ti] * dmu[ti, c]
-                J[self.nth:, x.free] += d_i * d_j * dS[c][self.pi, self.pj]
-        for x in self.by_group[g]:
-            if x.free < 0:
-                continue
-            if x.op == "|":
-                t = self.th_index[f"{x.lhs}|{x.rhs}"]
-                J[t, x.free] += delta[ti[t]]
-            elif x.op == "~*~":
-                j = self.oix[x.lhs]
-                J[:self.nth, x.free] += np.where(ti == j, tau - mu[ti], 0.0)
-                dc = np.zeros(len(self.pairs))
-                dc[self.pi == j] += d_j[self.pi == j] * sigma[self.pi, self.pj][self.pi == j]
-                dc[self.pj == j] += d_i[self.pj == j] * sigma[self.pi, self.pj][self.pj == j]
-                J[self.nth:, x.free] += dc
+        free = self.ram_free[g]
+        if free:
+            dS, dmu = self.ram.derivatives([[pos] for pos, _ in free])
+            ids = np.array([k for _, k in free])
+            block = np.vstack([-delta[ti][:, None] * dmu[ti, :], (d_i * d_j)[:, None] * dS[:, pi, pj].T])
+            if len(np.unique(ids)) == len(ids):
+                J[:, ids] += block
+            else:  # labels shared within the group
+                np.add.at(J.T, ids, block.T)
+        t_free = np.flatnonzero(self.th_ids[g] >= 0)
+        J[t_free, self.th_ids[g][t_free]] += delta[ti[t_free]]  # one threshold per row
+        for j in np.flatnonzero(self.d_ids[g] >= 0):
+            k = self.d_ids[g][j]
+            J[:nth, k] += np.where(ti == j, tau - mu[ti], 0.0)
+            J[nth:, k] += np.where(pi == j, d_j * s_ij, 0.0) + np.where(pj == j, d_i * s_ij, 0.0)
         return est, J
 
     def residuals(self, theta):
@@ -249,6 +266,55 @@ class _Model:
             _, J = self.moments(g, theta, with_jacobian=True)
             out.append(-np.sqrt((self.n[g] - 1) * self.w[g])[:, None] * J)
         return np.vstack(out)
+
+
+def collapse_categories(data: pd.DataFrame, items, group: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge categories until every group uses every category of each item.
+
+    Thresholds can only be held equal across groups when each group has answers in
+    every category (lavaan stops otherwise). A category that some group never used is
+    merged into its neighbour toward the middle of the scale (the lowest into the next
+    higher, the highest into the next lower; a middle one into the neighbour nearer the
+    scale's midpoint, the lower one on a tie), repeatedly.
+
+    Returns
+    -------
+    (data, recodes) : DataFrame, DataFrame
+        The data with recoded items, and one row per merge: ``item, from, to``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"g": [1, 1, 1, 2, 2, 2], "x": [1, 2, 3, 2, 2, 3]})
+    >>> out, rec = collapse_categories(d, ["x"], "g")
+    >>> out["x"].tolist(), rec.to_dict("records")
+    ([2, 2, 3, 2, 2, 3], [{'item': 'x', 'from': 1, 'to': 2}])
+    """
+    out = data.copy()
+    recodes = []
+    frame = out.dropna(subset=[group])
+    for item in items:
+        x = frame[item]
+        while True:
+            cats = sorted(x.dropna().unique())
+            if len(cats) < 2:
+                break
+            present = [set(x[frame[group] == g].dropna().unique()) for g in pd.unique(frame[group])]
+            empty = [c for c in cats if any(c not in p for p in present)]
+            if not empty:
+                break
+            c = empty[0]
+            k = cats.index(c)
+            if k == 0:
+                to = cats[1]
+            elif k == len(cats) - 1:
+                to = cats[-2]
+            else:
+                mid = (cats[0] + cats[-1]) / 2
+                to = cats[k - 1] if abs(cats[k - 1] - mid) <= abs(cats[k + 1] - mid) else cats[k + 1]
+            recodes.append({"item": item, "from": c, "to": to})
+            x = x.where(x != c, to)
+            out.loc[out[item] == c, item] = to
+    return out, pd.DataFrame(recodes, columns=["item", "from", "to"])
 
 
 def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, *,
@@ -275,18 +341,21 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, 
     Returns
     -------
     SemResult
-        ``.estimates`` with a ``group`` column (1, 2, …), ``.fit_measures`` as the
-        single-group WLSMV fit, ``.vcov``; ``.implied_cov``/``.sample_cov`` of group 1.
+        ``.estimates`` with ``group`` (1, 2, …) and ``group_label`` columns, ``.fit_measures``
+        as the single-group WLSMV fit, ``.vcov``; ``.sample_cov`` and ``.implied_cov`` are
+        group 1's polychoric and implied correlation matrices. :func:`hpmob.sem.invariance.latent_mean_differences` reads a scalar fit.
 
     Examples
     --------
     >>> d = pd.read_csv("tests/reference/data/HolzingerSwineford1939_ordinal.csv")  # doctest: +SKIP
     >>> fit_ordinal_multigroup(m, d, "school", items, step="scalar").fit_measures["cfi.scaled"]  # doctest: +SKIP
     """
-    if step not in ORDINAL_STEPS:
-        raise ValueError(f"Unknown step {step!r}.{suggest(str(step), list(ORDINAL_STEPS))} "
-                         f"Steps: {', '.join(ORDINAL_STEPS)}.")
-    equal = ORDINAL_STEPS[step]
+    prepared = _prepare(model, data, group, ordered, group_order)
+    return _fit_step(prepared, step, partial, model, ci)
+
+
+def _prepare(model, data, group, ordered, group_order):
+    """Parse, check and compute each group's sample statistics (once for a whole sequence)."""
     pm = parse_model(model)
     ordered = [ordered] if isinstance(ordered, str) else list(ordered)
     missing = [v for v in pm.ov if v not in ordered]
@@ -315,7 +384,17 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, 
                 raise ValueError(
                     f"Item {v!r} has categories {list(map(float, lg))} in group {lab!r} but "
                     f"{list(map(float, l0))} in group {labels[0]!r}: thresholds cannot be compared. "
-                    "Merge the sparse categories (e.g. recode 1 and 2 into one) before fitting.")
+                    "Merge the sparse categories (collapse_categories) before fitting.")
+    return pm, labels, stats_list
+
+
+def _fit_step(prepared, step, partial, model, ci, warm: SemResult | None = None) -> SemResult:
+    pm, labels, stats_list = prepared
+    if step not in ORDINAL_STEPS:
+        raise ValueError(f"Unknown step {step!r}.{suggest(str(step), list(ORDINAL_STEPS))} "
+                         f"Steps: {', '.join(ORDINAL_STEPS)}.")
+    equal = ORDINAL_STEPS[step]
+    st0 = stats_list[0]
     if equal and any(len(t) < 2 for t in st0.thresholds):
         binary = [v for v, t in zip(pm.ov, st0.thresholds) if len(t) < 2]
         raise NotImplementedError(
@@ -328,12 +407,44 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, 
     for x in pars:
         if x.free >= 0:
             start[x.free] = x.value
-    sol = optimize.least_squares(mdl.residuals, start, jac=mdl.jac, method="lm",
-                                 xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=5000)
-    theta = sol.x
-    grad = mdl.jac(theta).T @ mdl.residuals(theta)
-    converged = bool(sol.status > 0 and np.max(np.abs(grad)) < 1e-5)
+    if warm is not None:  # the previous step's estimates (a nested model) as starting values
+        e = warm.estimates
+        prev = dict(zip(zip(e["group"], e["lhs"], e["op"], e["rhs"]), e["est"]))
+        for x in pars:
+            if x.free >= 0 and (x.group + 1, x.lhs, x.op, x.rhs) in prev:
+                start[x.free] = prev[(x.group + 1, x.lhs, x.op, x.rhs)]
+    theta, converged = _gauss_newton(mdl, start)
     return _result(mdl, theta, converged, labels, model, ci)
+
+
+def _gauss_newton(mdl, theta, max_iter: int = 200):
+    """Gauss-Newton on the weighted residuals (the DWLS objective is a sum of squares)."""
+    r = mdl.residuals(theta)
+    f = float(r @ r)
+    for _ in range(max_iter):
+        J = mdl.jac(theta)
+        g = J.T @ r
+        H = J.T @ J
+        try:
+            step = -np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        while t > 1e-10:
+            new = theta + t * step
+            r_new = mdl.residuals(new)
+            f_new = float(r_new @ r_new)
+            if np.isfinite(f_new) and f_new <= f + 1e-14 * max(f, 1.0):
+                break
+            t /= 2
+        else:
+            break
+        theta, r, f = new, r_new, f_new
+        # linear convergence (residuals are not small): steps below 1e-9 change no reported digit
+        if np.max(np.abs(t * step)) < 1e-9 * (1 + np.max(np.abs(theta))):
+            break
+    grad = mdl.jac(theta).T @ mdl.residuals(theta)
+    return theta, bool(np.max(np.abs(grad)) < 1e-6 * max(1.0, f))
 
 
 def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
@@ -355,8 +466,10 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
     chisq = float(sum((N_g[g] - 1) * np.sum(mdl.w[g] * resid[g] ** 2) for g in range(G)))
     fm = {"npar": q, "fmin": chisq / (2 * N), "chisq": chisq, "df": df,
           "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan}
-    ug = _stacked_ug(mdl, deltas, e_inv, fg)
-    chisq_s, c, shift = scaled_shifted(chisq, df, ug) if df > 0 else (chisq, math.nan, math.nan)
+    if df > 0:
+        chisq_s, c, shift = scaled_shifted_traces(chisq, df, *_ug_traces(mdl, deltas, e_inv))
+    else:
+        chisq_s, c, shift = chisq, math.nan, math.nan
     fm.update({"chisq.scaled": chisq_s, "df.scaled": df,
                "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)) if df > 0 else math.nan,
                "chisq.scaling.factor": c, "chisq.shift.parameters": shift})
@@ -370,7 +483,7 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
         D[:nth, g * nth:(g + 1) * nth] = np.eye(nth)
         d_b.append(D)
     E_b = sum(fg[g] * d_b[g].T @ (mdl.w[g][:, None] * d_b[g]) for g in range(G))
-    chisq_bs, c_b, _ = scaled_shifted(chisq_b, df_b, _stacked_ug(mdl, d_b, np.linalg.inv(E_b), fg))
+    chisq_bs, c_b, _ = scaled_shifted_traces(chisq_b, df_b, *_ug_traces(mdl, d_b, np.linalg.inv(E_b)))
     fm.update({"baseline.chisq": chisq_b, "baseline.df": df_b,
                "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)),
                "baseline.chisq.scaled": chisq_bs, "baseline.df.scaled": df_b,
@@ -397,6 +510,7 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
     for g in range(G):
         records += _group_table(mdl, g, theta, se, zq)
     estimates = pd.DataFrame.from_records(records, columns=["group"] + ESTIMATE_COLUMNS)
+    estimates.insert(1, "group_label", [labels[g - 1] for g in estimates["group"]])
     names = [""] * q
     for x in mdl.pars:
         if x.free >= 0 and not names[x.free]:
@@ -411,22 +525,43 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
             + ", ".join(f"{a} in group {g}" for a, g in zip(neg["lhs"], neg["group"]))
             + ": the solution is improper.", stacklevel=3)
     st0 = mdl.st[0]
-    state = MultigroupOrdinalState(stats=mdl.st, delta=deltas, w=mdl.w, e_inv=e_inv, n=N_g)
+    _, delta0, _ = mdl.group_parts(0, theta)
+    sigma0, _ = mdl.ram.implied()
+    implied0 = delta0[:, None] * sigma0 * delta0[None, :]
+    np.fill_diagonal(implied0, 1.0)
+    state = MultigroupOrdinalState(stats=mdl.st, delta=deltas, w=mdl.w, e_inv=e_inv, n=N_g, meat=B, pm=mdl.pm)
     return SemResult(
         estimates=estimates, fit_measures=fit_measures, r2=pd.Series(dtype=float, name="r2"),
-        implied_cov=pd.DataFrame(np.nan, index=mdl.ov, columns=mdl.ov),
+        implied_cov=pd.DataFrame(implied0, index=mdl.ov, columns=mdl.ov),
         sample_cov=pd.DataFrame(st0.cor, index=mdl.ov, columns=mdl.ov), n=N, estimator="WLSMV",
         vcov=pd.DataFrame(vcov, index=names, columns=names), converged=converged, model=model,
         _state=state)
 
 
-def _stacked_ug(mdl, deltas, e_inv, fg):
-    """U Γ of the stacked groups, lavaan's ``lav_test_satorra_bentler_trace_original``."""
-    V = linalg.block_diag(*[fg[g] * np.diag(mdl.w[g]) for g in range(mdl.G)])
-    Gam = linalg.block_diag(*[mdl.st[g].nacov / fg[g] for g in range(mdl.G)])
-    D = np.vstack(deltas)
-    U = V - V @ D @ e_inv @ D.T @ V
-    return U @ Gam
+def _ug_traces(mdl, deltas, e_inv) -> tuple[float, float]:
+    """tr(UΓ) and tr((UΓ)²) of the stacked groups (``lav_test_satorra_bentler_trace_original``).
+
+    With ``V = ⊕ f_g W_g`` and ``Γ = ⊕ Γ_g / f_g``, ``UΓ = M − LR`` where ``M = ⊕ W_gΓ_g`` is
+    block diagonal, ``L = VΔ`` and ``R = E⁻¹ΔᵀVΓ`` have rank q: the traces need only
+    q × q products, never the stacked matrices.
+    """
+    tr1 = tr2 = 0.0
+    RL = np.zeros((e_inv.shape[0], e_inv.shape[0]))
+    cross = 0.0
+    N = sum(mdl.n)
+    for g in range(mdl.G):
+        fg = mdl.n[g] / N
+        M = mdl.w[g][:, None] * mdl.st[g].nacov
+        L = fg * mdl.w[g][:, None] * deltas[g]
+        R = e_inv @ (deltas[g].T @ M)
+        RM = R @ M
+        tr1 += float(np.trace(M))
+        tr2 += float(np.sum(M * M.T))
+        cross += float(np.sum(RM * L.T))
+        RL += R @ L
+    tr1 -= float(np.trace(RL))
+    tr2 += -2 * cross + float(np.sum(RL * RL.T))
+    return tr1, tr2
 
 
 def _group_table(mdl: _Model, g: int, theta, se, zq) -> list[dict]:
@@ -499,13 +634,10 @@ def ordinal_difference_test(restricted: SemResult, general: SemResult) -> dict:
     D1, D0 = np.vstack(s1.delta), np.vstack(s0.delta)
     A = linalg.null_space((np.linalg.pinv(D1) @ D0).T).T
     P_inv = s1.e_inv
-    PAAPAAP = P_inv @ A.T @ np.linalg.pinv(A @ P_inv @ A.T) @ A @ P_inv
-    N = sum(s1.n)
-    fg = [n / N for n in s1.n]
-    V = linalg.block_diag(*[np.diag(w) for w in s1.w])
-    Gam = linalg.block_diag(*[fg[g] * s1.stats[g].nacov for g in range(len(fg))])
-    UG = V @ D1 @ PAAPAAP @ D1.T @ V @ Gam
-    tr1, tr2 = float(np.trace(UG)), float(np.trace(UG @ UG))
+    Q = P_inv @ A.T @ np.linalg.pinv(A @ P_inv @ A.T) @ A @ P_inv
+    # UΓ = VΔ Q ΔᵀVΓ with Γ = ⊕ f_g Γ_g: its traces are those of Q·(Σ f_g ΔᵀWΓWΔ), q × q
+    QB = Q @ s1.meat
+    tr1, tr2 = float(np.trace(QB)), float(np.sum(QB * QB.T))
     a = math.sqrt(m / tr2)
     T = a * (f0["chisq"] - f1["chisq"]) + (m - a * tr1)
     return {"Chisq diff": float(T), "Df diff": m, "Pr(>Chisq)": float(stats.chi2.sf(T, m)),
@@ -544,10 +676,10 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str, ordered, *,
     """
     crit = _criteria(criteria)
     rows, fits, prev = [], {}, None
+    prepared = _prepare(model, data, group, ordered, group_order)
     for step in [steps] if isinstance(steps, str) else steps:
         part = partial.get(step, ()) if isinstance(partial, Mapping) else partial
-        res = fit_ordinal_multigroup(model, data, group, ordered, step=step, partial=part,
-                                     group_order=group_order)
+        res = _fit_step(prepared, step, part, model, 0.95, warm=prev)
         fits[step] = res
         fm = res.fit_measures
         row = {"model": step, **{k: float(fm[k]) for k in ORDINAL_TABLE_COLUMNS[1:9]}}

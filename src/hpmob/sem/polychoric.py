@@ -50,56 +50,48 @@ def bivariate_normal_cdf(h, k, rho: float) -> np.ndarray:
     return out.reshape(shape)
 
 
-def _bvn_upper(h: np.ndarray, k: np.ndarray, r: float) -> np.ndarray:
-    """P(X > h, Y > k) for a standard bivariate normal with correlation r (Genz's BVNU)."""
-    hk = h * k
-    if abs(r) < 0.925:
-        hs = (h * h + k * k) / 2
-        asr = np.arcsin(r)
-        sn = np.sin(asr * (_GL_X + 1) / 2)
+def _bvn_upper(h: np.ndarray, k: np.ndarray, r) -> np.ndarray:
+    """P(X > h, Y > k) for standard bivariate normals with correlation(s) r (Genz's BVNU).
+
+    ``r`` is a scalar or an array like ``h``; |r| < 1.
+    """
+    r = np.broadcast_to(np.asarray(r, dtype=float), h.shape)
+    out = np.empty_like(h)
+    low = np.abs(r) < 0.925
+    if low.any():
+        hl, kl, rl = h[low], k[low], r[low]
+        hk = hl * kl
+        hs = (hl * hl + kl * kl) / 2
+        asr = np.arcsin(rl)
+        sn = np.sin(asr[:, None] * (_GL_X + 1) / 2)
         terms = np.exp((sn * hk[:, None] - hs[:, None]) / (1 - sn * sn)) @ _GL_W
-        return terms * asr / (2 * _TWO_PI) + special.ndtr(-h) * special.ndtr(-k)
-    if r < 0:
-        k, hk = -k, -hk
-    bvn = np.zeros_like(h)
-    if abs(r) < 1:
-        as_ = (1 - r) * (1 + r)
+        out[low] = terms * asr / (2 * _TWO_PI) + special.ndtr(-hl) * special.ndtr(-kl)
+    high = ~low
+    if high.any():
+        hh, kh, rh = h[high], k[high], r[high]
+        kk = np.where(rh < 0, -kh, kh)
+        hk = hh * kk
+        as_ = (1 - rh) * (1 + rh)
         a = np.sqrt(as_)
-        bs = (h - k) ** 2
+        bs = (hh - kk) ** 2
         c = (4 - hk) / 8
         d = (12 - hk) / 16
         bvn = a * np.exp(-(bs / as_ + hk) / 2) * (1 - c * (bs - as_) * (1 - d * bs / 5) / 3 + c * d * as_ * as_ / 5)
         b = np.sqrt(bs)
         tail = np.exp(-hk / 2) * np.sqrt(_TWO_PI) * special.ndtr(-b / a) * b * (1 - c * bs * (1 - d * bs / 5) / 3)
         bvn = bvn - np.where(hk > -160, tail, 0.0)
-        a = a / 2
-        xs = (a * (_GL_X + 1)) ** 2
+        a2 = a / 2
+        xs = (a2[:, None] * (_GL_X + 1)) ** 2
         rs = np.sqrt(1 - xs)
         with np.errstate(over="ignore", invalid="ignore"):
             e1 = np.exp(-bs[:, None] / (2 * xs) - hk[:, None] / (1 + rs)) / rs
             e2 = np.exp(-(bs[:, None] / xs + hk[:, None]) / 2) * (1 + c[:, None] * xs * (1 + d[:, None] * xs))
-        bvn = bvn + a * ((e1 - e2) @ _GL_W)
-        bvn = -bvn / _TWO_PI
-    if r > 0:
-        return bvn + special.ndtr(-np.maximum(h, k))
-    lower = np.where(h < 0, special.ndtr(k) - special.ndtr(h), special.ndtr(-h) - special.ndtr(-k))
-    return np.where(h >= k, -bvn, lower - bvn)
-
-
-def _phi2_grid(tx: np.ndarray, ty: np.ndarray, rho: float) -> np.ndarray:
-    """phi2 at every pair of (extended) thresholds; 0 where either is infinite."""
-    X, Y = np.meshgrid(tx, ty, indexing="ij")
-    out = np.zeros_like(X)
-    fin = np.isfinite(X) & np.isfinite(Y)
-    s = 1 - rho * rho
-    x, y = X[fin], Y[fin]
-    out[fin] = np.exp(-(x * x - 2 * rho * x * y + y * y) / (2 * s)) / (_TWO_PI * np.sqrt(s))
+        bvn = -(bvn + a2 * ((e1 - e2) @ _GL_W)) / _TWO_PI
+        pos = bvn + special.ndtr(-np.maximum(hh, kk))
+        lower = np.where(hh < 0, special.ndtr(kk) - special.ndtr(hh), special.ndtr(-hh) - special.ndtr(-kk))
+        neg = np.where(hh >= kk, -bvn, lower - bvn)
+        out[high] = np.where(rh > 0, pos, neg)
     return out
-
-
-def _cell_probabilities(tx: np.ndarray, ty: np.ndarray, rho: float) -> np.ndarray:
-    grid = bivariate_normal_cdf(tx[:, None], ty[None, :], rho)
-    return np.diff(np.diff(grid, axis=0), axis=1)
 
 
 def _ext(th: np.ndarray) -> np.ndarray:
@@ -117,24 +109,91 @@ def _univariate_thresholds(codes: np.ndarray, ncat: int) -> np.ndarray:
     return special.ndtri(np.cumsum(counts)[:-1] / counts.sum())
 
 
+def _cells(tx: np.ndarray, ty: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cell probabilities and their derivatives in rho, for extended thresholds (±inf ends).
+
+    Only the finite interior of the CDF grid needs the bivariate algorithm; its margins
+    are univariate.
+    """
+    fx, fy = tx[1:-1], ty[1:-1]
+    F = np.zeros((len(tx), len(ty)))
+    F[-1, 1:-1] = special.ndtr(fy)
+    F[1:-1, -1] = special.ndtr(fx)
+    F[-1, -1] = 1.0
+    X, Y = np.meshgrid(fx, fy, indexing="ij")
+    F[1:-1, 1:-1] = _bvn_upper(-X.ravel(), -Y.ravel(), rho).reshape(X.shape)
+    s = 1 - rho * rho
+    D = np.zeros_like(F)
+    D[1:-1, 1:-1] = np.exp(-(X * X - 2 * rho * X * Y + Y * Y) / (2 * s)) / (_TWO_PI * np.sqrt(s))
+    P = np.diff(np.diff(F, axis=0), axis=1)
+    dP = np.diff(np.diff(D, axis=0), axis=1)
+    return P, dP
+
+
+def _cells_all(T1: np.ndarray, T2: np.ndarray, rho: np.ndarray):
+    """Cell probabilities and d/d rho for many tables at once.
+
+    ``T1`` (npairs, K + 1) and ``T2`` are extended thresholds padded with +inf (an
+    unused padding category has probability 0).
+    """
+    npairs, K1 = T1.shape
+    K2 = T2.shape[1]
+    H = np.broadcast_to(T1[:, :, None], (npairs, K1, K2))
+    Kk = np.broadcast_to(T2[:, None, :], (npairs, K1, K2))
+    R = np.broadcast_to(rho[:, None, None], (npairs, K1, K2))
+    fin = np.isfinite(H) & np.isfinite(Kk)
+    F = np.where(np.isneginf(H) | np.isneginf(Kk), 0.0,
+                 np.where(np.isposinf(H), special.ndtr(Kk), np.where(np.isposinf(Kk), special.ndtr(H), 0.0)))
+    F[fin] = _bvn_upper(-H[fin], -Kk[fin], R[fin])
+    D = np.zeros_like(F)
+    x, y, r = H[fin], Kk[fin], R[fin]
+    s = 1 - r * r
+    D[fin] = np.exp(-(x * x - 2 * r * x * y + y * y) / (2 * s)) / (_TWO_PI * np.sqrt(s))
+    P = np.diff(np.diff(F, axis=1), axis=2)
+    dP = np.diff(np.diff(D, axis=1), axis=2)
+    return P, dP
+
+
+def _fit_rho_all(tables: np.ndarray, T1: np.ndarray, T2: np.ndarray):
+    """Fisher scoring for every pair at once.
+
+    Returns rho, a converged flag, and the cell probabilities and their derivatives at rho.
+    """
+    n = tables.sum(axis=(1, 2))
+    rho = np.zeros(len(tables))
+    done = np.zeros(len(tables), dtype=bool)
+    for _ in range(60):
+        P, dP = _cells_all(T1, T2, rho)
+        pos = P > 0
+        Pc = np.where(pos, P, 1.0)
+        g = np.where(pos, tables * dP / Pc, 0.0).sum(axis=(1, 2))
+        info = n * np.where(pos, dP * dP / Pc, 0.0).sum(axis=(1, 2))
+        step = np.where(info > 0, g / np.where(info > 0, info, 1.0), 0.0)
+        step = np.where(done, 0.0, step)
+        rho = np.clip(rho + step, -0.999, 0.999)
+        done |= np.abs(step) < 1e-10
+        if done.all():
+            break
+    P, dP = _cells_all(T1, T2, rho)
+    return rho, done & (np.abs(rho) < 0.995), P, dP
+
+
 def _fit_rho(table: np.ndarray, tx: np.ndarray, ty: np.ndarray) -> tuple[float, bool]:
     """ML polychoric correlation for a table with fixed (extended) thresholds.
 
-    Fisher scoring from rho = 0 with step halving (a few iterations; lavaan's nlminb
-    reaches the same optimum); a bounded line search if scoring fails.
+    Fisher scoring from rho = 0 with step halving (lavaan's nlminb reaches the same
+    optimum); a bounded line search if scoring fails.
     """
-
-    def loglik(rho):
-        p = np.clip(_cell_probabilities(tx, ty, rho), 1e-300, None)
-        return (table * np.log(p)).sum()
-
     n = table.sum()
-    rho, f = 0.0, loglik(0.0)
+
+    def evaluate(rho):
+        P, dP = _cells(tx, ty, rho)
+        P = np.clip(P, 1e-300, None)
+        return (table * np.log(P)).sum(), (table * dP / P).sum(), n * (dP * dP / P).sum()
+
+    rho = 0.0
+    f, g, info = evaluate(rho)
     for _ in range(100):
-        p = np.clip(_cell_probabilities(tx, ty, rho), 1e-300, None)
-        dp = np.diff(np.diff(_phi2_grid(tx, ty, rho), axis=0), axis=1)
-        g = (table * dp / p).sum()
-        info = n * (dp * dp / p).sum()
         if not (np.isfinite(g) and info > 0):
             break
         step = g / info
@@ -142,16 +201,20 @@ def _fit_rho(table: np.ndarray, tx: np.ndarray, ty: np.ndarray) -> tuple[float, 
         while t > 1e-8:
             new = rho + t * step
             if abs(new) < 0.999:
-                f_new = loglik(new)
+                f_new, g_new, info_new = evaluate(new)
                 if f_new >= f - 1e-12 * abs(f):
                     break
             t /= 2
         else:
             break
-        rho, f = new, f_new
-        if abs(t * step) < 1e-11:
+        rho, f, g, info = new, f_new, g_new, info_new
+        if abs(t * step) < 1e-10:
             return float(rho), abs(rho) < 0.995
-    res = optimize.minimize_scalar(lambda r: -loglik(r), bounds=(-0.999, 0.999), method="bounded",
+
+    def negloglik(r):
+        return -evaluate(r)[0]
+
+    res = optimize.minimize_scalar(negloglik, bounds=(-0.999, 0.999), method="bounded",
                                    options={"xatol": 1e-12, "maxiter": 500})
     rho = float(res.x)
     return rho, bool(res.success) and abs(rho) < 0.995
@@ -190,8 +253,7 @@ def polychoric(x, y) -> tuple[float, float]:
     np.add.at(table, (cx, cy), 1)
     tx, ty = _ext(_univariate_thresholds(cx, len(lx))), _ext(_univariate_thresholds(cy, len(ly)))
     rho, _ = _fit_rho(table, tx, ty)
-    p = _cell_probabilities(tx, ty, rho)
-    dp = np.diff(np.diff(_phi2_grid(tx, ty, rho), axis=0), axis=1)
+    p, dp = _cells(tx, ty, rho)
     info = table.sum() * (dp * dp / p).sum()
     return float(rho), float(1 / np.sqrt(info))
 
@@ -229,10 +291,16 @@ class OrdinalStats:
     nacov: np.ndarray
     n: int
     empty_cells: list[tuple[str, str]]
+    numeric: list[bool] | None = None  # continuous variables (polyserial correlations)
+    variances: np.ndarray | None = None  # their variances (N divisor), after the thresholds in wls_obs
+    item_variances: np.ndarray | None = None  # every column's sample variance (n - 1), for effect sizes
 
     @property
     def threshold_names(self) -> list[str]:
-        return [f"{v}|t{k + 1}" for v, th in zip(self.items, self.thresholds) for k in range(len(th))]
+        """Names of the first block of ``wls_obs``: ``x|t1``…, and ``x~1`` for a continuous x."""
+        num = self.numeric or [False] * len(self.items)
+        return [f"{v}~1" if nm else f"{v}|t{k + 1}"
+                for v, th, nm in zip(self.items, self.thresholds, num) for k in range(len(th))]
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
@@ -241,7 +309,7 @@ class OrdinalStats:
         return [(i, j) for j in range(p) for i in range(j + 1, p)]
 
 
-def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") -> OrdinalStats:
+def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data", continuous=()) -> OrdinalStats:
     """Thresholds, polychoric correlations and their NACOV, as lavaan's ``muthen1984``.
 
     Parameters
@@ -252,6 +320,10 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
         Columns to use, in order.
     what : str
         How error messages name the data (e.g. ``"group 'Pasteur'"``).
+    continuous : sequence of str
+        At most one column of ``items`` that is continuous: its mean and variance enter
+        the statistics and its correlations with the items are polyserial (lavaan's
+        covariances ``rho * sd``).
 
     Returns
     -------
@@ -275,8 +347,22 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
     """
     X = data[items].to_numpy(dtype=float)
     N, p = X.shape
-    levels, codes, ths = [], [], []
+    numeric = [v in set(continuous) for v in items]
+    if sum(numeric) > 1:
+        raise NotImplementedError(
+            "More than one continuous variable with ordinal items (Pearson blocks of the NACOV) is not "
+            f"implemented; continuous: {', '.join(v for v, n in zip(items, numeric) if n)}.")
+    levels, codes, ths, var = [], [], [], []
     for j, v in enumerate(items):
+        if numeric[j]:
+            y = X[:, j]
+            if not y.var() > 0:
+                raise ValueError(f"Variable {v!r} is constant in {what}; remove it from the model.")
+            levels.append(None)
+            codes.append(None)
+            ths.append(np.array([-y.mean()]))  # lavaan's wls.obs holds minus the mean
+            var.append(y.var())
+            continue
         lv, cj = _codes(X[:, j])
         if len(lv) < 2:
             raise ValueError(
@@ -287,17 +373,27 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
         levels.append(lv)
         codes.append(cj)
         ths.append(_univariate_thresholds(cj, len(lv)))
-    ext = [_ext(t) for t in ths]
+    ext = [None if numeric[j] else _ext(t) for j, t in enumerate(ths)]
 
-    # casewise scores of the univariate probit likelihoods, d log P(y_i) / d tau
+    # casewise scores of the univariate likelihoods: probit (d log P / d tau) for items,
+    # normal (d / d mean, d / d variance) for a continuous variable
     nth = [len(t) for t in ths]
     start = np.concatenate([[0], np.cumsum(nth)])
-    sc_th = np.zeros((N, start[-1]))
+    t_size = start[-1]
+    num_idx = [j for j in range(p) if numeric[j]]
+    var_slot = {j: t_size + k for k, j in enumerate(num_idx)}
+    a_size = t_size + len(num_idx)
+    sc_th = np.zeros((N, a_size))
+    rows = np.arange(N)
     for j in range(p):
+        if numeric[j]:
+            y, mu, s2 = X[:, j], X[:, j].mean(), X[:, j].var()
+            sc_th[:, start[j]] = (y - mu) / s2
+            sc_th[:, var_slot[j]] = -1 / (2 * s2) + (y - mu) ** 2 / (2 * s2 * s2)
+            continue
         t, c = ext[j], codes[j]
         dens = np.where(np.isfinite(t), np.exp(-0.5 * np.where(np.isfinite(t), t, 0) ** 2) / np.sqrt(_TWO_PI), 0.0)
         prob = special.ndtr(t[c + 1]) - special.ndtr(t[c])
-        rows = np.arange(N)
         up, lo = c, c - 1  # threshold indices (0-based) above and below the category
         m = up < nth[j]
         sc_th[rows[m], start[j] + up[m]] += dens[c[m] + 1] / prob[m]
@@ -307,16 +403,39 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
     pairs = [(i, j) for j in range(p) for i in range(j + 1, p)]
     R = np.eye(p)
     sc_cor = np.zeros((N, len(pairs)))
-    A21 = np.zeros((len(pairs), start[-1]))
+    A21 = np.zeros((len(pairs), a_size))
+    H21 = np.zeros((len(pairs), a_size))
+    H22 = np.ones(len(pairs))
+    ordinal_pairs = [k for k, (i, j) in enumerate(pairs) if not (numeric[i] or numeric[j])]
+    K = max([len(lv) for lv in levels if lv is not None] + [2])
+    pad = [None if e is None else np.concatenate([e, np.full(K + 1 - len(e), np.inf)]) for e in ext]
+    tables = np.zeros((len(ordinal_pairs), K, K))
+    for row, k in enumerate(ordinal_pairs):
+        i, j = pairs[k]
+        np.add.at(tables[row], (codes[i], codes[j]), 1)
+    fitted = {}
+    if ordinal_pairs:
+        rhos, ok, P_all, dP_all = _fit_rho_all(tables, np.array([pad[pairs[k][0]] for k in ordinal_pairs]),
+                                               np.array([pad[pairs[k][1]] for k in ordinal_pairs]))
+        fitted = {k: (row, rhos[row], ok[row]) for row, k in enumerate(ordinal_pairs)}
     empty = []
     for k, (i, j) in enumerate(pairs):
+        if numeric[i] or numeric[j]:
+            a, b = (i, j) if numeric[i] else (j, i)
+            rho = _polyserial_pair(X[:, a], ext[b], codes[b], k, sc_cor, A21, start[a],
+                                   slice(start[b], start[b + 1]), var_slot[a], what, (items[j], items[i]))
+            R[i, j] = R[j, i] = rho
+            sd = np.sqrt(X[:, a].var())
+            H21[k, var_slot[a]] = rho / (2 * sd)
+            H22[k] = sd
+            continue
         ci, cj = codes[i], codes[j]
-        table = np.zeros((len(levels[i]), len(levels[j])))
-        np.add.at(table, (ci, cj), 1)
+        row, rho_k, ok_k = fitted[k]
+        table = tables[row, :len(levels[i]), :len(levels[j])]
         if (table == 0).any():
             empty.append((items[j], items[i]))
-        rho, ok = _fit_rho(table, ext[i], ext[j])
-        if not ok:
+        rho, ok_k = (rho_k, True) if ok_k else _fit_rho(table, ext[i], ext[j])
+        if not ok_k:
             raise ValueError(
                 f"The polychoric correlation of {items[j]!r} and {items[i]!r} in {what} cannot be "
                 f"estimated (it goes to {np.sign(rho):+.0f}): their cross-table has too many empty "
@@ -324,40 +443,100 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data") 
             )
         R[i, j] = R[j, i] = rho
         ti, tj = ext[i], ext[j]
-        P = _cell_probabilities(ti, tj, rho)
-        dP = np.diff(np.diff(_phi2_grid(ti, tj, rho), axis=0), axis=1)
+        if fitted[k][2]:
+            P, dP = P_all[row, :len(levels[i]), :len(levels[j])], dP_all[row, :len(levels[i]), :len(levels[j])]
+        else:
+            P, dP = _cells(ti, tj, rho)
         pc = P[ci, cj]
         sc_cor[:, k] = dP[ci, cj] / pc
-        # d P_ab / d tau^(i)_a = phi(tau_a) [Phi((s_b - rho tau_a)/r) - Phi((s_b-1 - rho tau_a)/r)]
+        # A21 = sum over rows of (score of rho) x (score of the bivariate likelihood in a
+        # threshold); both depend on the row only through its cell, so sum over cells:
+        # U_ab = n_ab dP_ab / P_ab^2 and D[m, b] = d P(., b) / d tau_m
+        # = phi(tau_m) [Phi((s_b+1 - rho tau_m)/r) - Phi((s_b - rho tau_m)/r)]
+        U = np.where(table > 0, table * dP / np.where(table > 0, P, 1.0) ** 2, 0.0)
         r_ = np.sqrt(1 - rho * rho)
-        for tt, other, cc, oc, off in [(ti, tj, ci, cj, start[i]), (tj, ti, cj, ci, start[j])]:
+        for tt, other, Uc, off in [(ti, tj, U, start[i]), (tj, ti, U.T, start[j])]:
             fin_t = np.where(np.isfinite(tt), tt, 0.0)
             dens = np.where(np.isfinite(tt), np.exp(-0.5 * fin_t ** 2) / np.sqrt(_TWO_PI), 0.0)
-            # G[a, b] = Phi((other_b - rho tt_a) / r) for finite tt_a
             G = special.ndtr((other[None, :] - rho * fin_t[:, None]) / r_)
-            D = dens[:, None] * np.diff(G, axis=1)  # (len(tt), ncat_other): d P(a', b) / d tt_a
+            D = dens[:, None] * np.diff(G, axis=1)
             n_t = len(tt) - 2
-            sc = np.zeros((N, n_t))
-            m = cc < n_t  # upper threshold of the observed category is finite
-            sc[np.flatnonzero(m), cc[m]] += D[cc[m] + 1, oc[m]] / pc[m]
-            m = cc >= 1
-            sc[np.flatnonzero(m), cc[m] - 1] -= D[cc[m], oc[m]] / pc[m]
-            A21[k, off:off + n_t] = sc_cor[:, k] @ sc
+            A21[k, off:off + n_t] = np.sum(D[1:n_t + 1] * (Uc[:-1] - Uc[1:]), axis=1)
 
     SC = np.hstack([sc_th, sc_cor])
     inner = SC.T @ SC
-    A11 = np.zeros((start[-1], start[-1]))
+    A11 = np.zeros((a_size, a_size))
     for j in range(p):
-        s = slice(start[j], start[j + 1])
-        A11[s, s] = inner[s, s]
+        idx = list(range(start[j], start[j + 1])) + ([var_slot[j]] if numeric[j] else [])
+        A11[np.ix_(idx, idx)] = inner[np.ix_(idx, idx)]
     A11_inv = np.linalg.inv(A11)
     A22_inv = 1 / np.einsum("ij,ij->j", sc_cor, sc_cor)
     B_inv = np.zeros_like(inner)
-    t = start[-1]
-    B_inv[:t, :t] = A11_inv
-    B_inv[t:, :t] = -(A22_inv[:, None] * A21) @ A11_inv
-    B_inv[t:, t:] = np.diag(A22_inv)
-    nacov = N * (B_inv @ inner @ B_inv.T)
-    wls_obs = np.concatenate(ths + [np.array([R[i, j] for i, j in pairs])])
+    B_inv[:a_size, :a_size] = A11_inv
+    B_inv[a_size:, :a_size] = -(A22_inv[:, None] * A21) @ A11_inv
+    B_inv[a_size:, a_size:] = np.diag(A22_inv)
+    W = B_inv @ inner @ B_inv.T
+    if num_idx:
+        # correlations with a continuous variable become covariances (rho * sd), and its
+        # "threshold" is minus its mean (lavaan's H matrix and sign flip)
+        H = np.eye(len(W))
+        H[a_size:, :a_size] = H21
+        H[a_size:, a_size:] = np.diag(H22)
+        W = H @ W @ H.T
+        flip = np.ones(len(W))
+        flip[[start[j] for j in num_idx]] = -1
+        W = W * np.outer(flip, flip)
+    nacov = N * W
+    offdiag = np.array([R[i, j] * H22[k] for k, (i, j) in enumerate(pairs)])
+    wls_obs = np.concatenate(ths + [np.array(var), offdiag])
     return OrdinalStats(items=list(items), levels=levels, thresholds=ths, cor=R, wls_obs=wls_obs,
-                        nacov=nacov, n=N, empty_cells=empty)
+                        nacov=nacov, n=N, empty_cells=empty, numeric=numeric, variances=np.array(var),
+                        item_variances=X.var(axis=0, ddof=1))
+
+
+def _polyserial_pair(y, tau, codes, k, sc_cor, A21, mean_col, th_cols, var_col, what, names) -> float:
+    """Two-step polyserial correlation of continuous y and an ordinal item, and its scores.
+
+    As lavaan's ``lav_bvmix_cor_twostep_fit`` / ``lav_bvmix_cor_scores``: mean, variance
+    and thresholds fixed, rho by ML of P(item | y); the scores are those of the bivariate
+    log-likelihood. Fills column k of ``sc_cor`` and row k of ``A21``.
+    """
+    mu, s2 = y.mean(), y.var()
+    sd = np.sqrt(s2)
+    z = (y - mu) / sd
+    up, lo = tau[codes + 1], tau[codes]
+
+    def parts(rho):
+        r = np.sqrt(1 - rho * rho)
+        u1, u2 = (up - rho * z) / r, (lo - rho * z) / r
+        py = np.maximum(special.ndtr(u1) - special.ndtr(u2), np.finfo(float).eps)
+        return r, u1, u2, py
+
+    def negloglik(rho):
+        return -np.log(parts(rho)[3]).sum()
+
+    res = optimize.minimize_scalar(negloglik, bounds=(-0.999, 0.999), method="bounded",
+                                   options={"xatol": 1e-13, "maxiter": 500})
+    rho = float(res.x)
+    if not res.success or abs(rho) > 0.995:
+        raise ValueError(f"The polyserial correlation of {names[0]!r} and {names[1]!r} in {what} cannot be "
+                         "estimated (it goes to +-1). Drop one of the two variables.")
+    r, u1, u2, py = parts(rho)
+    f1 = np.where(np.isfinite(u1), np.exp(-0.5 * np.where(np.isfinite(u1), u1, 0) ** 2) / np.sqrt(_TWO_PI), 0.0)
+    f2 = np.where(np.isfinite(u2), np.exp(-0.5 * np.where(np.isfinite(u2), u2, 0) ** 2) / np.sqrt(_TWO_PI), 0.0)
+    up_f, lo_f = np.where(np.isfinite(up), up, 0.0), np.where(np.isfinite(lo), lo, 0.0)
+    dx_rho = (f1 * (up_f * rho - z) - f2 * (lo_f * rho - z)) / (py * r ** 3)
+    dx_mu = (z + (rho / r) * (f1 - f2) / py) / sd
+    dx_var = ((z * z - 1) + (rho * z / r) * (f1 - f2) / py) / (2 * s2)
+    n_t = len(tau) - 2
+    dx_th = np.zeros((len(y), n_t))
+    rows = np.arange(len(y))
+    m = codes < n_t
+    dx_th[rows[m], codes[m]] += f1[m] / (r * py[m])
+    m = codes >= 1
+    dx_th[rows[m], codes[m] - 1] -= f2[m] / (r * py[m])
+    sc_cor[:, k] = dx_rho
+    A21[k, mean_col] = dx_rho @ dx_mu
+    A21[k, th_cols] = dx_rho @ dx_th
+    A21[k, var_col] = dx_rho @ dx_var
+    return rho
