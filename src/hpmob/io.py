@@ -30,6 +30,7 @@ import csv
 import hashlib
 import io as _io
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,8 +244,9 @@ def _xlsx_preflight(path: Path, limits: ReadLimits) -> bool:
                             if n_rows > limits.max_rows + 1:
                                 raise _limit_problem(path, f"more than {limits.max_rows:,} rows in {part.filename}",
                                                      "max_rows", limits.max_rows, row=limits.max_rows + 2)
-    except zipfile.BadZipFile:
-        raise _file_problem(path, "not a readable .xlsx workbook (not a zip archive)",
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as err:
+        # a damaged archive: bad directory, corrupt deflate stream, truncated part, odd method
+        raise _file_problem(path, f"not a readable .xlsx workbook ({type(err).__name__}: {err})",
                             "open it in Excel/LibreOffice and save it again as .xlsx") from None
     return formulas
 
