@@ -144,6 +144,17 @@ def _derived_counts(tables: Path, n_analysed: int) -> list[tuple[str, str, int]]
     return found
 
 
+def test_run_on_a_level_too_small_for_invariance_stops_before_any_notebook(tmp_path):
+    export = _export(tmp_path / "export.csv", city=8)  # kept (>= 5) but < 16 complete answers
+    done = subprocess.run([sys.executable, "-m", "hpmob.cli", "run", "--raw", export, "--codebook",
+                           ROOT / "data" / "codebook.yaml", "--out", tmp_path / "run"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert (f"{export}:-:level: error: level(s) city have fewer than 16 officials who answered every item of "
+            "AW, PM, IM; the invariance model of notebook 04 needs that many per level") in done.stderr
+    assert "-p constructs" in done.stderr and not (tmp_path / "run").exists()
+
+
 @pytest.fixture(scope="module")
 def small_group_run(tmp_path_factory):
     """A full run (notebooks 01-06 and the book) on an export with two groups of three."""

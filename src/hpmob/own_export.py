@@ -57,7 +57,8 @@ def default_data_statement(raw: Path) -> str:
             "them to state: pass `--data-statement` to `hpmob run --raw`.")
 
 
-def check_own_export(raw: str | Path, codebook: Codebook) -> pd.DataFrame:
+def check_own_export(raw: str | Path, codebook: Codebook, *, invariance_constructs: list[str] | None = None
+                     ) -> pd.DataFrame:
     """Validate an export against a codebook before any notebook runs.
 
     Returns
@@ -86,10 +87,37 @@ def check_own_export(raw: str | Path, codebook: Codebook) -> pd.DataFrame:
     if errors:
         raise ExportError(errors)
     levels = list(codebook.value_labels("level", "en")) if "level" in codebook.attribute_columns else []
-    design = design_problems(clean_export(frame, codebook), str(raw), levels)
+    result = clean_export(frame, codebook)
+    design = design_problems(result, str(raw), levels)
+    if not design and levels:
+        design = _invariance_problems(result, codebook, str(raw), levels, invariance_constructs)
     if design:
         raise ExportError(design)
     return frame
+
+
+def _invariance_problems(result: CleaningResult, codebook: Codebook, source: str, levels: list[str],
+                         constructs: list[str] | None) -> list[Problem]:
+    """Levels with too few complete answers for notebook 04's multigroup model (a deep error otherwise)."""
+    if constructs is None:
+        from hpmob.notebooks import notebook_parameters
+
+        declared = notebook_parameters(project_root() / "notebooks" / "04-invariance.ipynb").get("constructs", "[]")
+        constructs = yaml.safe_load(declared)
+    items = [i for c in constructs if c in codebook.reflective_constructs for i in codebook.items_of(c)]
+    if not items:
+        return []
+    complete = result.responses.dropna(subset=items)
+    short = [lev for lev in levels if (complete["level"] == lev).sum() < len(items) + 1]
+    if not short:
+        return []
+    return [Problem(source, None, "level", None,
+                    f"level(s) {', '.join(short)} have fewer than {len(items) + 1} officials who answered every "
+                    f"item of {', '.join(c for c in constructs if c in codebook.reflective_constructs)}; the "
+                    "invariance model of notebook 04 needs that many per level",
+                    "compare fewer constructs (-p constructs '[AW, PM]'), or analyse an export with more "
+                    "officials at those levels")]
+
 
 
 #: Groups the comparisons across governance levels need (invariance, latent means).
@@ -238,7 +266,7 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pa
     if not raw.is_file():
         raise FileNotFoundError(f"{raw}: no such export")
     cb = load_codebook(codebook_path)
-    frame = check_own_export(raw, cb)
+    frame = check_own_export(raw, cb, invariance_constructs=(parameters or {}).get("constructs"))
     if raw.is_relative_to(out):
         raise ValueError(f"{raw} lies inside the output folder {out}; keep the export outside it (it is never modified)")
     # raw folders are read-only data: the compendium's, and the export's if it has a manifest
