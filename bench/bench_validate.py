@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
