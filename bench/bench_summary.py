@@ -31,6 +31,9 @@ Rows, and what each is compared with:
   resamples and extrapolated (the table says "extrapolated").
 * **power run** — ``hpmob.power.power_curve`` on two workers against one worker (the
   results must be identical).
+* **validate 200,000 rows** — ``hpmob validate`` on the shipped submissions repeated to
+  200,000 rows (bench/bench_validate.py), wall time and peak memory of its process,
+  against ``pandas.read_csv`` of the same file (reading only). Target 25 s and 1.5 GB.
 
 Targets from the issue: cold ``make all`` under 90 s on 2 cores, no-op under 2 s.
 """
@@ -58,6 +61,7 @@ import pandas as pd  # noqa: E402
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_bootstrap import HPMOB_MODEL, ITEMS31, _naive  # noqa: E402  (bench/bench_bootstrap.py)
 from timing import median_seconds  # noqa: E402  (bench/timing.py)
+from bench_validate import validate_row  # noqa: E402  (bench/bench_validate.py)
 
 from hpmob.paths import project_root  # noqa: E402
 from hpmob.variants import directory_digest  # noqa: E402
@@ -298,6 +302,8 @@ def main() -> None:
     rows.append(ordinal_invariance_row(args.repeats))
     rows.append(bootstrap_row(2000, 40))
     rows.append(power_row((40, 120), 30))
+    print("validate on 200,000 rows ...", flush=True)
+    rows.append(validate_row(200_000))
     table = pd.DataFrame(rows)
     table["ratio"] = table["reference_s"] / table["hpmob_s"]
     table["met"] = table["met"].map({True: "yes", False: "NO", None: ""})

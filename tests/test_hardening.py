@@ -21,7 +21,12 @@ import pandas as pd
 import pytest
 
 from hpmob.clean import clean_export
-from hpmob.codebook import CodebookError, codebook_from_dict, load_codebook, normalize_label
+from hpmob.codebook import (
+    CodebookError,
+    codebook_from_dict,
+    load_codebook,
+    normalize_label,
+)
 from hpmob.io import (
     ExportError,
     ReadLimits,

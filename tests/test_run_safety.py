@@ -206,3 +206,21 @@ def test_make_all_makes_the_raw_files_read_only():
     dry = subprocess.run(["make", "-n", "raw-readonly"], cwd=ROOT, capture_output=True, text=True,
                          env={**os.environ, "MAKEFLAGS": ""})
     assert dry.returncode == 0 and "chmod a-w" in dry.stdout and "hpmob_survey_export.csv" in dry.stdout
+
+
+# ------------------------------------------------------------------ hpmob power
+def test_power_reports_progress_and_says_when_no_size_reaches_the_target():
+    done = cli("power", "--n", "20", "--reps", "2", "--seed", "3", "--jobs", "1", "--target", "1.01", timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "[1/1] 20 officials per level, 2 simulated studies …" in done.stderr
+    assert "no size reaches the target (largest tried: 20)" in done.stdout
+    assert "NaN" not in done.stdout and "nan" not in done.stdout
+
+
+def test_power_progress_does_not_change_the_curve():
+    from hpmob.power import power_curve
+
+    seen = []
+    with_progress = power_curve((20, 24), n_rep=2, seed=5, n_jobs=1, progress=lambda k, n, d: seen.append((k, n, d)))
+    assert seen == [(0, 2, 20), (1, 2, 24)]
+    assert with_progress.equals(power_curve((20, 24), n_rep=2, seed=5, n_jobs=1))

@@ -298,11 +298,20 @@ def test_agreement_share_suppresses_small_cells(cb, df):
     small.loc[small.index[:3], "RT1"] = 5.0
     tab = agreement_share(small, cb, ["RT1"], by="level")
     cell = tab[tab["group"] == "island_unit"]
-    assert cell["suppressed"].all() and (cell["n"] == 3).all()
+    assert cell["suppressed"].all() and cell["n"].isna().all()  # n = 3 is not printed
     assert cell[["n_agree", "share", "ci_low", "ci_high"]].isna().all().all()
     assert (cell["verdict"] == "suppressed").all()
-    assert not tab.loc[tab["group"] != "island_unit", "suppressed"].any()
-    assert tab[tab["group"] != "island_unit"]["share"].notna().all()
+    # complementary suppression: the smallest real level goes blank too, so the overall
+    # row minus the published groups gives a sum of at least 5, never the 3
+    groups = tab[tab["group"] != "all"]
+    sizes = small["level"].value_counts()
+    smallest = min((g for g in ("city", "district", "commune")), key=lambda g: sizes[g])
+    assert set(groups.loc[groups["suppressed"], "group"]) == {"island_unit", smallest}
+    for item, part in tab.groupby("item"):
+        total = int(part.loc[part["group"] == "all", "n"].iloc[0])
+        hidden = total - int(part.loc[(part["group"] != "all") & ~part["suppressed"], "n"].sum())
+        assert hidden >= 5, item
+    assert groups.loc[~groups["suppressed"], "share"].notna().all()
     kept = agreement_share(small, cb, ["RT1"], by="level", min_cell=3)
     assert not kept["suppressed"].any()
 
@@ -331,13 +340,16 @@ def test_composite_by_group_t_interval(cb, df):
 
 
 def test_composite_by_group_suppresses_small_cells():
-    sc = pd.DataFrame({"PM": [3.0, 4.0, 5.0, 4.0, 4.0, 2.0, 3.0], "lev": list("aaaaabb")})
+    sc = pd.DataFrame({"PM": [3.0, 4.0, 5.0, 4.0, 4.0, 2.0, 3.0] + [4.0] * 6, "lev": list("aaaaabb") + ["c"] * 6})
     out = composite_by_group(sc, "lev")
     b = out[out["group"] == "b"].iloc[0]
-    assert b["suppressed"] and b["n"] == 2
-    assert np.isnan([b["mean"], b["sd"], b["ci_low"], b["ci_high"]]).all()
+    assert b["suppressed"] and pd.isna(b["n"])  # n = 2 is not printed
+    assert np.isnan([b["mean"], b["sd"], b["se"], b["ci_low"], b["ci_high"]]).all()
+    # its complement is the smallest other group (a, 5), so 13 − 6 = 7 is all a reader gets
     a = out[out["group"] == "a"].iloc[0]
-    assert not a["suppressed"] and a["mean"] == pytest.approx(4.0)
+    assert a["suppressed"] and pd.isna(a["n"]) and np.isnan(a["se"])
+    c = out[out["group"] == "c"].iloc[0]
+    assert not c["suppressed"] and c["n"] == 6 and c["mean"] == pytest.approx(4.0)
     assert not composite_by_group(sc, "lev", min_cell=2)["suppressed"].any()
 
 

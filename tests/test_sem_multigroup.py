@@ -304,7 +304,8 @@ def test_configural_equals_separate_group_fits(hs_data):
 def test_error_small_group(hs_data, hs_ref):
     df = hs_data.copy()
     df.loc[df.index[:5], "school"] = "Tiny"
-    with pytest.raises(ValueError, match=r"Group 'Tiny' of 'school' has 5 complete row\(s\).*at least 10.*group_order"):
+    with pytest.raises(ValueError,
+                       match=r"Group 'Tiny' of 'school' has fewer than 10 complete rows.*at least 10.*group_order"):
         fit_multigroup(hs_ref["model"], df, "school")
 
 

@@ -18,6 +18,10 @@ Rules, in order:
 5. ``impossible_value`` — an attribute outside the codebook's plausible bounds (age 4) or
    inconsistent with another (years in post > age − ``min_age_at_entry``).
 
+Then a degenerate design is repaired by a declared rule: a governance level with fewer
+than ``min_group`` analysed officials is merged into its neighbour (a ``merged:`` row of
+the flow), so no table or figure describes, or fails on, a group of three.
+
 Personal-data columns and the submission timestamp never leave this module:
 ``responses.csv`` carries a pseudonymous ``resp_id`` (``R`` + submission order), the
 attributes as codes and the answers as codes 1–5 (empty = missing).
@@ -32,7 +36,9 @@ import numpy as np
 import pandas as pd
 
 from hpmob.codebook import Codebook, load_codebook, normalize_label
+from hpmob.disclosure import merge_small_groups
 from hpmob.io import load_export, parse_integer, parse_timestamp, verify_manifest
+from hpmob.privacy import MIN_CELL
 
 RULES = ("duplicate", "item_nonresponse", "speeder", "straight_liner", "impossible_value")
 
@@ -58,6 +64,14 @@ class CleaningRules:
     apply : tuple of str
         Which rules to apply (all by default); e.g. drop ``"straight_liner"`` for a
         robustness variant.
+    min_group : int
+        Smallest group of a design attribute that may be analysed and published
+        (default :data:`hpmob.privacy.MIN_CELL`, 5).
+    merge_small_groups : tuple of str
+        Design attributes (the governance level) whose groups under ``min_group``
+        analysed respondents are merged into their neighbour in the codebook's order
+        (:func:`hpmob.disclosure.merge_small_groups`), so no later table can describe,
+        or fail on, a group of three. Each merge is a row of the flow.
     """
 
     speeder_fraction: float = 1 / 3
@@ -65,6 +79,8 @@ class CleaningRules:
     straightline_min_items: int = 10
     min_age_at_entry: int = 16
     apply: tuple[str, ...] = RULES
+    min_group: int = MIN_CELL
+    merge_small_groups: tuple[str, ...] = ("level",)
 
     def __post_init__(self):
         unknown = set(self.apply) - set(RULES)
@@ -84,6 +100,7 @@ class CleaningResult:
     exclusions: pd.DataFrame
     flow: pd.DataFrame
     rules: CleaningRules
+    merges: pd.DataFrame | None = None  #: ``attribute, group, merged_into, reason`` of small groups merged
 
 
 def recode_export(raw: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
@@ -272,7 +289,23 @@ def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
                                "rule": log["rule"].to_numpy(), "detail": log["detail"].to_numpy()})
     keep = ~coded.index.isin(log["row"])
     analysed = coded.loc[keep, ["resp_id", *cb.attribute_columns, *cb.item_columns]].reset_index(drop=True)
-    return CleaningResult(analysed, exclusions, consort_flow(len(coded), exclusions, rules), rules)
+    flow = consort_flow(len(coded), exclusions, rules)
+    merges = []
+    for col in rules.merge_small_groups:
+        if col not in analysed or cb.column_kind(col) != "categorical":
+            continue
+        order = list(cb.value_labels(col, "en"))
+        merged, log_col = merge_small_groups(analysed[col], order, rules.min_group)
+        analysed[col] = merged.astype(analysed[col].dtype)
+        merges += [{"attribute": col, **row} for row in log_col.to_dict("records")]
+    if merges:
+        # the flow says what happened without the group's size (that is what must not show)
+        steps = pd.DataFrame([{"step": len(RULES) + 1, "rule": f"merged: {m['attribute']} {m['group']} into "
+                                                                f"{m['merged_into']} ({m['reason']})",
+                               "n_excluded": 0, "n_remaining": int(flow["n_remaining"].iloc[-1])} for m in merges])
+        flow = pd.concat([flow.iloc[:-1], steps, flow.iloc[-1:].assign(step=len(RULES) + 2)], ignore_index=True)
+    return CleaningResult(analysed, exclusions, flow, rules,
+                          pd.DataFrame(merges, columns=["attribute", "group", "merged_into", "reason"]))
 
 
 def write_processed(result: CleaningResult, out_dir: str | Path) -> dict[str, Path]:

@@ -30,6 +30,7 @@ import csv
 import hashlib
 import io as _io
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,29 +167,35 @@ def _frame(path: Path, header: list[str], records: list[tuple[int, list[str]]]) 
             ))
     if problems:
         raise ExportError(problems)
-    frame = pd.DataFrame([fields for _, fields in records], columns=[h.strip() for h in header],
-                         index=pd.Index([row for row, _ in records], name="row"), dtype=str)
+    names = [h.strip() for h in header]
+    columns = list(zip(*(fields for _, fields in records))) if records else [() for _ in names]
+    # column by column: a row-wise frame would first build one 2-D object array of every cell
+    frame = pd.DataFrame({k: pd.array(col, dtype=str) for k, col in enumerate(columns)},
+                         index=pd.Index([row for row, _ in records], name="row"))
+    frame.columns = names
     return frame
 
 
 def _read_csv(path: Path, limits: ReadLimits) -> pd.DataFrame:
-    text = _decode(path, path.read_bytes())
-    if not text.strip():
-        raise _file_problem(path, "the file is empty", "export the survey again; the file has no header and no rows")
-    end = text.find("\n")
-    first = text[: end if end >= 0 else len(text)]
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = fh.readline().rstrip("\r\n")
     # Excel in a Vietnamese or European locale writes ';' separated "CSV", and its
     # "Text (Tab delimited)" tabs; the header's most frequent of the three separates.
     sep = max([",", ";", "\t"], key=first.count)
-    # The csv module rather than pandas: pandas silently pads short rows with blanks
-    # and turns an extra field into an index, and neither may pass unnoticed.
-    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    del text  # the reader holds its own copy; two would double the peak memory
     previous_limit = csv.field_size_limit(limits.max_cell_chars)  # longer cell: csv.Error, located below
     try:
-        header, records = _csv_records(path, reader, limits)
+        # Streamed, not read whole: a 170 MB export would otherwise be held as bytes, as
+        # text and as cells at once. The csv module rather than pandas: pandas silently
+        # pads short rows with blanks and turns an extra field into an index.
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header, records = _csv_records(path, csv.reader(fh, delimiter=sep, strict=True), limits)
+    except UnicodeDecodeError:
+        _decode(path, path.read_bytes())  # raises the located message (byte offset, row)
+        raise
     finally:
         csv.field_size_limit(previous_limit)
+    if not any(h.strip() for h in header) and not records:
+        raise _file_problem(path, "the file is empty", "export the survey again; the file has no header and no rows")
     return _frame(path, header, records)
 
 
@@ -197,14 +204,18 @@ def _csv_records(path: Path, reader, limits: ReadLimits) -> tuple[list[str], lis
     # Spreadsheet rows are records, not lines: a quoted line break inside a cell stays in
     # one row (as Excel shows it), so every later row number is the one the user sees.
     row = 1
+    # one string per distinct value: a label repeated in 200,000 rows is then stored once
+    # (a third of the peak memory of a large export), and the lookup costs less than a copy
+    seen: dict[str, str] = {}
+    intern = seen.setdefault
     try:
-        header = next(reader)
+        header = next(reader, [])
         for fields in reader:
             row += 1
             if row > limits.max_rows + 1:
                 raise _limit_problem(path, f"more than {limits.max_rows:,} rows", "max_rows", limits.max_rows, row=row)
-            if any(f.strip() for f in fields):  # blank lines still count as rows
-                records.append((row, fields))
+            if "".join(fields).strip():  # blank lines still count as rows
+                records.append((row, list(map(intern, fields, fields))))
     except csv.Error as err:
         if "field larger than field limit" in str(err):
             raise _limit_problem(path, f"a cell longer than {limits.max_cell_chars:,} characters",
@@ -243,8 +254,11 @@ def _xlsx_preflight(path: Path, limits: ReadLimits) -> bool:
                             if n_rows > limits.max_rows + 1:
                                 raise _limit_problem(path, f"more than {limits.max_rows:,} rows in {part.filename}",
                                                      "max_rows", limits.max_rows, row=limits.max_rows + 2)
-    except zipfile.BadZipFile:
-        raise _file_problem(path, "not a readable .xlsx workbook (not a zip archive)",
+    except ExportError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as err:
+        # a damaged archive: bad directory, corrupt deflate stream, truncated part, odd method
+        raise _file_problem(path, f"not a readable .xlsx workbook ({type(err).__name__}: {err})",
                             "open it in Excel/LibreOffice and save it again as .xlsx") from None
     return formulas
 
@@ -595,69 +609,84 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
 
     for col in [c for c in cb.expected_columns if c in frame.columns]:
         kind = cb.column_kind(col)
-        values = frame[col].astype(str)
         if kind == "personal":
             continue
+        values = frame[col].astype(str)
+        # Each distinct value is checked once (a label recurs in thousands of rows); only
+        # the cells holding a bad value are then visited, in row order.
         if col == "respondent_id":
-            blank = values.str.strip() == ""
-            for i in values.index[blank]:
-                cell_problem(i, col, "", "submission id is empty", "every submission needs the platform's id")
-            # "S1" and " s1" are one id to a person reading the file, two to a computer
-            folded = values.str.strip().str.casefold()
-            first_row = {}
-            for i, key in folded[~blank].items():
-                if key not in first_row:
-                    first_row[key] = i
-                    continue
-                first = first_row[key]
-                if values[i] == values[first]:
-                    cell_problem(i, col, values[i], f"submission id occurs more than once (first in row {row_of(first)})",
-                                 "the platform's ids are unique: re-export; duplicate people are handled by cleaning")
-                else:
-                    cell_problem(i, col, values[i],
-                                 f"submission id differs from row {row_of(first)}'s {values[first]!r} only by "
-                                 "letter case or spaces",
-                                 "the platform's ids are unique: re-export, or restore the id as the platform wrote it")
+            _id_problems(values, col, cell_problem, row_of)
             continue
         if col == "submitted_at":
-            for i, text in values.items():
-                if text.strip() and parse_timestamp(text) is None:
-                    cell_problem(i, col, text, "not a date and time",
-                                 "write timestamps as ISO 8601, YYYY-MM-DD HH:MM:SS (an offset such as +07:00 may follow)")
-            continue
-        if col == "duration_sec" or kind == "integer":
+            verdict = {v: ("not a date and time",
+                           "write timestamps as ISO 8601, YYYY-MM-DD HH:MM:SS (an offset such as +07:00 may follow)",
+                           "error")
+                       for v in pd.unique(values.to_numpy()) if v.strip() and parse_timestamp(v) is None}
+        elif col == "duration_sec" or kind == "integer":
             bounds = cb.integer_bounds(col) if kind == "integer" else {"range": (0, 10**7), "plausible": (0, 10**7)}
-            lo, hi = bounds["range"]
-            plo, phi = bounds["plausible"]
-            for i, text in values.items():
-                if text.strip() == "":
-                    continue
-                number, why = read_whole_number(text, cb.number_locale)
-                if number is None:
-                    fix = ("write the number without separators, or declare how the export writes numbers "
-                           "in the codebook (meta: number_locale: vi for 1.000, en for 1,000)"
-                           if "separator" in why or "locale" in why else
-                           "write a whole number without units or text, or leave the cell empty")
-                    cell_problem(i, col, text, why, fix)
-                elif not lo <= number <= hi:
-                    cell_problem(i, col, text, f"outside the possible range {lo}–{hi}",
-                                 "correct the value from the paper form or leave the cell empty")
-                elif not plo <= number <= phi:
-                    cell_problem(i, col, text, f"outside the plausible range {plo}–{phi}",
-                                 "nothing to fix: cleaning excludes this respondent and logs why",
-                                 severity="warning")
-            continue
-        # items and categorical attributes: labels
-        lookup = cb.label_lookup(col)
-        labels = "; ".join(cb.value_labels(col, lang="vi").values())
-        for i, text in values.items():
-            if text.strip() != "" and normalize_label(text) not in lookup:
-                cell_problem(
-                    i, col, text, "unknown label",
-                    f"use one of the codebook's labels ({labels}), or, if this is a known "
-                    "misspelling, add it to 'aliases' of the intended code in the codebook",
-                )
+            verdict = {}
+            for v in pd.unique(values.to_numpy()):
+                if v.strip():
+                    found = _number_verdict(v, cb.number_locale, bounds)
+                    if found:
+                        verdict[v] = found
+        else:  # items and categorical attributes: labels
+            lookup = cb.label_lookup(col)
+            labels = "; ".join(cb.value_labels(col, lang="vi").values())
+            unknown = ("unknown label", f"use one of the codebook's labels ({labels}), or, if this is a known "
+                       "misspelling, add it to 'aliases' of the intended code in the codebook", "error")
+            verdict = {v: unknown for v in pd.unique(values.to_numpy())
+                       if v.strip() != "" and normalize_label(v) not in lookup}
+        if verdict:
+            for i, text in values[values.isin(list(verdict))].items():
+                problem, fix, severity = verdict[text]
+                cell_problem(i, col, text, problem, fix, severity)
     return problems
+
+
+def _number_verdict(text: str, locale: str | None, bounds: dict) -> tuple[str, str, str] | None:
+    """``(problem, fix, severity)`` of a whole-number cell, or None when it is fine."""
+    lo, hi = bounds["range"]
+    plo, phi = bounds["plausible"]
+    number, why = read_whole_number(text, locale)
+    if number is None:
+        fix = ("write the number without separators, or declare how the export writes numbers "
+               "in the codebook (meta: number_locale: vi for 1.000, en for 1,000)"
+               if "separator" in why or "locale" in why else
+               "write a whole number without units or text, or leave the cell empty")
+        return why, fix, "error"
+    if not lo <= number <= hi:
+        return (f"outside the possible range {lo}–{hi}",
+                "correct the value from the paper form or leave the cell empty", "error")
+    if not plo <= number <= phi:
+        return (f"outside the plausible range {plo}–{phi}",
+                "nothing to fix: cleaning excludes this respondent and logs why", "warning")
+    return None
+
+
+def _id_problems(values: pd.Series, col: str, cell_problem, row_of) -> None:
+    blank = values.str.strip() == ""
+    for i in values.index[blank]:
+        cell_problem(i, col, "", "submission id is empty", "every submission needs the platform's id")
+    # "S1" and " s1" are one id to a person reading the file, two to a computer
+    folded = values.str.strip().str.casefold().where(~blank)
+    repeated = folded.duplicated(keep=False) & ~blank
+    if not repeated.any():
+        return
+    first_row: dict[str, object] = {}
+    for i, key in folded[repeated].items():
+        if key not in first_row:
+            first_row[key] = i
+            continue
+        first = first_row[key]
+        if values[i] == values[first]:
+            cell_problem(i, col, values[i], f"submission id occurs more than once (first in row {row_of(first)})",
+                         "the platform's ids are unique: re-export; duplicate people are handled by cleaning")
+        else:
+            cell_problem(i, col, values[i],
+                         f"submission id differs from row {row_of(first)}'s {values[first]!r} only by "
+                         "letter case or spaces",
+                         "the platform's ids are unique: re-export, or restore the id as the platform wrote it")
 
 
 def load_export(path: str | Path, codebook: Codebook | None = None,

@@ -33,11 +33,13 @@ import pandas as pd
 import yaml
 
 from hpmob.codebook import Codebook, load_codebook
-from hpmob.io import ExportError, read_export, sha256_file, validate_export
+from hpmob.clean import CleaningResult, clean_export
+from hpmob.io import MANIFEST_NAME, ExportError, Problem, read_export, sha256_file, validate_export
 from hpmob.notebooks import run_plan
 from hpmob.outdir import finish_run, start_run
 from hpmob.paths import project_root
-from hpmob.privacy import find_personal_data
+from hpmob.disclosure import find_small_counts
+from hpmob.privacy import MIN_CELL, find_personal_data
 from hpmob.study.plan import load_plan
 from hpmob.variants import variant_plan
 
@@ -56,8 +58,13 @@ def default_data_statement(raw: Path) -> str:
             "them to state: pass `--data-statement` to `hpmob run --raw`.")
 
 
-def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | None = None) -> pd.DataFrame:
+def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | None = None, *,
+                     invariance_constructs: list[str] | None = None) -> pd.DataFrame:
     """Check the plan against the codebook and validate the export before any notebook runs.
+
+    Then the cleaned sample's design is checked against the plan's grouping (no
+    respondent left, a blank or single group, a group too small for the invariance
+    model of ``grouping.constructs``, or of ``invariance_constructs`` when given).
 
     Returns
     -------
@@ -74,13 +81,84 @@ def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | Non
         If the export does not match the codebook (missing columns, unknown labels,
         wrong types); every problem is listed with file, row, column and value.
     """
-    load_plan(plan, codebook=codebook)
+    grouping = load_plan(plan, codebook=codebook).grouping or {}
     frame = read_export(raw)
     problems = validate_export(frame, codebook, source=str(raw))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ExportError(errors)
+    group = grouping.get("variable")
+    levels = [str(v) for v in grouping.get("order") or []] if group else []
+    result = clean_export(frame, codebook)
+    design = design_problems(result, str(raw), levels, level=group or "level")
+    if not design and levels:
+        constructs = list(grouping.get("constructs") or []) if invariance_constructs is None else invariance_constructs
+        design = _invariance_problems(result, codebook, str(raw), levels, constructs, group)
+    if design:
+        raise ExportError(design)
     return frame
+
+
+def _invariance_problems(result: CleaningResult, codebook: Codebook, source: str, levels: list[str],
+                         constructs: list[str], group: str) -> list[Problem]:
+    """Groups with too few complete answers for the plan's multigroup model (a deep error otherwise)."""
+    items = [i for c in constructs if c in codebook.reflective_constructs for i in codebook.items_of(c)]
+    if not items:
+        return []
+    complete = result.responses.dropna(subset=items)
+    short = [lev for lev in levels if (complete[group].astype(str) == lev).sum() < len(items) + 1]
+    if not short:
+        return []
+    return [Problem(source, None, group, None,
+                    f"{group} group(s) {', '.join(short)} have fewer than {len(items) + 1} respondents who answered "
+                    f"every item of {', '.join(c for c in constructs if c in codebook.reflective_constructs)}; the "
+                    "invariance model of notebook 04 needs that many per group",
+                    "declare fewer constructs under grouping.constructs in the analysis plan (--plan), or "
+                    "analyse an export with more respondents in those groups")]
+
+
+
+#: Groups the comparisons across governance levels need (invariance, latent means).
+MIN_LEVELS = 2
+
+
+def design_problems(result: CleaningResult, source: str, codebook_levels: list[str], *,
+                    level: str = "level") -> list[Problem]:
+    """Degenerate samples, found before any notebook runs (not as a TypeError deep in one).
+
+    One respondent, a single governance level, or a blank level column cannot be analysed
+    by notebooks 01–06; levels with too few officials were already merged by cleaning
+    (:class:`hpmob.clean.CleaningRules`), so what remains is counted here.
+    """
+    flow = ", ".join(f"{r.rule} {r.n_excluded}" for r in result.flow.itertuples() if r.n_excluded)
+    n = len(result.responses)
+    if n == 0:
+        return [Problem(source, None, None, None, f"no respondent remains after cleaning ({flow})",
+                        "check the export: every submission was excluded by a cleaning rule")]
+    if level not in result.responses:
+        return []
+    levels = result.responses[level].dropna()
+    if levels.empty:
+        return [Problem(source, None, level, None, "the level column is blank for every analysed respondent",
+                        "the comparisons across governance levels need it: fill in each respondent's level")]
+    merged = "" if result.merges is None or result.merges.empty else \
+        " after merging levels with fewer than {} officials ({})".format(
+            result.rules.min_group, ", ".join(f"{m.group} into {m.merged_into}" for m in result.merges.itertuples()))
+    present = [v for v in codebook_levels if (levels == v).any()]
+    if len(present) < MIN_LEVELS:
+        return [Problem(source, None, level, None,
+                        f"only one governance level ({present[0]}) remains{merged}; the comparisons across "
+                        f"levels (invariance, latent means) need at least {MIN_LEVELS}",
+                        "analyse an export with officials from at least two levels")]
+    absent = [v for v in codebook_levels if v not in present]
+    if absent:
+        # Notebooks 04-06 compare every level of the codebook (reference level, contrasts):
+        # refuse here rather than fail in notebook 04 with a KeyError.
+        return [Problem(source, None, level, None,
+                        f"no analysed officials at level(s) {', '.join(absent)}{merged}; the study's "
+                        "notebooks compare every level of the codebook",
+                        f"analyse an export with at least {result.rules.min_group} officials at every level")]
+    return []
 
 
 def _replace_banner(notebook: Path, statement: str) -> None:
@@ -194,8 +272,9 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pl
     frame = check_own_export(raw, cb, plan_path)
     if raw.is_relative_to(out):
         raise ValueError(f"{raw} lies inside the output folder {out}; keep the export outside it (it is never modified)")
-    # the export's own folder and the compendium's raw folder are read-only data
-    work = start_run(out, refuse_inside=[raw.parent, project_root() / "data" / "raw"])
+    # raw folders are read-only data: the compendium's, and the export's if it has a manifest
+    raw_dirs = [project_root() / "data" / "raw", *([raw.parent] if (raw.parent / MANIFEST_NAME).is_file() else [])]
+    work = start_run(out, refuse_inside=raw_dirs)
     try:
         _run_into(work, raw, codebook_path, cb, plan_path, parameters, data_statement, title, book)
     except KeyboardInterrupt:
@@ -229,6 +308,11 @@ def _check_no_personal_data(frame: pd.DataFrame, cb: Codebook, folder: Path, wha
     if leaks:
         raise RuntimeError(f"personal data reached {what} in {folder}: "
                            + "; ".join(f"{p} ({v})" for p, v in leaks[:5]))
+    # non-response rows ("missing") count no group of officials (hpmob.sample.sample_composition)
+    small = find_small_counts(folder / "tables", MIN_CELL, skip={"value": {"missing"}})
+    if small:
+        raise RuntimeError(f"a count under {MIN_CELL} reached {what} in {folder}: "
+                           + "; ".join(f"{p.name} row {r} ({c} = {v})" for p, r, c, v in small[:5]))
 
 
 #: Text files in which the temporary folder's path is replaced by the final one.

@@ -91,6 +91,7 @@ _TEXT = {
         "vi": "Các ô có quá ít người trả lời bị ẩn để bảo mật",
         "en": "Cells with too few respondents are suppressed for privacy and not shown",
     },
+    "n_suppressed": {"vi": "n ẩn để bảo mật", "en": "n suppressed"},
 }
 
 
@@ -570,9 +571,11 @@ def composites_by_level(
         err = np.vstack([m - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - m])
         ax.errorbar(m, y, xerr=err, fmt=marker, color=color, markersize=6, capsize=2.5,
                     elinewidth=1.4, markeredgecolor="white", markeredgewidth=0.6, zorder=3)
-        n_lev = summary.loc[summary["group"] == lev, "n"].max()
+        # the largest published n of the level; a suppressed n is never printed in the legend
+        n_lev = summary.loc[(summary["group"] == lev) & ~summary.get("suppressed", False), "n"].max()
+        n_text = f"n = {int(n_lev)}" if pd.notna(n_lev) else _TEXT["n_suppressed"][lang]
         handles.append(plt.Line2D([], [], color=color, marker=marker, linestyle="-", markersize=6,
-                                  label=f"{level_labels[lev]} (n = {n_lev})"))
+                                  label=f"{level_labels[lev]} ({n_text})"))
     ax.set_yticks([y_of[c] for c in constructs])
     ax.set_yticklabels([
         _wrap(f"{c}  {cons_table.loc[c, f'label_{lang}']}" if c in cons_table.index else c,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from hpmob.codebook import Codebook, load_codebook
-from hpmob.privacy import MIN_CELL, suppress_small_cells
+from hpmob.disclosure import suppress_small_groups
+from hpmob.privacy import MIN_CELL
 
 
 def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None,
@@ -17,8 +18,17 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
     -------
     DataFrame
         ``attribute, value, label_vi, label_en, n, pct, suppressed``; ``pct`` is the share
-        of respondents with a known value; "missing" rows count unknown values; cells
-        under ``min_cell`` are suppressed.
+        of respondents with a known value; "missing" rows count unknown values. A value
+        held by fewer than ``min_cell`` respondents is suppressed together with the
+        smallest other values of the attribute needed so that the blank count cannot be
+        recovered from the total or the percentages (:func:`hpmob.disclosure.suppress_small_groups`).
+
+    Notes
+    -----
+    "Missing" rows are published whatever their size: they count non-response, not a
+    group of officials sharing an attribute, and they follow anyway from the number
+    analysed minus the respondents of each published group (blanking them, as before,
+    only hid what subtraction gave back).
     """
     cb = codebook or load_codebook()
     rows = []
@@ -35,7 +45,12 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
             rows.append({"attribute": attr, "value": "missing", "label_vi": "Không trả lời",
                          "label_en": "No answer", "n": n_missing, "pct": float("nan")})
     table = pd.DataFrame(rows)
-    return suppress_small_cells(table, value_cols=["pct"], min_cell=min_cell)
+    values = table["value"] != "missing"
+    out = suppress_small_groups(table[values], n_col="n", threshold=min_cell, within=["attribute"],
+                                value_cols=["pct"])
+    missing = table[~values].assign(suppressed=False)
+    out = pd.concat([out, missing.astype({"n": "Int64", "pct": "Float64"})]).sort_index()
+    return out.reset_index(drop=True)
 
 
 def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by: str | None = "level",
@@ -45,7 +60,9 @@ def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by
     Returns
     -------
     DataFrame
-        ``item, construct, group, n, pct_missing`` (``group == "all"`` for the whole sample).
+        ``item, construct, group, n, pct_missing, suppressed`` (``group == "all"`` for the
+        whole sample); small groups are suppressed with complements, as in
+        :func:`sample_composition`.
     """
     cb = codebook or load_codebook()
     construct = cb.items.set_index("code")["construct"]
@@ -59,4 +76,8 @@ def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by
         for item in cb.item_columns:
             rows.append({"item": item, "construct": construct[item], "group": group, "n": len(frame),
                          "pct_missing": float(pct[item]) if len(frame) else float("nan")})
-    return suppress_small_cells(pd.DataFrame(rows), value_cols=["pct_missing"], min_cell=min_cell)
+    table = pd.DataFrame(rows)
+    # groups of one item add up to its "all" row: complements keep a small group's n from
+    # following by subtraction (pct_missing × n would give it back, so it goes too)
+    return suppress_small_groups(table, n_col="n", threshold=min_cell, within=["item"], value_cols=["pct_missing"],
+                                 margin_mask=table["group"] == "all")

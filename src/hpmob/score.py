@@ -50,6 +50,7 @@ from scipy import stats
 
 from hpmob import privacy
 from hpmob.codebook import Codebook
+from hpmob.disclosure import suppress_small_groups
 
 __all__ = [
     "COMPOSITE_LABEL",
@@ -684,9 +685,12 @@ def agreement_share(
     composite_cut : float, optional
         Composite value counted as agreeing; default the lowest agree code.
     min_cell : int, default MIN_CELL (5)
-        Rows with fewer respondents (``n``) are suppressed: ``n_agree``, ``share``,
-        the CI are set to NaN, ``verdict`` to ``"suppressed"`` and
-        ``suppressed=True``. Applied to every row, overall ones included.
+        Rows with fewer respondents (``n``) are suppressed: ``n``, ``n_agree``,
+        ``share``, the CI are set to missing, ``verdict`` to ``"suppressed"`` and
+        ``suppressed=True``; so are the smallest other groups of the item needed so
+        that no blank count follows from the overall row
+        (:func:`hpmob.disclosure.suppress_small_groups`). Overall rows are suppressed
+        only if themselves small.
 
     Returns
     -------
@@ -772,8 +776,12 @@ def agreement_share(
     out["ci_low"], out["ci_high"] = low, high
     out["threshold"] = float(threshold)
     out["verdict"] = np.where(out["ci_low"] > threshold, "supported", "not supported")
-    out["suppressed"] = out["n"] < min_cell
-    out.loc[out["suppressed"], ["n_agree", "share", "ci_low", "ci_high"]] = np.nan
+    # Group rows of one item add up to its "all" row: a blank small group is suppressed
+    # with a complement, so it cannot be recovered by subtraction (hpmob.disclosure).
+    out = suppress_small_groups(out, n_col="n", threshold=min_cell, within=["construct", "item"],
+                                value_cols=["n_agree", "share", "ci_low", "ci_high"],
+                                margin_mask=out["group"] == "all")
+    out[["n_agree", "share", "ci_low", "ci_high"]] = out[["n_agree", "share", "ci_low", "ci_high"]].astype("float64")
     out.loc[out["suppressed"], "verdict"] = "suppressed"
     out["group"] = out["group"].astype(object)
     return out
@@ -800,8 +808,10 @@ def composite_by_group(
     conf : float, default 0.95
         Confidence level; the interval is ``mean ± t(n−1) · sd / sqrt(n)``.
     min_cell : int, default MIN_CELL (5)
-        Cells with fewer respondents are suppressed (statistics NaN,
-        ``suppressed=True``); ``n`` is still shown so the reader sees why.
+        Cells with fewer respondents are suppressed (``n`` and statistics missing,
+        ``suppressed=True``), together with the smallest other groups of the construct
+        needed so that no blank count follows from the total
+        (:func:`hpmob.disclosure.suppress_small_groups`).
     order : sequence, optional
         Group order (the study layer passes its plan's group order). Default: the
         categories of a categorical group, else sorted.
@@ -817,9 +827,9 @@ def composite_by_group(
     >>> import pandas as pd
     >>> sc = pd.DataFrame({"PM": [3.0, 4.0, 5.0, 4.0, 4.0, 2.0], "lev": list("aaaaab")})
     >>> composite_by_group(sc, "lev", min_cell=5)[["group", "n", "mean", "suppressed"]]
-      group  n  mean  suppressed
-    0     a  5   4.0       False
-    1     b  1   NaN        True
+      group     n  mean  suppressed
+    0     a  <NA>   NaN        True
+    1     b  <NA>   NaN        True
     """
     func = "composite_by_group"
     if not isinstance(scores, pd.DataFrame):
@@ -877,6 +887,10 @@ def composite_by_group(
             })
     out = pd.DataFrame(rows, columns=["construct", "group", "n", "mean", "sd", "se",
                                       "ci_low", "ci_high", "conf", "suppressed"])
-    out.loc[out["suppressed"], ["mean", "sd", "se", "ci_low", "ci_high"]] = np.nan
+    # The groups of one construct add up to its overall n: complements keep a blank small
+    # group from being recovered by subtraction; se and the interval would give n back.
+    stats_cols = ["mean", "sd", "se", "ci_low", "ci_high"]
+    out = suppress_small_groups(out, n_col="n", threshold=min_cell, within=["construct"], value_cols=stats_cols)
+    out[stats_cols] = out[stats_cols].astype("float64")
     out["group"] = out["group"].astype(object)
-    return out.astype({"n": "int64", "suppressed": bool})
+    return out.astype({"suppressed": bool})

@@ -862,7 +862,9 @@ def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order, fiml:
             continue
         if X.shape[0] < p + 1:
             raise ValueError(
-                f"Group {lab!r} of {group!r} has {X.shape[0]} complete row(s) (of {int(mask.sum())}); "
+                # no counts in the message: it ends up in logs and failed notebooks, and a
+                # group this small is one whose size must not be published
+                f"Group {lab!r} of {group!r} has fewer than {p + 1} complete rows; "
                 f"with {p} observed variables every group needs at least {p + 1} complete rows for its "
                 f"sample covariance matrix. Merge {lab!r} with a similar group (recode {group!r}), or "
                 "leave it out with group_order=[...] naming the groups to keep."

@@ -1,0 +1,210 @@
+"""Small-cell disclosure control for published group tables, with complementary suppression.
+
+Blanking a cell of 3 is not enough when the table also publishes the other cells and
+their total (or a percentage, from which the total follows): 3 is then recovered by
+subtraction. :func:`suppress_small_groups` therefore suppresses, within every set of
+cells that add up to a published margin (a *partition*), the cells under the threshold
+(*primary* suppression) and then as many of the smallest other cells as needed
+(*complementary* suppression) until at least two cells are blank and the blank cells
+together hold at least ``threshold`` respondents. No blank count can then be derived
+from the margin, and the blank total is not itself a small count.
+
+:func:`merge_small_groups` handles a degenerate design instead: a group too small to
+publish at all (three officials at one level) is merged into its neighbour in a declared
+order, and the merge is reported.
+
+The module knows no study: the threshold, the count column, the partition and the
+group order are the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+
+def suppression_pattern(counts: Sequence[int], threshold: int) -> list[bool]:
+    """Which cells of one partition to suppress (primary and complementary).
+
+    Parameters
+    ----------
+    counts : sequence of int
+        Cell counts that add up to a published margin. Zero cells describe nobody and
+        are neither suppressed nor used as complements.
+    threshold : int
+        Smallest count that may be published (or derived).
+
+    Returns
+    -------
+    list of bool
+        ``True`` for each cell to suppress. Complements are the smallest remaining
+        cells, the first in order on ties, so the same counts always give the same pattern.
+
+    Examples
+    --------
+    >>> suppression_pattern([3, 40, 60], 5)
+    [True, True, False]
+    >>> suppression_pattern([3, 4, 60], 5)
+    [True, True, False]
+    >>> suppression_pattern([2, 2, 60, 80], 5)
+    [True, True, True, False]
+    >>> suppression_pattern([40, 60], 5)
+    [False, False]
+    """
+    counts = [int(c) for c in counts]
+    hide = [0 < c < threshold for c in counts]
+    if not any(hide):
+        return hide
+    while sum(hide) < 2 or sum(c for c, h in zip(counts, hide) if h) < threshold:
+        rest = [(c, k) for k, (c, h) in enumerate(zip(counts, hide)) if not h and c > 0]
+        if not rest:
+            break  # every non-empty cell is blank already
+        hide[min(rest)[1]] = True
+    return hide
+
+
+def suppress_small_groups(table: pd.DataFrame, *, n_col: str, threshold: int, within: Sequence[str] = (),
+                          value_cols: Sequence[str] | None = None, margin_mask: pd.Series | None = None,
+                          ) -> pd.DataFrame:
+    """Suppress small cells and their complements in every partition of a table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per cell, with a count column ``n_col``.
+    n_col : str
+        The count column; it is blanked in suppressed rows.
+    threshold : int
+        Smallest count that may be published or derived.
+    within : sequence of str
+        Columns identifying a partition: rows with equal values add up to one margin
+        (e.g. ``["attribute"]`` for a composition table, ``["construct"]`` for a table
+        of group means per construct). Empty: the whole table is one partition.
+    value_cols : sequence of str, optional
+        Statistics to blank along with the count (anything from which the count could
+        be recomputed: shares, standard errors, intervals). Default: every numeric column.
+    margin_mask : Series of bool, optional
+        Rows that *are* margins (an ``all`` row): not part of any partition, suppressed
+        only if themselves under the threshold.
+
+    Returns
+    -------
+    DataFrame
+        A copy; suppressed rows have missing ``n_col`` and ``value_cols`` and
+        ``suppressed`` True (an existing ``suppressed`` column is kept where True).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"attr": ["a"] * 3, "n": [3, 40, 60], "pct": [2.9, 38.8, 58.3]})
+    >>> suppress_small_groups(t, n_col="n", threshold=5, within=["attr"])["n"].tolist()
+    [<NA>, <NA>, 60]
+    """
+    out = table.copy()
+    margin = pd.Series(False, index=out.index) if margin_mask is None else margin_mask.reindex(out.index).fillna(False)
+    hide = pd.Series(False, index=out.index)
+    counts = pd.to_numeric(out[n_col], errors="coerce").fillna(0).astype(int)
+    cells = out[~margin]
+    groups = cells.groupby(list(within), sort=False, dropna=False).groups.values() if within else [cells.index]
+    for index in groups:
+        hide.loc[index] = suppression_pattern(counts.loc[index].tolist(), threshold)
+    hide |= margin & (counts > 0) & (counts < threshold)
+    cols = list(value_cols) if value_cols is not None else [
+        c for c in out.columns if pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c])]
+    for col in dict.fromkeys([*cols, n_col]):
+        if pd.api.types.is_integer_dtype(out[col]):
+            out[col] = out[col].astype("Int64").mask(hide)
+        elif pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].astype("Float64").mask(hide)
+        else:
+            out[col] = out[col].mask(hide)
+    previous = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else False
+    out["suppressed"] = (hide | previous).to_numpy()
+    return out
+
+
+def merge_small_groups(values: pd.Series, order: Sequence, threshold: int) -> tuple[pd.Series, pd.DataFrame]:
+    """Merge groups with fewer than ``threshold`` members into a neighbour, by a declared rule.
+
+    Rule: the smallest group under the threshold is merged into its next group in
+    ``order`` (the previous one for the last), and this repeats until every remaining
+    group has at least ``threshold`` members or only one group is left. Missing values
+    stay missing.
+
+    Returns
+    -------
+    (Series, DataFrame)
+        The recoded values, and one row per merge: ``group, merged_into, reason``
+        (no counts: they are what must not be published).
+
+    Examples
+    --------
+    >>> v = pd.Series(["a"] * 3 + ["b"] * 40 + ["c"] * 60)
+    >>> merged, log = merge_small_groups(v, ["a", "b", "c"], 5)
+    >>> merged.value_counts().to_dict(), log["merged_into"].tolist()
+    ({'c': 60, 'b': 43}, ['b'])
+    """
+    values = values.copy()
+    live = [g for g in order if (values == g).any()]
+    rows = []
+    while len(live) > 1:
+        sizes = {g: int((values == g).sum()) for g in live}
+        small = [g for g in live if sizes[g] < threshold]
+        if not small:
+            break
+        group = min(small, key=lambda g: (sizes[g], live.index(g)))
+        k = live.index(group)
+        into = live[k + 1] if k + 1 < len(live) else live[k - 1]
+        values = values.mask(values == group, into)
+        rows.append({"group": group, "merged_into": into,
+                     "reason": f"fewer than {threshold} members; merged into the "
+                               f"{'next' if k + 1 < len(live) else 'previous'} group in the declared order"})
+        live.remove(group)
+    return values, pd.DataFrame(rows, columns=["group", "merged_into", "reason"])
+
+
+def find_small_counts(folder, threshold: int, *, count_column: str = "n",
+                      skip: dict[str, set] | None = None) -> list[tuple]:
+    """Published counts under ``threshold`` in the CSV tables of a folder.
+
+    Parameters
+    ----------
+    folder : path-like
+        Folder of published tables (``*.csv``, searched recursively).
+    threshold : int
+        Counts 1 … ``threshold − 1`` are reported (0 describes nobody).
+    count_column : str
+        Name of the group-size column.
+    skip : dict, optional
+        ``{column: values}``: rows whose column holds one of the values are not group
+        cells (e.g. non-response rows).
+
+    Returns
+    -------
+    list of (pathlib.Path, int, str, int)
+        File, 1-based data row, column, count; empty when nothing small is published.
+
+    Examples
+    --------
+    >>> find_small_counts("no-such-folder", 5)
+    []
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    found = []
+    for path in sorted(folder.rglob("*.csv")) if folder.is_dir() else []:
+        try:
+            table = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+            continue
+        if count_column not in table:
+            continue
+        keep = pd.Series(True, index=table.index)
+        for col, values in (skip or {}).items():
+            if col in table:
+                keep &= ~table[col].isin(values)
+        counts = pd.to_numeric(table[count_column], errors="coerce")
+        small = keep & (counts > 0) & (counts < threshold)
+        found += [(path, int(i) + 1, count_column, int(counts[i])) for i in table.index[small]]
+    return found
