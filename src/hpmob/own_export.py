@@ -194,7 +194,9 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pl
     out.mkdir(parents=True)
     (out / RUN_MARKER).write_text(f"raw: {raw}\ncodebook: {codebook_path}\n", encoding="utf-8")
     statement = data_statement or default_data_statement(raw)
+    # study_file "": the shipped study's sampling frame does not describe another export
     params = {"raw_file": str(raw), "codebook_file": str(codebook_path), "verify_raw_manifest": False,
+              "study_file": "",
               **({"plan_file": str(plan_path)} if plan_path else {}), **(parameters or {})}
     executed = []
     for source, output, given in variant_plan("--raw run", params, out):
