@@ -43,7 +43,7 @@ GENERATED_PAGES := book/reproducibility.md book/codebook.md
 BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib))
 BOOK := book/_build/html/index.html
 
-.PHONY: all env lock test lab book bench clean distclean notebooks variants check-variants bench-detail raw-readonly
+.PHONY: all env lock test lab book bench clean distclean notebooks variants variants-inprocess check-variants bench-detail raw-readonly
 
 all: $(BOOK) raw-readonly  ## env -> notebooks -> book
 
@@ -92,7 +92,8 @@ build/notebooks/06-findings.ipynb: build/notebooks/02-descriptives.ipynb build/n
     build/notebooks/05-structural.ipynb
 
 # the variants' claims tables, not their stamps: `make all` must never rebuild variants
-build/notebooks/07-robustness.ipynb: $(wildcard build/variants/*/tables/claims.csv)
+build/notebooks/07-robustness.ipynb: $(wildcard build/variants/*/tables/claims.csv) \
+    $(wildcard build/variants-inprocess/*/tables/claims.csv)
 build/notebooks/08-power.ipynb: data/population_model.yaml data/codebook.yaml
 
 notebooks: $(EXECUTED)
@@ -109,7 +110,18 @@ build/variants/%/.done: variants.yaml $(NOTEBOOKS) $(SRC) $(RAW) data/codebook.y
 	$(BIN)/hpmob run --variant $*
 	touch $@
 
-variants: $(VARIANT_STAMPS)  ## rerun the study under every variant of variants.yaml
+# The same variants computed in process by the study layer (no kernel per notebook, tables
+# only): what the robustness chapter reads. `make variants` builds both.
+VARIANT_INPROCESS_STAMPS := $(VARIANT_NAMES:%=build/variants-inprocess/%/.done)
+
+build/variants-inprocess/%/.done: variants.yaml $(SRC) $(RAW) data/codebook.yaml data/analysis_plan.yaml \
+    $(NOTEBOOKS) $(ENV_STAMP)
+	$(BIN)/hpmob run --variant $* --in-process
+	touch $@
+
+variants-inprocess: $(VARIANT_INPROCESS_STAMPS)  ## every variant in process (tables only, fast)
+
+variants: $(VARIANT_STAMPS) $(VARIANT_INPROCESS_STAMPS)  ## rerun the study under every variant of variants.yaml
 
 # Rerun every variant from scratch and compare each file with the previous build, byte for byte.
 check-variants: $(VARIANT_STAMPS)  ## fail unless every variant folder reproduces exactly on rerun

@@ -12,6 +12,9 @@ Rows, and what each is compared with:
   builds' results tables are compared file by file.
 * **warm make all** — a second ``make all`` with nothing changed, against the serial
   cold build (what rebuilding without dependency tracking costs).
+* **one variant in process** — ``hpmob.variants.run_variant_in_process("agree-75")`` (the
+  study layer's steps without a kernel per notebook) against the papermill run of the same
+  variant, measured in the same run; the two claims tables are compared byte for byte.
 * **one variant** — ``hpmob run --variant agree-75`` (notebooks 01–06 with another
   agreement threshold), against the serial cold build (editing the threshold by hand and
   rebuilding). Then ``--check`` reruns it in place and compares every file byte for byte.
@@ -104,6 +107,12 @@ def build_rows(clone: Path) -> list[dict]:
     check = subprocess.run([hpmob, "run", "--variant", "agree-75", "--check"], cwd=clone, capture_output=True,
                            text=True, env=env)
     verdict = check.stdout.strip().splitlines()[-1] if check.stdout.strip() else check.stderr[-300:]
+    print("the same variant in process (study layer, no notebook kernels) ...", flush=True)
+    python = str(clone / ".venv" / "bin" / "python")
+    in_process = _timed([python, "-c", "from hpmob.variants import run_variant_in_process; "
+                         "run_variant_in_process('agree-75')"], clone, env)
+    same_claims = ((clone / "build" / "variants" / "agree-75" / "tables" / "claims.csv").read_bytes()
+                   == (clone / "build" / "variants-inprocess" / "agree-75" / "tables" / "claims.csv").read_bytes())
     return [
         {"task": "cold make all (env installed)", "hpmob_s": cold, "reference_s": serial,
          "reference": "make JOBS=1 all (serial)", "target": "< 90 s", "met": cold < 90,
@@ -113,6 +122,9 @@ def build_rows(clone: Path) -> list[dict]:
         {"task": "one variant (agree-75, nb 01-06)", "hpmob_s": variant, "reference_s": serial,
          "reference": "edit + rebuild everything (serial)", "target": "", "met": None,
          "note": verdict},
+        {"task": "one variant in process (agree-75, study layer)", "hpmob_s": in_process, "reference_s": variant,
+         "reference": "the same variant with papermill (nb 01-06)", "target": "", "met": None,
+         "note": f"claims table identical to the papermill run: {'yes' if same_claims else 'NO'}"},
     ]
 
 

@@ -80,7 +80,7 @@ def test_run_writes_a_claims_table_with_absent_constructs_not_testable(run):
     assert len(claims) >= 10
     h4 = claims[claims["hypothesis"] == "H4"].set_index(claims.loc[claims["hypothesis"] == "H4", "test"].str[9:11])
     assert h4.loc["SE", "verdict"] == h4.loc["CO", "verdict"] == "not testable with these data"
-    assert "not in the structural model" in h4.loc["SE", "test"]
+    assert "not estimated: SE not in the codebook" in h4.loc["SE", "test"]
     assert pd.isna(h4.loc["SE", "estimate"])
     # what the trimmed survey did ask is estimated and judged
     assert h4.loc["DT", "verdict"] in {"supported", "not supported"} and pd.notna(h4.loc["DT", "estimate"])
@@ -150,7 +150,9 @@ def test_codebook_without_a_core_construct_is_refused(root, export, tmp_path):
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     result = hpmob("run", "--raw", export, "--codebook", path, "--out", tmp_path / "out")
     assert result.returncode == 2
-    assert "needs the reflective constructs AW, PM, IM" in result.stderr and "lacks PM" in result.stderr
+    # the analysis plan needs PM (not optional there): the plan check names the entry and what to do
+    assert "invalid analysis plan" in result.stderr and "PM is not a construct of the codebook" in result.stderr
+    assert "nothing was run" in result.stderr and not (tmp_path / "out").exists()
 
 
 def test_output_folder_that_holds_other_files_is_refused(export, trimmed, tmp_path):

@@ -203,7 +203,7 @@ def test_composites_by_level_suppressed_and_errors(cb, summary):
     fig = composites_by_level(s, lang="en", codebook=cb)
     assert "suppressed" in fig.get_supxlabel()
     assert len(fig.axes[0].containers[0].lines[0].get_xdata()) == 3
-    with pytest.raises(ValueError, match="not governance levels"):
+    with pytest.raises(ValueError, match="not values of .level."):
         composites_by_level(s.assign(group="urban"), codebook=cb)
     with pytest.raises(KeyError, match="ci_low"):
         composites_by_level(s.drop(columns=["ci_low"]), codebook=cb)

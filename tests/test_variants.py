@@ -95,3 +95,34 @@ def test_checking_a_variant_that_was_never_built_says_so(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="variant 'agree-75' is not built.*make variants"):
         check_variant("agree-75", out_root=tmp_path)
+
+
+@pytest.mark.slow
+def test_in_process_and_papermill_variants_give_the_same_claims_table(tmp_path):
+    """One variant both ways: notebooks 01-06 with papermill, and the study layer in this process."""
+    import yaml
+
+    from hpmob.variants import run_variant, run_variant_in_process
+
+    fast = {"agree_threshold": 0.75, "n_boot": 100, "n_mc": 1000, "n_iter": 10, "run_ordinal": False, "n_jobs": 1}
+    variants = tmp_path / "variants.yaml"
+    variants.write_text(yaml.safe_dump({"variants": {"fast-agree-75": fast}}), encoding="utf-8")
+    papermill = run_variant("fast-agree-75", variants_file=variants, out_root=tmp_path / "papermill")
+    in_process = run_variant_in_process("fast-agree-75", variants_file=variants, out_root=tmp_path / "in-process")
+    a = (papermill / "tables" / "claims.csv").read_bytes()
+    b = (in_process / "tables" / "claims.csv").read_bytes()
+    assert a == b
+    claims = pd.read_csv(in_process / "tables" / "claims.csv")
+    assert claims["test"].str.contains("above 75%").sum() == 7   # H7 and the six solutions at the variant's threshold
+    # every results table the notebooks write, the in-process run writes with the same bytes
+    for path in sorted((papermill / "tables").glob("*.csv")):
+        assert path.read_bytes() == (in_process / "tables" / path.name).read_bytes(), path.name
+
+
+def test_variant_settings_are_the_notebook_defaults_overridden(root):
+    from hpmob.variants import variant_settings
+
+    settings = variant_settings({"agree_threshold": 0.75})
+    assert settings["agree_threshold"] == 0.75 and settings["n_boot"] == 2000 and settings["seed"] == 20250902
+    with pytest.raises(ValueError, match="no notebook declares parameter.*agree_treshold"):
+        variant_settings({"agree_treshold": 0.75})

@@ -47,10 +47,11 @@ def _cmd_codebook_page(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from hpmob.simulate import simulate_export
+    from hpmob.simulate import load_population_model, simulate_export
 
     codebook = _load_codebook_arg(args.codebook)
-    path = simulate_export(args.seed, args.n, args.out, codebook=codebook)
+    model = load_population_model(args.model) if args.model else None
+    path = simulate_export(args.seed, args.n, args.out, codebook=codebook, model=model)
     print(f"wrote {path} ({args.n} submissions, seed {args.seed}, codebook {codebook.source}); synthetic data")
     return 0
 
@@ -127,6 +128,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 1 if differences else 0
     from hpmob.variants import run_variant
 
+    if args.in_process:
+        from hpmob.variants import run_variant_in_process
+
+        out = run_variant_in_process(args.variant, variants_file=args.variants, out_root=args.out)
+        print(f"variant {args.variant} (in process, study layer): processed data and tables in {out}")
+        return 0
     out = run_variant(args.variant, variants_file=args.variants, out_root=args.out)
     print(f"variant {args.variant}: notebooks, processed data, tables and figures in {out}")
     return 0
@@ -215,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", type=Path, required=True, help="CSV file to write")
     sim.add_argument("--codebook", type=Path, help="instrument to simulate (default: data/codebook.yaml); "
                                                    "a trimmed copy writes only its items")
+    sim.add_argument("--model", type=Path, help="population model YAML (default: data/population_model.yaml)")
     sim.set_defaults(func=_cmd_simulate)
 
     val = add("validate", help="check a raw export against the codebook; exit 1 on errors")
@@ -259,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "compare every file byte for byte (exit 1 if any differs)")
     runv.add_argument("--no-book", action="store_true", help="with --raw: stop after the notebooks "
                                                               "(default: build the book)")
+    runv.add_argument("--in-process", action="store_true",
+                      help="with --variant: compute the variant's tables with the study layer in this process "
+                           "(no notebook kernels, no executed notebooks or figures) into build/variants-inprocess")
     runv.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                       help="with --raw: notebook parameter override, e.g. -p n_boot 500 (repeatable); "
                            "none: the notebooks' defaults")

@@ -293,7 +293,9 @@ def _run_into(work: Path, raw: Path, codebook_path: Path, cb: Codebook, plan_pat
               data_statement, title, book: bool) -> None:
     (work / "run.txt").write_text(f"raw: {raw}\ncodebook: {codebook_path}\n", encoding="utf-8")
     statement = data_statement or default_data_statement(raw)
+    # study_file "": the shipped study's sampling frame does not describe another export
     params = {"raw_file": str(raw), "codebook_file": str(codebook_path), "verify_raw_manifest": False,
+              "study_file": "",
               **({"plan_file": str(plan_path)} if plan_path else {}), **(parameters or {})}
     executed = run_plan(variant_plan("--raw run", params, work))
     for output in executed:

@@ -86,7 +86,8 @@ _TEXT = {
         "en": "(R) = reverse-keyed item, shown as answered. Numbers at the bar ends: total % below (left) and "
               "above (right) the middle category. Shares of respondents who answered the item",
     },
-    "mean": {"vi": "Điểm trung bình (1–5) và khoảng tin cậy {p}%", "en": "Mean score (1–5) with {p}% confidence interval"},
+    "mean": {"vi": "Điểm trung bình ({lo:g}–{hi:g}) và khoảng tin cậy {p}%",
+             "en": "Mean score ({lo:g}–{hi:g}) with {p}% confidence interval"},
     "suppressed": {
         "vi": "Các ô có quá ít người trả lời bị ẩn để bảo mật",
         "en": "Cells with too few respondents are suppressed for privacy and not shown",
@@ -454,6 +455,7 @@ def composites_by_level(
     constructs: Sequence[str] | None = None,
     bands: Sequence[tuple[float, float, str]] | None = VN_BANDS,
     group: str = "level",
+    scale: tuple[float, float] = (1.0, 5.0),
     label_width: int = 40,
     label_lines: int = 3,
     title: str | None = None,
@@ -471,7 +473,8 @@ def composites_by_level(
     lang : {"vi", "en"}, default "en"
         Language of construct names, level names and axis text.
     codebook : Codebook, optional
-        Source of construct names and the group order (of the attribute ``group``);
+        Source of construct names and the group order (of the attribute ``group``;
+        ``scale`` is the response scale's range, the axis limits);
         default :func:`~hpmob.codebook.load_codebook`.
     constructs : list of str, optional
         Constructs to show, top to bottom; default those in `summary`, in codebook order.
@@ -542,8 +545,8 @@ def composites_by_level(
     step = 0.24 if len(levels) <= 3 else 0.7 / len(levels)
     offsets = (np.arange(len(levels)) - (len(levels) - 1) / 2) * step
     shown = summary[summary["construct"].isin(constructs) & summary["mean"].notna()]
-    lo = max(1.0, np.floor(10 * (shown["ci_low"].min() - 0.15)) / 10) if len(shown) else 1.0
-    hi = min(5.0, np.ceil(10 * (shown["ci_high"].max() + 0.15)) / 10) if len(shown) else 5.0
+    lo = max(scale[0], np.floor(10 * (shown["ci_low"].min() - 0.15)) / 10) if len(shown) else scale[0]
+    hi = min(scale[1], np.ceil(10 * (shown["ci_high"].max() + 0.15)) / 10) if len(shown) else scale[1]
 
     if bands:
         top = ax.get_xaxis_transform()
@@ -588,7 +591,7 @@ def composites_by_level(
     ax.set_xlim(lo, hi)
     ax.xaxis.set_major_locator(MultipleLocator(0.2 if hi - lo <= 2 else 0.5))
     conf = summary["conf"].iloc[0] if "conf" in summary.columns and len(summary) else 0.95
-    ax.set_xlabel(_TEXT["mean"][lang].format(p=f"{100 * conf:g}"))
+    ax.set_xlabel(_TEXT["mean"][lang].format(p=f"{100 * conf:g}", lo=scale[0], hi=scale[1]))
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)

@@ -6,6 +6,13 @@ executes all study notebooks with papermill into ``build/variants/NAME/`` — it
 processed data, tables and figures — passing each notebook only the parameters its
 ``parameters`` cell declares. :func:`robustness_table` then sets the claims of every
 variant side by side.
+
+:func:`run_variant_in_process` computes the same variant without a kernel per notebook:
+it calls the study layer's steps (:mod:`hpmob.study.steps`) with the notebooks' own
+parameter defaults overridden by the variant, writes the same results tables and builds
+the claims table from them exactly as notebook 06 does. The robustness chapter and
+larger grids of specifications can use that path; the tests show both give the same
+claims table.
 """
 
 from __future__ import annotations
@@ -76,6 +83,94 @@ def run_variant(name: str, *, variants_file: str | Path | None = None, out_root:
     root = project_root()
     out_dir = (Path(out_root) if out_root is not None else root / "build" / "variants") / name
     run_plan(variant_plan(name, variants[name], out_dir), label=f"variant {name} ")
+    return out_dir
+
+
+def variant_settings(params: dict, notebooks_dir: str | Path | None = None) -> dict:
+    """Every notebook parameter's value under a variant: the notebooks' defaults, then ``params``.
+
+    Notebooks 01–06 declare their parameters in their ``parameters`` cells; a name declared
+    by several (``seed`` in 03 and 05) has the same default in each.
+    """
+    import json
+
+    settings: dict = {}
+    for nb in study_notebooks(notebooks_dir):
+        if nb.name[:2] in VARIANT_NOTEBOOKS:
+            names = notebook_parameters(nb)  # also checks that the cell exists
+            cell = next(c for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]
+                        if "parameters" in c.get("metadata", {}).get("tags", []))
+            values: dict = {}
+            # the compendium's own parameters cell: plain assignments, run as papermill would
+            exec("".join(cell["source"]), {}, values)  # noqa: S102
+            for key in names:
+                settings.setdefault(key, values[key])
+    unknown = sorted(set(params) - set(settings))
+    if unknown:
+        raise ValueError(f"no notebook declares parameter(s) {', '.join(unknown)}")
+    return {**settings, **params}
+
+
+def run_variant_in_process(name: str, *, variants_file: str | Path | None = None,
+                           out_root: str | Path | None = None, params: dict | None = None) -> Path:
+    """Compute a variant's results in this process (no notebook kernels) into ``OUT/NAME``.
+
+    Writes ``processed/`` and ``tables/`` as the notebooks would (figures and executed
+    notebooks are not produced), with the claims table built from the written tables.
+
+    Parameters
+    ----------
+    name : str
+        A variant of ``variants.yaml`` (or any name, with ``params``).
+    variants_file, out_root
+        As in :func:`run_variant`; ``out_root`` defaults to ``build/variants-inprocess``.
+    params : dict, optional
+        Parameters to use instead of the variant's (a point of a larger grid).
+
+    Returns
+    -------
+    pathlib.Path
+        The variant's folder; the claims table is ``tables/claims.csv``.
+    """
+    from hpmob.claims import claims_table
+    from hpmob.clean import CleaningRules
+    from hpmob.codebook import load_codebook
+    from hpmob.study import steps
+    from hpmob.study.plan import load_plan
+
+    if params is None:
+        variants = load_variants(variants_file)
+        if name not in variants:
+            raise ValueError(f"unknown variant {name!r}; variants.yaml defines {', '.join(variants)}")
+        params = variants[name]
+    p = variant_settings(params)
+    root = project_root()
+    out_dir = (Path(out_root) if out_root is not None else root / "build" / "variants-inprocess") / name
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tables = out_dir / "tables"
+    codebook = load_codebook(root / p["codebook_file"])
+    plan = load_plan(root / p["plan_file"], codebook=codebook).with_settings(
+        agree_threshold=p["agree_threshold"], indirect_method=p["indirect_method"])
+    rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
+                          straightline_min_items=p["straightline_min_items"],
+                          min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
+    cleaned = steps.cleaning(root / p["raw_file"], codebook, plan, rules, processed_dir=out_dir / "processed",
+                             verify_manifest=p["verify_raw_manifest"], source=p["raw_file"])
+    cleaned.write_tables(tables, ["cleaning_flow", "missingness", "sample_composition"])
+    from hpmob.clean import read_responses
+
+    # what notebooks 02-05 read: the processed file, not the in-memory frame
+    responses = read_responses(out_dir / "processed" / "responses.csv", codebook)
+    steps.descriptives(responses, codebook, plan, min_items=p["min_items"], min_cell=p["min_cell"]).write_tables(
+        tables, None)
+    steps.measurement(responses, codebook, plan, estimator=p["estimator"], seed=p["seed"], n_iter=p["n_iter"],
+                      run_ordinal=p["run_ordinal"]).write_tables(tables)
+    steps.invariance(responses, codebook, plan).write_tables(tables)
+    steps.comparisons(responses, codebook, plan, min_cell=p["min_cell"]).write_tables(tables)
+    steps.structural(responses, codebook, plan, methods=("delta", "montecarlo", "bootstrap"), n_boot=p["n_boot"],
+                     n_mc=p["n_mc"], seed=p["seed"], n_jobs=p["n_jobs"], controls=p["level_covariates"],
+                     estimator=p["sem_estimator"]).write_tables(tables)
+    claims_table(tables, codebook=codebook, plan=plan).write_tables(tables, ["claims", "claims_vi"])
     return out_dir
 
 

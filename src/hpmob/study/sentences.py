@@ -80,10 +80,10 @@ def share_verdict(label: str, construct: str, verdict: str, share: float, lo: fl
         return bilingual(f"**{label} verdict: {verdict}.** The codebook has no {construct} items.",
                          f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** Bảng mã không có câu hỏi {construct}.")
     return bilingual(
-        f"**{label} verdict: {verdict}.** {_f(share, 1)} % of officials agree on average with the {construct} items "
+        f"**{label} verdict: {verdict}.** {_f(share, 1)} % of respondents agree on average with the {construct} items "
         f"(95 % CI {_f(lo, 1)}–{_f(hi, 1)} %), against the threshold of {threshold:.0f} %; single items range "
         f"upwards from {_f(item_min, 1)} %.",
-        f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** {_f(share, 1)} % cán bộ đồng ý trung bình với các câu "
+        f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** {_f(share, 1)} % người trả lời đồng ý trung bình với các câu "
         f"{construct} (KTC 95 % {_f(lo, 1)}–{_f(hi, 1)} %), so với ngưỡng {threshold:.0f} %; từng câu thấp nhất là "
         f"{_f(item_min, 1)} %.")
 

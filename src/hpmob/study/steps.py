@@ -45,6 +45,21 @@ def fit_model(model: str, data: pd.DataFrame, plan: AnalysisPlan, *, estimator: 
                    ci=plan.estimation["conf"], **kw)
 
 
+def scale_bands(lo: float, hi: float) -> tuple:
+    """The five mean bands of Vietnamese survey reports, stretched over a ``lo``–``hi`` scale.
+
+    Examples
+    --------
+    >>> scale_bands(1, 5)[1]
+    (1.81, 2.6, 'Thấp / Low')
+    """
+    from hpmob.score import VN_BANDS
+
+    width = (hi - lo) / len(VN_BANDS)
+    return tuple((round(lo + k * width + (0.01 if k else 0), 2), round(lo + (k + 1) * width, 2), label)
+                 for k, (_, _, label) in enumerate(VN_BANDS))
+
+
 def _hyps(plan: AnalysisPlan, kind: str):
     return [h for h in plan.hypotheses if h.type == kind]
 
@@ -156,11 +171,14 @@ def descriptives(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
     res.sentences["reverse_items"] = S.reverse_items_item_rest(rev, lowest)
 
     group = plan.grouping.get("variable")
+    scale = tuple(float(v) for v in codebook.scale_range(codebook.items_of(reflective[0])[0]))
+    bands = scale_bands(*scale)
+    res.objects.update(scale=scale, bands=bands)
     scores = composite_scores(responses, codebook, constructs=reflective, min_items=min_items)
     if group:
         by = composite_by_group(scores.join(responses[group]), group, conf=conf, min_cell=min_cell,
                                 order=plan.grouping["order"])
-        by["band"] = mean_band(by["mean"]).astype(str)
+        by["band"] = mean_band(by["mean"], bands).astype(str)
         res.tables["composites_by_level"] = by
         for row in by.itertuples():
             res.glue[f"mean_{row.construct}_{row.group}"] = float(row.mean)
@@ -169,7 +187,7 @@ def descriptives(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
                 sub = by[by["construct"] == h["construct"]].set_index("group")["mean"]
                 res.sentences[f"means_{h.id}"] = S.group_means(h["construct"], sub.to_dict())
     overall = composite_by_group(scores.assign(all="all"), "all", conf=conf, min_cell=min_cell)
-    overall["band"] = mean_band(overall["mean"]).astype(str)
+    overall["band"] = mean_band(overall["mean"], bands).astype(str)
     res.tables["composites_overall"] = overall
     res.objects["scores"] = scores
 
@@ -199,6 +217,7 @@ def descriptives(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
         res.verdicts[h.id] = row["verdict"]
         res.sentences[h.id] = S.share_verdict(h.label, c, row["verdict"], vals["share"], vals["low"], vals["high"],
                                               100 * thr, vals["item_min"])
+    res.objects["rankings"] = {}
     res.sentences["hypotheses"] = _joined(res, [h.id for h in _hyps(plan, "share_above")])
     res.sentences["group_means"] = _joined(res, [f"means_{h.id}" for h in _hyps(plan, "latent_mean_order")])
     for h in _hyps(plan, "ranking"):
@@ -212,7 +231,7 @@ def descriptives(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
         res.tables[h.id] = tab
         res.verdicts[h.id] = [r["verdict"] for r in judge(h, plan, codebook, res.tables)]
         wording = codebook.items.set_index("code")["text_en"]
-        res.objects.setdefault("rankings", {})[h.id] = tab.assign(wording=tab["item"].map(wording))[
+        res.objects["rankings"][h.id] = tab.assign(wording=tab["item"].map(wording))[
             ["item", "wording", "n", "share", "ci_low", "ci_high"]].round(3)
     return res
 
