@@ -1,33 +1,9 @@
 """Book smoke test: build the real book offline, then check pages and incremental make."""
 
-import os
 import re
-import shutil
 import subprocess
 
-import pytest
-
-
-def _offline(cmd):
-    # Build without network when the machine allows a private network namespace
-    # (CI runs as root); loopback stays up because Jupyter kernels talk over it.
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
-        return ["unshare", "-n", "bash", "-c", "ip link set lo up 2>/dev/null; exec \"$@\"", "_", *cmd]
-    return cmd
-
-
-def _make_env():
-    # Under `make test` the environment carries the parent make's jobserver, whose pipes a
-    # subprocess does not inherit; the child make would then fall back to one job.
-    return {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
-
-
-@pytest.fixture(scope="module")
-def built_book(root):
-    result = subprocess.run(_offline(["make", "-C", str(root), "book"]), capture_output=True, text=True,
-                            env=_make_env())
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return root / "book" / "_build" / "html"
+from conftest import make_env as _make_env
 
 
 def test_book_pages_exist_and_say_the_data_are_synthetic(built_book):

@@ -45,6 +45,32 @@ def _cmd_codebook_page(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_book_notebooks(args: argparse.Namespace) -> int:
+    from hpmob.notebooks import book_notebook
+
+    for source in args.notebooks:
+        book_notebook(source, args.out / source.name)
+    print(f"wrote {len(args.notebooks)} book copies to {args.out}")
+    return 0
+
+
+def _cmd_book_check(args: argparse.Namespace) -> int:
+    from hpmob.browser import check_book
+
+    problems = check_book(args.html, screenshots=args.screenshots)
+    for problem in problems:
+        print(problem)
+    print(f"{args.html}: {len(problems)} problem(s)" + (f"; screenshots in {args.screenshots}" if args.screenshots else ""))
+    return 1 if problems else 0
+
+
+def _cmd_book_pdf(args: argparse.Namespace) -> int:
+    from hpmob.browser import print_pdf
+
+    print(f"wrote {print_pdf(args.html, args.out)}")
+    return 0
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from hpmob.simulate import simulate_export
 
@@ -222,6 +248,23 @@ def build_parser() -> argparse.ArgumentParser:
     cbp.add_argument("--out", type=Path, default=Path("book/codebook.md"))
     cbp.add_argument("--codebook", type=Path)
     cbp.set_defaults(func=_cmd_codebook_page)
+
+    bnb = sub.add_parser("book-notebooks", help="copy executed notebooks for the book: no code, no stderr, "
+                                                "no parameters cell, no local paths")
+    bnb.add_argument("notebooks", type=Path, nargs="+", help="executed notebooks (build/notebooks/*.ipynb)")
+    bnb.add_argument("--out", type=Path, default=Path("book/notebooks"))
+    bnb.set_defaults(func=_cmd_book_notebooks)
+
+    bch = sub.add_parser("book-check", help="open every page of the built book in Chromium; exit 1 on overflow, "
+                                            "uncaptioned figures, visible code, warnings, NaN, local paths, broken links")
+    bch.add_argument("html", type=Path, nargs="?", default=Path("book/_build/html"))
+    bch.add_argument("--screenshots", type=Path, default=Path("build/screenshots"))
+    bch.set_defaults(func=_cmd_book_check)
+
+    bpdf = sub.add_parser("book-pdf", help="print an HTML page (the single-page book) to PDF with Chromium")
+    bpdf.add_argument("html", type=Path)
+    bpdf.add_argument("out", type=Path)
+    bpdf.set_defaults(func=_cmd_book_pdf)
     return parser
 
 
