@@ -82,6 +82,10 @@ build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
 # replicate: tests/test_sem_indirect.py, tests/test_power.py).
 NOTEBOOK_WORKERS := $(if $(filter 1,$(JOBS)),2,1)
 build/notebooks/05-structural.ipynb build/notebooks/08-power.ipynb: NB_PARAMS := -p n_jobs $(NOTEBOOK_WORKERS)
+# One language per book: figure labels in BOOK_LANG (English; `make BOOK_LANG=vi all` builds the
+# Vietnamese edition of the figures, the codebook appendix has both languages' wording).
+BOOK_LANG ?= en
+build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb: NB_PARAMS := -p lang $(BOOK_LANG)
 
 build/notebooks/00-overview.ipynb: data/study.yaml
 build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml
