@@ -508,11 +508,11 @@ def _scale_legend(fig: Figure, codebook: Codebook, scales: dict[str, list[str]],
     blank = Patch(facecolor="none", edgecolor="none", label="")
     rows = [r + [blank] * (width - len(r)) for r in rows]
     handles = [rows[i][j] for j in range(width) for i in range(len(rows))]
-    # Long category labels (Vietnamese) go on two legend rows rather than past the figure.
-    chars = sum(len(h.get_label()) for h in rows[0])
-    ncols = width if chars <= 62 else -(-width // 2)
-    if ncols != width:
-        handles = [h for r in rows for h in r]
+    # One scale with long category labels (Vietnamese): two legend rows rather than past the figure.
+    ncols = width
+    if len(rows) == 1 and sum(len(h.get_label()) for h in rows[0]) > 62:
+        ncols = -(-width // 2)
+        handles = rows[0]
     fig.legend(handles=handles, loc="outside upper center", ncols=ncols, frameon=False, fontsize=MIN_FONT_PT,
                columnspacing=1.0, handlelength=1.2)
 
@@ -780,7 +780,8 @@ def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None, mi
     n_max = int(load.groupby("lhs").size().max())
     per_row = max(1, min(per_row, len(factors)))
     n_rows = -(-len(factors) // per_row)
-    row_h = n_max + 2.4  # item rows plus the factor's name (up to five lines) above them
+    head = 2.1 if any(names.get(f) for f in factors) else 0.6  # room for the factor's name (up to five lines)
+    row_h = n_max + head + 0.3
     diag_h = 0.36 * row_h * n_rows + 0.5
     heat_h = 0.42 * len(factors) + 1.2 if correlations and len(factors) > 1 else 0
     fig = plt.figure(figsize=(PAGE_WIDTH_IN, diag_h + heat_h), layout="constrained")
@@ -794,7 +795,7 @@ def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None, mi
     for k, fac in enumerate(factors):
         x, top = k % per_row, -(k // per_row) * row_h
         rows = load[load["lhs"] == fac]
-        ys = top - 2.1 - np.arange(len(rows), dtype=float)
+        ys = top - head - np.arange(len(rows), dtype=float)
         centre = ys.mean()
         ox, ix = x + 0.2, x + 0.62  # oval on the left, items on the right: arrows fan out
         ax.text(x + 0.02, top - 0.6, _wrap(names.get(fac, ""), 21, 5), ha="left", va="center",
