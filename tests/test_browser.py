@@ -103,3 +103,11 @@ def test_built_book_passes_the_browser_check(built_book, book_problems, root):
                                        "figures (issue 17 phase 2); remove PHASE2_PAGES when this passes")
 def test_notebook_pages_01_to_06_pass_the_browser_check(book_problems):
     assert [p for p in book_problems if p.page in PHASE2_PAGES] == []
+
+
+def test_print_pdf_writes_one_pdf_of_a_page(pages, tmp_path):
+    from hpmob.browser import print_pdf
+
+    out = print_pdf(pages / "good.html", tmp_path / "book.pdf")
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= 1
