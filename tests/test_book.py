@@ -3,6 +3,7 @@
 import re
 import subprocess
 
+import pytest
 from conftest import make_env as _make_env
 
 
@@ -62,3 +63,30 @@ def test_no_personal_data_downstream_of_raw(root, built_book):
         assert find_personal_data(raw, load_codebook(), [leaked]) == [(leaked, raw["email"].iloc[0])]
     finally:
         leaked.unlink()
+
+
+# Notebook 02 concatenates the overall H7 rows with the by-level table, which already holds
+# them (issue 17 phase 2 / the study layer removes the concat).
+KNOWN_DUPLICATES = {"agreement_rt.csv"}
+
+
+def _duplicated_results(root):
+    import pandas as pd
+
+    out = {}
+    for path in sorted((root / "results" / "tables").glob("*.csv")):
+        frame = pd.read_csv(path)
+        if frame.duplicated().any():
+            out[path.name] = int(frame.duplicated().sum())
+    return out
+
+
+def test_results_tables_have_no_duplicate_rows(root, built_book):
+    assert len(list((root / "results" / "tables").glob("*.csv"))) >= 20  # the tables were really built
+    assert set(_duplicated_results(root)) <= KNOWN_DUPLICATES
+
+
+
+@pytest.mark.xfail(strict=True, reason="agreement_rt.csv repeats the 5 overall rows (notebook 02, phase 2)")
+def test_no_results_table_has_duplicates_at_all(root, built_book):
+    assert _duplicated_results(root) == {}

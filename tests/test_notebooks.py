@@ -87,3 +87,16 @@ def test_book_copy_hides_code_drops_parameters_stderr_and_local_paths(make_noteb
     assert str(tmp_path) not in text and "results/tables/a.csv" in text and "Warning" not in text
     # the executed notebook itself is left as papermill wrote it
     assert "TqdmWarning" in src.read_text()
+
+
+def test_make_lab_registers_the_kernel_the_notebooks_declare(root):
+    import json
+    import re
+
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    install = re.search(r'ipykernel install --sys-prefix --name (\S+) --display-name "([^"]+)"', makefile)
+    assert install, "make lab must register the notebooks' kernel"
+    assert "--allow-root" in makefile  # JupyterLab refuses to start as root without it
+    for nb in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        spec = json.loads(nb.read_text(encoding="utf-8"))["metadata"]["kernelspec"]
+        assert (spec["name"], spec["display_name"]) == install.groups(), nb.name

@@ -2,7 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpmob.tables import format_number, format_p, format_table, render_table, split_columns, table_html
+from hpmob.tables import (
+    format_number,
+    format_p,
+    format_table,
+    render_table,
+    split_columns,
+    table_html,
+)
 
 
 def test_p_values_never_print_as_zero_or_nan():

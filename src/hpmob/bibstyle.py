@@ -89,7 +89,9 @@ def _round_brackets():
 
 
 def _reference_style():
-    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+    from sphinxcontrib.bibtex.style.referencing.author_year import (
+        AuthorYearReferenceStyle,
+    )
 
     @dataclass
     class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):

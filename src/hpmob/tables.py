@@ -44,7 +44,7 @@ def format_p(value) -> str:
     if value < 0.001:
         return "< .001"
     text = f"{value:.3f}"
-    return text[1:] if text.startswith("0") else text
+    return text.removeprefix("0")
 
 
 def format_number(value, kind: str = "estimate") -> str:
