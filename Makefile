@@ -44,9 +44,14 @@ BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wil
     $(wildcard book/_static/*)
 BOOK := book/_build/html/index.html
 
-.PHONY: all env lock test lab book pdf bench clean distclean notebooks variants check-variants bench-detail
+.PHONY: all env lock test lab book pdf bench clean distclean notebooks variants check-variants bench-detail raw-readonly
 
-all: $(BOOK)  ## env -> notebooks -> book
+all: $(BOOK) raw-readonly  ## env -> notebooks -> book
+
+# The raw exports are read-only (README): by mode too, not only by convention. chmod
+# leaves the files' modification times alone, so nothing is rebuilt because of it.
+raw-readonly:
+	@chmod a-w $(filter-out %/README.md,$(RAW))
 
 # --- environment -----------------------------------------------------------
 .tools/bin/uv:
@@ -88,9 +93,9 @@ BOOK_LANG ?= en
 build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb: NB_PARAMS := -p lang $(BOOK_LANG)
 
 build/notebooks/00-overview.ipynb: data/study.yaml
-build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml
+build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml data/analysis_plan.yaml
 # Later notebooks read data/processed/, which 01 writes; 06 reads the tables of 02-05.
-$(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/notebooks/01-cleaning.ipynb
+$(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/notebooks/01-cleaning.ipynb data/analysis_plan.yaml
 build/notebooks/06-findings.ipynb: build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb \
     build/notebooks/05-structural.ipynb
 
@@ -108,7 +113,7 @@ VARIANT_NAMES := $(shell sed -n '/^variants:/,$$p' variants.yaml | grep -E '^  [
 VARIANT_STAMPS := $(VARIANT_NAMES:%=build/variants/%/.done)
 $(VARIANT_STAMPS) check-variants: export HPMOB_OUTPUT_ROOT := $(CURDIR)
 
-build/variants/%/.done: variants.yaml $(NOTEBOOKS) $(SRC) $(RAW) data/codebook.yaml $(ENV_STAMP)
+build/variants/%/.done: variants.yaml $(NOTEBOOKS) $(SRC) $(RAW) data/codebook.yaml data/analysis_plan.yaml $(ENV_STAMP)
 	rm -rf build/variants/$*
 	$(BIN)/hpmob run --variant $*
 	touch $@

@@ -15,7 +15,7 @@ from hpmob.claims import (
     CLAIM_COLUMNS,
     NOT_TESTABLE,
     SUPPORTED,
-    claim_inputs,
+    claims_from_responses,
     claims_table,
     expected_verdict,
     power_two_sided,
@@ -24,6 +24,8 @@ from hpmob.clean import clean_export
 from hpmob.codebook import load_codebook
 from hpmob.io import load_export
 from hpmob.simulate import simulate_sample
+from hpmob.study.plan import load_plan
+from hpmob.study.run import run_study
 
 
 @pytest.fixture(scope="module")
@@ -32,32 +34,38 @@ def cb():
 
 
 @pytest.fixture(scope="module")
-def shipped_inputs(root, cb):
-    responses = clean_export(load_export(root / "data" / "raw" / "hpmob_survey_export.csv", cb), cb).responses
-    return claim_inputs(responses, cb)
+def plan(cb):
+    # the delta interval judges H3 here (the notebooks use the bootstrap)
+    return load_plan(codebook=cb).with_settings(indirect_method="delta")
 
 
 @pytest.fixture(scope="module")
-def shipped(shipped_inputs, cb):
-    return claims_table(**shipped_inputs, codebook=cb, indirect_method="delta")
+def shipped_run(root, cb, plan):
+    responses = clean_export(load_export(root / "data" / "raw" / "hpmob_survey_export.csv", cb), cb).responses
+    return run_study(responses, cb, plan, measurement=False, comparisons=False, methods=("delta",))
 
 
-def test_solutions_are_listed_in_codebook_order_with_their_rank(shipped_inputs, cb):
+@pytest.fixture(scope="module")
+def shipped(shipped_run):
+    return shipped_run["claims"].tables["claims"]
+
+
+def test_solutions_are_listed_in_codebook_order_with_their_rank(shipped_run, cb, plan):
     # notebook 02 writes the solutions sorted by share; the claims table puts them back in codebook order
-    inputs = dict(shipped_inputs, solutions=shipped_inputs["solutions"].sort_values("share"))
-    claims = claims_table(**inputs, codebook=cb, indirect_method="delta")
+    tables = {k: t for r in shipped_run.values() for k, t in r.tables.items()}
+    tables["solutions"] = tables["solutions"].sort_values("share")
+    claims = claims_table(tables, codebook=cb, plan=plan).tables["claims"]
     tests = claims.loc[claims["hypothesis"] == "solutions", "test"]
     assert tests.str.extract(r"rating (SOL\d)")[0].tolist() == cb.items_of("SOL")
-    best = shipped_inputs["solutions"].sort_values("share").iloc[-1]["item"]
+    best = tables["solutions"].sort_values("share").iloc[-1]["item"]
     assert tests[tests.str.contains(f"rating {best} ")].str.contains("rank 1 of 6").all()
 
 
 @pytest.fixture(scope="module")
-def population(cb):
+def population(cb, plan):
+    # the study's own procedure, partial-invariance search included, on a very large sample
     sample = simulate_sample(60_000, seed=7)
-    responses = sample.attributes.join(sample.answers)
-    inputs = claim_inputs(responses, cb, partial=("PM3~1",))
-    return claims_table(**inputs, codebook=cb, indirect_method="delta")
+    return claims_from_responses(sample.attributes.join(sample.answers), cb, plan, methods=("delta",))
 
 
 def test_claims_table_has_the_required_columns_and_a_row_per_claim(shipped):
@@ -100,7 +108,7 @@ def test_power_closed_form():
 
 
 def test_claims_about_constructs_a_trimmed_codebook_lacks_are_not_testable(root):
-    """claim_inputs + claims_table on a codebook without RT, SE, CO and SOL (fast path of `hpmob run --raw`)."""
+    """The study layer on a codebook without RT, SE, CO and SOL (optional constructs of the plan)."""
     import yaml
 
     from hpmob.codebook import codebook_from_dict
@@ -112,14 +120,15 @@ def test_claims_about_constructs_a_trimmed_codebook_lacks_are_not_testable(root)
     spec["items"] = [it for it in spec["items"] if it["construct"] not in dropped]
     cb = codebook_from_dict(spec, source="trimmed")
     sample = simulate_sample(600, seed=11, codebook=cb)
-    claims = claims_table(**claim_inputs(sample.attributes.join(sample.answers), cb), codebook=cb,
-                          indirect_method="delta").set_index("test")
+    plan = load_plan(codebook=cb).with_settings(indirect_method="delta")
+    claims = claims_from_responses(sample.attributes.join(sample.answers), cb, plan,
+                                   methods=("delta",)).set_index("test")
     untestable = claims[claims["verdict"] == NOT_TESTABLE]
     # H7 (RT), the SE and CO paths, the solutions, and the causal claim
     assert sorted(untestable["hypothesis"]) == ["H4", "H4", "H7", "solutions", "—"]
     assert untestable["estimate"].isna().all()
-    assert any("no RT items in the codebook" in t for t in untestable.index)
-    assert any("SE is not in the structural model" in t for t in untestable.index)
+    assert any("not estimated: RT not in the codebook" in t for t in untestable.index)
+    assert any("SE → IM" in t and "not estimated: SE not in the codebook" in t for t in untestable.index)
     tested = claims[claims["verdict"] != NOT_TESTABLE]
     assert set(tested["hypothesis"]) == {"H1", "H2", "H3", "H4", "H5", "H6", "H6 (AW)"}
     assert tested["estimate"].notna().all()

@@ -14,7 +14,7 @@ import pytest
 
 from hpmob.codebook import load_codebook
 from hpmob.sem import fit_multigroup, latent_mean_differences
-from hpmob.sem.models import measurement_model
+from hpmob.study.models import measurement_syntax as measurement_model
 from hpmob.simulate import implied_ystar_moments, simulate_sample
 
 LEVELS = ["city", "district", "commune"]

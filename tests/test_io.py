@@ -359,7 +359,8 @@ def test_manifest_passes_on_the_shipped_data():
 @pytest.fixture
 def raw_copy(tmp_path) -> Path:
     dest = tmp_path / "raw"
-    shutil.copytree(ROOT / RAW_DIR, dest)
+    # copyfile, not copy2: the raw files are read-only (make all), the copies are for editing
+    shutil.copytree(ROOT / RAW_DIR, dest, copy_function=shutil.copyfile)
     return dest
 
 

@@ -9,7 +9,7 @@ from hpmob.codebook import load_codebook
 from hpmob.io import load_export
 from hpmob.score import reverse_key
 from hpmob.sem import latent_mean_differences, partial_invariance_search
-from hpmob.sem.models import measurement_model
+from hpmob.study.models import measurement_syntax as measurement_model
 
 LEVELS = ["city", "district", "commune"]
 

@@ -19,6 +19,10 @@ STATEMENT = "Synthetic data: simulated by hpmob simulate with the trimmed exampl
 FAST = ["-p", "n_boot", "100", "-p", "n_mc", "1000", "-p", "n_iter", "10", "-p", "run_ordinal", "false"]
 
 
+#: What the module's run printed on standard error (progress, warnings).
+RUN_LOG: dict[str, str] = {}
+
+
 def hpmob(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "hpmob.cli", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd)
@@ -48,6 +52,7 @@ def run(root, export, trimmed, tmp_path_factory):
     before_main = _snapshot(root / "results", root / "data" / "processed", root / "data" / "raw")
     result = hpmob("run", "--raw", export, "--codebook", trimmed, "--out", out, "--data-statement", STATEMENT, *FAST)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    RUN_LOG["stderr"] = result.stderr
     assert sha256_file(export) == before_raw  # the export is only read
     assert _snapshot(root / "results", root / "data" / "processed", root / "data" / "raw") == before_main
     return out
@@ -56,6 +61,18 @@ def run(root, export, trimmed, tmp_path_factory):
 def test_the_simulated_export_has_only_the_trimmed_codebooks_items(export):
     header = export.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert "DT1" in header and "SE1" not in header and "CO1" not in header
+
+
+def test_run_shows_progress_per_notebook_without_kernel_transport_warnings(run):
+    from hpmob.outdir import RUN_MARKER, partial_folder
+
+    err = RUN_LOG["stderr"]
+    assert "without encryption" not in err and "Traceback" not in err
+    for k, name in enumerate(["01-cleaning", "02-descriptives", "03-measurement", "04-invariance",
+                              "05-structural", "06-findings"], start=1):
+        assert f"[{k}/6] {name}.ipynb …" in err
+    assert not partial_folder(run).exists()
+    assert "tables/claims.csv" in (run / RUN_MARKER).read_text(encoding="utf-8")
 
 
 def test_run_writes_a_claims_table_with_absent_constructs_not_testable(run):

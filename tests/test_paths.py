@@ -63,3 +63,15 @@ def test_papermill_runs_write_to_the_project(root, monkeypatch):
     monkeypatch.setattr(papermill, "execute_notebook", boom)
     with pytest.raises(Stop):
         nbmod.run_notebook(root / "notebooks" / "00-overview.ipynb", root / "build" / "scratch" / "x.ipynb")
+
+
+def test_a_new_scratch_folder_starts_with_what_the_build_made(root, tmp_path, monkeypatch):
+    from hpmob.paths import OUTPUT_ENV, output_dir
+
+    monkeypatch.setenv(OUTPUT_ENV, str(tmp_path))
+    built = sorted(p.name for p in (root / "tests").iterdir() if p.is_file())
+    scratch = output_dir("tests")
+    assert sorted(p.name for p in scratch.iterdir()) == built
+    (scratch / "conftest.py").write_text("changed")
+    assert output_dir("tests") == scratch and (scratch / "conftest.py").read_text() == "changed"  # seeded once
+    assert "changed" not in (root / "tests" / "conftest.py").read_text()

@@ -203,7 +203,7 @@ def test_composites_by_level_suppressed_and_errors(cb, summary):
     fig = composites_by_level(s, lang="en", codebook=cb)
     assert "suppressed" in fig.get_supxlabel()
     assert len(fig.axes[0].containers[0].lines[0].get_xdata()) == 3
-    with pytest.raises(ValueError, match="not governance levels"):
+    with pytest.raises(ValueError, match="are not values of .level."):
         composites_by_level(s.assign(group="urban"), codebook=cb)
     with pytest.raises(KeyError, match="ci_low"):
         composites_by_level(s.drop(columns=["ci_low"]), codebook=cb)
@@ -277,7 +277,8 @@ def test_structural_diagram_labels_paths_and_marks_uncertain_ones():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert {"0.45", "0.05", "AW", "PM", "training_z", "R² = 0.36"} <= set(texts)
     with pytest.raises(ValueError, match="no position for XY"):
-        structural_diagram(est.assign(rhs=est["rhs"].replace("AW", "XY")))
+        structural_diagram(est.assign(rhs=est["rhs"].replace("AW", "XY")),
+                           layout={"AW": (0, 0), "PM": (1, 0), "training_z": (0, 1)})
 
 
 def test_robustness_figure_has_a_panel_per_claim_and_a_row_per_variant():

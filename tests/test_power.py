@@ -75,3 +75,53 @@ def test_simulate_power_does_not_depend_on_workers_and_detects_nothing_at_zero_e
     assert one.equals(two)
     # at d = 0 power is the type I error rate, 0.05, within 3.5 MC SE
     assert abs(one["power"].iloc[0] - 0.05) < 3.5 * np.sqrt(0.05 * 0.95 / 400)
+
+
+# --- each replicate runs the study's decision procedure (acceptance: partial-invariance search) ---
+def _population(shifts):
+    import copy
+
+    from hpmob.power import _equal_levels
+    from hpmob.simulate import load_population_model
+
+    model = _equal_levels(load_population_model())
+    model = copy.deepcopy(model)
+    model["intercept_shifts"] = shifts
+    return model
+
+
+@pytest.mark.parametrize("shifts, freed", [
+    ({}, ()),                                    # no non-invariant item: the search frees nothing
+    ({"IM2": {"commune": -0.6}}, ("IM2~1",)),    # another item than the shipped PM3: the search finds it
+    ({"PM3": {"commune": -0.5}}, ("PM3~1",)),    # the shipped population model
+])
+def test_a_power_replicate_searches_for_the_non_invariant_intercept(shifts, freed):
+    from hpmob.codebook import load_codebook
+    from hpmob.power import decide
+    from hpmob.simulate import simulate_sample
+    from hpmob.study.plan import load_plan
+
+    cb = load_codebook()
+    plan = load_plan(codebook=cb)
+    for seed in (1, 2):
+        sample = simulate_sample(1200, seed, model=_population(shifts), codebook=cb)
+        decisions = decide(sample.attributes.join(sample.answers), cb, plan, seed=seed)
+        assert decisions["freed"] == freed, (shifts, seed, decisions)
+        assert set(decisions) == {"freed", "H6 commune-city", "H6 district-city", "H3 indirect"}
+
+
+def test_power_curve_replicates_are_the_study_decisions(monkeypatch):
+    """power_curve's replicate is power._study_replicate, which calls power.decide (the study steps)."""
+    import hpmob.power as power
+
+    calls = []
+    real = power.decide
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out["freed"])
+        return out
+
+    monkeypatch.setattr(power, "decide", spy)
+    curve = power.power_curve((40,), n_rep=2, seed=3, n_jobs=1)
+    assert len(calls) == 2 and set(curve["effect"]) == {"H6 commune-city", "H6 district-city", "H3 indirect"}

@@ -308,9 +308,13 @@ def test_agreement_share_suppresses_small_cells(cb, df):
 
 
 # ------------------------------------------------------------------ by-group means
+#: the study's level order: the caller (the study layer, from the plan) passes it
+LEVEL_ORDER = ["city", "district", "commune"]
+
+
 def test_composite_by_group_t_interval(cb, df):
     sc = composite_scores(df, cb, constructs=["AW", "PM"])
-    out = composite_by_group(sc, df["level"])
+    out = composite_by_group(sc, df["level"], order=LEVEL_ORDER)
     assert list(out.columns) == ["construct", "group", "n", "mean", "sd", "se", "ci_low", "ci_high",
                                  "conf", "suppressed"]
     assert out["group"].tolist() == ["city", "district", "commune"] * 2
@@ -322,7 +326,7 @@ def test_composite_by_group_t_interval(cb, df):
     assert row["sd"] == pytest.approx(x.std(), abs=1e-12)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi), abs=1e-10)
     # Same result with the group as a column of `scores`.
-    again = composite_by_group(sc.join(df["level"]), "level")
+    again = composite_by_group(sc.join(df["level"]), "level", order=LEVEL_ORDER)
     pd.testing.assert_frame_equal(out, again)
 
 

@@ -187,10 +187,11 @@ def test_hs_release_order(hs_fits, hs_ref):
 def test_hs_invariance_table(hs_ref, hs_data):
     tab, fits = invariance(hs_ref["model"], hs_data, "school", return_fits=True)
     assert list(tab.columns) == [
-        "model", "npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
+        "model", "converged", "npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
         "delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea", "decision",
     ]  # fmt: skip
     assert tab["model"].tolist() == ["configural", "metric", "scalar", "strict"]
+    assert tab["converged"].tolist() == [True] * 4
     for _, row in tab.iterrows():
         fm = hs_ref["models"][row["model"]]["fitMeasures"]
         for k in ("npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):

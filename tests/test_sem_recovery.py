@@ -15,7 +15,8 @@ import pytest
 
 from hpmob.codebook import load_codebook
 from hpmob.sem import fit
-from hpmob.sem.models import structural_model
+from hpmob.study.models import structural_syntax
+from hpmob.study.plan import load_plan
 from hpmob.simulate import load_population_model, simulate_sample
 
 
@@ -32,7 +33,7 @@ def test_structural_paths_intervals_cover_the_truth():
         ("IM", "AW"): paths["IM"]["paths"]["AW"] * lam["IM1"] / lam["AW1"],
         **{("IM", c): paths["IM"]["paths"][c] * lam["IM1"] / lam[f"{c}1"] for c in ("DT", "SE", "CO")},
     }
-    model = structural_model(cb, covariates=("district", "commune"))
+    model = structural_syntax(load_plan(codebook=cb), cb)
     tc = pm["attributes"]["training_courses"]
     covered = 0
     for k in range(50):

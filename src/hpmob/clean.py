@@ -9,6 +9,7 @@ Rules, in order:
 
 1. ``duplicate``       — a later submission by the same person (same name and phone;
    without personal columns, the same answers to every question). The first is kept.
+   A respondent without a name or phone is never a duplicate of anyone.
 2. ``item_nonresponse`` — more than ``max_item_missing`` of the items blank or "no answer"
    (this also catches unit nonresponse: submissions abandoned after a few questions).
 3. ``speeder``          — completion time below ``speeder_fraction`` × the median time.
@@ -104,7 +105,8 @@ def recode_export(raw: pd.DataFrame, codebook: Codebook | None = None) -> pd.Dat
         kind = cb.column_kind(col)
         values = raw[col].astype(str)
         if kind == "integer" or col == "duration_sec":
-            out[col] = pd.array([parse_integer(v) if v.strip() else None for v in values], dtype="Int64")
+            out[col] = pd.array([parse_integer(v, cb.number_locale) if v.strip() else None for v in values],
+                                dtype="Int64")
         elif kind in ("admin", "personal"):
             out[col] = values
         else:
@@ -119,12 +121,22 @@ def recode_export(raw: pd.DataFrame, codebook: Codebook | None = None) -> pd.Dat
 
 
 def _person_key(coded: pd.DataFrame, cb: Codebook) -> pd.Series:
+    """A key equal for two rows only if they are the same person.
+
+    With personal columns, the key is name and phone; a row missing either has no
+    identifying value and gets a key of its own, so anonymous respondents are never
+    taken for one another (40 blank-name respondents are 40 people, not one). Only a
+    codebook without personal columns falls back to identical answers.
+    """
     personal = [c for c in ("full_name", "phone") if c in cb.personal_columns and c in coded]
-    if personal and (coded[personal].apply(lambda s: s.str.strip() != "").all(axis=1)).any():
+    if personal:
+        present = coded[personal].apply(lambda s: s.astype(str).str.strip() != "").all(axis=1)
         name = coded[personal[0]].map(normalize_label)
         rest = coded[personal[1:]].apply(lambda s: s.str.replace(r"\D", "", regex=True)).agg("|".join, axis=1) \
             if len(personal) > 1 else ""
-        return name + "|" + rest
+        # NUL starts no name or phone, so these keys cannot meet a real one
+        own = "\0anonymous:" + coded.index.to_series().astype(str)
+        return (name + "|" + rest).where(present, own)
     # Without personal data, only an identical answer to every question betrays a resubmission.
     cols = cb.attribute_columns + cb.item_columns
     return coded[cols].astype(str).agg("|".join, axis=1)

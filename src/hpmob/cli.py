@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -87,10 +88,12 @@ def _load_codebook_arg(path):
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from hpmob.io import read_export, validate_export
+    from hpmob.io import ReadLimits, read_export, validate_export
 
     cb = _load_codebook_arg(args.codebook)
-    frame = read_export(args.path)
+    limits = ReadLimits(max_file_bytes=args.max_file_bytes, max_rows=args.max_rows,
+                        max_cell_chars=args.max_cell_chars, max_decompressed_bytes=args.max_decompressed_bytes)
+    frame = read_export(args.path, limits)
     problems = validate_export(frame, cb, source=str(args.path))
     for problem in problems:
         print(problem)
@@ -102,13 +105,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_manifest(args: argparse.Namespace) -> int:
-    from hpmob.io import verify_manifest, write_manifest
+    from hpmob.io import protect_raw_files, verify_manifest, write_manifest
 
     if args.write:
         print(f"wrote {write_manifest(args.raw_dir)}")
-        return 0
-    table = verify_manifest(args.raw_dir)
-    print(f"{args.raw_dir}: {len(table)} raw file(s) match MANIFEST.sha256")
+    else:
+        table = verify_manifest(args.raw_dir)
+        print(f"{args.raw_dir}: {len(table)} raw file(s) match MANIFEST.sha256")
+    changed = protect_raw_files(args.raw_dir)
+    if changed:
+        print(f"made {len(changed)} raw file(s) read-only: {', '.join(p.name for p in changed)}")
     return 0
 
 
@@ -128,17 +134,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from hpmob.own_export import run_own_export
 
         if args.codebook is None or args.out is None:
-            print("hpmob run: --raw needs --codebook (that survey's codebook) and --out (a new folder)",
-                  file=sys.stderr)
-            return 2
-        out = run_own_export(args.raw, args.codebook, args.out, parameters=params,
+            args.usage_error("--raw needs --codebook (that survey's codebook) and --out (a new folder)")
+        out = run_own_export(args.raw, args.codebook, args.out, plan=args.plan, parameters=params,
                              data_statement=args.data_statement, book=not args.no_book)
         print(f"{args.raw}: claims table {out / 'tables' / 'claims.csv'}"
               + ("" if args.no_book else f", book {out / 'book' / '_build' / 'html' / 'index.html'}"))
         return 0
     if params:
-        print("hpmob run: -p applies to --raw runs; a variant's parameters live in variants.yaml", file=sys.stderr)
-        return 2
+        args.usage_error("-p applies to --raw runs; a variant's parameters live in variants.yaml")
     if args.check:
         from hpmob.variants import check_variant
 
@@ -156,15 +159,58 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_power(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from hpmob.power import power_curve, required_n
 
-    curve = power_curve(args.n, n_rep=args.reps, seed=args.seed, n_jobs=args.jobs)
+    def progress(k, n_sizes, n):
+        print(f"[{k + 1}/{n_sizes}] {n} officials per level, {args.reps} simulated studies …", file=sys.stderr,
+              flush=True)
+
+    curve = power_curve(args.n, n_rep=args.reps, seed=args.seed, n_jobs=args.jobs, progress=progress,
+                        backend=args.backend, scheduler=args.scheduler)
     print(curve.to_string(index=False))
-    print(required_n(curve, args.target).to_string(index=False))
+    needed = required_n(curve, args.target)
+    needed["n_per_level"] = [f"no size reaches the target (largest tried: {max(args.n)})" if pd.isna(v) else str(int(v))
+                             for v in needed["n_per_level"]]
+    print(needed.to_string(index=False))
     if args.out:
         curve.to_csv(args.out, index=False, float_format="%.6g")
         print(f"wrote {args.out}")
     return 0
+
+
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                        help="where the independent tasks run: local processes (loky) or a "
+                             "dask.distributed cluster (dask); results are identical either way")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="with --backend dask: the scheduler's address, e.g. tcp://127.0.0.1:8786")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default (none shown for flags and required values)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.required or action.default in (None, False, argparse.SUPPRESS) or action.nargs == 0:
+            return text
+        default = " ".join(map(str, action.default)) if isinstance(action.default, list) else action.default
+        return f"{text} (default: {default})"
+
+
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    from hpmob.io import ReadLimits
+
+    limits = ReadLimits()
+    parser.add_argument("--max-file-bytes", type=int, default=limits.max_file_bytes, metavar="N",
+                        help="refuse an export larger than N bytes on disk")
+    parser.add_argument("--max-rows", type=int, default=limits.max_rows, metavar="N",
+                        help="refuse an export with more than N respondent rows")
+    parser.add_argument("--max-cell-chars", type=int, default=limits.max_cell_chars, metavar="N",
+                        help="refuse a cell longer than N characters (Excel's own limit)")
+    parser.add_argument("--max-decompressed-bytes", type=int, default=limits.max_decompressed_bytes, metavar="N",
+                        help="refuse an .xlsx larger than N bytes once decompressed (zip bomb)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,14 +225,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hpmob {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run-notebook", help="execute one notebook with papermill into another file")
+    def add(name, **kwargs):
+        return sub.add_parser(name, formatter_class=_HelpFormatter, **kwargs)
+
+    run = add("run-notebook", help="execute one notebook with papermill into another file")
     run.add_argument("source", type=Path, help="notebook committed without outputs")
     run.add_argument("output", type=Path, help="executed copy to write")
     run.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                     help="override a value of the parameters cell (repeatable)")
+                     help="override a value of the parameters cell (repeatable); none: the notebook's defaults")
     run.set_defaults(func=_cmd_run_notebook)
 
-    sim = sub.add_parser("simulate", help="write a synthetic raw export from the population model")
+    sim = add("simulate", help="write a synthetic raw export from the population model")
     sim.add_argument("--seed", type=int, required=True, help="random seed (same seed, same bytes)")
     sim.add_argument("--n", type=int, required=True, help="number of submissions, duplicates included")
     sim.add_argument("--out", type=Path, required=True, help="CSV file to write")
@@ -194,77 +243,90 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "a trimmed copy writes only its items")
     sim.set_defaults(func=_cmd_simulate)
 
-    val = sub.add_parser("validate", help="check a raw export against the codebook; exit 1 on errors")
+    val = add("validate", help="check a raw export against the codebook; exit 1 on errors")
     val.add_argument("path", type=Path, help="export (.csv, .xlsx or .sav)")
     val.add_argument("--codebook", type=Path, help="codebook YAML (default: data/codebook.yaml)")
+    _add_limit_options(val)
     val.set_defaults(func=_cmd_validate)
 
-    man = sub.add_parser("manifest", help="verify (or --write) data/raw/MANIFEST.sha256")
-    man.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
-    man.add_argument("--write", action="store_true", help="record the current raw files' SHA-256")
+    man = add("manifest", help="verify (or --write) data/raw/MANIFEST.sha256; makes the raw files read-only")
+    man.add_argument("--raw-dir", type=Path, default=Path("data/raw"), help="folder of the raw exports")
+    man.add_argument("--write", action="store_true", help="record the current raw files' SHA-256 "
+                                                          "(default: verify them)")
     man.set_defaults(func=_cmd_manifest)
 
-    cln = sub.add_parser("clean", help="validate and clean a raw export into data/processed")
+    cln = add("clean", help="validate and clean a raw export into data/processed")
     cln.add_argument("raw", type=Path, help="raw export")
-    cln.add_argument("--out", type=Path, default=Path("data/processed"))
-    cln.add_argument("--codebook", type=Path)
+    cln.add_argument("--out", type=Path, default=Path("data/processed"), help="folder for responses.csv and "
+                                                                               "exclusions.csv")
+    cln.add_argument("--codebook", type=Path, help="codebook YAML (default: data/codebook.yaml)")
     cln.set_defaults(func=_cmd_clean)
 
-    runv = sub.add_parser(
+    runv = add(
         "run", help="rerun every notebook under a named variant, or on another export with its codebook",
         description="Either --variant NAME (a robustness variant of variants.yaml, into build/variants/NAME) "
-                    "or --raw EXPORT --codebook CODEBOOK --out DIR (validate, clean and analyse another "
-                    "export, and build a book for it in DIR).")
+                    "or --raw EXPORT --codebook CODEBOOK [--plan PLAN] --out DIR (validate, clean and analyse "
+                    "another export, and build a book for it in DIR). A --raw run writes into .DIR.partial and "
+                    "moves to DIR only when finished; of an earlier run's DIR it replaces only that run's "
+                    "files. Ctrl-C stops it (exit 130) and keeps nothing.")
     which = runv.add_mutually_exclusive_group(required=True)
     which.add_argument("--variant", help="a name from variants.yaml")
     which.add_argument("--raw", type=Path, help="another survey export (.csv, .xlsx or .sav); only read")
-    runv.add_argument("--codebook", type=Path, help="with --raw: that survey's codebook YAML")
-    runv.add_argument("--out", type=Path, help="with --raw: new folder for the run; with --variant: root folder "
+    runv.add_argument("--codebook", type=Path, help="with --raw: that survey's codebook YAML (required)")
+    runv.add_argument("--plan", type=Path, help="with --raw: that study's analysis plan YAML (default: "
+                                                "data/analysis_plan.yaml)")
+    runv.add_argument("--out", type=Path, help="with --raw: folder for the run (required; new, empty or an earlier "
+                                               "run's, never inside data/raw); with --variant: root folder "
                                                "(default build/variants)")
     runv.add_argument("--variants", type=Path, help="variants file (default: variants.yaml)")
     runv.add_argument("--data-statement", help="with --raw: what the book says about the data (e.g. whether "
                                                "they are synthetic); default names the file and its SHA-256")
     runv.add_argument("--check", action="store_true", help="with --variant: rerun a built variant in place and "
                                                             "compare every file byte for byte (exit 1 if any differs)")
-    runv.add_argument("--no-book", action="store_true", help="with --raw: stop after the notebooks")
+    runv.add_argument("--no-book", action="store_true", help="with --raw: stop after the notebooks "
+                                                              "(default: build the book)")
     runv.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                      help="with --raw: notebook parameter override, e.g. -p n_boot 500 (repeatable)")
+                      help="with --raw: notebook parameter override, e.g. -p n_boot 500 (repeatable); "
+                           "none: the notebooks' defaults")
     runv.set_defaults(func=_cmd_run)
 
-    pwr = sub.add_parser("power", help="Monte Carlo power for H6 and H3 by officials per level")
+    pwr = add("power", help="Monte Carlo power for H6 and H3 by officials per level")
     pwr.add_argument("--n", type=int, nargs="+", default=[40, 80, 120, 160], help="officials per level")
     pwr.add_argument("--reps", type=int, default=200, help="simulated studies per size")
-    pwr.add_argument("--seed", type=int, required=True)
-    pwr.add_argument("--jobs", type=int, default=2)
-    pwr.add_argument("--target", type=float, default=0.80)
-    pwr.add_argument("--out", type=Path, help="CSV for the power curve")
+    pwr.add_argument("--seed", type=int, required=True, help="root random seed (same seed, same curve)")
+    pwr.add_argument("--jobs", type=int, default=2, help="parallel workers (the curve does not depend on it)")
+    pwr.add_argument("--target", type=float, default=0.80, help="power a size must reach")
+    pwr.add_argument("--out", type=Path, help="CSV for the power curve (default: printed only)")
+    _add_backend_options(pwr)
     pwr.set_defaults(func=_cmd_power)
 
-    prov = sub.add_parser("provenance", help="write the book's reproducibility appendix")
-    prov.add_argument("--out", type=Path, default=Path("book/reproducibility.md"))
+    prov = add("provenance", help="write the book's reproducibility appendix")
+    prov.add_argument("--out", type=Path, default=Path("book/reproducibility.md"), help="Markdown page to write")
     prov.set_defaults(func=_cmd_provenance)
 
-    cbp = sub.add_parser("codebook-page", help="write the book's codebook appendix from the codebook")
-    cbp.add_argument("--out", type=Path, default=Path("book/codebook.md"))
-    cbp.add_argument("--codebook", type=Path)
+    cbp = add("codebook-page", help="write the book's codebook appendix from the codebook")
+    cbp.add_argument("--out", type=Path, default=Path("book/codebook.md"), help="Markdown page to write")
+    cbp.add_argument("--codebook", type=Path, help="codebook YAML (default: data/codebook.yaml)")
     cbp.set_defaults(func=_cmd_codebook_page)
 
-    bnb = sub.add_parser("book-notebooks", help="copy executed notebooks for the book: no code, no stderr, "
-                                                "no parameters cell, no local paths")
+    bnb = add("book-notebooks", help="copy executed notebooks for the book: no code, no stderr, "
+                                     "no parameters cell, no local paths")
     bnb.add_argument("notebooks", type=Path, nargs="+", help="executed notebooks (build/notebooks/*.ipynb)")
-    bnb.add_argument("--out", type=Path, default=Path("book/notebooks"))
+    bnb.add_argument("--out", type=Path, default=Path("book/notebooks"), help="folder for the book's copies")
     bnb.set_defaults(func=_cmd_book_notebooks)
 
-    bch = sub.add_parser("book-check", help="open every page of the built book in Chromium; exit 1 on overflow, "
-                                            "uncaptioned figures, visible code, warnings, NaN, local paths, broken links")
-    bch.add_argument("html", type=Path, nargs="?", default=Path("book/_build/html"))
-    bch.add_argument("--screenshots", type=Path, default=Path("build/screenshots"))
+    bch = add("book-check", help="open every page of the built book in Chromium; exit 1 on overflow, "
+                                 "uncaptioned figures, visible code, warnings, NaN, local paths, broken links")
+    bch.add_argument("html", type=Path, nargs="?", default=Path("book/_build/html"), help="the HTML build")
+    bch.add_argument("--screenshots", type=Path, default=Path("build/screenshots"),
+                     help="folder for one full-page screenshot per page")
     bch.set_defaults(func=_cmd_book_check)
 
-    bpdf = sub.add_parser("book-pdf", help="print an HTML page (the single-page book) to PDF with Chromium")
-    bpdf.add_argument("html", type=Path)
-    bpdf.add_argument("out", type=Path)
+    bpdf = add("book-pdf", help="print an HTML page (the single-page book) to PDF with Chromium")
+    bpdf.add_argument("html", type=Path, help="page to print (book/_build/singlehtml/index.html)")
+    bpdf.add_argument("out", type=Path, help="PDF to write")
     bpdf.set_defaults(func=_cmd_book_pdf)
+    parser.subcommands = sub.choices  # for main(): each subcommand's usage
     return parser
 
 
@@ -275,11 +337,19 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    command = parser.subcommands[args.command]
+    args.usage_error = command.error  # prints the subcommand's usage and exits 2
     from hpmob.codebook import CodebookError
     from hpmob.io import ExportError
 
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print(f"hpmob {args.command}: interrupted; nothing of this run was kept", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # At once: a notebook may still be running in its worker thread, and interpreter
+        # shutdown would wait for it or print its teardown errors after this line.
+        os._exit(130)
     except ExportError as err:
         # Data problems are reported as lines, never as a traceback.
         for problem in err.problems:
@@ -291,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as err:  # incl. hpmob.notebooks.NotebookError: notebook, cell and error in one message
         print(f"hpmob {args.command}: {err}", file=sys.stderr)
         return 1
-    except (CodebookError, FileNotFoundError, ValueError) as err:
+    except (CodebookError, FileNotFoundError, ValueError, OSError) as err:
+        print(command.format_usage().rstrip(), file=sys.stderr)
         print(f"hpmob {args.command}: {err}", file=sys.stderr)
         return 2
 

@@ -8,7 +8,8 @@ module, so a codebook that loads here is one every other step can rely on.
 
 Schema (top-level sections, all required)::
 
-    meta:       {title_vi, title_en, version, languages: [vi, en], note}
+    meta:       {title_vi, title_en, version, languages: [vi, en], note,
+                 number_locale: vi | en}   # optional: how the export writes 1000 (1.000 / 1,000)
     scales:     {name: {type: likert, codes: {1: {vi, en}, ...},
                         missing: {9: {vi, en}}, agree_codes: [4, 5]}}
     constructs: {code: {vi, en, reflective: bool, role, stem: {vi, en}}}
@@ -57,6 +58,7 @@ __all__ = [
     "CodebookError",
     "LANGUAGES",
     "MIN_REFLECTIVE_ITEMS",
+    "NUMBER_LOCALES",
     "SCALE_TYPES",
     "SECTIONS",
     "codebook_from_dict",
@@ -70,6 +72,9 @@ SECTIONS = ("meta", "scales", "constructs", "items", "attributes", "admin", "per
 #: Languages every label must be given in.
 LANGUAGES = ("vi", "en")
 SCALE_TYPES = ("likert",)
+#: ``meta.number_locale``: the export writes one thousand as ``1.000`` (vi: decimal comma)
+#: or ``1,000`` (en: decimal point). Without it, a separator in a number is an error.
+NUMBER_LOCALES = ("vi", "en")
 ATTRIBUTE_TYPES = ("categorical", "integer")
 #: A reflective factor with fewer than three indicators is not identified on its own
 #: (Bollen, 1989, ch. 7) and its alpha/omega are unstable, so we refuse it up front
@@ -144,6 +149,52 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
+
+
+#: Largest codebook read (the shipped one is about 40 kB).
+MAX_CODEBOOK_BYTES = 5 * 2**20
+#: Largest number of YAML nodes a codebook may expand to once its aliases (``*name``)
+#: are followed. Aliases are shared, not copied, when loaded, but every later walk over
+#: the codebook follows them: nine aliases of nine aliases ("billion laughs") are 9⁹
+#: nodes to walk from a few hundred bytes. The shipped codebook has about 3,000 nodes.
+MAX_YAML_NODES = 200_000
+
+
+def _expanded_size(node, memo: dict) -> int:
+    """Number of nodes ``node`` stands for with every alias followed (shared subtrees counted each time)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a recursive alias counts once; SafeLoader refuses to construct it anyway
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(n, memo) for n in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    else:
+        size = 1
+    memo[key] = min(size, MAX_YAML_NODES + 1)  # capped so the sum stays a small integer
+    return memo[key]
+
+
+class _TooLarge(ValueError):
+    """A YAML document that would expand beyond :data:`MAX_YAML_NODES`."""
+
+
+def _load_yaml(text: str):
+    """Parse codebook YAML, refusing documents whose aliases expand beyond :data:`MAX_YAML_NODES`."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node, {})
+        if size > MAX_YAML_NODES:
+            raise _TooLarge(
+                f"the aliases (*name) expand to more than {MAX_YAML_NODES:,} entries (an 'alias bomb'?); "
+                "a codebook needs only a few thousand, so write the entries out instead of aliasing them")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -268,6 +319,9 @@ def _check_meta(problems: list[str], meta: Any) -> None:
             problems.append(f"meta.{key}: text is not Unicode NFC; re-save it in NFC form")
     if not _is_int(meta.get("version")):
         problems.append(f"meta.version: expected an integer (e.g. 1); got {meta.get('version')!r}")
+    locale = meta.get("number_locale")
+    if locale is not None and locale not in NUMBER_LOCALES:
+        problems.append(f"meta.number_locale: one of {_fmt_list(NUMBER_LOCALES)} (or leave it out); got {locale!r}")
     langs = meta.get("languages")
     if not isinstance(langs, list) or set(LANGUAGES) - set(langs):
         problems.append(f"meta.languages: must list {_fmt_list(LANGUAGES)}; got {langs!r}")
@@ -805,6 +859,11 @@ class Codebook:
                 return at
         raise KeyError(f"unknown attribute {code!r}; attributes are {_fmt_list(self.attribute_columns)}")
 
+    @property
+    def number_locale(self) -> str | None:
+        """How the export writes numbers: ``"vi"`` (1.000,5), ``"en"`` (1,000.5) or ``None`` (undeclared)."""
+        return self.data["meta"].get("number_locale")
+
     def column_kind(self, column: str) -> str:
         """What a raw-export column is: ``admin``, ``personal``, ``categorical``, ``integer`` or ``item``."""
         if column in self.admin_columns:
@@ -957,14 +1016,22 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
             f"codebook not found: {p}; pass the path to codebook.yaml, e.g. "
             "load_codebook('data/codebook.yaml')"
         )
+    if p.stat().st_size > MAX_CODEBOOK_BYTES:
+        raise CodebookError(str(p), [f"file is {p.stat().st_size:,} bytes; a codebook is at most "
+                                     f"{MAX_CODEBOOK_BYTES:,} (hpmob.codebook.MAX_CODEBOOK_BYTES): is this the codebook?"])
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CodebookError(str(p), [f"file is not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8"]) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = _load_yaml(text)
+    except _TooLarge as exc:
+        raise CodebookError(str(p), [str(exc)]) from None
     except yaml.YAMLError as exc:
         raise CodebookError(str(p), [_yaml_problem(exc)]) from None
+    except RecursionError:  # PyYAML composes recursively: thousands of nested brackets
+        raise CodebookError(str(p), ["YAML nested too deeply to be a codebook (thousands of levels); "
+                                     "check the brackets and indentation"]) from None
     return Codebook(data, source=str(p), path=p)
 
 

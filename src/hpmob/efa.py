@@ -492,7 +492,7 @@ def _item_constructs(constructs, items, func: str) -> dict[str, str]:
     if not isinstance(constructs, Mapping) or not constructs:
         raise TypeError(
             f"{func}(): constructs must be a non-empty dict, either item → construct "
-            f"({{'aw1': 'AW', ...}}) or construct → items ({{'AW': ['aw1', ...]}})."
+            f"({{'x1': 'F1', ...}}) or construct → items ({{'F1': ['x1', ...]}})."
         )
     values = list(constructs.values())
     if all(isinstance(v, str) for v in values):

@@ -39,7 +39,6 @@ from hpmob.codebook import Codebook, load_codebook, normalize_label
 
 SUPPORTED = (".csv", ".xlsx", ".sav")
 MANIFEST_NAME = "MANIFEST.sha256"
-_INT_RE = re.compile(r"^[+-]?\d+(\.0+)?$")
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,47 @@ class ExportError(ValueError):
         super().__init__(
             f"{len(errors)} error(s) in the export:\n" + "\n".join(str(p) for p in errors)
         )
+
+
+# ------------------------------------------------------------------------- limits
+@dataclass(frozen=True)
+class ReadLimits:
+    """Largest export :func:`read_export` reads; anything bigger is refused with a message.
+
+    The defaults are far above a survey of a province's officials (the shipped export has
+    520 rows, 0.4 MB) yet keep a malicious or broken file from exhausting memory or time.
+
+    Parameters
+    ----------
+    max_file_bytes : int
+        Size of the file on disk (default 512 MiB).
+    max_rows : int
+        Respondent rows (default 1,000,000).
+    max_cell_chars : int
+        Characters in one cell (default 32,767, Excel's own limit per cell).
+    max_decompressed_bytes : int
+        Total uncompressed size of an .xlsx's parts (default 1 GiB): a small "zip bomb"
+        is refused from its directory, before anything is decompressed.
+
+    Examples
+    --------
+    >>> ReadLimits().max_rows
+    1000000
+    >>> ReadLimits(max_rows=100).max_rows
+    100
+    """
+
+    max_file_bytes: int = 512 * 2**20
+    max_rows: int = 1_000_000
+    max_cell_chars: int = 32_767
+    max_decompressed_bytes: int = 2**30
+
+
+def _limit_problem(path: Path, found: str, name: str, limit: int, row: int | None = None) -> ExportError:
+    return _file_problem(
+        path, f"the export is larger than hpmob reads ({found}; limit {name} = {limit:,})",
+        f"check that this is the survey export; if it truly is, raise the limit "
+        f"(hpmob validate --{name.replace('_', '-')} N, or hpmob.io.ReadLimits({name}=...))", row=row)
 
 
 # ------------------------------------------------------------------------- reading
@@ -107,6 +147,14 @@ def _header_problems(path: Path, header: list[str]) -> list[Problem]:
 
 def _frame(path: Path, header: list[str], records: list[tuple[int, list[str]]]) -> pd.DataFrame:
     """Build the text frame; its index holds each record's spreadsheet row number."""
+    named = [h for h in header if h.strip()]
+    if len(named) == 1 and records:
+        # One named cell on row 1 and wider rows below: a title above the real header.
+        below = next((row for row, fields in records[:10] if sum(bool(f.strip()) for f in fields) > 1), None)
+        if below is not None:
+            raise _file_problem(
+                path, f"row 1 holds a single cell ({named[0][:60]!r}), a title rather than the column names",
+                f"delete the title row(s) so that the column names (row {below}?) are on row 1", row=1)
     problems = _header_problems(path, header)
     width = len(header)
     for row, fields in records:
@@ -123,91 +171,210 @@ def _frame(path: Path, header: list[str], records: list[tuple[int, list[str]]]) 
     return frame
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, limits: ReadLimits) -> pd.DataFrame:
     text = _decode(path, path.read_bytes())
     if not text.strip():
         raise _file_problem(path, "the file is empty", "export the survey again; the file has no header and no rows")
-    first = text.splitlines()[0]
-    # Excel in a Vietnamese or European locale writes ';' separated "CSV".
-    sep = ";" if first.count(";") > first.count(",") else ","
+    end = text.find("\n")
+    first = text[: end if end >= 0 else len(text)]
+    # Excel in a Vietnamese or European locale writes ';' separated "CSV", and its
+    # "Text (Tab delimited)" tabs; the header's most frequent of the three separates.
+    sep = max([",", ";", "\t"], key=first.count)
     # The csv module rather than pandas: pandas silently pads short rows with blanks
     # and turns an extra field into an index, and neither may pass unnoticed.
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    records = []
-    start = 1  # line on which the record being read begins (a quoted field may span lines)
+    del text  # the reader holds its own copy; two would double the peak memory
+    previous_limit = csv.field_size_limit(limits.max_cell_chars)  # longer cell: csv.Error, located below
     try:
-        header = next(reader)
-        start = reader.line_num + 1
-        for fields in reader:
-            if any(f.strip() for f in fields):  # blank lines still count as rows
-                records.append((start, fields))
-            start = reader.line_num + 1
-    except csv.Error as err:
-        raise _file_problem(path, f"the CSV is malformed ({str(err).strip()})",
-                            "check quoting and the number of separators on that line",
-                            row=start) from None
+        header, records = _csv_records(path, reader, limits)
+    finally:
+        csv.field_size_limit(previous_limit)
     return _frame(path, header, records)
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
+def _csv_records(path: Path, reader, limits: ReadLimits) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    records = []
+    # Spreadsheet rows are records, not lines: a quoted line break inside a cell stays in
+    # one row (as Excel shows it), so every later row number is the one the user sees.
+    row = 1
+    try:
+        header = next(reader)
+        for fields in reader:
+            row += 1
+            if row > limits.max_rows + 1:
+                raise _limit_problem(path, f"more than {limits.max_rows:,} rows", "max_rows", limits.max_rows, row=row)
+            if any(f.strip() for f in fields):  # blank lines still count as rows
+                records.append((row, fields))
+    except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise _limit_problem(path, f"a cell longer than {limits.max_cell_chars:,} characters",
+                                 "max_cell_chars", limits.max_cell_chars, row=row + 1) from None
+        raise _file_problem(path, f"the CSV is malformed ({str(err).strip()}; line {reader.line_num} of the file)",
+                            "check quoting and the number of separators in that row",
+                            row=row + 1) from None
+    return header, records
+
+
+def _xlsx_preflight(path: Path, limits: ReadLimits) -> bool:
+    """Refuse a zip bomb from the archive's directory; return whether any sheet has formulas."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            total = sum(p.file_size for p in parts)
+            if total > limits.max_decompressed_bytes:
+                raise _limit_problem(path, f"{total:,} bytes once decompressed", "max_decompressed_bytes",
+                                     limits.max_decompressed_bytes)
+            # A byte scan of each sheet (about a second per 100 MB): counts rows, so 3 million
+            # rows are refused before openpyxl spends minutes on them, and finds formula
+            # elements, so only workbooks holding formulas get a second read.
+            formulas = False
+            for part in parts:
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    n_rows, tail = 0, b""
+                    with archive.open(part) as fh:
+                        for block in iter(lambda: fh.read(1 << 20), b""):
+                            both = tail + block
+                            n_rows += both.count(b"<row ") + both.count(b"<row>") \
+                                - tail.count(b"<row ") - tail.count(b"<row>")
+                            formulas = formulas or b"<f>" in both or b"<f " in both
+                            tail = block[-5:]
+                            if n_rows > limits.max_rows + 1:
+                                raise _limit_problem(path, f"more than {limits.max_rows:,} rows in {part.filename}",
+                                                     "max_rows", limits.max_rows, row=limits.max_rows + 2)
+    except zipfile.BadZipFile:
+        raise _file_problem(path, "not a readable .xlsx workbook (not a zip archive)",
+                            "open it in Excel/LibreOffice and save it again as .xlsx") from None
+    return formulas
+
+
+def _uncached_formulas(path: Path, rows: list[tuple]) -> list[str]:
+    """Cells of the first sheet holding a formula but no cached value (openpyxl reads them as empty)."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    cells = []
+    try:
+        for r, formulas in enumerate(book.worksheets[0].iter_rows(values_only=True)):
+            values = rows[r] if r < len(rows) else ()
+            for c, f in enumerate(formulas):
+                if isinstance(f, str) and f.startswith("=") and (c >= len(values) or values[c] is None):
+                    cells.append(f"{get_column_letter(c + 1)}{r + 1}")
+    finally:
+        book.close()
+    return cells
+
+
+def _read_xlsx(path: Path, limits: ReadLimits) -> pd.DataFrame:
     import openpyxl
 
+    has_formulas = _xlsx_preflight(path, limits)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several unrelated types for a bad file
         raise _file_problem(path, f"not a readable .xlsx workbook ({type(err).__name__})",
                             "open it in Excel/LibreOffice and save it again as .xlsx") from None
-    sheet = book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    book.close()
+    try:
+        sheet = book.worksheets[0]
+        rows = []
+        for r in sheet.iter_rows(values_only=True):
+            if len(rows) > limits.max_rows:
+                raise _limit_problem(path, f"more than {limits.max_rows:,} rows", "max_rows", limits.max_rows,
+                                     row=len(rows) + 1)
+            rows.append(r)
+    except ExportError:
+        raise
+    except Exception as err:  # a damaged sheet (bad XML, truncated part) fails only when read
+        raise _file_problem(path, f"the workbook's first sheet cannot be read ({type(err).__name__})",
+                            "open it in Excel/LibreOffice and save it again as .xlsx") from None
+    finally:
+        book.close()
     if not rows:
         raise _file_problem(path, "the workbook's first sheet is empty", "put the export on the first sheet")
+    if has_formulas:
+        uncached = _uncached_formulas(path, rows)
+        if uncached:
+            shown = ", ".join(uncached[:20]) + (f" and {len(uncached) - 20} more" if len(uncached) > 20 else "")
+            raise ExportError([Problem(
+                str(path), int(uncached[0].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")), None, shown,
+                f"{len(uncached)} cell(s) hold a formula without a computed value (they would be read as blank)",
+                "open the workbook in Excel/LibreOffice, let it recalculate and save it (or paste the "
+                "columns as values)")])
     header = ["" if h is None else str(h) for h in rows[0]]
     # A stray cell right of the data widens every row with empty columns; drop those.
     while header and header[-1] == "" and all(len(r) < len(header) or r[len(header) - 1] is None for r in rows[1:]):
         header.pop()
 
-    def cell(v):
+    def cell(v, row, col):
         if v is None:
             return ""
-        if isinstance(v, float) and v.is_integer():
+        if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
             return str(int(v))
-        return str(v)
+        text = str(v)
+        if len(text) > limits.max_cell_chars:
+            raise _limit_problem(path, f"a cell of {len(text):,} characters in column {col + 1}", "max_cell_chars",
+                                 limits.max_cell_chars, row=row)
+        return text
 
-    records = [(k + 2, [cell(v) for v in r[:len(header)]]) for k, r in enumerate(rows[1:])
+    records = [(k + 2, [cell(v, k + 2, j) for j, v in enumerate(r[:len(header)])]) for k, r in enumerate(rows[1:])
                if any(v is not None and str(v).strip() for v in r)]
     return _frame(path, header, records)
 
 
-def _read_sav(path: Path) -> pd.DataFrame:
+def _read_sav(path: Path, limits: ReadLimits) -> pd.DataFrame:
     import pyreadstat
 
     try:
-        frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
+        _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
+        if meta.number_rows is not None and meta.number_rows > limits.max_rows:
+            raise _limit_problem(path, f"{meta.number_rows:,} rows", "max_rows", limits.max_rows, row=limits.max_rows + 2)
+        # Codes, not labels: the labels are checked against the codebook's codes
+        # (validate_export), so a file coded 0-4 cannot pass as 1-5.
+        frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+    except ExportError:
+        raise
     except Exception as err:  # pyreadstat.ReadstatError and OSError subclasses
         raise _file_problem(path, f"not a readable SPSS .sav file ({err})",
                             "export again from SPSS/PSPP as .sav") from None
 
-    def cell(v):
+    def code(v):
         if v is None or (isinstance(v, float) and v != v):
             return ""
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         return str(v)
 
-    frame = frame.map(cell).astype(str)
-    frame.index = pd.Index(range(2, len(frame) + 2), name="row")
+    labels = {col: {code(k): str(v) for k, v in spec.items()}
+              for col, spec in (meta.variable_value_labels or {}).items()}
+    rows = pd.RangeIndex(2, len(frame) + 2)
+    out, first_row = {}, {}
+    for col in frame.columns:
+        codes = pd.Series(frame[col].map(code).astype(str).to_numpy(), index=rows)
+        if col in labels:
+            # where each labelled code first occurs, so a disagreement names a row
+            seen = codes[codes.isin(list(labels[col]))]
+            first_row[col] = {c: int(r) for c, r in seen.groupby(seen).apply(lambda g: g.index[0]).items()}
+            codes = codes.map(lambda c, m=labels[col]: m.get(c, c))
+        out[col] = codes
+    frame = pd.DataFrame(out)
+    frame.index.name = "row"
+    frame.attrs["value_labels"] = labels  # validate_export checks codes against labels
+    frame.attrs["value_label_rows"] = first_row
     return frame
 
 
-def read_export(path: str | Path) -> pd.DataFrame:
+def read_export(path: str | Path, limits: ReadLimits | None = None) -> pd.DataFrame:
     """Read a raw export into a frame of text cells (blank string = empty cell).
 
     Parameters
     ----------
     path : path-like
-        ``.csv`` (UTF-8, with or without BOM, ``,`` or ``;``), ``.xlsx`` (first sheet)
-        or ``.sav``.
+        ``.csv`` (UTF-8, with or without BOM, ``,``, ``;`` or tab), ``.xlsx`` (first
+        sheet) or ``.sav``.
+    limits : ReadLimits, optional
+        Size limits (default :class:`ReadLimits`); a file over one is refused at once.
 
     Returns
     -------
@@ -218,19 +385,24 @@ def read_export(path: str | Path) -> pd.DataFrame:
     ------
     ExportError
         For a file that cannot be read at all: missing, empty, not UTF-8, an
-        unsupported format, a malformed CSV or duplicated column names.
+        unsupported format, a malformed CSV, duplicated column names, workbook
+        formulas without computed values, or a file over a limit.
     """
     path = Path(path)
+    limits = limits or ReadLimits()
     if not path.is_file():
         raise _file_problem(path, "file not found", "check the path (raw exports live in data/raw/)")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise _file_problem(path, f"unsupported file type {suffix!r}",
                             f"export as one of {', '.join(SUPPORTED)}")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise _file_problem(path, "the file is empty", "export the survey again; the file has no header and no rows")
+    if size > limits.max_file_bytes:
+        raise _limit_problem(path, f"{size:,} bytes", "max_file_bytes", limits.max_file_bytes)
     reader = {".csv": _read_csv, ".xlsx": _read_xlsx, ".sav": _read_sav}[suffix]
-    frame = reader(path)
+    frame = reader(path, limits)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise _file_problem(path, "the export has a header but no respondent rows",
@@ -239,12 +411,62 @@ def read_export(path: str | Path) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- validation
-def parse_integer(text: str) -> int | None:
-    """Parse an integer cell (``"45"``, ``" 45 "``, ``"45.0"``); ``None`` if it is not one."""
+#: Longest whole number accepted: no survey value has more digits, and 400 digits would
+#: overflow a float (a traceback before this check existed).
+MAX_DIGITS = 15
+_PLAIN_INT = re.compile(r"^[+-]?\d+$")
+#: per locale: (thousands-grouped pattern, decimal separator)
+_LOCALE_NUMBER = {
+    "vi": (re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,0+)?$"), ","),
+    "en": (re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.0+)?$"), "."),
+}
+
+
+def read_whole_number(text: str, locale: str | None = None) -> tuple[int | None, str | None]:
+    """Parse a whole-number cell; return ``(number, None)`` or ``(None, why not)``.
+
+    Without a declared ``locale``, ``45`` and ``45.0`` are read; a separator that could
+    be a thousands separator or a decimal mark (``1.000`` is one thousand in Vietnamese
+    usage, one in English) is refused, never guessed. With ``locale="vi"`` ``1.000`` is
+    1000 and ``45,0`` is 45; with ``"en"`` ``1,000`` is 1000 and ``45.0`` is 45.
+
+    Examples
+    --------
+    >>> read_whole_number("1.000")[0] is None, read_whole_number("1.000", "vi")
+    (True, (1000, None))
+    >>> read_whole_number("45.0"), read_whole_number("1,000", "en")
+    ((45, None), (1000, None))
+    """
     text = str(text).strip()
-    if not _INT_RE.match(text):
-        return None
-    return int(float(text))
+    digits = sum(ch.isdigit() for ch in text)
+    if digits > MAX_DIGITS:
+        return None, f"a number with {digits} digits (at most {MAX_DIGITS} are accepted)"
+    if _PLAIN_INT.match(text):
+        return int(text), None
+    if locale is None:
+        if re.match(r"^[+-]?\d+\.0{1,2}$", text):  # a float written by a spreadsheet or pandas
+            return int(text.split(".")[0]), None
+        if re.match(r"^[+-]?\d+([.,]\d+)+$", text):
+            return None, ("a number with a separator: '.' or ',' may be a thousands separator (1.000 = one "
+                          "thousand in Vietnamese usage) or a decimal mark, and is not guessed")
+        return None, "not a whole number"
+    grouped, decimal = _LOCALE_NUMBER[locale]
+    if grouped.match(text):
+        return int(text.split(decimal)[0].replace("," if decimal == "." else ".", "")), None
+    if re.match(r"^[+-]?\d+" + re.escape(decimal) + r"0+$", text):
+        return int(text.split(decimal)[0]), None
+    if re.match(r"^[+-]?\d+([.,]\d+)+$", text):
+        return None, (f"not a whole number as the codebook's number_locale {locale!r} writes numbers "
+                      f"(decimal mark {decimal!r})")
+    return None, "not a whole number"
+
+
+def parse_integer(text: str, locale: str | None = None) -> int | None:
+    """Parse an integer cell (``"45"``, ``" 45 "``, ``"45.0"``); ``None`` if it is not one.
+
+    See :func:`read_whole_number` for ``locale`` and separators.
+    """
+    return read_whole_number(text, locale)[0]
 
 
 #: Survey platforms in Vietnam record local time; offsets are converted to it.
@@ -269,6 +491,57 @@ def parse_timestamp(text: str) -> pd.Timestamp | None:
     return pd.Timestamp(value)
 
 
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\u00a0]")
+
+
+def _missing_column_hint(col: str, header: list[str]) -> str | None:
+    """The likely cause of a missing column, when the header has a near twin of it."""
+    for k, name in enumerate(header, start=1):
+        if name == col:
+            continue
+        bare = _INVISIBLE.sub("", name).strip()
+        if bare == col:
+            chars = ", ".join(sorted({f"U+{ord(c):04X}" for c in _INVISIBLE.findall(name)}))
+            return (f"column {k} of the header is {name!r}: '{col}' with an invisible character ({chars}); "
+                    f"retype the column name '{col}' in the header")
+        if bare.casefold() == col.casefold():
+            return (f"column {k} of the header is {name!r}: column names are case-sensitive; "
+                    f"rename it to '{col}'")
+    if len(header) == 1 and "\t" in header[0] or any(col in h.split("\t") for h in header):
+        return "the header holds tab characters: save the export as CSV (comma or semicolon separated)"
+    return None
+
+
+def _header_below(frame: pd.DataFrame, cb: Codebook, look: int = 5) -> int | None:
+    """Spreadsheet row of a header sitting below a title row, if one of the first rows is it."""
+    expected = set(cb.expected_columns)
+    for (i, values), _ in zip(frame.iterrows(), range(look)):
+        cells = {str(v).strip() for v in values}
+        if len(cells & expected) > len(expected) // 2:
+            return int(i) if frame.index.name == "row" else int(frame.index.get_loc(i)) + 2
+    return None
+
+
+def _value_label_problems(frame: pd.DataFrame, cb: Codebook, source: str) -> list[Problem]:
+    """A .sav's codes against its own value labels and the codebook's (code/label disagreement)."""
+    problems = []
+    first_rows = frame.attrs.get("value_label_rows", {})
+    for col, labels in frame.attrs.get("value_labels", {}).items():
+        if col not in cb.item_columns:
+            continue  # attribute codes are names (city), not numbers: only labels can be checked, per cell
+        lookup = cb.label_lookup(col)
+        for code, label in labels.items():
+            meant = lookup.get(normalize_label(label))
+            if meant is not None and str(meant) != code:
+                problems.append(Problem(
+                    source, first_rows.get(col, {}).get(code), col, f"{code} = {label}",
+                    f"code/label disagreement: the file codes {label!r} as {code}, the codebook as {meant}",
+                    "the file's codes are shifted against the codebook's (a scale coded 0-4 instead of "
+                    "1-5?): recode the variable to the codebook's codes in SPSS/PSPP, or fix its value labels",
+                ))
+    return problems
+
+
 def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
                     source: str = "<export>") -> list[Problem]:
     """Check every column and cell of a raw export against the codebook.
@@ -290,9 +563,17 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
     cb = codebook or load_codebook()
     problems: list[Problem] = []
     missing = [c for c in cb.expected_columns if c not in frame.columns]
+    title_row = _header_below(frame, cb) if len(missing) > len(cb.expected_columns) // 2 else None
+    if title_row is not None:
+        problems.append(Problem(
+            source, 1, None, None,
+            f"the header is not on row 1: row {title_row} holds the codebook's column names",
+            f"delete the title row(s) above row {title_row} so that the column names are on row 1",
+        ))
     for col in missing:
         problems.append(Problem(
             source, 1, col, None, "required column is missing",
+            _missing_column_hint(col, list(frame.columns)) or
             f"add the column '{col}' to the export, or remove it from the codebook if the "
             "survey did not ask it",
         ))
@@ -303,6 +584,7 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
                 "add it to the codebook if the analysis needs it", severity="warning",
             ))
 
+    problems += _value_label_problems(frame, cb, source)
     # Frames from read_export carry spreadsheet row numbers in their index; any other
     # frame is numbered as if row 1 were its header.
     row_of = (lambda i: int(i)) if frame.index.name == "row" else \
@@ -320,10 +602,22 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
             blank = values.str.strip() == ""
             for i in values.index[blank]:
                 cell_problem(i, col, "", "submission id is empty", "every submission needs the platform's id")
-            dup = values.duplicated(keep="first") & ~blank
-            for i in values.index[dup]:
-                cell_problem(i, col, values[i], "submission id occurs more than once",
-                             "the platform's ids are unique: re-export; duplicate people are handled by cleaning")
+            # "S1" and " s1" are one id to a person reading the file, two to a computer
+            folded = values.str.strip().str.casefold()
+            first_row = {}
+            for i, key in folded[~blank].items():
+                if key not in first_row:
+                    first_row[key] = i
+                    continue
+                first = first_row[key]
+                if values[i] == values[first]:
+                    cell_problem(i, col, values[i], f"submission id occurs more than once (first in row {row_of(first)})",
+                                 "the platform's ids are unique: re-export; duplicate people are handled by cleaning")
+                else:
+                    cell_problem(i, col, values[i],
+                                 f"submission id differs from row {row_of(first)}'s {values[first]!r} only by "
+                                 "letter case or spaces",
+                                 "the platform's ids are unique: re-export, or restore the id as the platform wrote it")
             continue
         if col == "submitted_at":
             for i, text in values.items():
@@ -338,10 +632,13 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
             for i, text in values.items():
                 if text.strip() == "":
                     continue
-                number = parse_integer(text)
+                number, why = read_whole_number(text, cb.number_locale)
                 if number is None:
-                    cell_problem(i, col, text, "not a whole number",
-                                 "write a whole number without units or text, or leave the cell empty")
+                    fix = ("write the number without separators, or declare how the export writes numbers "
+                           "in the codebook (meta: number_locale: vi for 1.000, en for 1,000)"
+                           if "separator" in why or "locale" in why else
+                           "write a whole number without units or text, or leave the cell empty")
+                    cell_problem(i, col, text, why, fix)
                 elif not lo <= number <= hi:
                     cell_problem(i, col, text, f"outside the possible range {lo}–{hi}",
                                  "correct the value from the paper form or leave the cell empty")
@@ -363,12 +660,13 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
     return problems
 
 
-def load_export(path: str | Path, codebook: Codebook | None = None) -> pd.DataFrame:
+def load_export(path: str | Path, codebook: Codebook | None = None,
+                limits: ReadLimits | None = None) -> pd.DataFrame:
     """Read and validate an export; raise :class:`ExportError` listing every error.
 
     Warnings (implausible values) do not stop the load; the cleaning step logs them.
     """
-    frame = read_export(path)
+    frame = read_export(path, limits)
     problems = validate_export(frame, codebook, source=str(path))
     if any(p.severity == "error" for p in problems):
         raise ExportError(problems)
@@ -399,8 +697,23 @@ def write_manifest(raw_dir: str | Path) -> Path:
     raw_dir = Path(raw_dir)
     lines = [f"{sha256_file(p)}  {p.name}\n" for p in raw_files(raw_dir)]
     out = raw_dir / MANIFEST_NAME
+    if out.exists():  # read-only once protected: writable again for this one write
+        out.chmod(out.stat().st_mode | 0o200)
     out.write_text("".join(lines), encoding="utf-8")
     return out
+
+
+def protect_raw_files(raw_dir: str | Path) -> list[Path]:
+    """Make the raw exports and their manifest read-only (mode a-w); return the files changed.
+
+    ``make all`` and ``hpmob manifest`` call it, so the README's "data/raw is read-only"
+    holds for the files themselves; the folder stays writable for a new export.
+    """
+    from hpmob.outdir import make_read_only
+
+    raw_dir = Path(raw_dir)
+    manifest = raw_dir / MANIFEST_NAME
+    return make_read_only([*raw_files(raw_dir), *([manifest] if manifest.is_file() else [])])
 
 
 def verify_manifest(raw_dir: str | Path) -> pd.DataFrame:

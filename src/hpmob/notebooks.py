@@ -18,6 +18,8 @@ from hpmob.paths import OUTPUT_ENV, project_root
 #: Thread-count variables of the BLAS libraries numpy and scipy may use.
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 NOTEBOOK_PATTERN = re.compile(r"^\d\d-[\w-]+\.ipynb$")
+#: Extra kernel arguments: only errors from the kernel application's own log.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
 
 
 def _drop_unknown_parameter_warning(record: logging.LogRecord) -> bool:
@@ -138,11 +140,15 @@ def run_notebook(
     logging.getLogger("papermill.translators").setLevel(logging.ERROR)
     logging.getLogger("papermill").addFilter(_drop_unknown_parameter_warning)
     try:
-        pm.execute_notebook(
+        _interruptible(lambda: pm.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=kernel_name,
             cwd=str(cwd if cwd is not None else source.parent), progress_bar=False,
             request_save_on_cell_execute=False,
-        )
+            # The kernel logs "running over TCP without encryption" at start-up on its
+            # stderr, i.e. amid our messages; it talks only to this process on localhost.
+            # Errors in cells still reach the notebook (outputs), not the kernel's log.
+            extra_arguments=list(KERNEL_ARGUMENTS),
+        ))
     except pm.PapermillExecutionError as err:
         # Keep the failed run beside the target so make (.DELETE_ON_ERROR) does not
         # take it for a finished notebook, yet the analyst can open it.
@@ -157,6 +163,34 @@ def run_notebook(
         ) from None
     normalize_executed_notebook(output)
     return output
+
+
+def _interruptible(call):
+    """Run ``call`` in a worker thread so that Ctrl-C reaches this thread as KeyboardInterrupt.
+
+    In the main thread, nbclient catches SIGINT itself, kills the kernel and fails in one of
+    several ways (a dead-kernel error, a task traceback, sometimes death by the signal).
+    Outside the main thread it installs no handler, so the interrupt arrives here, once.
+    The kernel runs in its own session and exits when this process does (ipykernel
+    watches its parent), so nothing is left running.
+    """
+    import threading
+
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = call()
+        except BaseException as err:  # handed to the caller's thread below
+            outcome["error"] = err
+
+    worker = threading.Thread(target=target, name="papermill", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)  # a short timeout keeps the wait interruptible
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 #: Metadata keys papermill and nbclient fill with wall-clock times.
@@ -309,3 +343,35 @@ def _strip_path(output: dict, prefix: str) -> dict:
         if mime.startswith("text/") or mime == "application/javascript":
             output["data"][mime] = _edit_text(value, edit)
     return output
+
+
+def run_plan(plan: list[tuple], *, label: str = "", stream=None) -> list[Path]:
+    """Run the ``(source, output, parameters)`` steps of a plan, one progress line per notebook.
+
+    Long runs (six notebooks, minutes each) otherwise print nothing until the end. Lines
+    go to ``stream`` (default standard error), e.g. ``[2/6] 02-descriptives.ipynb … 14 s``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The executed notebooks, in order.
+    """
+    import sys
+    import time
+
+    stream = stream if stream is not None else sys.stderr
+    done = []
+    for k, (source, output, params) in enumerate(plan, start=1):
+        start = time.perf_counter()
+        print(f"{label}[{k}/{len(plan)}] {Path(source).name} …", end="", file=stream, flush=True)
+        try:
+            run_notebook(source, output, params)
+        except KeyboardInterrupt:
+            print(" stopped", file=stream, flush=True)
+            raise
+        except BaseException:
+            print(" failed", file=stream, flush=True)
+            raise
+        print(f" {time.perf_counter() - start:.0f} s", file=stream, flush=True)
+        done.append(Path(output))
+    return done

@@ -8,6 +8,7 @@ from the project root rather than from the current directory.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 #: Environment variable that overrides the project root (e.g. for a run on another export).
@@ -107,11 +108,23 @@ def output_root() -> Path:
 
 
 def output_dir(relative: str | os.PathLike) -> Path:
-    """Return an output folder (created if missing): absolute paths as given, relative ones under :func:`output_root`."""
+    """Return an output folder (created if missing): absolute paths as given, relative ones under :func:`output_root`.
+
+    A scratch folder created here starts as a copy of the files `make all` built in the same
+    place, so a rerun can read what earlier notebooks wrote while writing only to scratch.
+    """
     path = Path(relative)
-    path = path if path.is_absolute() else output_root() / path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    if path.is_absolute():
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    target, built = output_root() / path, project_root() / path
+    if not target.exists() and target != built and built.is_dir():
+        target.mkdir(parents=True)
+        for file in built.iterdir():
+            if file.is_file():
+                shutil.copy2(file, target / file.name)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def input_path(relative: str | os.PathLike) -> Path:

@@ -525,6 +525,7 @@ def composites_by_level(
     codebook: Codebook | None = None,
     constructs: Sequence[str] | None = None,
     bands: Sequence[tuple[float, float, str]] | None = VN_BANDS,
+    group: str = "level",
     label_width: int = 26,
     label_lines: int = 4,
     title: str | None = None,
@@ -542,7 +543,7 @@ def composites_by_level(
     lang : {"vi", "en"}, default "en"
         Language of construct names, level names and axis text.
     codebook : Codebook, optional
-        Source of construct names and the level order (city, district, commune);
+        Source of construct names and the group order (of the attribute ``group``);
         default :func:`~hpmob.codebook.load_codebook`.
     constructs : list of str, optional
         Constructs to show, top to bottom; default those in `summary`, in codebook order.
@@ -587,13 +588,12 @@ def composites_by_level(
         )
     _check_lang(lang)
     cb = codebook if codebook is not None else load_codebook()
-    level_labels = cb.value_labels("level", lang=lang)
+    level_labels = cb.value_labels(group, lang=lang)
     unknown = sorted(set(summary["group"].dropna()) - set(level_labels), key=str)
     if unknown:
         raise ValueError(
-            f"composites_by_level(): groups {', '.join(map(repr, unknown))} are not governance levels "
-            f"({', '.join(level_labels)}); group the composites by 'level'"
-        )
+            f"composites_by_level(): groups {', '.join(map(repr, unknown))} are not values of {group!r} "
+            f"({', '.join(level_labels)}); group the composites by {group!r} or pass group=")
     cons_table = cb.constructs.set_index("code")
     present = list(pd.unique(summary["construct"]))
     if constructs is None:
@@ -889,7 +889,7 @@ def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15, lang: s
 
 
 def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Codebook | None = None,
-                        names: dict[str, str] | None = None) -> Figure:
+                        group: str = "level", names: dict[str, str] | None = None) -> Figure:
     """Latent mean differences from the reference group, with confidence intervals.
 
     Parameters
@@ -898,7 +898,7 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
         Long table with columns ``factor, group_label, est, ci.lower, ci.upper`` (e.g.
         :func:`hpmob.sem.latent_mean_differences` for several factors, concatenated).
     lang : {"en", "vi"}
-        Language of the group labels, taken from the codebook's ``level`` labels.
+        Language of the group labels, taken from the codebook's labels of ``group``.
     codebook : Codebook, optional
     names : dict, optional
         Factor → name in words for the axis labels (default: the factor codes).
@@ -911,7 +911,7 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
     use_vietnamese_font()
     names = names or {}
     cb = codebook or load_codebook()
-    labels = cb.value_labels("level", lang=lang) if "level" in cb.attribute_columns else {}
+    labels = cb.value_labels(group, lang=lang) if group in cb.attribute_columns else {}
     factors = list(dict.fromkeys(table["factor"]))
     groups = list(dict.fromkeys(table["group_label"]))
     colors = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
@@ -934,11 +934,38 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
     return fig
 
 
-#: Positions of the study's structural model in :func:`structural_diagram` (x, y in axis units).
-STRUCTURAL_LAYOUT = {
-    "AW": (0.0, 2.3), "training_z": (0.0, 0.5), "PM": (2.4, 1.4), "IM": (4.8, 1.4),
-    "DT": (7.0, 2.6), "SE": (7.0, 1.4), "CO": (7.0, 0.2), "district": (1.6, -0.6), "commune": (3.8, -0.6),
-}
+def layered_layout(regressions: pd.DataFrame) -> dict:
+    """Positions for :func:`structural_diagram` when the caller gives none: predictors left.
+
+    Each variable's column is one more than the deepest of its predictors (variables no
+    path predicts stand in column 0); within a column, variables are spread evenly in
+    order of appearance.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> layered_layout(pd.DataFrame({"lhs": ["m", "y", "y"], "rhs": ["x", "m", "x"]}))
+    {'x': (0.0, 0.0), 'm': (2.4, 0.0), 'y': (4.8, 0.0)}
+    """
+    preds: dict = {}
+    for lhs, rhs in zip(regressions["lhs"], regressions["rhs"]):
+        preds.setdefault(lhs, []).append(rhs)
+    nodes = list(dict.fromkeys([*regressions["rhs"], *regressions["lhs"]]))
+    depth: dict = {}
+
+    def level(v, seen=()):
+        if v not in depth:
+            depth[v] = 0 if v in seen else 1 + max((level(p, seen + (v,)) for p in preds.get(v, [])), default=-1)
+        return depth[v]
+
+    columns: dict = {}
+    for v in nodes:
+        columns.setdefault(level(v), []).append(v)
+    layout = {}
+    for col, members in columns.items():
+        for k, v in enumerate(members):
+            layout[v] = (2.4 * col, 1.2 * ((len(members) - 1) / 2 - k))
+    return layout
 
 
 def _free_spot(candidates, taken, size):
@@ -970,7 +997,8 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     estimates : DataFrame
         :attr:`hpmob.sem.SemResult.estimates`.
     layout : dict, optional
-        ``{variable: (x, y)}``; defaults to :data:`STRUCTURAL_LAYOUT`.
+        ``{variable: (x, y)}`` (the study's plan may give one); defaults to
+        :func:`layered_layout` of the drawn regressions.
     title : str, optional
     exclude_lhs : tuple of str
         Regressions of these variables are not drawn (e.g. the level effects on the
@@ -990,11 +1018,11 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     _check_lang(lang)
     use_vietnamese_font()
     names = names or {}
-    layout = dict(STRUCTURAL_LAYOUT if layout is None else layout)
     # A name of up to two short lines goes in its node; a longer one in the key underneath.
     fits = {v: n for v, n in names.items() if len(textwrap.wrap(n, 13, break_long_words=False)) <= 2}
     key = {v: n for v, n in names.items() if v not in fits}
     reg = estimates[(estimates["op"] == "~") & ~estimates["lhs"].isin(exclude_lhs)]
+    layout = dict(layered_layout(reg) if layout is None else layout)
     latent = set(estimates.loc[estimates["op"] == "=~", "lhs"])
     nodes = list(dict.fromkeys([*reg["rhs"], *reg["lhs"]]))
     missing = [v for v in nodes if v not in layout]
@@ -1039,9 +1067,12 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
                                 "linestyle": "-" if significant else (0, (4, 3)), "shrinkA": 30, "shrinkB": 32,
                                 "alpha": 0.9 if significant else 0.55})
         label = f"{value:.2f}"
-        size = ((6.2 * len(label) + 4) * ux, 14 * uy)
-        spot = _free_spot([(x0 + t * (x1 - x0), y0 + t * (y1 - y0)) for t in (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75)],
-                          taken, size)
+        size = ((6.5 * len(label) + 6) * ux, 15 * uy)
+        # along the arrow first, then just beside it (perpendicular), wherever no node or label is
+        length = max(np.hypot((x1 - x0) / ux, (y1 - y0) / uy), 1e-9)  # in points
+        px, py = -(y1 - y0) / uy / length * ux, (x1 - x0) / ux / length * uy  # unit normal, in axis units per point
+        spot = _free_spot([(x0 + t * (x1 - x0) + o * 13 * px, y0 + t * (y1 - y0) + o * 13 * py)
+                           for o in (0, 1, -1) for t in (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75)], taken, size)
         taken.append((*spot, *size))
         ax.text(*spot, label, fontsize=10, ha="center", va="center", color=color,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})

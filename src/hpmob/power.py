@@ -1,14 +1,18 @@
-"""Monte Carlo power analysis from the population model: how many officials to survey?
+"""Monte Carlo power analysis from the population model: how many respondents to survey?
 
-For a planned number of officials per governance level, samples are drawn from
-``data/population_model.yaml`` (levels in equal numbers), analysed exactly as the
-study analyses them, and the share of samples in which the effect is detected at 95 %
-confidence estimates the power (Muthén & Muthén 2002's Monte Carlo approach):
+For a planned number of respondents per group, samples are drawn from
+``data/population_model.yaml`` (groups in equal numbers) and each is analysed by the
+study's own decision procedure (:mod:`hpmob.study.steps`): the invariance step with its
+partial-invariance *search* (the replicate is not told which intercept the population
+model shifted), latent means at the level the search reached, and the structural model
+with a delta-method interval of each indirect effect. The share of samples in which a
+hypothesis is decided on the claimed side estimates its power (Muthén & Muthén 2002).
+Which hypotheses are reported is the plan's ``power.hypotheses``:
 
-* **H6** — the commune − city latent mean difference of mastery (PM), and the
-  district − city one, from the partial scalar multigroup model (PM3's intercept free);
-* **H3** — the indirect effect of awareness on effectiveness through mastery (a·b),
-  delta-method interval of the study's structural model.
+* a ``latent_mean_order`` hypothesis gives one effect per non-reference group
+  (``"H6 commune-city"``: that group's latent mean differs on the claimed side);
+* an ``indirect`` hypothesis gives ``"<label> indirect"``;
+* a ``path`` hypothesis gives ``"<label> <rhs>→<lhs>"``.
 
 Replicates are seeded with ``SeedSequence(seed).spawn``, so results do not depend on
 ``n_jobs``; they run in parallel with joblib.
@@ -21,13 +25,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from hpmob.codebook import Codebook, load_codebook
+from hpmob.execution import run_tasks
 from hpmob.simulate import load_population_model, simulate_sample
-
-LEVELS = ("city", "district", "commune")
-EFFECTS = ("H6 commune-city", "H6 district-city", "H3 indirect")
+from hpmob.study.plan import AnalysisPlan, load_plan
 
 
 def _equal_levels(model: dict) -> dict:
@@ -37,35 +39,75 @@ def _equal_levels(model: dict) -> dict:
     return model
 
 
-def _one_replicate(n_per_level: int, seed_seq, model: dict, codebook: Codebook) -> dict:
-    from hpmob.score import reverse_key
-    from hpmob.sem import fit, fit_multigroup, latent_mean_differences
-    from hpmob.sem.indirect import indirect_effects
-    from hpmob.sem.models import measurement_model, structural_data, structural_model
+def power_effects(plan: AnalysisPlan) -> list[str]:
+    """Names of the effects a power run reports, from the plan's ``power.hypotheses``.
 
-    seed = int(seed_seq.generate_state(1)[0])
-    sample = simulate_sample(3 * n_per_level, seed, model=model, codebook=codebook)
-    responses = sample.attributes.join(sample.answers)
-    constructs = ["AW", "PM", "IM"]
-    items = [i for c in constructs for i in codebook.items_of(c)]
-    keyed = reverse_key(responses, codebook)
-    out = {}
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> power_effects(load_plan(codebook=load_codebook()))
+    ['H6 commune-city', 'H6 district-city', 'H3 indirect']
+    """
+    names = []
+    for hid in plan.power:
+        h = plan.hypothesis(hid)
+        if h.type == "latent_mean_order":
+            ref = plan.grouping["order"][0]
+            groups = [h["contrast"][0]] + [g for g in plan.grouping["order"][1:] if g != h["contrast"][0]]
+            names += [f"{h.label} {g}-{ref}" for g in groups]
+        elif h.type == "indirect":
+            names.append(f"{h.label} indirect")
+        elif h.type == "path":
+            names.append(f"{h.label} {h['rhs']}→{h['lhs']}")
+    return names
+
+
+def decide(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *, seed: int = 1) -> dict:
+    """The study's decisions on one sample: detection of each power effect, and what the search freed.
+
+    Runs :func:`hpmob.study.steps.invariance` (partial-invariance search included) and
+    :func:`hpmob.study.steps.structural` (delta-method intervals) and reads the verdicts.
+
+    Returns
+    -------
+    dict
+        ``{effect name: detected (bool)}`` for :func:`power_effects`, plus ``"freed"``
+        (the intercepts the search released, as a tuple).
+    """
+    from hpmob.study import steps
+
+    out: dict = {}
+    wanted = [plan.hypothesis(hid) for hid in plan.power]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mg = fit_multigroup(measurement_model(codebook, constructs), keyed[items + ["level"]], "level",
-                            group_order=list(LEVELS), group_equal=("loadings", "intercepts"),
-                            group_partial=("PM3~1",))
-        pm = latent_mean_differences(mg, "PM").set_index("group_label")
-        out["H6 commune-city"] = bool(pm.loc["commune", "ci.upper"] < 0)
-        out["H6 district-city"] = bool(pm.loc["district", "ci.upper"] < 0)
-        data = structural_data(responses, codebook)
-        sem = fit(structural_model(codebook, covariates=("district", "commune")), data)
-        ind = indirect_effects(sem, data, defined="ind", methods=("delta",), seed=seed)
-    out["H3 indirect"] = bool(ind["ci.lower"].iloc[0] > 0)
+        if any(h.type == "latent_mean_order" for h in wanted):
+            inv = steps.invariance(responses, codebook, plan, full_sequence=False)
+            out["freed"] = tuple(inv.verdicts["freed"])
+            ref = plan.grouping["order"][0]
+            for h in wanted:
+                if h.type == "latent_mean_order":
+                    for g, hit in inv.verdicts[f"{h.id}_contrasts"].items():
+                        out[f"{h.label} {g}-{ref}"] = bool(hit)
+        if any(h.type in ("indirect", "path") for h in wanted):
+            sem = steps.structural(responses, codebook, plan, methods=("delta",), seed=seed)
+            for h in wanted:
+                if h.type == "indirect":
+                    out[f"{h.label} indirect"] = bool(sem.verdicts[f"{h.id}_detected"]["delta"])
+                elif h.type == "path":
+                    out[f"{h.label} {h['rhs']}→{h['lhs']}"] = sem.verdicts[h.id] == "supported"
     return out
 
 
-def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2, args: tuple = ()) -> pd.DataFrame:
+def _study_replicate(n_per_group: int, seed_seq, model: dict, codebook: Codebook, plan: AnalysisPlan) -> dict:
+    seed = int(seed_seq.generate_state(1)[0])
+    n_groups = len(plan.grouping["order"])
+    sample = simulate_sample(n_groups * n_per_group, seed, model=model, codebook=codebook)
+    decisions = decide(sample.attributes.join(sample.answers), codebook, plan, seed=seed)
+    return {name: decisions[name] for name in power_effects(plan)}
+
+
+def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2, args: tuple = (),
+                   progress=None, backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
     """Monte Carlo power: run ``replicate`` ``n_rep`` times per design, count detections.
 
     The engine behind :func:`power_curve` and :func:`two_group_power`: replicate ``r`` of
@@ -81,6 +123,13 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
         Design points (e.g. officials per level), passed to ``replicate`` as they are.
     n_rep, seed, n_jobs
         Replicates per design, root seed, parallel workers.
+    progress : callable, optional
+        ``progress(k, n_designs, design)``, called before design ``k`` (0-based) is run;
+        the seeds, hence the results, are the same with or without it.
+    backend, scheduler
+        ``"loky"`` (local processes) or ``"dask"`` with the address of a
+        ``dask.distributed`` scheduler (:func:`hpmob.execution.run_tasks`); the result
+        does not depend on them.
 
     Returns
     -------
@@ -92,8 +141,16 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
         raise ValueError(f"n_rep must be at least 2 simulated studies, not {n_rep}")
     designs = list(designs)
     children = np.random.SeedSequence(seed).spawn(len(designs) * n_rep)
-    jobs = [(d, children[k * n_rep + r]) for k, d in enumerate(designs) for r in range(n_rep)]
-    results = Parallel(n_jobs=n_jobs)(delayed(replicate)(d, s, *args) for d, s in jobs)
+    def run(tasks):
+        return run_tasks(replicate, tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+
+    if progress is None:
+        results = run([(d, children[k * n_rep + r], *args) for k, d in enumerate(designs) for r in range(n_rep)])
+    else:  # one design at a time (same seeds), reporting before each
+        results = []
+        for k, d in enumerate(designs):
+            progress(k, len(designs), d)
+            results += run([(d, children[k * n_rep + r], *args) for r in range(n_rep)])
     rows = []
     for k, design in enumerate(designs):
         chunk = results[k * n_rep:(k + 1) * n_rep]
@@ -105,19 +162,28 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
 
 
 def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int, n_jobs: int = 2,
-                model: dict | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
+                model: dict | None = None, codebook: Codebook | None = None,
+                plan: AnalysisPlan | None = None, progress=None, backend: str = "loky",
+                scheduler: str | None = None) -> pd.DataFrame:
     """Estimate power by Monte Carlo for several planned sample sizes.
 
     Parameters
     ----------
     n_per_level : sequence of int
-        Officials per governance level (the three levels are sampled equally).
+        Respondents per group of the plan's grouping variable (groups sampled equally).
     n_rep : int
         Simulated studies per sample size.
     seed : int
         Root of the random streams (one child per replicate).
     n_jobs : int
         Parallel workers (joblib); results do not depend on it.
+    model, codebook, plan
+        Population model, instrument and analysis plan (default: the shipped ones).
+    progress : callable, optional
+        Called before each size (see :func:`simulate_power`); results do not depend on it.
+    backend, scheduler
+        Local processes (``"loky"``) or a Dask cluster (``"dask"``, scheduler address);
+        results do not depend on them (:func:`simulate_power`).
 
     Returns
     -------
@@ -134,9 +200,11 @@ def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int,
         raise ValueError(f"at least 20 officials per level are needed to fit the models; got {min(sizes)}")
     model = _equal_levels(model or load_population_model())
     codebook = codebook or load_codebook()
-    curve = simulate_power(_one_replicate, sizes, n_rep=n_rep, seed=seed, n_jobs=n_jobs, args=(model, codebook))
+    plan = plan or load_plan(codebook=codebook)
+    curve = simulate_power(_study_replicate, sizes, n_rep=n_rep, seed=seed, n_jobs=n_jobs,
+                           args=(model, codebook, plan), progress=progress, backend=backend, scheduler=scheduler)
     curve = curve.rename(columns={"design": "n_per_level"})
-    curve.insert(1, "n_total", 3 * curve["n_per_level"])
+    curve.insert(1, "n_total", len(plan.grouping["order"]) * curve["n_per_level"])
     return curve
 
 
@@ -150,7 +218,7 @@ def _two_group_replicate(design, seed_seq, d: float, alpha: float) -> dict:
 
 
 def two_group_power(n1: int, n2: int, d: float, *, n_rep: int, seed: int, alpha: float = 0.05,
-                    n_jobs: int = 1) -> pd.DataFrame:
+                    n_jobs: int = 1, backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
     """Monte Carlo power of Student's two-sample t-test for a standardized difference ``d``.
 
     The simplest case the Monte Carlo engine (:func:`simulate_power`) can be checked on:
@@ -164,7 +232,7 @@ def two_group_power(n1: int, n2: int, d: float, *, n_rep: int, seed: int, alpha:
         One row: ``design`` (n1, n2), ``effect``, ``power``, ``mc_se``, ``n_rep``.
     """
     return simulate_power(_two_group_replicate, [(int(n1), int(n2))], n_rep=n_rep, seed=seed, n_jobs=n_jobs,
-                          args=(float(d), float(alpha)))
+                          args=(float(d), float(alpha)), backend=backend, scheduler=scheduler)
 
 
 def required_n(curve: pd.DataFrame, target: float = 0.80) -> pd.DataFrame:

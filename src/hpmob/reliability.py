@@ -718,7 +718,7 @@ def reliability_table(
     if not isinstance(scales, Mapping) or not scales:
         raise ValueError(
             f"{func}(): scales must be a non-empty dict mapping each construct to its "
-            f"item columns, e.g. {{'AW': ['aw1', 'aw2', 'aw3']}}."
+            f"item columns, e.g. {{'F1': ['x1', 'x2', 'x3']}}."
         )
     _check_ci(ci, func)
     _check_nan_policy(nan_policy, func)

@@ -726,9 +726,9 @@ def agreement_share(
             )
     items = list(items)
     if not items:
-        raise ValueError(f"{func}(): items is empty; pass a construct code such as 'RT' or a list of item codes")
+        raise ValueError(f"{func}(): items is empty; pass a construct code of the codebook or a list of item codes")
     _reject_unknown(items, known_items, "item", func,
-                    "pass item codes from the codebook or a construct code such as 'RT'")
+                    "pass item codes from the codebook or one of its construct codes")
     _require_columns(data, items, func, "")
     keyed = _keyed(data, items, codebook, func)
     groups = _group_keys(data, by, codebook, func)
@@ -803,8 +803,8 @@ def composite_by_group(
         Cells with fewer respondents are suppressed (statistics NaN,
         ``suppressed=True``); ``n`` is still shown so the reader sees why.
     order : sequence, optional
-        Group order. Default: the categories of a categorical group, else
-        ``city, district, commune`` for governance levels, else sorted.
+        Group order (the study layer passes its plan's group order). Default: the
+        categories of a categorical group, else sorted.
 
     Returns
     -------
@@ -854,9 +854,6 @@ def composite_by_group(
     if order is None:
         if isinstance(g.dtype, pd.CategoricalDtype):
             order = list(g.cat.categories)
-        elif set(present) <= {"city", "district", "commune"}:
-            # Governance levels read top-down in every table of the study.
-            order = ["city", "district", "commune"]
         else:
             try:
                 order = sorted(present)

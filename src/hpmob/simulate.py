@@ -35,8 +35,6 @@ from scipy import stats
 from hpmob.codebook import Codebook, load_codebook
 from hpmob.paths import project_root
 
-LEVELS = ("city", "district", "commune")
-LATENT = ("AW", "RT", "PM", "IM", "DT", "SE", "CO")
 #: The command that made the shipped export (recorded in data/raw/README.md and tested).
 #: 20250903 is the first seed from 20250902 up whose sample represents the population:
 #: see :func:`latent_mean_z` (20250902's city officials scored 2.9 SE low on AW by chance).
@@ -95,9 +93,14 @@ def _draw_categorical(rng: np.random.Generator, probs: dict, size: int) -> np.nd
     return np.array(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
 
 
+def _levels(model: dict) -> tuple:
+    """The population model's levels (sampling strata), in file order."""
+    return tuple(model["levels"])
+
+
 def _by_level(rng, levels: np.ndarray, table: dict) -> np.ndarray:
     out = np.empty(len(levels), dtype=object)
-    for lev in LEVELS:
+    for lev in table:  # the model's level order
         mask = levels == lev
         out[mask] = _draw_categorical(rng, table[lev], int(mask.sum()))
     return out
@@ -157,20 +160,23 @@ def simulate_sample(
         "training_courses": training,
     })
 
-    # --- latent variables
+    # --- latent variables (means, endogenous intercepts and item shifts by the model's
+    # `group` attribute: the level unless the model names another one)
     lat = model["latent"]
     exo = lat["exogenous"]
+    grouping = attributes[lat.get("group", "level")].to_numpy()
     corr = np.array([[lat["correlations"][r][c] for c in exo] for r in exo], dtype=float)
-    means = np.array([[lat["means"][v][lev] for v in exo] for lev in level], dtype=float)
+    means = np.array([[lat["means"][v][lev] for v in exo] for lev in grouping], dtype=float)
     eta = {v: col for v, col in zip(exo, (means + rng.multivariate_normal(np.zeros(len(exo)), corr, n)).T)}
     eta["train_z"] = (training - tc["z_mean"]) / tc["z_sd"]
-    for endo in ("PM", "IM"):  # PM before IM: IM depends on PM
-        spec = lat["structural"][endo]
-        value = np.array([spec["intercept"][lev] for lev in level], dtype=float)
+    for endo, spec in lat["structural"].items():  # in file order: a predictor comes before its outcome
+        value = np.array([spec["intercept"][lev] for lev in grouping], dtype=float)
         for pred, coef in spec["paths"].items():
             value = value + coef * eta[pred]
         eta[endo] = value + rng.normal(0, np.sqrt(spec["residual_variance"]), n)
-    latent = pd.DataFrame({v: eta[v] for v in LATENT})
+    names = [*exo, *lat["structural"]]
+    order = [c for c in cb.reflective_constructs if c in names] + [c for c in names if c not in cb.reflective_constructs]
+    latent = pd.DataFrame({v: eta[v] for v in order})
 
     # --- items
     items = cb.items.set_index("code")
@@ -179,7 +185,7 @@ def simulate_sample(
     for code in cb.item_columns:
         if code in model["items"]:
             p = model["items"][code]
-            shift = np.array([shifts.get(code, {}).get(lev, 0.0) for lev in level])
+            shift = np.array([shifts.get(code, {}).get(lev, 0.0) for lev in grouping])
             y = (p["intercept"] + shift + p["loading"] * latent[items.loc[code, "construct"]].to_numpy()
                  + rng.normal(0, np.sqrt(p["residual_variance"]), n))
         elif code in model["solutions"]:
@@ -234,28 +240,29 @@ def implied_ystar_moments(model: dict | None = None, codebook: Codebook | None =
     cb = codebook or load_codebook()
     lat = model["latent"]
     exo = list(lat["exogenous"])
-    names = exo + ["train_z", "PM", "IM"]
+    endogenous = list(lat["structural"])
+    names = exo + ["train_z", *endogenous]
     k = len(names)
     idx = {v: i for i, v in enumerate(names)}
     # eta = B eta + alpha + zeta  ->  eta = (I - B)^-1 (alpha + zeta)
     B = np.zeros((k, k))
-    for endo in ("PM", "IM"):
+    for endo in endogenous:
         for pred, coef in lat["structural"][endo]["paths"].items():
             B[idx[endo], idx[pred]] = coef
     inv = np.linalg.inv(np.eye(k) - B)
     tc = model["attributes"]["training_courses"]
     item_codes = [c for c in cb.item_columns if c in model["items"]]
     out = {}
-    for lev in LEVELS:
+    for lev in _levels(model):
         psi = np.zeros((k, k))
         psi[:len(exo), :len(exo)] = [[lat["correlations"][r][c] for c in exo] for r in exo]
         psi[idx["train_z"], idx["train_z"]] = tc[lev] / tc["z_sd"] ** 2  # Poisson variance
-        for endo in ("PM", "IM"):
+        for endo in endogenous:
             psi[idx[endo], idx[endo]] = lat["structural"][endo]["residual_variance"]
         alpha = np.zeros(k)
         alpha[:len(exo)] = [lat["means"][v][lev] for v in exo]
         alpha[idx["train_z"]] = (tc[lev] - tc["z_mean"]) / tc["z_sd"]
-        for endo in ("PM", "IM"):
+        for endo in endogenous:
             alpha[idx[endo]] = lat["structural"][endo]["intercept"][lev]
         eta_mean = inv @ alpha
         eta_cov = inv @ psi @ inv.T
@@ -288,11 +295,11 @@ def implied_item_covariance(items: list[str], model: dict | None = None,
     model = model or load_population_model()
     moments = implied_ystar_moments(model, codebook)
     tau = np.asarray(model["thresholds"], dtype=float)
-    shares = {lev: model["levels"][lev]["share"] for lev in LEVELS}
+    shares = {lev: model["levels"][lev]["share"] for lev in _levels(model)}
     m = len(items)
     ex = np.zeros(m)
     exx = np.zeros((m, m))
-    for lev in LEVELS:
+    for lev in _levels(model):
         mean, cov = moments[lev]
         mu = mean[items].to_numpy()
         sd = np.sqrt(np.diag(cov.loc[items, items].to_numpy()))
@@ -338,7 +345,7 @@ def _strip_diacritics(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _personal_columns(rng, attributes: pd.DataFrame) -> pd.DataFrame:
+def _personal_columns(rng, attributes: pd.DataFrame, levels: tuple) -> pd.DataFrame:
     n = len(attributes)
     male = (attributes["gender"] == "male").to_numpy()
     names, phones, emails, units = [], [], [], []
@@ -353,15 +360,16 @@ def _personal_columns(rng, attributes: pd.DataFrame) -> pd.DataFrame:
         emails.append(f"{_strip_diacritics(giv).lower()}.{_strip_diacritics(fam).lower()}"
                       f"{rng.integers(10, 99)}@example.vn")
         level, area = attributes["level"].iat[i], attributes["area"].iat[i]
-        district = _DISTRICTS[area][rng.integers(len(_DISTRICTS[area]))]
+        district_name = _DISTRICTS[area][rng.integers(len(_DISTRICTS[area]))]
         kind = "Quận ủy" if area == "urban" else "Huyện ủy"
-        if level == "city":
+        # the unit's name follows the stratum: the model's first (top) level, its second, the rest
+        if level == levels[0]:
             units.append(_CITY_UNITS[rng.integers(len(_CITY_UNITS))])
-        elif level == "district":
-            units.append(f"{['Ban Dân vận', 'Văn phòng', 'Ủy ban MTTQ'][rng.integers(3)]} {kind} {district}")
+        elif level == levels[1]:
+            units.append(f"{['Ban Dân vận', 'Văn phòng', 'Ủy ban MTTQ'][rng.integers(3)]} {kind} {district_name}")
         else:
             units.append(f"Đảng ủy {_COMMUNE_PREFIX[area]} {_COMMUNE_NAMES[rng.integers(len(_COMMUNE_NAMES))]}, "
-                         f"{district}")
+                         f"{district_name}")
     return pd.DataFrame({"full_name": names, "phone": phones, "email": emails, "unit_name": units})
 
 
@@ -410,7 +418,7 @@ def make_raw_export(sample: SimulatedSample, seed: int, *, n_duplicates: int | N
     d = model["defects"]
     attrs = sample.attributes.reset_index(drop=True)
     n = len(attrs)
-    personal = _personal_columns(rng, attrs)
+    personal = _personal_columns(rng, attrs, _levels(model))
 
     items = cb.item_columns
     answers = sample.answers.to_numpy().astype(object)  # ints, later labels

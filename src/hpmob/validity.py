@@ -407,7 +407,7 @@ def _construct_items(constructs, func: str) -> dict[str, list[str]]:
     if not isinstance(constructs, Mapping) or len(constructs) < 2:
         raise ValueError(
             f"{func}(): constructs must be a dict of at least 2 constructs to their item "
-            f"columns, e.g. {{'AW': ['AW1', 'AW2'], 'PM': ['PM1', 'PM2']}}; got {constructs!r}."
+            f"columns, e.g. {{'F1': ['x1', 'x2'], 'F2': ['x3', 'x4']}}; got {constructs!r}."
         )
     out: dict[str, list[str]] = {}
     owner: dict[str, str] = {}

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from hpmob.io import sha256_file
-from hpmob.notebooks import notebook_parameters, run_notebook, study_notebooks
+from hpmob.notebooks import notebook_parameters, run_plan, study_notebooks
 from hpmob.paths import project_root
 
 #: Notebooks that a variant reruns (00 only describes the study; 07 compares variants).
@@ -75,8 +75,7 @@ def run_variant(name: str, *, variants_file: str | Path | None = None, out_root:
         raise ValueError(f"unknown variant {name!r}; variants.yaml defines {', '.join(variants)}")
     root = project_root()
     out_dir = (Path(out_root) if out_root is not None else root / "build" / "variants") / name
-    for source, output, params in variant_plan(name, variants[name], out_dir):
-        run_notebook(source, output, params)
+    run_plan(variant_plan(name, variants[name], out_dir), label=f"variant {name} ")
     return out_dir
 
 

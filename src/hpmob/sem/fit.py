@@ -23,7 +23,9 @@ import pandas as pd
 from scipy import stats
 
 from . import measures
+from .blas import one_blas_thread
 from .defined import Expression, jacobian
+from .fiml import normalise_missing
 from .robust import (
     casewise_scores,
     expected_information,
@@ -75,7 +77,18 @@ class SemResult:
     converged : bool
         Whether the optimizer reached a stationary point.
     implied_mean, sample_mean : pandas.Series or None
-        Only with ``meanstructure=True``.
+        Only with ``meanstructure=True`` (always with ``missing="ml"``).
+    missing : str
+        ``"listwise"`` or ``"ml"`` (FIML). With ``"ml"``, ``sample_cov`` and
+        ``sample_mean`` are the EM estimates of the saturated model (lavaan's
+        ``lavInspect(fit, "sampstat")``).
+    n_patterns : int
+        Number of missing-data patterns among the rows used (1 with listwise deletion).
+    convergence : str
+        Empty when converged, else why not.
+    improper : tuple of str
+        Heywood cases and a non-positive-definite latent covariance matrix, one
+        sentence each; empty for a proper solution.
     """
 
     estimates: pd.DataFrame
@@ -91,6 +104,10 @@ class SemResult:
     implied_mean: pd.Series | None = None
     sample_mean: pd.Series | None = None
     _state: Any = field(default=None, repr=False)
+    missing: str = "listwise"
+    n_patterns: int = 1
+    convergence: str = ""
+    improper: tuple = ()
 
     def __repr__(self) -> str:  # a short summary; the tables are attributes
         fm = self.fit_measures
@@ -104,7 +121,7 @@ class SemResult:
 # --------------------------------------------------------------------------- data
 
 
-def _prepare_data(data: pd.DataFrame, pm: ParsedModel) -> tuple[np.ndarray, int]:
+def _prepare_data(data: pd.DataFrame, pm: ParsedModel, fiml: bool = False) -> tuple[np.ndarray, int]:
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"`data` must be a pandas DataFrame, not {type(data).__name__}.")
     cols = list(data.columns)
@@ -132,6 +149,21 @@ def _prepare_data(data: pd.DataFrame, pm: ParsedModel) -> tuple[np.ndarray, int]
             "(e.g. Likert labels to 1-5) before fitting."
         )
     X = data[pm.ov].astype(float).to_numpy()
+    if fiml:
+        # FIML uses every row with at least one observed value (as lavaan)
+        from .multigroup import _check_incomplete
+
+        ok = np.any(np.isfinite(X), axis=1)
+        n_drop = int((~ok).sum())
+        X = X[ok]
+        _check_incomplete(X, pm.ov, "the data")
+        if n_drop:
+            warnings.warn(
+                f"{n_drop} row(s) with no observed value in the model's variables were not used "
+                f"(as lavaan); n = {X.shape[0]}.",
+                stacklevel=3,
+            )
+        return X, n_drop
     ok = np.all(np.isfinite(X), axis=1)
     n_drop = int((~ok).sum())
     X = X[ok]
@@ -378,11 +410,21 @@ def fit(
     model: str,
     data: pd.DataFrame,
     *,
+    group: str | None = None,
+    group_equal=(),
+    group_partial=(),
+    group_order=None,
+    missing: str = "listwise",
     estimator: str = "ML",
     meanstructure: bool = False,
     ci: float = 0.95,
-) -> SemResult:
+    ordered: list[str] | None = None,
+):
     """Fit a structural equation model in lavaan syntax, with lavaan's defaults and output.
+
+    One entry as lavaan's ``sem()``/``cfa()``: with ``group`` the call is
+    :func:`hpmob.sem.multigroup.fit_multigroup` (and returns its
+    :class:`~hpmob.sem.multigroup.MultigroupResult`).
 
     Parameters
     ----------
@@ -391,8 +433,16 @@ def fit(
         (variance/covariance), modifiers ``a*x`` (label), ``1*x`` (fixed value),
         ``NA*x`` (free), and ``:=`` defined parameters such as ``ind := a*b``.
     data : pandas.DataFrame
-        One row per respondent; rows with missing values in the model's observed
-        variables are dropped (listwise, lavaan's default).
+        One row per respondent.
+    group, group_equal, group_partial, group_order
+        lavaan's ``group``, ``group.equal``, ``group.partial`` and the order of the
+        groups (see :func:`~hpmob.sem.multigroup.fit_multigroup`).
+    missing : {"listwise", "ml"}
+        ``"listwise"`` (lavaan's default) drops rows with a missing value in the
+        model's variables. ``"ml"`` (alias ``"fiml"``) is full-information ML:
+        every row with an observed value counts, the model gets a mean
+        structure, the h1 model is estimated by EM and the SEs come from the
+        observed information, all as lavaan's ``missing = "ml"``.
     estimator : {"ML", "MLR"}
         ``"ML"``: normal-theory SEs from the expected information. ``"MLR"``:
         Huber-White SEs (observed information, first-order meat) and the
@@ -401,6 +451,9 @@ def fit(
         Add intercepts (saturated: observed intercepts free, latent means 0).
     ci : float
         Level of the Wald confidence intervals of the parameters.
+    ordered : list of str, optional
+        Ordinal items; with ``estimator="WLSMV"`` the model is fitted by
+        :func:`hpmob.sem.ordinal.fit_wlsmv` (lavaan's ``ordered =``, ``estimator = "WLSMV"``).
 
     Returns
     -------
@@ -424,11 +477,28 @@ def fit(
     >>> round(res.fit_measures["cfi"], 3)  # doctest: +SKIP
     0.931
     """
+    if group is not None:
+        from .multigroup import fit_multigroup
+
+        return fit_multigroup(model, data, group, group_equal=group_equal, group_partial=group_partial,
+                              group_order=group_order, estimator=estimator, missing=missing, ci=ci)  # fmt: skip
+    given = [n for n, v in (("group_equal", group_equal), ("group_partial", group_partial),
+                            ("group_order", group_order)) if v]  # fmt: skip
+    if given:
+        raise ValueError(f"{', '.join(given)} need(s) a grouping column: pass group='...'.")
     est_name = str(estimator).upper()
+    if ordered is not None:  # ordinal items: hpmob.sem.ordinal
+        from .ordinal import fit_wlsmv  # imported here: ordinal builds on this module
+
+        if est_name != "WLSMV" or not ordered:
+            raise ValueError("Ordinal items (ordered=[items]) need estimator='WLSMV'.")
+        return fit_wlsmv(model, data, ordered, ci=ci)
     if est_name not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, not {estimator!r}.")
     if not (isinstance(ci, (int, float)) and 0 < ci < 1):
         raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
+    if normalise_missing(missing) == "ml":
+        return _fit_fiml(model, data, est_name, ci)
     pm = parse_model(model, meanstructure=meanstructure)
     X, _ = _prepare_data(data, pm)
     if est_name == "MLR" and pm.ov_x:
@@ -437,6 +507,11 @@ def fit(
             "validated against lavaan; use estimator='ML', or treat the covariates as random by "
             f"adding e.g. '{pm.ov_x[0]} ~~ {pm.ov_x[0]}' to the model."
         )
+    with one_blas_thread():
+        return _fit_complete(model, pm, X, est_name, meanstructure, ci)
+
+
+def _fit_complete(model, pm, X, est_name, meanstructure, ci) -> SemResult:
     f = _estimate(pm, X)
 
     # covariance of the estimates
@@ -459,17 +534,26 @@ def fit(
     for i, k in enumerate(f.free_of_row):
         if k >= 0 and not names[k]:
             names[k] = _param_name(pm.rows[i])
+    convergence = ""
     if not f.converged:
+        convergence = "Fisher scoring stopped with a gradient above the tolerance 1e-06"
         warnings.warn(
             "The optimizer did not reach a stationary point; estimates, SEs and fit measures may be "
             "unreliable. Check the model's identification, rescale variables with very different "
-            "variances, or simplify the model.", stacklevel=2)
+            "variances, or simplify the model.", stacklevel=3)
+    improper = []
     neg = [r.lhs for r, e in zip(pm.rows, f.est) if r.op == "~~" and r.lhs == r.rhs and e < 0]
     if neg:
+        improper.append(f"negative variance (Heywood case): {', '.join(neg)}")
         warnings.warn(
             f"Negative variance estimate(s) for {', '.join(neg)} (Heywood case): the solution is "
             "improper. Look for an item that nearly duplicates another, a factor with too few "
-            "indicators, or a misspecified model before interpreting it.", stacklevel=2)
+            "indicators, or a misspecified model before interpreting it.", stacklevel=3)
+    nlv = len(pm.lv)
+    if nlv:
+        _, V_all, _ = f.ram.solve()
+        if np.linalg.eigvalsh(V_all[-nlv:, -nlv:])[0] <= 0:
+            improper.append("latent covariance matrix not positive definite")
     return SemResult(
         estimates=estimates,
         fit_measures=fit_measures,
@@ -484,6 +568,45 @@ def fit(
         implied_mean=pd.Series(f.mu, index=pm.ov, name="mean") if meanstructure else None,
         sample_mean=pd.Series(f.ybar, index=pm.ov, name="mean") if meanstructure else None,
         _state=f,
+        convergence=convergence,
+        improper=tuple(improper),
+    )
+
+
+def _fit_fiml(model: str, data: pd.DataFrame, est_name: str, ci: float) -> SemResult:
+    """Single-group FIML: the multigroup engine with one group, reported as a SemResult."""
+    from .multigroup import fit_groups
+
+    pm = parse_model(model, meanstructure=True)
+    if pm.defined:
+        raise NotImplementedError("Defined parameters (:=) are not supported with missing='ml' yet.")
+    if pm.ov_x:
+        raise NotImplementedError(
+            f"missing='ml' with fixed exogenous covariates ({', '.join(pm.ov_x)}) is not supported; treat "
+            f"them as random by adding e.g. '{pm.ov_x[0]} ~~ {pm.ov_x[0]}' to the model."
+        )
+    X, _ = _prepare_data(data, pm, fiml=True)
+    res = fit_groups(model, pm, [X], [""], group=None, group_equal=(), group_partial=(), fiml=True, ci=ci,
+                     estimator=est_name)  # fmt: skip
+    lab = res.group_labels[0]
+    return SemResult(
+        estimates=res.estimates.drop(columns=["group", "group_label"]).reset_index(drop=True),
+        fit_measures=res.fit_measures,
+        r2=res.r2.loc[lab].rename("r2").dropna(),
+        implied_cov=res.implied[lab]["cov"],
+        sample_cov=res.sample[lab]["cov"],
+        n=res.n,
+        estimator=est_name,
+        vcov=res.vcov,
+        converged=res.converged,
+        model=model,
+        implied_mean=res.implied[lab]["mean"],
+        sample_mean=res.sample[lab]["mean"],
+        _state=res._state,
+        missing="ml",
+        n_patterns=int(res.n_patterns.iloc[0]),
+        convergence=res.convergence,
+        improper=res.improper,
     )
 
 

@@ -40,7 +40,6 @@ and failed ones are excluded from the intervals, as lavaan does.
 from __future__ import annotations
 
 import ast
-import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .blas import one_blas_thread as _one_blas_thread
 from .defined import Expression, jacobian
 from .fit import SemResult, _estimate, _observed_information, _param_name, _prepare_data
 from .robust import casewise_scores
@@ -463,20 +463,6 @@ def _run_batch(plan: _Plan, kind: str, items: list, warm_start: bool):
         return ids, E, status, admissible
 
 
-@contextlib.contextmanager
-def _one_blas_thread():
-    # The matrices are tiny (p < 40). A multithreaded BLAS only adds thread start-up,
-    # and on 2 cores it competes with the other worker. A fixed thread count also
-    # keeps the floating-point results the same for n_jobs = 1 and n_jobs = 2.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with joblib's usual installs
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _refit_many(plan: _Plan, kind: str, items: list, *, n_jobs, progress, warm_start, desc):
     import joblib
     from tqdm.auto import tqdm
@@ -862,6 +848,8 @@ def indirect_effects(
     """
     if not isinstance(result, SemResult) or result._state is None:
         raise TypeError("`result` must be the SemResult returned by hpmob.sem.fit().")
+    if result.missing != "listwise":
+        raise NotImplementedError("indirect_effects() is not implemented for missing='ml' fits yet.")
     f = result._state
     pm = f.pm
     if not pm.defined:

@@ -63,9 +63,13 @@ _LEVEL_KIND = {"metric": "loadings", "scalar": "intercepts", "strict": "residual
 _PREVIOUS = {"metric": "configural", "scalar": "metric", "strict": "scalar"}
 
 TABLE_COLUMNS = [
-    "model", "npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
+    "model", "converged", "npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
     "delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea", "decision",
 ]  # fmt: skip
+#: Decision of a step whose model (or the model it is compared with) did not converge: its fit
+#: measures describe no optimum, so no difference is computed from them.
+NOT_ESTIMABLE = "not estimable"
+_DELTAS = ("delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea")
 
 
 # ------------------------------------------------------------------- criteria
@@ -101,6 +105,8 @@ def _holds(d_cfi: float, d_rmsea: float, crit: dict) -> bool:
 
 
 def _compare(prev: MultigroupResult, cur: MultigroupResult, crit: dict) -> dict:
+    if not (prev.converged and cur.converged):
+        return {**{k: math.nan for k in _DELTAS}, "decision": NOT_ESTIMABLE}
     lrt = chisq_difference(prev, cur)
     d_cfi = float(cur.fit_measures["cfi"] - prev.fit_measures["cfi"])
     d_rmsea = float(cur.fit_measures["rmsea"] - prev.fit_measures["rmsea"])
@@ -116,11 +122,11 @@ def _compare(prev: MultigroupResult, cur: MultigroupResult, crit: dict) -> dict:
 
 def _row(name: str, res: MultigroupResult) -> dict:
     fm = res.fit_measures
-    out = {"model": name}
+    out = {"model": name, "converged": bool(res.converged)}
     for k in ("npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):
         out[k] = float(fm[k])
-    out.update({k: math.nan for k in ("delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea")})
-    out["decision"] = "reference"
+    out.update({k: math.nan for k in _DELTAS})
+    out["decision"] = "reference" if res.converged else NOT_ESTIMABLE
     return out
 
 
@@ -165,6 +171,7 @@ def invariance(
     partial=(),
     criteria="chen2007",
     group_order=None,
+    missing: str = "listwise",
     return_fits: bool = False,
 ):
     """Fit the invariance sequence and compare each model with the one before.
@@ -190,16 +197,20 @@ def invariance(
         test is reported (``delta_chisq, delta_df, p_delta``) but not used.
     group_order : sequence, optional
         Group order (group 1 is the reference group).
+    missing : {"listwise", "ml"}
+        As in :func:`~hpmob.sem.multigroup.fit_multigroup` (``"ml"``: FIML).
     return_fits : bool
         Also return the fitted models as ``{step: MultigroupResult}``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per step, columns ``model, npar, chisq, df, cfi, tli, rmsea,
-        srmr, aic, bic, delta_chisq, delta_df, p_delta, delta_cfi, delta_rmsea,
-        decision`` (``"reference"`` for the first step, then ``"invariant"`` or
-        ``"not invariant"``). With ``return_fits=True``, ``(table, fits)``.
+        One row per step, columns ``model, converged, npar, chisq, df, cfi, tli,
+        rmsea, srmr, aic, bic, delta_chisq, delta_df, p_delta, delta_cfi,
+        delta_rmsea, decision`` (``"reference"`` for the first step, then
+        ``"invariant"`` or ``"not invariant"``; ``"not estimable"``, with no
+        deltas, when the step's model or the one it is compared with did not
+        converge). With ``return_fits=True``, ``(table, fits)``.
 
     Examples
     --------
@@ -215,7 +226,8 @@ def invariance(
     for name, eq in plan:
         part = partial.get(name, ()) if isinstance(partial, Mapping) else partial
         part = _applicable(part, eq, model)
-        res = fit_multigroup(model, data, group, group_equal=eq, group_partial=part, group_order=group_order)
+        res = fit_multigroup(model, data, group, group_equal=eq, group_partial=part, group_order=group_order,
+                             missing=missing)  # fmt: skip
         fits[name] = res
         row = _row(name, res)
         if prev is not None:
@@ -391,6 +403,7 @@ def partial_invariance_search(
     criteria="chen2007",
     partial=(),
     group_order=None,
+    missing: str = "listwise",
 ) -> PartialSearch:
     """Release equality constraints one at a time until the level meets the criteria.
 
@@ -411,6 +424,8 @@ def partial_invariance_search(
         As in :func:`invariance`.
     partial : sequence of str
         Parameters already freed (in both the previous level and this one).
+    missing : {"listwise", "ml"}
+        As in :func:`invariance`.
 
     Returns
     -------
@@ -427,7 +442,7 @@ def partial_invariance_search(
 
     def run(eq, part):
         return fit_multigroup(model, data, group, group_equal=eq, group_partial=_applicable(part, eq, model),
-                              group_order=group_order)  # fmt: skip
+                              group_order=group_order, missing=missing)  # fmt: skip
 
     ref = run(STEPS[prev_name], partial)
     cur = run(STEPS[level], partial)

@@ -85,6 +85,8 @@ def modification_indices(result: SemResult, top: int | None = 10, *, minimum: fl
     """
     if not isinstance(result, SemResult) or result._state is None:
         raise TypeError("`result` must be a SemResult returned by hpmob.sem.fit.")
+    if result.missing != "listwise":
+        raise NotImplementedError("Modification indices are not implemented for missing='ml' fits yet.")
     f = result._state
     pm, ram, rows, est = f.pm, f.ram, f.pm.rows, f.est
     free_of_row, groups = f.free_of_row, f.groups

@@ -34,7 +34,6 @@ lavaan conventions reproduced here
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 import warnings
@@ -46,7 +45,12 @@ import pandas as pd
 from scipy import linalg, stats
 
 from . import measures
+from .blas import one_blas_thread as _one_blas_thread
+from .fiml import Patterns, baseline_minus2_loglik, casewise_scores, em_h1, minus2_loglik, normalise_missing
+from .fiml import baseline_trace as fiml_baseline_trace
+from .fiml import h1_trace as fiml_h1_trace
 from .fit import RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, _safe_inv, _standardize
+from .robust import numeric_hessian, sandwich, yuan_bentler_mplus
 from .structure import Ram
 from .syntax import ParRow, ParsedModel, parse_model, suggest
 
@@ -70,21 +74,6 @@ ESTIMATE_COLUMNS = [
 ]  # fmt: skip
 
 _WS = re.compile(r"\s+")
-
-
-_CONTROLLER: list = []
-
-
-def _one_blas_thread():
-    """The matrices here are small (p ~ 30); a multithreaded BLAS only adds thread
-    start-up and, on a busy machine, long stalls (3x slower in bench/bench_invariance.py)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    if not _CONTROLLER:  # finding the BLAS libraries takes ~10 ms; do it once
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 # ------------------------------------------------------------------------ result
@@ -128,6 +117,15 @@ class MultigroupResult:
         Whether the optimizer reached a stationary point.
     model : str
         The model syntax.
+    missing : str
+        ``"listwise"`` or ``"ml"`` (FIML).
+    n_patterns : pandas.Series
+        Number of missing-data patterns per group (1 with listwise deletion).
+    convergence : str
+        Empty when converged, else why not (e.g. the final gradient).
+    improper : tuple of str
+        Heywood cases and non-positive-definite latent covariance matrices, one
+        sentence each; empty for a proper solution.
     """
 
     estimates: pd.DataFrame
@@ -147,6 +145,10 @@ class MultigroupResult:
     converged: bool
     model: str
     _state: Any = field(default=None, repr=False)
+    missing: str = "listwise"
+    n_patterns: pd.Series | None = None
+    convergence: str = ""
+    improper: tuple = ()
 
     def __repr__(self) -> str:
         fm = self.fit_measures
@@ -293,14 +295,21 @@ def _build_table(pm: ParsedModel, G: int, group_equal: tuple, partial: tuple) ->
 class _Block:
     """Implied moments, discrepancy and derivatives of one group."""
 
-    def __init__(self, pm: ParsedModel, entries: list[_Entry], X: np.ndarray):
+    def __init__(self, pm: ParsedModel, entries: list[_Entry], X: np.ndarray, fiml: bool = False):
         self.ov, self.lv = pm.ov, pm.lv
         self.p = len(pm.ov)
         self.nv = self.p + len(pm.lv)
-        self.N = X.shape[0]
-        self.ybar = X.mean(axis=0)
-        Yc = X - self.ybar
-        self.S = Yc.T @ Yc / self.N
+        self.patterns = None
+        if fiml:
+            # incomplete rows: the EM (h1) moments play the part of the sample moments
+            self.patterns = Patterns(X)
+            self.N = self.patterns.n
+            self.ybar, self.S, self.m2ll_h1, _, self.em_converged = em_h1(self.patterns)
+        else:
+            self.N = X.shape[0]
+            self.ybar = X.mean(axis=0)
+            Yc = X - self.ybar
+            self.S = Yc.T @ Yc / self.N
         self.logdet_S = np.linalg.slogdet(self.S)[1]
         self.entries = entries
         nv = self.nv
@@ -346,12 +355,23 @@ class _Block:
         self.mu = self.mu_all[:p]
 
     def discrepancy(self) -> float:
-        """F_g (with the mean part); inf when Sigma is not positive definite."""
+        """F_g (with the mean part); inf when Sigma is not positive definite.
+
+        With incomplete data (FIML) ``F_g = (-2 log L_g + 2 log L_h1,g) / N_g``, so that
+        ``N_g F_g`` is again the group's chi-square contribution.
+        """
         try:
             L = np.linalg.cholesky(self.sigma)
         except np.linalg.LinAlgError:
             return math.inf
         self.si = linalg.cho_solve((L, True), np.eye(self.p))
+        if self.patterns is not None:
+            m2ll, Q, r = minus2_loglik(self.sigma, self.mu, self.patterns, gradient=True)
+            if not np.isfinite(m2ll):
+                return math.inf
+            self.fiml_Q, self.fiml_r = Q / self.N, r / self.N
+            self.m2ll = m2ll
+            return float((m2ll - self.m2ll_h1) / self.N)
         d = self.ybar - self.mu
         self.d = d
         logdet = 2 * np.sum(np.log(np.diag(L)))
@@ -359,9 +379,13 @@ class _Block:
 
     def gradient(self) -> np.ndarray:
         """dF_g / d(free entries), from the matrix derivatives (after discrepancy())."""
-        si, d, p = self.si, self.d, self.p
-        sid = si @ d
-        Q = si - si @ (self.S + np.outer(d, d)) @ si
+        p = self.p
+        if self.patterns is not None:
+            Q, sid = self.fiml_Q, self.fiml_r
+        else:
+            si, d = self.si, self.d
+            sid = si @ d
+            Q = si - si @ (self.S + np.outer(d, d)) @ si
         Cp = self.C[:p, :]
         Gm = -2 * Cp.T @ sid
         Qt = Cp.T @ Q  # (nv, p)
@@ -410,11 +434,11 @@ class _Block:
 class _Model:
     """All groups; the free parameter vector theta is shared through equal labels."""
 
-    def __init__(self, pm: ParsedModel, entries: list[_Entry], Xs: list[np.ndarray]):
+    def __init__(self, pm: ParsedModel, entries: list[_Entry], Xs: list[np.ndarray], fiml: bool = False):
         self.pm = pm
         self.entries = entries
         G = len(Xs)
-        self.blocks = [_Block(pm, [e for e in entries if e.g == g], X) for g, X in enumerate(Xs)]
+        self.blocks = [_Block(pm, [e for e in entries if e.g == g], X, fiml) for g, X in enumerate(Xs)]
         self.Ng = np.array([b.N for b in self.blocks], dtype=float)
         self.N = float(self.Ng.sum())
         self.w = self.Ng / self.N
@@ -474,8 +498,16 @@ class _Model:
 # ------------------------------------------------------------------- starts
 
 
-def _starts(model: _Model) -> np.ndarray:
-    """Per-group starting values (marker-scaled moment estimates), averaged over equal parameters."""
+def _starts(model: _Model, fabin: bool = False) -> np.ndarray:
+    """Per-group starting values (marker-scaled moment estimates), averaged over equal parameters.
+
+    ``fabin=True``: loadings by Hagglund's (1982) FABIN 3 instrumental-variable estimator
+    (lavaan's default start, ``lav_cfa_fabin3``), which regresses each indicator on the
+    marker with the factor's other indicators as instruments. Unlike the ratio of mean
+    covariances it keeps the sign when the indicators load with mixed signs (reverse-keyed
+    items, a negatively worded marker), where averaging positive and negative covariances
+    can give a start near zero or of the wrong sign.
+    """
     pm = model.pm
     ix = {v: i for i, v in enumerate(pm.ov)}
     where = {id(e): i for i, e in enumerate(model.entries)}
@@ -500,7 +532,12 @@ def _starts(model: _Model) -> np.ndarray:
                 j = ix[e.row.rhs]
                 others = [k for k in ind if k not in (j, m)]
                 val = 1.0
-                if others:
+                if others and fabin:
+                    W = _inverse(S[np.ix_(others, others)])
+                    num, den = S[j, others] @ W @ S[others, m], S[m, others] @ W @ S[others, m]
+                    if abs(den) > 1e-8 * S[m, m]:
+                        val = lm * num / den
+                elif others:
                     num, den = np.mean(S[j, others]), np.mean(S[m, others])
                     if abs(den) > 1e-8 * S[m, m]:
                         val = lm * num / den
@@ -636,17 +673,78 @@ def _inverse(M: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(M)
 
 
-def _estimate(model: _Model) -> tuple[np.ndarray, bool]:
-    theta0 = _starts(model)
+def _admissible_starts(model: _Model, fabin: bool) -> np.ndarray | None:
+    theta0 = _starts(model, fabin=fabin)
     if not np.isfinite(model.objective(theta0)):
         theta0 = _safe_starts(model, theta0)
-    if not np.isfinite(model.objective(theta0)):
+    return theta0 if np.isfinite(model.objective(theta0)) else None
+
+
+def _improper(model: _Model, theta: np.ndarray) -> bool:
+    """A negative variance or a non-positive-definite latent covariance matrix in some group."""
+    model.objective(theta)
+    p = model.blocks[0].p
+    for b in model.blocks:
+        if np.any(np.diag(b.P) < 0):
+            return True
+        if b.nv > p and np.linalg.eigvalsh(b.V[p:, p:])[0] <= 0:
+            return True
+    return False
+
+
+def _estimate(model: _Model) -> tuple[np.ndarray, bool, str]:
+    """Minimise F from the moment starts; if that fails, or ends improper, again from FABIN 3 starts.
+
+    The second run is the fallback, not the default, so that fits that converge keep their
+    (bitwise) results; of the two solutions the converged one, then the lower minimum, wins.
+    """
+    # when the two estimators disagree on the sign of a loading the moment starts are the
+    # unreliable ones (mixed-sign indicators): start from FABIN 3 and keep the other as fallback
+    loading = np.array([e.theta for e in model.entries if e.theta >= 0 and e.row.op == "=~"], dtype=int)
+    first = not np.array_equal(np.sign(_starts(model)[loading]), np.sign(_starts(model, fabin=True)[loading]))
+    theta0 = _admissible_starts(model, fabin=first)
+    if theta0 is None:
+        first = not first
+        theta0 = _admissible_starts(model, fabin=first)
+    if theta0 is None:
         raise RuntimeError(
             "No admissible starting values: the implied covariance matrix is not positive definite "
             "even with diagonal starts. Check fixed values in the model (e.g. '0*x1', '1*f')."
         )
-    theta, _, ok = _optimize(model, theta0)
-    return theta, ok
+    theta, f, ok = _optimize(model, theta0)
+    if not ok or _improper(model, theta):
+        alt0 = _admissible_starts(model, fabin=not first)
+        if alt0 is not None:
+            alt, f_alt, ok_alt = _optimize(model, alt0)
+            better = f_alt < f - 1e-10 * (1 + abs(f)) if np.isfinite(f) else np.isfinite(f_alt)
+            if (ok_alt and not ok) or (ok_alt == ok and better):
+                theta, f, ok = alt, f_alt, ok_alt
+    model.objective(theta)
+    reason = ""
+    if not ok:
+        if not np.isfinite(f):
+            reason = "the objective is not finite at the solution"
+        else:
+            model.objective(theta)
+            gmax = float(np.max(np.abs(model.gradient(theta))))
+            reason = f"largest gradient element {gmax:.2g} at the end, above the tolerance 1e-06"
+    return theta, ok, reason
+
+
+def _observed_information(model: _Model, theta: np.ndarray) -> np.ndarray:
+    """Unit observed information (Hessian of F / 2), numerically from the analytic gradient.
+
+    lavaan's default under ``missing = "ml"`` (``information = "observed"``,
+    ``observed.information = "hessian"``, computed the same way in ``lav_model_hessian``).
+    """
+
+    def grad(t):
+        model.objective(t)
+        return model.gradient(t)
+
+    H = 0.5 * numeric_hessian(grad, theta)
+    model.objective(theta)
+    return H
 
 
 def _safe_starts(model: _Model, theta: np.ndarray) -> np.ndarray:
@@ -690,7 +788,7 @@ def _group_labels(series: pd.Series, group_order) -> list:
     return list(pd.unique(present))
 
 
-def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order):
+def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order, fiml: bool = False):
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"`data` must be a pandas DataFrame, not {type(data).__name__}.")
     cols = list(data.columns)
@@ -735,7 +833,8 @@ def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order):
         )
     p = len(pm.ov)
     Xall = data[pm.ov].astype(float).to_numpy()
-    ok = np.all(np.isfinite(Xall), axis=1)
+    # FIML keeps every row with at least one observed value (lavaan drops empty rows too)
+    ok = np.any(np.isfinite(Xall), axis=1) if fiml else np.all(np.isfinite(Xall), axis=1)
     Xs, n_drop = [], 0
     in_groups = np.zeros(len(data), dtype=bool)
     for lab in labels:
@@ -743,6 +842,10 @@ def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order):
         in_groups |= mask
         n_drop += int((mask & ~ok).sum())
         X = Xall[mask & ok]
+        if fiml:
+            _check_incomplete(X, pm.ov, f"group {lab!r} of {group!r}")
+            Xs.append(X)
+            continue
         if X.shape[0] < p + 1:
             raise ValueError(
                 f"Group {lab!r} of {group!r} has {X.shape[0]} complete row(s) (of {int(mask.sum())}); "
@@ -768,13 +871,37 @@ def _prepare(data: pd.DataFrame, pm: ParsedModel, group: str, group_order):
     n_other = int((gcol.notna().to_numpy() & ~in_groups).sum())
     if n_other:
         warnings.warn(f"{n_other} row(s) of groups not named in group_order were not used.", stacklevel=3)
-    if n_drop:
+    if n_drop and fiml:
+        warnings.warn(
+            f"{n_drop} row(s) with no observed value in the model's variables were not used "
+            f"(as lavaan); n = {sum(len(X) for X in Xs)}.",
+            stacklevel=3,
+        )
+    elif n_drop:
         warnings.warn(
             f"{n_drop} row(s) with missing values in the model's variables were dropped "
             f"(listwise deletion, lavaan's default); n = {sum(len(X) for X in Xs)}.",
             stacklevel=3,
         )
     return Xs, labels
+
+
+def _check_incomplete(X: np.ndarray, ov: list[str], where: str) -> None:
+    """Each variable needs two distinct observed values for FIML (and the rows a PD EM covariance)."""
+    n_obs = np.isfinite(X).sum(axis=0)
+    few = [f"{v!r} ({k})" for v, k in zip(ov, n_obs) if k < 2]
+    if few:
+        raise ValueError(
+            f"Variable(s) {', '.join(few)} have fewer than two observed values in {where}; FIML cannot "
+            "estimate their variance. Drop the variable or merge groups."
+        )
+    with np.errstate(invalid="ignore"):
+        const = [v for v, sd in zip(ov, np.nanstd(X, axis=0)) if not sd > 0]
+    if const:
+        raise ValueError(
+            f"Variable(s) {', '.join(map(repr, const))} are constant in {where}; a constant item carries "
+            "no information about a factor: remove it from the model."
+        )
 
 
 # ------------------------------------------------------------------ main entry
@@ -816,6 +943,7 @@ def fit_multigroup(
     group_partial=(),
     group_order=None,
     estimator: str = "ML",
+    missing: str = "listwise",
     ci: float = 0.95,
 ) -> MultigroupResult:
     """Fit a multigroup SEM/CFA in lavaan syntax with lavaan's ``group.equal`` semantics.
@@ -827,8 +955,9 @@ def fit_multigroup(
         shared by all groups, so the parameter is equal across groups), ``1*x``,
         ``NA*x``). Group-specific modifiers ``c(...)`` and ``:=`` are not supported.
     data : pandas.DataFrame
-        One row per respondent; rows with missing values in the model's observed
-        variables are dropped (listwise, lavaan's default).
+        One row per respondent. With ``missing="listwise"`` (lavaan's default) rows
+        with missing values in the model's observed variables are dropped; with
+        ``missing="ml"`` every row with at least one observed value is used (FIML).
     group : str
         Column that defines the groups.
     group_equal : sequence of str
@@ -843,8 +972,14 @@ def fit_multigroup(
         Group labels in the order wanted (group 1 first; it is the reference
         whose latent means are 0). Default: order of first appearance in
         ``data``, as lavaan. Rows of groups not listed are not used.
-    estimator : {"ML"}
-        Normal-theory ML with expected-information standard errors.
+    estimator : {"ML", "MLR"}
+        Normal-theory ML: standard errors from the expected information with
+        complete data, from the observed information (lavaan's default) with
+        ``missing="ml"``. ``"MLR"`` (only with ``missing="ml"``): Huber-White SEs
+        and the Yuan-Bentler scaled test, as lavaan.
+    missing : {"listwise", "ml"}
+        lavaan's ``missing``: ``"ml"`` (alias ``"fiml"``) is full-information ML
+        (see :mod:`hpmob.sem.fiml`); the h1 model is then estimated by EM.
     ci : float
         Level of the Wald confidence intervals.
 
@@ -863,9 +998,11 @@ def fit_multigroup(
     124.044
     """
     est_name = str(estimator).upper()
-    if est_name != "ML":
+    fiml = normalise_missing(missing) == "ml"
+    if est_name != "ML" and not (est_name == "MLR" and fiml):
         raise NotImplementedError(
-            f"estimator={estimator!r}: multigroup fits support estimator='ML' only (lavaan's default)."
+            f"estimator={estimator!r}: multigroup fits support estimator='ML' (lavaan's default), and "
+            "'MLR' with missing='ml'."
         )
     if not (isinstance(ci, (int, float)) and 0 < ci < 1):
         raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
@@ -879,7 +1016,18 @@ def fit_multigroup(
             f"treat them as random by adding e.g. '{pm.ov_x[0]} ~~ {pm.ov_x[0]}' to the model."
         )
     partial = _normalise_partial(group_partial, pm)
-    Xs, labels = _prepare(data, pm, group, group_order)
+    Xs, labels = _prepare(data, pm, group, group_order, fiml)
+    return fit_groups(model, pm, Xs, labels, group=group, group_equal=geq, group_partial=partial,
+                      fiml=fiml, ci=ci, estimator=est_name)  # fmt: skip
+
+
+def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, group_equal, group_partial,
+               fiml: bool, ci: float, estimator: str = "ML") -> MultigroupResult:  # fmt: skip
+    """Estimate prepared groups (``Xs``: one data matrix per group); ``fit_multigroup``'s engine.
+
+    ``hpmob.sem.fit`` calls it with one group for single-group FIML.
+    """
+    geq, partial = group_equal, group_partial
     G = len(Xs)
     entries = _build_table(pm, G, geq, partial)
     for k in partial:
@@ -888,12 +1036,20 @@ def fit_multigroup(
                 f"group_partial entry {k!r} is not constrained by group_equal={list(geq)}; it has no effect.",
                 stacklevel=2,
             )
-    mdl = _Model(pm, entries, Xs)
+    mdl = _Model(pm, entries, Xs, fiml=fiml)
     with _one_blas_thread():
-        theta, converged = _estimate(mdl)
+        theta, converged, reason = _estimate(mdl)
         mdl.objective(theta)
-        info = mdl.information()
+        # lavaan's default information: expected with complete data, observed with missing = "ml"
+        info = _observed_information(mdl, theta) if fiml else mdl.information()
         vcov = _safe_inv(info) / mdl.N
+        robust = None
+        if estimator == "MLR":
+            # lavaan's MLR: Huber-White SEs (observed information, first-order meat) and the
+            # Yuan-Bentler ("mplus") scaled test
+            B0 = _first_order_fiml(mdl)
+            vcov = sandwich(info, B0, mdl.N)
+            robust = (info, B0)
 
     # lavaan's constraint list: for each label shared by free parameters (in order of the first
     # duplicate), the first row == each of the others
@@ -910,7 +1066,7 @@ def fit_multigroup(
 
     state = _State(pm=pm, model=mdl, entries=entries, theta=theta, vcov=vcov, info=info, labels=labels,
                    constraints=constraints)  # fmt: skip
-    fm, group_fit = _fit_measures(mdl, labels)
+    fm, group_fit = fiml_fit_measures(mdl, labels, robust) if fiml else _fit_measures(mdl, labels)
     estimates, r2 = _estimates(mdl, theta, vcov, labels, ci)
     names = [""] * mdl.q
     for e in entries:
@@ -918,26 +1074,29 @@ def fit_multigroup(
             names[e.theta] = e.out_label or (e.label if e.g == 0 else f"{e.key}.g{e.g + 1}")
     if not converged:
         warnings.warn(
-            "The optimizer did not reach a stationary point; results may be unreliable. Small groups "
-            "with many parameters are the usual cause: simplify the model or merge groups.",
-            stacklevel=2,
+            f"The optimizer did not reach a stationary point ({reason}); results may be unreliable. Small "
+            "groups with many parameters are the usual cause: simplify the model or merge groups.",
+            stacklevel=3,
         )
+    improper: list[str] = []
     neg = sorted({f"{e.row.lhs} (group {labels[e.g]!r})" for e, v in zip(entries, estimates["est"])
                   if e.row.op == "~~" and e.row.lhs == e.row.rhs and v < 0})  # fmt: skip
     if neg:
-        warnings.warn(f"Negative variance estimate(s) for {', '.join(neg)} (Heywood case).", stacklevel=2)
+        improper.append(f"negative variance (Heywood case): {', '.join(neg)}")
+        warnings.warn(f"Negative variance estimate(s) for {', '.join(neg)} (Heywood case).", stacklevel=3)
     nlv, p = len(pm.lv), len(pm.ov)
     if nlv:
         bad = [repr(lab) for lab, b in zip(labels, mdl.blocks)
                if np.linalg.eigvalsh(b.V[p:, p:])[0] <= 0]  # fmt: skip
         if bad:
+            improper.append(f"latent covariance matrix not positive definite in group(s) {', '.join(bad)}")
             # as lavaan's post-fit check: often a factor that is empirically underidentified in a
             # small group
             warnings.warn(
                 f"The covariance matrix of the latent variables is not positive definite in group(s) "
                 f"{', '.join(bad)}; look for latent correlations at or beyond +-1 in `estimates`, or "
                 "merge small groups.",
-                stacklevel=2,
+                stacklevel=3,
             )
     implied, sample = {}, {}
     for lab, b in zip(labels, mdl.blocks):
@@ -958,11 +1117,16 @@ def fit_multigroup(
         group_labels=tuple(labels),
         group_equal=geq,
         group_partial=partial,
-        estimator="ML",
+        estimator=estimator,
         vcov=pd.DataFrame(vcov, index=names, columns=names),
         converged=converged,
         model=model,
         _state=state,
+        missing="ml" if fiml else "listwise",
+        n_patterns=pd.Series([len(b.patterns.items) if fiml else 1 for b in mdl.blocks],
+                             index=pd.Index(labels, name=group), name="n_patterns"),
+        convergence=reason,
+        improper=tuple(improper),
     )
 
 
@@ -1015,6 +1179,110 @@ def _fit_measures(mdl: _Model, labels) -> tuple[pd.Series, pd.DataFrame]:
     # Dudgeon (2004): the close-fit non-centrality is divided by G
     fm["rmsea.pvalue"] = measures.rmsea_closefit(chisq, df, N, h0=RMSEA_CLOSE_H0 / sg)
     fm["srmr"] = float(np.sum(mdl.w * np.array(srmrs)))
+    group_fit = pd.DataFrame(
+        {
+            "group": np.arange(1, G + 1),
+            "group_label": labels,
+            "n": [b.N for b in mdl.blocks],
+            "chisq": chis,
+            "srmr": srmrs,
+            "logl": logls,
+        }
+    )
+    return pd.Series(fm, dtype=float, name="value"), group_fit
+
+
+def _first_order_fiml(mdl: _Model) -> np.ndarray:
+    """Unit first-order information ``sum_i s_i s_i' / N`` from the casewise scores of every group."""
+    blocks = []
+    for b in mdl.blocks:
+        ram = Ram(mdl.pm.ov, mdl.pm.lv)
+        ram.A, ram.P, ram.m = b.A, b.P, b.m
+        groups: list[list] = [[] for _ in range(mdl.q)]
+        for e in b.free:
+            groups[e.theta].append(e.pos)
+        dS, dmu = ram.derivatives(groups)
+        blocks.append(casewise_scores(b.sigma, b.mu, b.patterns, dS, dmu))
+    sc = np.vstack(blocks)
+    return sc.T @ sc / mdl.N
+
+
+def fiml_fit_measures(mdl: _Model, labels, robust=None) -> tuple[pd.Series, pd.DataFrame]:
+    """lavaan's fitMeasures under ``missing = "ml"``.
+
+    The chi-square is the likelihood-ratio statistic against the EM-estimated
+    saturated model, ``2 (logl_h1 - logl)``, and the baseline chi-square the same
+    against the independence model; SRMR compares the implied moments with the EM
+    moments (lavaan uses the h1 estimates as "sample" statistics). RMSEA, CFI and
+    TLI then follow from these exactly as with complete data.
+    """
+    G, N, q = mdl.G, mdl.N, mdl.q
+    p = mdl.blocks[0].p
+    ndat = G * (p * (p + 1) // 2 + p)
+    df = ndat - q
+    chis, srmrs, logls, m2ll_h1, chis_b = [], [], [], [], []
+    for b in mdl.blocks:
+        b.discrepancy()
+        chis.append(b.m2ll - b.m2ll_h1)
+        srmrs.append(measures.srmr_bentler(b.S, b.sigma, b.ybar, b.mu))
+        logls.append(-b.m2ll / 2)
+        m2ll_h1.append(b.m2ll_h1)
+        chis_b.append(baseline_minus2_loglik(b.patterns) - b.m2ll_h1)
+    chisq = max(float(np.sum(chis)), 0.0)
+    chisq_b = float(np.sum(chis_b))
+    df_b = ndat - G * 2 * p
+    logl, logl_h1 = float(np.sum(logls)), -float(np.sum(m2ll_h1)) / 2
+    fm = {
+        "npar": q,
+        "fmin": chisq / N / 2,
+        "chisq": chisq,
+        "df": df,
+        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan,
+        "baseline.chisq": chisq_b,
+        "baseline.df": df_b,
+        "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)) if df_b > 0 else math.nan,
+        "cfi": measures.cfi(chisq, df, chisq_b, df_b),
+        "tli": measures.tli(chisq, df, chisq_b, df_b),
+        "logl": logl,
+        "unrestricted.logl": logl_h1,
+        "aic": -2 * logl + 2 * q,
+        "bic": -2 * logl + math.log(N) * q,
+        "ntotal": N,
+    }
+    sg = math.sqrt(G)
+    fm["rmsea"] = measures.rmsea(chisq, df, N) * sg
+    lo, hi = measures.rmsea_ci(chisq, df, N, level=RMSEA_CI_LEVEL)
+    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = lo * sg, hi * sg
+    fm["rmsea.pvalue"] = measures.rmsea_closefit(chisq, df, N, h0=RMSEA_CLOSE_H0 / sg)
+    fm["srmr"] = float(np.sum(mdl.w * np.array(srmrs)))
+    if robust is not None:
+        # Yuan-Bentler (Mplus variant) scaling: c = (tr(A1^-1 B1) - tr(A0^-1 B0)) / df, with the
+        # h1 information at the EM (unrestricted) moments, as lavaan's test does
+        A0, B0 = robust
+        trace_h1 = sum(fiml_h1_trace(b.S, b.ybar, b.patterns) for b in mdl.blocks)
+        c, trace_ug, sf_h1, sf_h0 = yuan_bentler_mplus(trace_h1, ndat, A0, B0, df)
+        sf_h0 *= q / mdl.nx  # lavaan divides tr(A0^-1 B0) by the free rows, equal ones counted apart
+        trace_b = sum(fiml_baseline_trace(b.patterns) for b in mdl.blocks)
+        c_b = (trace_h1 - trace_b) / df_b if df_b > 0 else math.nan
+        fm.update({
+            "chisq.scaled": chisq / c,
+            "df.scaled": df,
+            "pvalue.scaled": float(stats.chi2.sf(chisq / c, df)) if df > 0 else math.nan,
+            "chisq.scaling.factor": c,
+            "baseline.chisq.scaled": chisq_b / c_b,
+            "baseline.df.scaled": df_b,
+            "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_b / c_b, df_b)) if df_b > 0 else math.nan,
+            "baseline.chisq.scaling.factor": c_b,
+            "cfi.scaled": measures.cfi(chisq / c, df, chisq_b / c_b, df_b),
+            "tli.scaled": measures.tli(chisq / c, df, chisq_b / c_b, df_b),
+            "scaling.factor.h1": sf_h1,
+            "scaling.factor.h0": sf_h0,
+        })  # fmt: skip
+        # lavaan's "scaled" RMSEA keeps X2 and replaces df by tr(U Gamma) = c * df. (Its robust
+        # CFI and RMSEA under missing data follow Zhang & Savalei (2021) and are not computed.)
+        fm["rmsea.scaled"] = measures.rmsea(chisq, trace_ug, N) * sg
+        lo, hi = measures.rmsea_ci(chisq, trace_ug, N, level=RMSEA_CI_LEVEL)
+        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = lo * sg, hi * sg
     group_fit = pd.DataFrame(
         {
             "group": np.arange(1, G + 1),

@@ -1,215 +1,378 @@
-"""Ordinal sensitivity analysis: polychoric correlations and a DWLS factor model.
+"""Ordinal items: lavaan's ``estimator = "WLSMV"`` (DWLS, robust SEs, scaled-shifted test).
 
-Five-point answers are ordinal. The main measurement model treats them as continuous
-(ML, as most survey reports do); this module refits the CFA on polychoric correlations
-with diagonally weighted least squares, the point-estimation part of lavaan's
-``estimator = "WLSMV"``, as a robustness check.
+Five-point answers are ordered categories. This module fits a model in lavaan syntax
+to the thresholds and polychoric correlations of the items (``polychoric.py``), as
+lavaan 0.6-14 does with ``ordered = ...`` and ``estimator = "WLSMV"``:
 
-Why hand-written: semopy's ``polycorr`` calls ``scipy.stats.mvn.mvnun``, which SciPy
-removed, and its ``hetcor`` fails on pandas 3; semopy's DWLS weights come from the
-fourth moments of the raw data, not from the sampling variances of polychoric
-correlations. Limits, stated in the book: thresholds and correlations are estimated
-in two steps (Olsson 1979) and each correlation's weight is the inverse of its own
-asymptotic variance, so standardized loadings agree with lavaan's WLSMV closely (tested)
-but no scaled-and-shifted test statistic or robust standard errors are produced.
+* delta parameterization: each item's latent response ``y*`` has unit variance, the
+  residual variances ``θ_jj = 1 − diag(ΛΨΛᵀ)`` are not free parameters, intercepts
+  and latent means are fixed at 0, scaling factors (``~*~``) at 1;
+* DWLS estimates: ``F = ½ Σ w (s − σ(θ))²`` with ``w = 1 / diag(NACOV)``;
+* robust SEs ``(ΔᵀWΔ)⁻¹ ΔᵀWΓWΔ (ΔᵀWΔ)⁻¹ / N`` (lavaan's ``se = "robust.sem"``);
+* the statistic ``T = 2N·F·(N − 1)/N``, SEs with ``N − 1``, and the mean-and-variance adjusted test ``T' = a·T + (df − a·tr(UΓ))`` with
+  ``a = √(df / tr((UΓ)²))`` (``test = "scaled.shifted"``), the same for the independence
+  model (thresholds free, correlations 0), hence CFI/TLI/RMSEA "scaled";
+* SRMR on the correlation residuals (lavaan's ``srmr`` for categorical data).
+
+Validated line by line against lavaan in ``tests/test_sem_ordinal.py``.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
-__all__ = ["bivariate_normal_cdf", "polychoric", "polychoric_matrix", "fit_dwls_cfa", "OrdinalCFA"]
+from . import measures
+from .fit import (
+    ESTIMATE_COLUMNS,
+    RMSEA_CI_LEVEL,
+    RMSEA_CLOSE_H0,
+    SemResult,
+    _prepare_data,
+    _row,
+    _standardize,
+)
+from .polychoric import OrdinalStats, bivariate_normal_cdf, ordinal_stats, polychoric
+from .structure import Ram
+from .syntax import parse_model
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
-
-
-def bivariate_normal_cdf(h, k, rho: float) -> np.ndarray:
-    """Φ₂(h, k; ρ), vectorized over ``h`` and ``k``.
-
-    Uses the arcsine form of Plackett's identity,
-    ``Φ₂ = Φ(h)Φ(k) + (1/2π) ∫₀^{asin ρ} exp(−(h² + k² − 2hk sin θ) / (2 cos² θ)) dθ``,
-    with 20-point Gauss–Legendre quadrature (Genz 2004 uses the same for |ρ| < 0.925);
-    above that SciPy's integrator is used. Infinite limits are handled exactly.
-    """
-    h = np.asarray(h, dtype=float)
-    k = np.asarray(k, dtype=float)
-    h, k = np.broadcast_arrays(h, k)
-    out = special.ndtr(h) * special.ndtr(k)
-    finite = np.isfinite(h) & np.isfinite(k)
-    # Φ2(-inf, .) = 0 and Φ2(+inf, k) = Φ(k): already right in the product above.
-    if not finite.any() or rho == 0:
-        return out
-    if abs(rho) < 0.925:
-        hf, kf = h[finite], k[finite]
-        upper = np.arcsin(rho)
-        theta = (_GL_X + 1) * upper / 2
-        s, c2 = np.sin(theta), np.cos(theta) ** 2
-        expo = -(hf[:, None] ** 2 + kf[:, None] ** 2 - 2 * hf[:, None] * kf[:, None] * s) / (2 * c2)
-        integral = (np.exp(expo) * _GL_W).sum(axis=1) * upper / 2
-        out = out.copy()
-        out[finite] = out[finite] + integral / (2 * np.pi)
-        return out
-    mvn = stats.multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]])
-    out = out.copy()
-    out[finite] = [mvn.cdf([a, b]) for a, b in zip(h[finite], k[finite])]
-    return out
+__all__ = ["OrdinalCFA", "bivariate_normal_cdf", "fit_dwls_cfa", "fit_wlsmv", "polychoric", "scaled_shifted"]
 
 
-def _thresholds(x: np.ndarray, categories: np.ndarray) -> np.ndarray:
-    # cumulative proportions -> normal quantiles; categories unused by anyone vanish
-    counts = np.array([(x == c).sum() for c in categories], dtype=float)
-    cum = np.cumsum(counts)[:-1] / counts.sum()
-    return np.concatenate([[-np.inf], stats.norm.ppf(cum), [np.inf]])
+@dataclass
+class WlsmvState:
+    """What a later step (a difference test, a multigroup wrapper) needs from a WLSMV fit."""
+
+    stats: OrdinalStats
+    delta: np.ndarray  # d wls_est / d theta (ndat x npar)
+    w: np.ndarray  # DWLS weights, 1 / diag(NACOV)
+    e_inv: np.ndarray  # (Delta' W Delta)^-1
+    theta: np.ndarray
+    chisq: float
+    df: int
 
 
-def _cell_probabilities(tx: np.ndarray, ty: np.ndarray, rho: float) -> np.ndarray:
-    grid = bivariate_normal_cdf(tx[:, None], ty[None, :], rho)
-    return np.diff(np.diff(grid, axis=0), axis=1)
+def scaled_shifted(T: float, df: float, U_gamma: np.ndarray) -> tuple[float, float, float]:
+    """lavaan's scaled-shifted statistic from ``UΓ`` (``lav_test_satorra_bentler``).
 
-
-def polychoric(x, y) -> tuple[float, float]:
-    """Polychoric correlation of two ordinal variables, two-step ML (Olsson 1979).
-
-    Parameters
-    ----------
-    x, y : array-like
-        Ordinal codes (e.g. 1–5); rows where either is missing are dropped.
-
-    Returns
-    -------
-    (rho, se) : tuple of float
-        Estimate and its asymptotic standard error from the observed information of
-        the bivariate likelihood, thresholds held fixed.
+    Returns ``(stat, scaling_factor, shift)`` with ``stat = T / c + shift``,
+    ``c = 1 / a``, ``a = √(df / tr((UΓ)²))``, ``shift = df − a·tr(UΓ)``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> z = rng.multivariate_normal([0, 0], [[1, .5], [.5, 1]], 5000)
-    >>> rho, se = polychoric(np.digitize(z[:, 0], [-1, 0, 1]), np.digitize(z[:, 1], [-.5, .5]))
-    >>> round(rho, 1)
-    0.5
+    >>> scaled_shifted(10.0, 4, np.eye(4))  # UΓ idempotent of rank df: no correction
+    (10.0, 1.0, 0.0)
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    keep = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[keep], y[keep]
-    cx, cy = np.unique(x), np.unique(y)
-    if len(cx) < 2 or len(cy) < 2:
-        raise ValueError("polychoric correlation needs at least two observed categories in each variable")
-    table = np.array([[np.sum((x == a) & (y == b)) for b in cy] for a in cx], dtype=float)
-    tx, ty = _thresholds(x, cx), _thresholds(y, cy)
-
-    def negloglik(rho):
-        p = np.clip(_cell_probabilities(tx, ty, rho), 1e-300, None)
-        return -(table * np.log(p)).sum()
-
-    res = optimize.minimize_scalar(negloglik, bounds=(-0.995, 0.995), method="bounded",
-                                   options={"xatol": 1e-10})
-    rho = float(res.x)
-    h = 1e-4
-    curvature = (negloglik(rho + h) - 2 * negloglik(rho) + negloglik(rho - h)) / h**2
-    se = float(1 / np.sqrt(curvature)) if curvature > 0 else float("nan")
-    return rho, se
+    tr1 = float(np.trace(U_gamma))
+    tr2 = float(np.sum(U_gamma * U_gamma.T))
+    a = math.sqrt(df / tr2)
+    shift = df - a * tr1
+    return T * a + shift, 1 / a, shift
 
 
-def polychoric_matrix(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Polychoric correlations and their standard errors for every pair of columns.
+def _u_gamma(w: np.ndarray, delta: np.ndarray | None, e_inv: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
+    W = np.diag(w)
+    U = W if delta is None else W - (W @ delta) @ e_inv @ (delta.T @ W)
+    return U @ gamma
 
-    Rows with any missing value are dropped first (listwise, as lavaan's default).
+
+def fit_wlsmv(model: str, data: pd.DataFrame, ordered, *, ci: float = 0.95) -> SemResult:
+    """Fit a model to ordinal items as lavaan's ``sem(..., ordered = ..., estimator = "WLSMV")``.
+
+    Parameters
+    ----------
+    model : str
+        lavaan model syntax (``=~``, ``~``, ``~~``, labels and fixed values).
+    data : DataFrame
+        One row per respondent; rows with missing values in the model's variables
+        are dropped (listwise).
+    ordered : list of str
+        The ordinal items; every observed variable of the model must be one of them.
+    ci : float
+        Level of the Wald confidence intervals.
 
     Returns
     -------
-    (R, SE) : tuple of DataFrame
-        Correlation matrix (unit diagonal) and the matching standard errors.
+    SemResult
+        ``.estimates`` in lavaan's layout (``=~``, ``~``, ``|`` thresholds ``t1, t2, …``,
+        ``~~``, ``~*~``, ``~1``), ``.fit_measures`` with ``chisq.scaled``, ``cfi.scaled``,
+        ``tli.scaled``, ``rmsea.scaled``, ``srmr``…; ``.sample_cov`` is the polychoric
+        matrix and ``.implied_cov`` the implied correlation matrix of ``y*``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.read_csv("tests/reference/data/HolzingerSwineford1939_ordinal.csv")  # doctest: +SKIP
+    >>> res = fit_wlsmv("f =~ x1 + x2 + x3 + x4", d, ordered=["x1", "x2", "x3", "x4"])  # doctest: +SKIP
+    >>> res.fit_measures[["chisq.scaled", "df", "cfi.scaled"]]  # doctest: +SKIP
     """
-    data = data.dropna()
-    cols = list(data.columns)
-    p = len(cols)
-    R, SE = np.eye(p), np.zeros((p, p))
-    values = data.to_numpy(dtype=float)
-    for i, j in combinations(range(p), 2):
-        R[i, j], SE[i, j] = polychoric(values[:, i], values[:, j])
-        R[j, i], SE[j, i] = R[i, j], SE[i, j]
-    return pd.DataFrame(R, index=cols, columns=cols), pd.DataFrame(SE, index=cols, columns=cols)
+    if not (isinstance(ci, (int, float)) and 0 < ci < 1):
+        raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
+    pm = parse_model(model)
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    continuous = [v for v in pm.ov if v not in ordered]
+    if continuous:
+        raise NotImplementedError(
+            f"estimator='WLSMV' here needs every observed variable to be ordinal; "
+            f"{', '.join(map(repr, continuous))} {'is' if len(continuous) == 1 else 'are'} not in "
+            "`ordered`. Add them to `ordered`, or fit the model with estimator='ML'/'MLR'."
+        )
+    if pm.ov_x:
+        raise NotImplementedError(
+            f"Observed predictors ({', '.join(pm.ov_x)}) need lavaan's conditional.x probit "
+            "regressions, which this WLSMV does not implement; model them as indicators instead."
+        )
+    X, _ = _prepare_data(data, pm)
+    st = ordinal_stats(pd.DataFrame(X, columns=pm.ov), pm.ov)
+    return _fit(pm, st, model, ci)
+
+
+def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
+    ov, lv = pm.ov, pm.lv
+    p = len(ov)
+    rows = pm.rows
+    derived = [r.op == "~~" and r.lhs == r.rhs and r.lhs in ov for r in rows]  # delta theta_jj
+    # free parameters: rows sharing a label share one parameter (lavaan's equality)
+    keys: dict[str, int] = {}
+    free_of_row = []
+    for i, r in enumerate(rows):
+        if r.free and not derived[i]:
+            free_of_row.append(keys.setdefault(r.label or f"\x00{i}", len(keys)))
+        else:
+            free_of_row.append(-1)
+    q_s = len(keys)
+    ram = Ram(ov, lv)
+    positions = [ram.position(r.lhs, r.op, r.rhs) for r in rows]
+    groups = [[] for _ in range(q_s)]
+    for i, k in enumerate(free_of_row):
+        if k >= 0:
+            groups[k].append(positions[i])
+    fixed = [(positions[i], 0.0 if derived[i] else r.ustart) for i, r in enumerate(rows) if free_of_row[i] < 0]
+
+    pairs = st.pairs
+    pi_, pj_ = np.array([i for i, _ in pairs], dtype=int), np.array([j for _, j in pairs], dtype=int)
+    nth = len(st.threshold_names)
+    w = 1 / np.diag(st.nacov)
+    w_cor = w[nth:]
+    r_obs = st.wls_obs[nth:]
+
+    def set_theta(theta):
+        for pos, val in fixed:
+            ram.set(pos, val)
+        for k, poss in enumerate(groups):
+            for pos in poss:
+                ram.set(pos, theta[k])
+
+    def model_cor(theta):
+        set_theta(theta)
+        sigma, _ = ram.implied()
+        return sigma[pi_, pj_]
+
+    def jac(theta):
+        set_theta(theta)
+        dS, _ = ram.derivatives(groups)
+        return dS[:, pi_, pj_].T
+
+    sw = np.sqrt(w_cor)
+    start = np.zeros(q_s)
+    for i, r in enumerate(rows):
+        k = free_of_row[i]
+        if k < 0:
+            continue
+        if r.op == "=~":
+            start[k] = 1.0
+        elif r.op == "~~" and r.lhs == r.rhs:
+            start[k] = 0.5  # latent variances
+    sol = optimize.least_squares(lambda t: sw * (r_obs - model_cor(t)), start,
+                                 jac=lambda t: -sw[:, None] * jac(t), method="lm",
+                                 xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=2000)
+    theta_s = sol.x
+    resid = r_obs - model_cor(theta_s)
+    grad = jac(theta_s).T @ (w_cor * resid)
+    converged = bool(sol.status > 0 and np.max(np.abs(grad)) < 1e-6)
+
+    # the full parameter vector: lavaan orders free parameters by table row, and the
+    # threshold rows follow the user's rows
+    set_theta(theta_s)
+    sigma_free, _ = ram.implied()
+    theta_jj = 1 - np.diag(sigma_free)
+    for i, r in enumerate(rows):
+        if derived[i]:
+            ram.set(positions[i], theta_jj[ov.index(r.lhs)])
+    implied = ram.implied()[0]
+    _, V_all, _ = ram.solve()
+    est = np.array([theta_s[free_of_row[i]] if free_of_row[i] >= 0 else
+                    (theta_jj[ov.index(r.lhs)] if derived[i] else r.ustart) for i, r in enumerate(rows)])
+    std_lv, std_all = _standardize(rows, est, lv, ov, V_all, ram)
+
+    # Delta: d (thresholds, correlations) / d (structural params, thresholds)
+    q = q_s + nth
+    delta = np.zeros((nth + len(pairs), q))
+    delta[nth:, :q_s] = jac(theta_s)
+    set_theta(theta_s)
+    delta[:nth, q_s:] = np.eye(nth)
+    gamma = st.nacov
+    N = st.n
+    WD = w[:, None] * delta
+    e_inv = np.linalg.inv(delta.T @ WD)
+    # lavaan: NVarCov / (ntotal - ngroups) for every estimator but ML
+    vcov = e_inv @ (WD.T @ gamma @ WD) @ e_inv / (N - 1)
+    theta_all = np.concatenate([theta_s, st.wls_obs[:nth]])
+
+    # fit measures
+    ndat = nth + len(pairs)
+    df = ndat - q
+    # lavaan's fmin for DWLS is ½ (N − 1)/N Σ w d², and the statistic 2 N fmin
+    chisq = float((N - 1) * np.sum(w_cor * resid ** 2))
+    fm = {"npar": q, "fmin": chisq / (2 * N), "chisq": chisq, "df": df,
+          "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan}
+    ug = _u_gamma(w, delta, e_inv, gamma)
+    if df > 0:
+        chisq_s, c, shift = scaled_shifted(chisq, df, ug)
+    else:
+        chisq_s, c, shift = chisq, math.nan, math.nan
+    fm.update({"chisq.scaled": chisq_s, "df.scaled": df,
+               "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)) if df > 0 else math.nan,
+               "chisq.scaling.factor": c, "chisq.shift.parameters": shift})
+    # independence model: thresholds reproduce the sample, correlations are 0
+    chisq_b = float((N - 1) * np.sum(w_cor * r_obs ** 2))
+    df_b = len(pairs)
+    delta_b = np.zeros((ndat, nth))
+    delta_b[:nth] = np.eye(nth)
+    e_inv_b = np.linalg.inv(delta_b.T @ (w[:, None] * delta_b))
+    chisq_bs, c_b, _ = scaled_shifted(chisq_b, df_b, _u_gamma(w, delta_b, e_inv_b, gamma))
+    fm.update({"baseline.chisq": chisq_b, "baseline.df": df_b,
+               "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)),
+               "baseline.chisq.scaled": chisq_bs, "baseline.df.scaled": df_b,
+               "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_bs, df_b)),
+               "baseline.chisq.scaling.factor": c_b})
+    fm["cfi"] = measures.cfi(chisq, df, chisq_b, df_b)
+    fm["tli"] = measures.tli(chisq, df, chisq_b, df_b)
+    fm["cfi.scaled"] = measures.cfi(chisq_s, df, chisq_bs, df_b)
+    fm["tli.scaled"] = measures.tli(chisq_s, df, chisq_bs, df_b)
+    fm["ntotal"] = N
+    n1 = N - 1  # lav_fit_rmsea: N - 1 unless the estimator is ML
+    fm["rmsea"] = measures.rmsea(chisq, df, n1)
+    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = measures.rmsea_ci(chisq, df, n1, level=RMSEA_CI_LEVEL)
+    fm["rmsea.pvalue"] = measures.rmsea_closefit(chisq, df, n1, h0=RMSEA_CLOSE_H0)
+    fm["rmsea.scaled"] = measures.rmsea(chisq_s, df, n1)
+    lo, hi = measures.rmsea_ci(chisq_s, df, n1, level=RMSEA_CI_LEVEL)
+    fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = lo, hi
+    fm["rmsea.pvalue.scaled"] = measures.rmsea_closefit(chisq_s, df, n1, h0=RMSEA_CLOSE_H0)
+    # lavaan's "srmr" for categorical data: correlation residuals over p(p+1)/2 (diagonal 0)
+    fm["srmr"] = float(np.sqrt(np.sum(resid ** 2) / (p * (p + 1) / 2)))
+    fit_measures = pd.Series(fm, dtype=float, name="value")
+
+    # the table in lavaan's order
+    se_all = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    zq = stats.norm.ppf(1 - (1 - ci) / 2)
+    records = []
+    user = [i for i, r in enumerate(rows) if r.user]
+    rest = [i for i, r in enumerate(rows) if not r.user]
+
+    def add_row(i):
+        r, k = rows[i], free_of_row[i]
+        records.append(_row(r.lhs, r.op, r.rhs, r.label, est[i], se_all[k] if k >= 0 else 0.0,
+                            k >= 0, zq, std_lv[i], std_all[i]))
+
+    for i in user:
+        add_row(i)
+    th_names = st.threshold_names
+    for t, name in enumerate(th_names):
+        item, tk = name.split("|")
+        val = st.wls_obs[t]
+        records.append(_row(item, "|", tk, "", val, se_all[q_s + t], True, zq, val, val))
+    for i in rest:
+        add_row(i)
+    for v in ov:
+        records.append(_row(v, "~*~", v, "", 1.0, 0.0, False, zq, 1.0, 1.0))
+    for v in ov + lv:
+        records.append(_row(v, "~1", "", "", 0.0, 0.0, False, zq, 0.0, 0.0))
+    estimates = pd.DataFrame.from_records(records, columns=ESTIMATE_COLUMNS)
+
+    names = [""] * q
+    for i, k in enumerate(free_of_row):
+        if k >= 0 and not names[k]:
+            r = rows[i]
+            names[k] = r.label or f"{r.lhs}{r.op}{r.rhs}"
+    names[q_s:] = th_names
+    y_names = set(ov) | {r.lhs for r in rows if r.op == "~"}
+    r2 = {}
+    for i, r in enumerate(rows):
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in y_names:
+            r2[r.lhs] = 1 - std_all[i]
+
+    if not converged:
+        warnings.warn(
+            "The DWLS optimizer did not reach a stationary point; estimates, SEs and fit measures "
+            "may be unreliable. Check the model's identification or simplify it.", stacklevel=3)
+    neg = [r.lhs for r, e in zip(rows, est) if r.op == "~~" and r.lhs == r.rhs and e < 0]
+    if neg:
+        warnings.warn(
+            f"Negative variance estimate(s) for {', '.join(neg)} (Heywood case): the solution is "
+            "improper. Look for an item that nearly duplicates another, a factor with too few "
+            "indicators, or a misspecified model before interpreting it.", stacklevel=3)
+    state = WlsmvState(stats=st, delta=delta, w=w, e_inv=e_inv, theta=theta_all, chisq=chisq, df=df)
+    return SemResult(
+        estimates=estimates, fit_measures=fit_measures, r2=pd.Series(r2, dtype=float, name="r2"),
+        implied_cov=pd.DataFrame(implied, index=ov, columns=ov),
+        sample_cov=pd.DataFrame(st.cor, index=ov, columns=ov), n=N, estimator="WLSMV",
+        vcov=pd.DataFrame(vcov, index=names, columns=names), converged=converged, model=model,
+        _state=state,
+    )
+
+
+# ------------------------------------------------------------ notebook adapter
 
 
 @dataclass(frozen=True)
 class OrdinalCFA:
-    """Result of :func:`fit_dwls_cfa`."""
+    """Summary of a simple-structure WLSMV CFA (see :func:`fit_dwls_cfa`)."""
 
-    loadings: pd.DataFrame          # construct, item, std_all
+    loadings: pd.DataFrame  # construct, item, std_all
     factor_correlations: pd.DataFrame
     srmr: float
     n: int
     polychoric: pd.DataFrame
+    result: SemResult | None = None
 
 
 def fit_dwls_cfa(data: pd.DataFrame, constructs: dict[str, list[str]]) -> OrdinalCFA:
-    """Fit a simple-structure CFA to polychoric correlations by DWLS.
-
-    The model is standardized (delta parameterization): ``Σ = ΛΦΛᵀ + Θ`` with unit
-    factor variances and ``Θ = I − diag(ΛΦΛᵀ)``; the fit function is
-    ``Σ_{i<j} (r_ij − σ_ij)² / se_ij²``, the diagonal weights being the inverse
-    sampling variances of the polychoric correlations.
+    """Simple-structure CFA of ordinal items by :func:`fit_wlsmv`, summarized.
 
     Parameters
     ----------
     data : DataFrame
-        Ordinal item answers (reverse-keyed), one column per item.
+        Ordinal item answers, one column per item.
     constructs : dict
         ``{construct: [items]}``; each item loads on one construct.
 
     Returns
     -------
     OrdinalCFA
-        Standardized loadings, factor correlations, SRMR of the correlation residuals
-        (lavaan's definition: mean over the p(p+1)/2 unique elements) and n.
+        Standardized loadings, factor correlations, SRMR, n, the polychoric matrix and
+        the full :class:`SemResult` (``.result``).
     """
     items = [i for its in constructs.values() for i in its]
     missing = [i for i in items if i not in data.columns]
     if missing:
         raise ValueError(f"items {', '.join(missing)} are not columns of the data")
-    frame = data[items].dropna()
-    Rdf, SEdf = polychoric_matrix(frame)
-    R, SE = Rdf.to_numpy(), SEdf.to_numpy()
-    p = len(items)
-    with np.errstate(divide="ignore"):
-        W = np.where(SE > 0, 1 / SE**2, 0.0)
+    model = "\n".join(f"{c} =~ {' + '.join(its)}" for c, its in constructs.items())
+    res = fit_wlsmv(model, data, ordered=items)
+    e = res.estimates
+    load = e[e["op"] == "=~"]
+    loadings = pd.DataFrame({"construct": load["lhs"].to_numpy(), "item": load["rhs"].to_numpy(),
+                             "std_all": load["std.all"].to_numpy()})
     factors = list(constructs)
-    member = np.array([factors.index(next(c for c, its in constructs.items() if item in its)) for item in items])
-    m = len(factors)
-    iu = np.triu_indices(p, 1)
-    fu = np.tril_indices(m, -1)
-    sqrt_w = np.sqrt(W[iu])
+    phi = pd.DataFrame(np.eye(len(factors)), index=factors, columns=factors)
+    lvcov = e[(e["op"] == "~~") & e["lhs"].isin(factors) & e["rhs"].isin(factors) & (e["lhs"] != e["rhs"])]
+    for a, b, v in zip(lvcov["lhs"], lvcov["rhs"], lvcov["std.all"]):
+        phi.loc[a, b] = phi.loc[b, a] = v
+    return OrdinalCFA(loadings, phi, float(res.fit_measures["srmr"]), res.n, res.sample_cov, res)
 
-    def implied(theta):
-        lam = theta[:p]
-        phi = np.eye(m)
-        phi[fu] = theta[p:]
-        phi = phi + np.tril(phi, -1).T
-        L = np.zeros((p, m))
-        L[np.arange(p), member] = lam
-        sigma = L @ phi @ L.T
-        np.fill_diagonal(sigma, 1.0)
-        return sigma, phi
-
-    def residuals(theta):
-        sigma, _ = implied(theta)
-        return sqrt_w * (R[iu] - sigma[iu])
-
-    start = np.concatenate([np.full(p, 0.7), np.full(len(fu[0]), 0.3)])
-    bounds = (np.concatenate([np.full(p, -0.999), np.full(len(fu[0]), -0.999)]),
-              np.concatenate([np.full(p, 0.999), np.full(len(fu[0]), 0.999)]))
-    sol = optimize.least_squares(residuals, start, bounds=bounds, xtol=1e-12, ftol=1e-12, gtol=1e-12)
-    sigma, phi = implied(sol.x)
-    resid = R - sigma
-    srmr = float(np.sqrt((resid[np.triu_indices(p)] ** 2).sum() / (p * (p + 1) / 2)))
-    loadings = pd.DataFrame({"construct": [factors[k] for k in member], "item": items, "std_all": sol.x[:p]})
-    return OrdinalCFA(loadings, pd.DataFrame(phi, index=factors, columns=factors), srmr, len(frame),
-                      pd.DataFrame(R, index=items, columns=items))

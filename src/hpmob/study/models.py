@@ -1,0 +1,128 @@
+"""lavaan syntax of the study's models, generated from the analysis plan and the codebook.
+
+Writing the models from plan + codebook (never by hand in a notebook) keeps the CFA, the
+invariance models and the structural model in step with the instrument and the declared
+hypotheses, and lets another team's plan produce its own models.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hpmob.codebook import Codebook
+from hpmob.score import reverse_key
+from hpmob.study.plan import AnalysisPlan
+
+__all__ = ["measurement_syntax", "structural_syntax", "structural_data", "covariate_columns", "indirect_label"]
+
+
+def measurement_syntax(codebook: Codebook, constructs: list[str]) -> str:
+    """One ``construct =~ item + item + ...`` line per construct, in the order given.
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> print(measurement_syntax(load_codebook(), ["RT"]))
+    RT =~ RT1 + RT2 + RT3 + RT4
+    """
+    return "\n".join(f"{c} =~ {' + '.join(codebook.items_of(c))}" for c in constructs)
+
+
+def covariate_columns(plan: AnalysisPlan, codebook: Codebook, name: str) -> list[str]:
+    """The analysis columns of a declared covariate: itself, or one dummy per non-reference level.
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> cb = load_codebook()
+    >>> covariate_columns(load_plan(codebook=cb), cb, "level_dummies")
+    ['district', 'commune']
+    """
+    spec = plan.covariates[name]
+    if spec["coding"] != "dummy":
+        return [name]
+    values = list(codebook.value_labels(spec["source"], "en"))
+    reference = spec.get("reference", values[0])
+    return [v for v in values if v != reference]
+
+
+def structural_syntax(plan: AnalysisPlan, codebook: Codebook, *, controls: bool = True) -> str:
+    """The plan's structural model in lavaan syntax.
+
+    Measurement lines for the constructs the regressions use (codebook order); one
+    regression line per outcome with the declared paths (``label*rhs``) and, when
+    ``controls``, the control covariates; the exogenous constructs regressed on the
+    controls too, with freely covarying residuals (a MIMIC specification: fixing their
+    covariance with the controls at zero would bias the paths); then the ``:=`` lines of
+    the defined parameters whose labels remain. Paths through constructs the codebook
+    lacks (optional constructs) are left out.
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> cb = load_codebook()
+    >>> print(structural_syntax(load_plan(codebook=cb), cb, controls=False).splitlines()[-4])
+    IM ~ b*PM + c*AW + d1*DT + d2*SE + d3*CO
+    """
+    regs = plan.structural_regressions
+    lines = [measurement_syntax(codebook, plan.structural_constructs)]
+    extra = [col for c in plan.controls for col in covariate_columns(plan, codebook, c)] if controls else []
+    outcomes = list(dict.fromkeys(r["lhs"] for r in regs))
+    for lhs in outcomes:
+        terms = [f"{r['label']}*{r['rhs']}" if r.get("label") else r["rhs"] for r in regs if r["lhs"] == lhs]
+        lines.append(f"{lhs} ~ {' + '.join(terms + extra)}")
+    exogenous = [c for c in plan.structural_constructs if c not in outcomes]
+    if extra:
+        lines += [f"{lv} ~ {' + '.join(extra)}" for lv in exogenous]
+        lines += [f"{lv} ~~ {' + '.join(exogenous[k + 1:])}" for k, lv in enumerate(exogenous[:-1])]
+    labels = {r["label"] for r in regs if r.get("label")}
+    import re
+
+    for name, expr in plan.defined.items():
+        if set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr)) <= labels:
+            lines.append(f"{name} := {expr}")
+    return "\n".join(lines)
+
+
+def indirect_label(plan: AnalysisPlan, chain: list[str]) -> tuple[str, str]:
+    """The defined parameter of an indirect chain and its product of labels (``("ind", "a*b")``).
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> indirect_label(load_plan(codebook=load_codebook()), ["AW", "PM", "IM"])
+    ('ind', 'a*b')
+    """
+    by_pair = {(r["lhs"], r["rhs"]): r["label"] for r in plan.regressions}
+    product = "*".join(by_pair[(b, a)] for a, b in zip(chain, chain[1:]))
+    for name, expr in plan.defined.items():
+        if expr.replace(" ", "") == product:
+            return name, product
+    raise KeyError(f"{plan.source}: no defined parameter is {product} (the chain {' → '.join(chain)}); "
+                   f"add it under structural.defined")
+
+
+def structural_data(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *,
+                    controls: bool = True) -> pd.DataFrame:
+    """Analysis frame of :func:`structural_syntax`: keyed items plus the coded covariates.
+
+    Reverse-keyed items are reversed; a ``standardize`` covariate is
+    ``(source − center) / scale``; a ``dummy`` covariate adds one 0/1 column per
+    non-reference level (missing where the level is unknown); ``raw`` copies the column.
+    """
+    data = reverse_key(responses, codebook)
+    for name, spec in plan.covariates.items():
+        if spec["coding"] == "dummy":
+            if not controls and name in plan.controls:
+                continue
+            known = data[spec["source"]].notna()
+            for lev in covariate_columns(plan, codebook, name):
+                data[lev] = (data[spec["source"]] == lev).astype("float64").where(known)
+        elif spec["coding"] == "standardize":
+            data[name] = (data[spec["source"]].astype("float64") - spec["center"]) / spec["scale"]
+        else:
+            data[name] = data[spec["source"]].astype("float64")
+    return data

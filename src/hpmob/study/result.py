@@ -1,0 +1,79 @@
+"""The result of one study step: its tables, glue values, verdicts and sentences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["StepResult"]
+
+
+@dataclass
+class StepResult:
+    """What a study step returns.
+
+    Attributes
+    ----------
+    step : str
+        Name of the step (``"measurement"``, ...).
+    tables : dict of DataFrame
+        Results tables, written as ``<name>.csv`` by :meth:`write_tables`.
+    glue : dict
+        Named numbers and short strings for the book (``{glue:text}`` in the notebooks).
+    verdicts : dict
+        The decisions the step took (bool or verdict strings), by name.
+    sentences : dict
+        Result sentences ``{name: {"en": ..., "vi": ...}}``, generated from the verdicts
+        (:mod:`hpmob.study.sentences`).
+    objects : dict
+        Fitted models and intermediate results (figures, later steps).
+    index_tables : set of str
+        Tables written with their index (a matrix, a named-value column).
+    full_precision : set of str
+        Tables written with every digit (the others with ``%.6g``).
+    """
+
+    step: str
+    tables: dict = field(default_factory=dict)
+    glue: dict = field(default_factory=dict)
+    verdicts: dict = field(default_factory=dict)
+    sentences: dict = field(default_factory=dict)
+    objects: dict = field(default_factory=dict)
+    index_tables: set = field(default_factory=set)
+    full_precision: set = field(default_factory=set)
+
+    def write_tables(self, folder: str | Path, names=None) -> list[Path]:
+        """Write the tables (all, or ``names``) as CSV under ``folder`` (``%.6g`` floats)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        out = []
+        for name in names or self.tables:
+            table = self.tables[name]
+            path = folder / f"{name}.csv"
+            table.to_csv(path, index=name in self.index_tables,
+                         float_format=None if name in self.full_precision else "%.6g")
+            out.append(path)
+        return out
+
+    def glue_values(self, lang: str = "en") -> dict:
+        """Glue values plus every sentence under ``sentence_<name>`` (and ``..._vi``)."""
+        values = dict(self.glue)
+        for name, text in self.sentences.items():
+            values[f"sentence_{name}"] = text[lang]
+            values[f"sentence_{name}_vi"] = text["vi"]
+        return values
+
+    def publish(self, folder: str | Path | None = None) -> None:
+        """In a notebook: write the tables and glue every value and sentence (myst-nb)."""
+        from myst_nb import glue
+
+        if folder is not None:
+            self.write_tables(folder)
+        for key, value in self.glue_values().items():
+            glue(key, value, display=False)
+
+    def table(self, name: str, decimals: int = 3) -> pd.DataFrame:
+        """A table rounded for display."""
+        return self.tables[name].round(decimals)

@@ -1,0 +1,314 @@
+"""Every sentence that states a result, in English and Vietnamese, generated from verdicts.
+
+The notebooks and the book never type a result into prose: they glue these sentences.
+Each function takes the numbers and verdicts a step computed and returns
+``{"en": ..., "vi": ...}``; a sentence cannot say what its numbers contradict because it
+is built from them.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["bilingual", "verdict_word"]
+
+_VERDICT_VI = {"supported": "được ủng hộ", "not supported": "không được ủng hộ",
+               "not testable with these data": "không kiểm định được với dữ liệu này"}
+
+
+def bilingual(en: str, vi: str) -> dict:
+    """A sentence in both languages."""
+    return {"en": en, "vi": vi}
+
+
+def verdict_word(verdict: str, lang: str = "en") -> str:
+    """The verdict in ``lang`` (``supported`` → ``được ủng hộ``).
+
+    Examples
+    --------
+    >>> verdict_word("not supported", "vi")
+    'không được ủng hộ'
+    """
+    return verdict if lang == "en" else _VERDICT_VI.get(verdict, verdict)
+
+
+def _f(x: float, nd: int = 2) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
+
+
+def _list(xs) -> str:
+    return ", ".join(xs) if xs else "none"
+
+
+def _list_vi(xs) -> str:
+    return ", ".join(xs) if xs else "không có"
+
+
+# --- descriptives -----------------------------------------------------------------------
+def alpha_range(lo: float, hi: float, n: int) -> dict:
+    return bilingual(f"Cronbach's alpha ranges from {_f(lo)} to {_f(hi)} across the {n} reflective constructs.",
+                     f"Hệ số Cronbach's alpha nằm trong khoảng {_f(lo)} đến {_f(hi)} trên {n} cấu trúc phản ánh.")
+
+
+def reverse_items_item_rest(reverse: list[str], lowest: list[str]) -> dict:
+    """Whether the reverse-keyed items are the ones with the lowest item–rest correlation of their construct."""
+    if not reverse:
+        return bilingual("No item is reverse-keyed.", "Không có câu hỏi nào được mã hóa ngược.")
+    low = [i for i in reverse if i in lowest]
+    if len(low) == len(reverse):
+        return bilingual(f"The reverse-keyed items ({_list(reverse)}) carry the lowest item–rest correlation of their "
+                         "constructs, as negatively worded items usually do.",
+                         f"Các câu hỏi mã hóa ngược ({_list(reverse)}) có tương quan biến–tổng thấp nhất trong cấu "
+                         "trúc của chúng, như thường gặp ở câu hỏi phát biểu phủ định.")
+    return bilingual(f"Of the reverse-keyed items ({_list(reverse)}), {len(low)} carry the lowest item–rest "
+                     f"correlation of their construct ({_list(low)}).",
+                     f"Trong các câu hỏi mã hóa ngược ({_list(reverse)}), {len(low)} câu có tương quan biến–tổng "
+                     f"thấp nhất trong cấu trúc của mình ({_list_vi(low)}).")
+
+
+def group_means(construct: str, means: dict) -> dict:
+    parts = "; ".join(f"{g} {_f(m)}" for g, m in means.items())
+    return bilingual(f"The composite mean of {construct} by group: {parts}. Observed means mix true differences "
+                     "with any measurement non-invariance; latent means are compared only after testing invariance.",
+                     f"Điểm trung bình tổng hợp của {construct} theo nhóm: {parts}. Điểm quan sát gộp cả khác biệt "
+                     "thật và sai lệch đo lường; trung bình tiềm ẩn chỉ được so sánh sau khi kiểm định tính bất biến.")
+
+
+def share_verdict(label: str, construct: str, verdict: str, share: float, lo: float, hi: float, threshold: float,
+                  item_min: float) -> dict:
+    if math.isnan(share):
+        return bilingual(f"**{label} verdict: {verdict}.** The codebook has no {construct} items.",
+                         f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** Bảng mã không có câu hỏi {construct}.")
+    return bilingual(
+        f"**{label} verdict: {verdict}.** {_f(share, 1)} % of officials agree on average with the {construct} items "
+        f"(95 % CI {_f(lo, 1)}–{_f(hi, 1)} %), against the threshold of {threshold:.0f} %; single items range "
+        f"upwards from {_f(item_min, 1)} %.",
+        f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** {_f(share, 1)} % cán bộ đồng ý trung bình với các câu "
+        f"{construct} (KTC 95 % {_f(lo, 1)}–{_f(hi, 1)} %), so với ngưỡng {threshold:.0f} %; từng câu thấp nhất là "
+        f"{_f(item_min, 1)} %.")
+
+
+# --- measurement ------------------------------------------------------------------------
+def suitability(kmo: float, kmo_ok: bool, chisq: float, df: int, bartlett_ok: bool, n_factors: int,
+                n_components: int, n_constructs: int) -> dict:
+    suited = kmo_ok and bartlett_ok
+    return bilingual(
+        f"KMO = {_f(kmo)} and Bartlett's χ²({df}) = {chisq:.0f}: the correlations are "
+        f"{'well suited' if suited else 'not clearly suited'} to factoring. Parallel analysis on common-factor "
+        f"eigenvalues retains **{n_factors} factors** (the figure), on principal components {n_components}, "
+        f"against {n_constructs} constructs in the instrument.",
+        f"KMO = {_f(kmo)} và kiểm định Bartlett χ²({df}) = {chisq:.0f}: ma trận tương quan "
+        f"{'phù hợp' if suited else 'chưa rõ phù hợp'} để phân tích nhân tố. Phân tích song song giữ lại "
+        f"**{n_factors} nhân tố** (hình), {n_components} thành phần chính, so với {n_constructs} cấu trúc của "
+        "bộ công cụ.")
+
+
+def cfa_fit(meets: bool, df: float, chisq: float, ratio: float, cfi, tli, rmsea, lo, hi, srmr) -> dict:
+    word = "meets" if meets else "does not meet"
+    return bilingual(
+        f"χ²({df:.0f}) = {chisq:.1f} (χ²/df = {ratio:.2f}), CFI = {cfi:.3f}, TLI = {tli:.3f}, RMSEA = {rmsea:.3f} "
+        f"(90 % CI {lo:.3f}–{hi:.3f}), SRMR = {srmr:.3f}: the model **{word}** the Hu & Bentler (1999) cut-offs "
+        "(CFI, TLI ≥ .95; RMSEA ≤ .06; SRMR ≤ .08).",
+        f"χ²({df:.0f}) = {chisq:.1f} (χ²/df = {ratio:.2f}), CFI = {cfi:.3f}, TLI = {tli:.3f}, RMSEA = {rmsea:.3f} "
+        f"(KTC 90 % {lo:.3f}–{hi:.3f}), SRMR = {srmr:.3f}: mô hình **{'đạt' if meets else 'không đạt'}** các "
+        "ngưỡng của Hu & Bentler (1999).")
+
+
+def weakest_loading(value: float, item: str, reverse: bool) -> dict:
+    kind_en = "a reverse-keyed (negatively worded) item, as is common" if reverse else "not a reverse-keyed item"
+    kind_vi = "một câu mã hóa ngược (phát biểu phủ định), điều thường gặp" if reverse else "không phải câu mã hóa ngược"
+    return bilingual(f"The weakest standardized loading is {_f(value)} ({item}), {kind_en}.",
+                     f"Hệ số tải chuẩn hóa thấp nhất là {_f(value)} ({item}), {kind_vi}.")
+
+
+def validity(cr_min: float, cr_ok: bool, n_ave_ok: int, n: int, ave_min: float, n_fl_ok: int, htmt_max: float,
+             htmt_ok: bool) -> dict:
+    if n_ave_ok == n:
+        ave_en = f"AVE reaches .50 for all {n} constructs (smallest {_f(ave_min)})."
+        ave_vi = f"AVE đạt .50 ở cả {n} cấu trúc (nhỏ nhất {_f(ave_min)})."
+    elif n_ave_ok == 0:
+        ave_en = (f"AVE reaches .50 for none of the {n} constructs (smallest {_f(ave_min)}): "
+                  "convergent validity rests on the loadings and CR rather than on AVE, a limitation the discussion "
+                  "states.")
+        ave_vi = (f"AVE không đạt .50 ở cấu trúc nào trong {n} cấu trúc (nhỏ nhất {_f(ave_min)}): giá trị hội tụ dựa "
+                  "vào hệ số tải và CR thay vì AVE.")
+    else:
+        ave_en = (f"AVE reaches .50 for {n_ave_ok} of the {n} constructs (smallest {_f(ave_min)}): for the others "
+                  "convergent validity rests on the loadings and CR rather than on AVE, a limitation the discussion "
+                  "states.")
+        ave_vi = (f"AVE đạt .50 ở {n_ave_ok} trong {n} cấu trúc (nhỏ nhất {_f(ave_min)}): với các cấu trúc còn lại, "
+                  "giá trị hội tụ dựa vào hệ số tải và CR thay vì AVE.")
+    cr_en = (f"Composite reliability is at least {_f(cr_min)} for every construct (criterion .70)." if cr_ok else
+             f"Composite reliability falls to {_f(cr_min)} (criterion .70).")
+    cr_vi = (f"Độ tin cậy tổng hợp ít nhất {_f(cr_min)} ở mọi cấu trúc (ngưỡng .70)." if cr_ok else
+             f"Độ tin cậy tổng hợp thấp nhất {_f(cr_min)} (ngưỡng .70).")
+    disc = n_fl_ok == n and htmt_ok
+    return bilingual(
+        f"{cr_en} {ave_en} Discriminant validity {'holds' if disc else 'is not established for every pair'}: the "
+        f"Fornell–Larcker criterion is met for {n_fl_ok} of {n} constructs and the largest HTMT is {_f(htmt_max)} "
+        f"({'below' if htmt_ok else 'above'} .85).",
+        f"{cr_vi} {ave_vi} Giá trị phân biệt {'được bảo đảm' if disc else 'chưa được bảo đảm cho mọi cặp'}: tiêu chí "
+        f"Fornell–Larcker đạt ở {n_fl_ok}/{n} cấu trúc và HTMT lớn nhất là {_f(htmt_max)} "
+        f"({'dưới' if htmt_ok else 'trên'} .85).")
+
+
+def modification_indices(mi_max: float, param: str, n: int, critical: float, n_over: int) -> dict:
+    return bilingual(f"The largest index is {mi_max:.1f} ({param}); over {n} candidate parameters the "
+                     f"Bonferroni-adjusted critical χ²(1) is {critical:.1f}, exceeded by {n_over} of them.",
+                     f"Chỉ số lớn nhất là {mi_max:.1f} ({param}); với {n} tham số ứng viên, giá trị tới hạn χ²(1) "
+                     f"hiệu chỉnh Bonferroni là {critical:.1f}, có {n_over} chỉ số vượt.")
+
+
+def harman(first_share: float, dominates: bool, cfi: float, rmsea: float, n_constructs: int) -> dict:
+    return bilingual(
+        f"The first component explains {first_share:.1f} % of the variance (Harman's criterion: below 50 %), and a "
+        f"single factor {'fits about as well as' if dominates else 'fits far worse than'} the {n_constructs} "
+        f"constructs (CFI = {cfi:.3f}, RMSEA = {rmsea:.3f}): "
+        f"{'a general factor may dominate the answers' if dominates else 'no general factor dominates'}. Subtler "
+        "method effects cannot be excluded by this check.",
+        f"Thành phần thứ nhất giải thích {first_share:.1f} % phương sai (tiêu chí Harman: dưới 50 %), và mô hình một "
+        f"nhân tố {'phù hợp gần bằng' if dominates else 'kém xa'} mô hình {n_constructs} cấu trúc (CFI = {cfi:.3f}, "
+        f"RMSEA = {rmsea:.3f}): {'có thể có một nhân tố chung chi phối' if dominates else 'không có nhân tố chung chi phối'}.")
+
+
+def ordinal(mean_diff: float, srmr: float, same_factor: bool) -> dict:
+    if math.isnan(mean_diff):
+        return bilingual("The ordinal sensitivity check was not run.", "Không chạy kiểm tra độ nhạy thứ bậc.")
+    direction = "higher" if mean_diff > 0 else "lower"
+    return bilingual(
+        f"On polychoric correlations the loadings are on average {abs(mean_diff):.2f} {direction} than under ML, and "
+        f"SRMR = {srmr:.3f}. "
+        + ("Every item's DWLS loading is at least .30; the ML loadings are, if anything, conservative."
+           if same_factor and mean_diff > 0 else
+           "Every item's DWLS loading is at least .30." if same_factor else
+           "Some DWLS loadings fall below .30."),
+        f"Trên tương quan polychoric, hệ số tải trung bình {'cao' if mean_diff > 0 else 'thấp'} hơn ML "
+        f"{abs(mean_diff):.2f}, SRMR = {srmr:.3f}.")
+
+
+# --- invariance -------------------------------------------------------------------------
+def invariance_sequence(decisions: dict, deltas: dict) -> dict:
+    """One clause per tested level: '<level> invariance holds / does not hold (ΔCFI, ΔRMSEA)'."""
+    en, vi = [], []
+    for level, decision in decisions.items():
+        d_cfi, d_rmsea = deltas[level]
+        holds = decision == "invariant"
+        en.append(f"{'full ' if level != 'metric' else ''}{level} invariance {'holds' if holds else 'does not hold'} "
+                  f"(ΔCFI = {d_cfi:.3f}, ΔRMSEA = {d_rmsea:.3f})")
+        vi.append(f"bất biến {level} {'đạt' if holds else 'không đạt'} (ΔCFI = {d_cfi:.3f}, ΔRMSEA = {d_rmsea:.3f})")
+    first_en = "; ".join(en)
+    return bilingual(first_en[0].upper() + first_en[1:] + ".", "; ".join(vi).capitalize() + ".")
+
+
+def partial_search(top_param: str, top_x2: float, top_group: str, freed: list[str], holds: bool, level: str,
+                   full_holds: bool) -> dict:
+    if full_holds:
+        return bilingual(
+            f"Full {level} invariance holds, so no constraint had to be released; the largest score test among the "
+            f"{level} model's intercept constraints belongs to {top_param} (χ²(1) = {top_x2:.1f}, {top_group} group). "
+            f"Latent means are compared under full {level} invariance.",
+            f"Bất biến {level} toàn phần đạt, không cần nới ràng buộc nào; so sánh trung bình tiềm ẩn dưới bất biến "
+            f"{level} toàn phần.")
+    state = "holds" if holds else "does not hold"
+    return bilingual(
+        f"The largest score test among the {level} model's intercept constraints belongs to {top_param} "
+        f"(χ²(1) = {top_x2:.1f}, {top_group} group). Released by the search: **{_list(freed)}**; partial {level} "
+        f"invariance then {state}. Latent means are compared below with {_list(freed)} free.",
+        f"Kiểm định score lớn nhất thuộc về {top_param} (χ²(1) = {top_x2:.1f}, nhóm {top_group}). Tham số được nới: "
+        f"**{_list_vi(freed)}**; bất biến {level} từng phần {'đạt' if holds else 'không đạt'}.")
+
+
+def latent_mean_verdict(label: str, construct: str, verdict: str, rows: dict, contrast, order, ordered) -> dict:
+    """rows: group -> (est, lo, hi, d) relative to the reference."""
+    g, ref = contrast
+    parts = "; ".join(f"{grp} {_f(e)} (95 % CI {_f(lo)} to {_f(hi)})" for grp, (e, lo, hi, _) in rows.items())
+    parts_vi = "; ".join(f"{grp} {_f(e)} (KTC 95 % {_f(lo)} đến {_f(hi)})" for grp, (e, lo, hi, _) in rows.items())
+    e, lo, hi, d = rows[g]
+    side = "excludes" if (lo > 0 or hi < 0) else "includes"
+    extra_en = extra_vi = ""
+    if order:
+        extra_en = f" The ordering {' < '.join(order)} {'holds' if ordered else 'does not hold'} in the estimates."
+        extra_vi = f" Thứ tự {' < '.join(order)} {'đúng' if ordered else 'không đúng'} theo ước lượng."
+    return bilingual(
+        f"**{label} verdict: {verdict}.** Relative to {ref}, the latent mean of {construct} is {parts}; the "
+        f"{g} − {ref} interval {side} zero ({_f(d)} latent SD).{extra_en}",
+        f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** So với {ref}, trung bình tiềm ẩn của {construct} là "
+        f"{parts_vi}; khoảng {g} − {ref} {'không chứa' if side == 'excludes' else 'chứa'} 0.{extra_vi}")
+
+
+def latent_contrasts(construct: str, ref: str, rows: dict) -> dict:
+    """A construct compared without a hypothesis of its own: which groups differ from the reference."""
+    en = []
+    vi = []
+    for grp, (e, lo, hi, _) in rows.items():
+        word = "higher" if lo > 0 else "lower" if hi < 0 else "not clearly different"
+        wvi = "cao hơn" if lo > 0 else "thấp hơn" if hi < 0 else "không khác biệt rõ"
+        en.append(f"{grp} {word} ({_f(e)}, {_f(lo)} to {_f(hi)})")
+        vi.append(f"{grp} {wvi} ({_f(e)}, {_f(lo)} đến {_f(hi)})")
+    return bilingual(f"{construct} relative to {ref}: {'; '.join(en)}.",
+                     f"{construct} so với {ref}: {'; '.join(vi)}.")
+
+
+def group_sizes(n: int, counts: dict) -> dict:
+    parts = ", ".join(f"{int(k)} {g}" for g, k in counts.items())
+    return bilingual(f"The invariance models use the {n} respondents with a known group who answered every item of "
+                     f"the compared constructs ({parts}).",
+                     f"Các mô hình bất biến dùng {n} người trả lời có nhóm xác định và trả lời đủ mọi câu của các cấu "
+                     f"trúc được so sánh ({parts}).")
+
+
+def welch(n_sig: int, n_tests: int) -> dict:
+    return bilingual(f"Of the {n_tests} Welch tests, {n_sig} remain significant after Holm's adjustment.",
+                     f"Trong {n_tests} kiểm định Welch, {n_sig} còn có ý nghĩa sau hiệu chỉnh Holm.")
+
+
+# --- structural -------------------------------------------------------------------------
+def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, std_lo, std_hi, est, lo, hi) -> dict:
+    if verdict.startswith("not testable"):
+        return bilingual(f"{label} ({rhs} → {lhs}): not testable with these data.",
+                         f"{label} ({rhs} → {lhs}): không kiểm định được với dữ liệu này.")
+    if lo > 0:
+        how, how_vi = "raises", "làm tăng"
+    elif hi < 0:
+        how, how_vi = "lowers", "làm giảm"
+    else:
+        how, how_vi = "has no effect distinguishable from zero on", "không có tác động phân biệt được với 0 lên"
+    return bilingual(
+        f"{label}, {verdict}: {rhs} {how} {lhs} (standardized {_f(std)}, 95 % CI {_f(std_lo)} to {_f(std_hi)}; "
+        f"unstandardized {_f(est)}, {_f(lo)} to {_f(hi)}; claimed sign {sign}).",
+        f"{label}, {verdict_word(verdict, 'vi')}: {rhs} {how_vi} {lhs} (chuẩn hóa {_f(std)}, KTC 95 % {_f(std_lo)} "
+        f"đến {_f(std_hi)}; chưa chuẩn hóa {_f(est)}, {_f(lo)} đến {_f(hi)}; dấu kỳ vọng {sign}).")
+
+
+def indirect_verdict(label: str, name: str, verdict: str, method: str, est: float, intervals: dict) -> dict:
+    parts = "; ".join(f"{m.replace('_', ' ')} {lo:.3f} to {hi:.3f}" for m, (lo, hi) in intervals.items())
+    n_ex = sum(1 for lo, hi in intervals.values() if lo > 0 or hi < 0)
+    return bilingual(
+        f"{label}, {verdict}: the indirect effect {name} is {est:.3f} (95 % intervals: {parts}); {n_ex} of the "
+        f"{len(intervals)} intervals exclude zero; the verdict uses the {method.replace('_', ' ')} interval.",
+        f"{label}, {verdict_word(verdict, 'vi')}: tác động gián tiếp {name} là {est:.3f}; {n_ex}/{len(intervals)} "
+        f"khoảng tin cậy không chứa 0; kết luận dựa trên khoảng {method.replace('_', ' ')}.")
+
+
+def sem_fit(n: int, fm) -> dict:
+    return bilingual(
+        f"The model is fitted to the {n} respondents with complete answers on its variables: χ²({fm['df']:.0f}) = "
+        f"{fm['chisq']:.1f}, CFI = {fm['cfi']:.3f}, TLI = {fm['tli']:.3f}, RMSEA = {fm['rmsea']:.3f} (90 % CI "
+        f"{fm['rmsea.ci.lower']:.3f}–{fm['rmsea.ci.upper']:.3f}), SRMR = {fm['srmr']:.3f}.",
+        f"Mô hình ước lượng trên {n} người trả lời đủ các biến: χ²({fm['df']:.0f}) = {fm['chisq']:.1f}, CFI = "
+        f"{fm['cfi']:.3f}, TLI = {fm['tli']:.3f}, RMSEA = {fm['rmsea']:.3f}, SRMR = {fm['srmr']:.3f}.")
+
+
+def r2(values: dict) -> dict:
+    parts = ", ".join(f"{_f(v)} of the variance of {k}" for k, v in values.items())
+    parts_vi = ", ".join(f"{_f(v)} phương sai của {k}" for k, v in values.items())
+    return bilingual(f"The model explains {parts}.", f"Mô hình giải thích {parts_vi}.")
+
+
+# --- claims -----------------------------------------------------------------------------
+def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: list[str]) -> dict:
+    return bilingual(
+        f"Of the {n} claims, **{n_sup} are supported**, {n_not} not supported and {n_nt} not testable with these "
+        f"data. Not supported: {'; '.join(not_supported) if not_supported else 'none'}.",
+        f"Trong {n} nhận định, **{n_sup} được ủng hộ**, {n_not} không được ủng hộ và {n_nt} không kiểm định được "
+        f"với dữ liệu này.")

@@ -1,0 +1,219 @@
+"""Verdicts of the plan's hypotheses, from the results tables: one function per hypothesis type.
+
+Every step of the study layer, the claims table and each power replicate judge a
+hypothesis with the same function here, so a rule ("the interval lies on the claimed
+side of zero") is written once. Each returns claim rows ``claim, hypothesis, test,
+estimate, ci_low, ci_high, verdict`` (several for a ranking) plus, in ``detail``, what the
+sentences need.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hpmob.codebook import Codebook
+from hpmob.study.models import indirect_label
+from hpmob.study.plan import AnalysisPlan, Hypothesis
+
+SUPPORTED, NOT_SUPPORTED, NOT_TESTABLE = "supported", "not supported", "not testable with these data"
+CLAIM_COLUMNS = ["claim", "hypothesis", "test", "estimate", "ci_low", "ci_high", "verdict"]
+
+__all__ = ["SUPPORTED", "NOT_SUPPORTED", "NOT_TESTABLE", "CLAIM_COLUMNS", "judge", "on_claimed_side",
+           "latent_order_holds"]
+
+
+def on_claimed_side(lo: float, hi: float, sign: str) -> bool:
+    """Whether the interval ``[lo, hi]`` excludes zero on the side ``sign`` claims (``+``, ``-``, ``any``).
+
+    Examples
+    --------
+    >>> on_claimed_side(0.1, 0.4, "+"), on_claimed_side(-0.4, -0.1, "+"), on_claimed_side(-0.4, -0.1, "any")
+    (True, False, True)
+    """
+    if sign == "+":
+        return bool(lo > 0)
+    if sign == "-":
+        return bool(hi < 0)
+    return bool(lo > 0 or hi < 0)
+
+
+def latent_order_holds(estimates: dict, order: list[str]) -> bool:
+    """Whether the point estimates are strictly increasing along ``order`` (lowest first).
+
+    Examples
+    --------
+    >>> latent_order_holds({"city": 0.0, "district": -0.2, "commune": -0.5}, ["commune", "district", "city"])
+    True
+    """
+    values = [estimates[g] for g in order]
+    return all(a < b for a, b in zip(values, values[1:]))
+
+
+def _row(claim, label, test, est, lo, hi, verdict) -> dict:
+    return dict(zip(CLAIM_COLUMNS, [claim, label, test, est, lo, hi, verdict]))
+
+
+def _untestable(h: Hypothesis, test: str, why: str, lang: str) -> dict:
+    return _row(h.claim[lang], h.label, f"{test} — not estimated: {why}", np.nan, np.nan, np.nan, NOT_TESTABLE)
+
+
+def _name(plan: AnalysisPlan, codebook: Codebook, var: str, lang: str) -> str:
+    """A covariate's label, else the construct code (what the test column names)."""
+    if var in plan.covariates:
+        return plan.covariates[var].get("label", {}).get(lang, var)
+    return var
+
+
+def test_description(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, *, invariance: str = "",
+                     lang: str = "en") -> str:
+    """The claims table's ``test`` column for hypothesis ``h``."""
+    conf = f"{plan.estimation['conf']:.0%}"
+    if h.type == "share_above":
+        what = h.get("construct") or ", ".join(h["items"])
+        cut = _lowest_agree(codebook, h)
+        return f"share agreeing with {what} (composite ≥ {cut}) above {plan.threshold(h):.0%}, Wilson {conf} CI"
+    if h.type == "ranking":
+        return f"share rating each item {_agree_word(h, lang)} ({_codes(codebook, h)}) above {plan.threshold(h):.0%}"
+    if h.type == "latent_mean_order":
+        g, ref = h["contrast"]
+        inv = invariance or plan.grouping["invariance_target"]
+        if h.get("order"):
+            return (f"latent mean of {h['construct']} ordered {' < '.join(h['order'])}; {g} − {ref} shown, "
+                    f"{inv} invariance")
+        return f"latent mean of {h['construct']}, {g} − {ref}, {inv} invariance"
+    if h.type == "path":
+        return (f"SEM path {_name(plan, codebook, h['rhs'], lang)} → {_name(plan, codebook, h['lhs'], lang)}, "
+                f"unstandardized, {conf} CI")
+    if h.type == "indirect":
+        product = "·".join(r for r in _chain_labels(plan, h["chain"]))
+        return f"indirect effect {product}, {plan.estimation['indirect_method'].replace('_', ' ')} {conf} CI"
+    return h["reason"][lang]
+
+
+def _chain_labels(plan: AnalysisPlan, chain) -> list[str]:
+    by_pair = {(r["lhs"], r["rhs"]): r.get("label") for r in plan.regressions}
+    return [by_pair[(b, a)] for a, b in zip(chain, chain[1:])]
+
+
+def _items(codebook: Codebook, h: Hypothesis) -> list[str]:
+    return list(h["items"]) if h.get("items") else codebook.items_of(h["construct"])
+
+
+def _agree_codes(codebook: Codebook, h: Hypothesis) -> list:
+    try:
+        return codebook.agree_codes(_items(codebook, h)[0])
+    except (KeyError, IndexError):  # a construct this codebook lacks: the claim is not testable anyway
+        return []
+
+
+def _lowest_agree(codebook: Codebook, h: Hypothesis) -> str:
+    codes = _agree_codes(codebook, h)
+    return f"{min(codes):g}" if codes else "the lowest agree code"
+
+
+def _codes(codebook: Codebook, h: Hypothesis) -> str:
+    codes = _agree_codes(codebook, h)
+    if not codes:
+        return "agree codes"
+    return f"{min(codes)}–{max(codes)}" if len(codes) > 1 else str(codes[0])
+
+
+def _agree_word(h: Hypothesis, lang: str) -> str:
+    return (h.get("agree_word") or {}).get(lang, "agreeing" if lang == "en" else "đồng ý")
+
+
+def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invariance: str = "",
+          lang: str = "en") -> list[dict]:
+    """Claim rows of hypothesis ``h`` from the results ``tables``.
+
+    Parameters
+    ----------
+    h : Hypothesis
+    plan : AnalysisPlan
+    codebook : Codebook
+    tables : dict of DataFrame
+        Whatever the hypothesis needs: ``agreement_<construct>`` (share_above), the
+        ranking's table under the hypothesis id, ``latent_means``, ``sem_paths``,
+        ``indirect_effects``. A missing or empty table makes the claim not testable with
+        the reason in the test column.
+    invariance : str
+        The invariance level the latent means were compared at (for the test column).
+    lang : {"en", "vi"}
+        Language of the claim text.
+
+    Returns
+    -------
+    list of dict
+        Rows with :data:`CLAIM_COLUMNS`.
+    """
+    test = test_description(h, plan, codebook, invariance=invariance, lang=lang)
+    missing = plan.missing_for(h)
+    if missing:
+        return [_untestable(h, test, f"{', '.join(missing)} not in the codebook", lang)]
+    if h.type == "not_testable":
+        return [_row(h.claim[lang], h.label, test, np.nan, np.nan, np.nan, NOT_TESTABLE)]
+    if h.type == "share_above":
+        key = f"agreement_{(h.get('construct') or h.id).lower()}"
+        tab = tables.get(key)
+        comp = tab[(tab["item"] == "composite") & (tab["group"] == "all")] if tab is not None and len(tab) else []
+        if not len(comp):
+            return [_untestable(h, test, f"no composite share of {h.get('construct')}", lang)]
+        c = comp.iloc[0]
+        verdict = SUPPORTED if c["ci_low"] > plan.threshold(h) else NOT_SUPPORTED
+        return [_row(h.claim[lang], h.label, test, c["share"], c["ci_low"], c["ci_high"], verdict)]
+    if h.type == "ranking":
+        tab = tables.get(h.id)
+        if tab is None or not len(tab):
+            return [_untestable(h, test, "no shares of the items", lang)]
+        tab = tab[tab["item"] != "composite"]
+        wording = codebook.items.set_index("code")[f"text_{lang}"]
+        # codebook order, so tables from different samples line up; the rank is in the test column
+        tab = tab.set_index("item").loc[[c for c in codebook.item_columns if c in set(tab["item"])]].reset_index()
+        rank = tab["share"].rank(ascending=False, method="min").astype(int)
+        thr = plan.threshold(h)
+        conf = f"{plan.estimation['conf']:.0%}"
+        return [_row(h.claim[lang].format(item=wording[r.item].rstrip(".")), h.label,
+                     f"share rating {r.item} {_agree_word(h, lang)} ({_codes(codebook, h)}) above {thr:.0%}, "
+                     f"Wilson {conf} CI (rank {k} of {len(tab)})",
+                     r.share, r.ci_low, r.ci_high, SUPPORTED if r.ci_low > thr else NOT_SUPPORTED)
+                for r, k in zip(tab.itertuples(index=False), rank)]
+    if h.type == "latent_mean_order":
+        lm = tables.get("latent_means")
+        g, ref = h["contrast"]
+        if lm is None or not ((lm["factor"] == h["construct"]) & (lm["group_label"] == g)).any():
+            return [_untestable(h, test, f"{h['construct']} not compared across groups", lang)]
+        sub = lm[lm["factor"] == h["construct"]].set_index("group_label")
+        est, lo, hi = (float(sub.loc[g, c]) for c in ("est", "ci.lower", "ci.upper"))
+        ok = on_claimed_side(lo, hi, h["sign"])
+        if h.get("order"):
+            ok = ok and latent_order_holds(sub["est"].to_dict(), h["order"])
+        return [_row(h.claim[lang], h.label, test, est, lo, hi, SUPPORTED if ok else NOT_SUPPORTED)]
+    if h.type == "path":
+        paths = tables.get("sem_paths")
+        if paths is None or not ((paths["lhs"] == h["lhs"]) & (paths["rhs"] == h["rhs"])).any():
+            return [_untestable(h, test, f"{h['rhs']} is not in the structural model", lang)]
+        r = paths[(paths["lhs"] == h["lhs"]) & (paths["rhs"] == h["rhs"])].iloc[0]
+        est, lo, hi = float(r["est"]), float(r["ci.lower"]), float(r["ci.upper"])
+        verdict = SUPPORTED if on_claimed_side(lo, hi, h["sign"]) else NOT_SUPPORTED
+        return [_row(h.claim[lang], h.label, test, est, lo, hi, verdict)]
+    if h.type == "indirect":
+        effects = tables.get("indirect_effects")
+        name, _ = indirect_label(plan, h["chain"])
+        method = plan.estimation["indirect_method"]
+        ind = (effects[(effects["effect"] == name) & (effects["method"] == method)]
+               if effects is not None else [])
+        if not len(ind):
+            return [_untestable(h, test, f"no {method} interval of the indirect effect", lang)]
+        r = ind.iloc[0]
+        verdict = SUPPORTED if on_claimed_side(r["ci.lower"], r["ci.upper"], h["sign"]) else NOT_SUPPORTED
+        return [_row(h.claim[lang], h.label, test, r["est"], r["ci.lower"], r["ci.upper"], verdict)]
+    raise ValueError(f"unknown hypothesis type {h.type!r}")
+
+
+def claims_rows(plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invariance: str = "",
+                lang: str = "en") -> pd.DataFrame:
+    """The claims table: every hypothesis of the plan judged, in the plan's order."""
+    rows = [row for h in plan.hypotheses for row in judge(h, plan, codebook, tables, invariance=invariance,
+                                                          lang=lang)]
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
