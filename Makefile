@@ -129,9 +129,11 @@ $(BOOK): $(BUILD_ORDER) $(BOOK_SRC) requirements.lock $(RAW) data/codebook.yaml 
 	rm -rf book/notebooks
 	# the book's copies: no code (except listings), no parameters cell, no stderr, no local paths
 	$(BIN)/hpmob book-notebooks --out book/notebooks $(EXECUTED)
-	# full-resolution copies of the figures, linked from their captions
-	mkdir -p book/notebooks/figures
-	find results/figures -maxdepth 1 -name '*.png' -exec cp {} book/notebooks/figures/ \;
+	# full-resolution copies of the figures, linked from their captions ({download} copies from
+	# book/notebooks/figures; galleries link to figures/ at the site root, from book/_extra)
+	rm -rf book/_extra && mkdir -p book/notebooks/figures book/_extra/figures
+	find results/figures -maxdepth 1 -name '*.png' -exec cp {} book/notebooks/figures/ \; \
+	    -exec cp {} book/_extra/figures/ \;
 	$(BIN)/hpmob provenance --out book/reproducibility.md
 	$(BIN)/hpmob codebook-page --out book/codebook.md
 	$(BIN)/jupyter-book build --quiet --warningiserror --nitpick --keep-going book
@@ -174,7 +176,7 @@ lab: $(KERNEL_SPEC)  ## JupyterLab on notebooks/ with the kernel the notebooks d
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:  ## remove everything `make all` builds (keeps .venv)
-	rm -rf build book/_build book/notebooks $(GENERATED_PAGES)
+	rm -rf build book/_build book/notebooks book/_extra $(GENERATED_PAGES)
 	find results/tables results/figures data/processed -type f ! -name .gitkeep -delete
 
 distclean: clean

@@ -71,3 +71,47 @@ def figure_directive(key: str, *, label: str, alt: str, caption: str, folder: st
     """
     return (f"```{{glue:figure}} {key}\n:name: {label}\n:alt: {alt}\n\n"
             f"{caption} {{download}}`Full resolution <{folder}/{key}.png>`\n```")
+
+
+def figure_gallery(key: str, figures: dict, *, folder: str | Path, alt: str, names: dict | None = None,
+                   link_prefix: str = "../figures/", dpi: int = FULL_DPI) -> list[Path]:
+    """Glue several figures as one (e.g. one Likert chart per construct) for a single ``{glue:figure}``.
+
+    Each figure is saved as ``folder/<key>_<name>.png`` at ``dpi`` and shown as an image with
+    the alt text ``alt.format(name=...)`` and a link to its full-resolution copy
+    (``link_prefix`` + file name: the book serves ``results/figures`` at ``figures/``). The
+    number of figures may differ between surveys; the caption stays one.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib.pyplot as plt
+    >>> figs = {"AW": plt.subplots()[0], "PM": plt.subplots()[0]}
+    >>> paths = figure_gallery("fig_likert", figs, folder=tempfile.mkdtemp(), alt="Answers to {name}")
+    >>> [p.name for p in paths]
+    ['fig_likert_AW.png', 'fig_likert_PM.png']
+    """
+    import base64
+    import html
+
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML
+    from myst_nb import glue
+
+    names = dict(names or {})
+    paths, parts = [], []
+    for name, fig in figures.items():
+        path = Path(folder) / f"{key}_{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        from io import BytesIO
+
+        screen = BytesIO()
+        fig.savefig(screen, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        data = base64.b64encode(screen.getvalue()).decode("ascii")
+        text = html.escape(alt.format(name=names.get(name, name)), quote=True)
+        parts.append(f'<div class="hpmob-gallery-item"><img src="data:image/png;base64,{data}" alt="{text}">'
+                     f'<p class="hpmob-fullres"><a href="{link_prefix}{path.name}">Full resolution</a></p></div>')
+        paths.append(path)
+    glue(key, HTML("".join(parts)), display=False)
+    return paths

@@ -29,6 +29,27 @@ P_VALUE_NAMES = frozenset({"p", "pvalue", "p_value", "p-value", "p_adjusted", "p
 #: The kinds a column can be formatted as.
 KINDS = ("estimate", "estimate3", "p", "percent", "integer", "text")
 
+#: Words for the column names the library's own results tables use (lavaan's names for
+#: SEM tables); a caller's ``labels`` take precedence.
+COMMON_LABELS = {
+    "n": "n", "k": "Groups", "mean": "Mean", "sd": "SD", "se": "SE", "est": "Estimate", "estimate": "Estimate",
+    "z": "z", "pvalue": "p", "p": "p", "p_adjusted": "p (Holm)", "std.all": "Standardized", "std.lv": "Std. (latent)",
+    "lhs": "Left", "op": "Operator", "rhs": "Right", "label": "Label", "construct": "Construct", "item": "Item",
+    "group": "Group", "level": "Group", "by": "Compared by", "factor": "Factor", "share": "Share",
+    "pct": "%", "pct_agree": "% agreeing", "pct_missing": "% missing", "n_agree": "Agreeing", "alpha": "Cronbach's α",
+    "omega": "McDonald's ω", "cr": "CR", "ave": "AVE", "sqrt_ave": "√AVE", "max_htmt": "Largest HTMT",
+    "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "chisq": "χ²", "df": "df", "npar": "Parameters",
+    "aic": "AIC", "bic": "BIC", "logl": "Log-likelihood", "verdict": "Verdict", "claim": "Claim",
+    "hypothesis": "Hypothesis", "test": "Test", "communality": "Communality", "value": "Value", "mi": "MI",
+    "epc": "EPC", "r_drop": "Item–rest r", "alpha_if_deleted": "α if deleted", "std_all": "Standardized loading",
+    "rule": "Rule", "n_excluded": "Excluded", "n_remaining": "Remaining", "attribute": "Attribute",
+    "label_en": "English", "label_vi": "Tiếng Việt", "suppressed": "Suppressed", "wording": "Wording",
+    "hedges_g": "Hedges' g", "omega2": "ω²", "F": "F", "df1": "df₁", "df2": "df₂", "diff": "Difference",
+}
+#: Interval bound pairs shown as one "[low, high]" column.
+CI_PAIRS = (("ci_low", "ci_high"), ("ci.lower", "ci.upper"), ("std.ci.lower", "std.ci.upper"),
+            ("rmsea.ci.lower", "rmsea.ci.upper"), ("alpha_ci_low", "alpha_ci_high"), ("g_ci_low", "g_ci_high"))
+
 
 def format_p(value) -> str:
     """Format a p-value the way journals print it.
@@ -99,6 +120,15 @@ def column_kind(name: str, values: pd.Series) -> str:
     return "estimate"
 
 
+def _guess(name, values: pd.Series, default_kind: str | None) -> str:
+    kind = column_kind(name, values)
+    return default_kind if default_kind and kind == "estimate" else kind
+
+
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
 def _label(name) -> str:
     text = str(name).replace("_", " ")
     return text[:1].upper() + text[1:]
@@ -108,7 +138,8 @@ def format_table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None
                  kinds: Mapping[str, str] | None = None, ci: Mapping[str, tuple[str, str]] | None = None,
                  ci_kind: str | None = None, suppressed: str | None = None,
                  suppressed_columns: Sequence[str] | None = None, min_cell: int = 5,
-                 columns: Sequence[str] | None = None) -> pd.DataFrame:
+                 columns: Sequence[str] | None = None, na_rep: str = "—",
+                 default_kind: str | None = None) -> pd.DataFrame:
     """Return ``frame`` as text cells, rounded by kind and labelled in words.
 
     Parameters
@@ -133,6 +164,10 @@ def format_table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None
         The suppression threshold that the table's footnote states.
     columns : sequence of str, optional
         Columns to show, in order (default: all but ``suppressed``).
+    na_rep : str
+        What a missing (not suppressed) cell shows; "" for a deliberately blank cell.
+    default_kind : str, optional
+        Kind of every column guessed as ``estimate`` (e.g. ``percent``).
 
     Returns
     -------
@@ -167,15 +202,15 @@ def format_table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None
             continue
         if col in low_of:
             label, high = low_of[col]
-            kind = ci_kind or kinds.get(col) or column_kind(col, frame[col])
+            kind = ci_kind or kinds.get(col) or _guess(col, frame[col], default_kind)
             cells = [f"[{format_number(lo, kind)}, {format_number(hi, kind)}]"
-                     if not (pd.isna(lo) or pd.isna(hi)) else "—" for lo, hi in zip(frame[col], frame[high])]
+                     if not (pd.isna(lo) or pd.isna(hi)) else na_rep for lo, hi in zip(frame[col], frame[high])]
             blank = frame[col].isna() | frame[high].isna()
             affected = suppressed_columns is None or col in suppressed_columns
         else:
             label = labels.get(col, _label(col))
-            kind = kinds.get(col) or column_kind(col, frame[col])
-            cells = [format_number(v, kind) for v in frame[col]]
+            kind = kinds.get(col) or _guess(col, frame[col], default_kind)
+            cells = [na_rep if _missing(v) else format_number(v, kind) for v in frame[col]]
             blank = frame[col].isna()
             affected = suppressed_columns is None or col in suppressed_columns
         if affected:
@@ -250,6 +285,9 @@ def render_table(frame: pd.DataFrame, *, caption: str | None = None, notes: Sequ
     """
     from IPython.display import HTML
 
+    options = _defaults(frame, options)
+    if suppressed is None and "suppressed" in frame.columns and pd.api.types.is_bool_dtype(frame["suppressed"]):
+        suppressed = "suppressed"
     cells = format_table(frame, min_cell=min_cell, suppressed=suppressed, **options)
     notes = list(notes)
     if suppressed is not None and frame[suppressed].fillna(False).astype(bool).any():
@@ -261,6 +299,22 @@ def render_table(frame: pd.DataFrame, *, caption: str | None = None, notes: Sequ
         cap = caption if len(parts) == 1 or caption is None else f"{caption} (part {k + 1} of {len(parts)})"
         pieces.append(table_html(part, caption=cap, notes=notes if k == len(parts) - 1 else ()))
     return HTML("".join(pieces))
+
+
+def _defaults(frame: pd.DataFrame, options: dict) -> dict:
+    """Words for known column names and "[low, high]" for known interval pairs, unless the caller chose."""
+    options = dict(options)
+    labels = {c: COMMON_LABELS[c] for c in frame.columns if isinstance(c, str) and c in COMMON_LABELS}
+    options["labels"] = {**labels, **(options.get("labels") or {})}
+    if "ci" not in options:
+        level = frame["conf"].iloc[0] if "conf" in frame.columns and len(frame) else None
+        name = f"{100 * float(level):g} % CI" if level is not None and pd.notna(level) else "CI"
+        pairs = [(lo, hi) for lo, hi in CI_PAIRS if lo in frame.columns and hi in frame.columns]
+        options["ci"] = {(f"{name} ({lo.rsplit('.', 2)[0]})" if lo.startswith(("std.", "rmsea.")) else name)
+                         if len(pairs) > 1 else name: (lo, hi) for lo, hi in pairs}
+    if "columns" not in options and "conf" in frame.columns:  # the level is in the interval's label
+        options["columns"] = [c for c in frame.columns if c != "conf"]
+    return options
 
 
 def listing(text: str, *, caption: str, language: str = "text"):
