@@ -40,10 +40,12 @@ LONGEST_FIRST := $(filter %/01-cleaning.ipynb %/05-structural.ipynb %/08-power.i
 BUILD_ORDER := $(LONGEST_FIRST) $(filter-out $(LONGEST_FIRST),$(EXECUTED))
 RAW := $(filter-out data/raw/.gitkeep,$(wildcard data/raw/*))
 GENERATED_PAGES := book/reproducibility.md book/codebook.md
-BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib))
+BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib)) \
+    $(wildcard book/_static/*)
 BOOK := book/_build/html/index.html
 
-.PHONY: all env lock test lab book bench clean distclean notebooks variants variants-inprocess check-variants bench-detail raw-readonly
+.PHONY: all env lock test lab book pdf bench clean distclean notebooks variants variants-inprocess check-variants \
+    bench-detail raw-readonly
 
 all: $(BOOK) raw-readonly  ## env -> notebooks -> book
 
@@ -74,6 +76,9 @@ lock: | $(UV)  ## regenerate requirements.lock from pyproject.toml
 # --- notebooks (papermill, into build/, never in place) --------------------
 # Every executed notebook depends on its source, the library and the environment;
 # the lines below add what each one reads.
+# Builds write the real results (a notebook rerun in JupyterLab or by nbval writes to
+# build/scratch/: hpmob.paths.output_root).
+$(EXECUTED): export HPMOB_OUTPUT_ROOT := $(CURDIR)
 build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
 	$(BIN)/hpmob run-notebook $< $@ $(NB_PARAMS)
 
@@ -83,6 +88,10 @@ build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
 # replicate: tests/test_sem_indirect.py, tests/test_power.py).
 NOTEBOOK_WORKERS := $(if $(filter 1,$(JOBS)),2,1)
 build/notebooks/05-structural.ipynb build/notebooks/08-power.ipynb: NB_PARAMS := -p n_jobs $(NOTEBOOK_WORKERS)
+# One language per book: figure labels in BOOK_LANG (English; `make BOOK_LANG=vi all` builds the
+# Vietnamese edition of the figures, the codebook appendix has both languages' wording).
+BOOK_LANG ?= en
+build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb: NB_PARAMS := -p lang $(BOOK_LANG)
 
 build/notebooks/00-overview.ipynb: data/study.yaml
 build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml data/analysis_plan.yaml
@@ -104,6 +113,7 @@ notebooks: $(EXECUTED)
 # afterwards to refresh the robustness chapter.
 VARIANT_NAMES := $(shell sed -n '/^variants:/,$$p' variants.yaml | grep -E '^  [A-Za-z0-9_-]+:' | sed -E 's/^  ([^:]+):.*/\1/')
 VARIANT_STAMPS := $(VARIANT_NAMES:%=build/variants/%/.done)
+$(VARIANT_STAMPS) check-variants: export HPMOB_OUTPUT_ROOT := $(CURDIR)
 
 build/variants/%/.done: variants.yaml $(NOTEBOOKS) $(SRC) $(RAW) data/codebook.yaml data/analysis_plan.yaml $(ENV_STAMP)
 	rm -rf build/variants/$*
@@ -130,8 +140,13 @@ check-variants: $(VARIANT_STAMPS)  ## fail unless every variant folder reproduce
 # --- book --------------------------------------------------------------------
 $(BOOK): $(BUILD_ORDER) $(BOOK_SRC) requirements.lock $(RAW) data/codebook.yaml $(ENV_STAMP)
 	rm -rf book/notebooks
-	mkdir -p book/notebooks
-	cp $(EXECUTED) book/notebooks/
+	# the book's copies: no code (except listings), no parameters cell, no stderr, no local paths
+	$(BIN)/hpmob book-notebooks --out book/notebooks $(EXECUTED)
+	# full-resolution copies of the figures, linked from their captions ({download} copies from
+	# book/notebooks/figures; galleries link to figures/ at the site root, from book/_extra)
+	rm -rf book/_extra && mkdir -p book/notebooks/figures book/_extra/figures
+	find results/figures -maxdepth 1 -name '*.png' -exec cp {} book/notebooks/figures/ \; \
+	    -exec cp {} book/_extra/figures/ \;
 	$(BIN)/hpmob provenance --out book/reproducibility.md
 	$(BIN)/hpmob codebook-page --out book/codebook.md
 	$(BIN)/jupyter-book build --quiet --warningiserror --nitpick --keep-going book
@@ -139,8 +154,21 @@ $(BOOK): $(BUILD_ORDER) $(BOOK_SRC) requirements.lock $(RAW) data/codebook.yaml 
 
 book: $(BOOK)  ## render the executed notebooks into book/_build/html
 
+# --- browser (Debian's Chromium; Playwright drives it, nothing is downloaded) -------
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update && apt-get install -y --no-install-recommends chromium
+
+# One PDF of the whole book: the single-page HTML build printed by Chromium, offline.
+PDF := build/hpmob-book.pdf
+$(PDF): $(BOOK) | $(CHROMIUM)
+	$(BIN)/jupyter-book build --quiet --builder singlehtml book
+	$(BIN)/hpmob book-pdf book/_build/singlehtml/index.html $@
+
+pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer can annotate
+
 # --- checks ----------------------------------------------------------------------
-test: $(ENV_STAMP)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
+test: $(ENV_STAMP) | $(CHROMIUM)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
 	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider
 
 bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~6 min)
@@ -150,11 +178,18 @@ bench-detail: $(ENV_STAMP)  ## the detailed benchmarks: hpmob vs lavaan, semopy,
 	@for script in bench/bench_sem.py bench/bench_invariance.py bench/bench_bootstrap.py \
 	    bench/bench_reliability.py; do echo "== $$script"; $(PY) $$script; done
 
-lab: $(ENV_STAMP)  ## JupyterLab on notebooks/ with the project's interpreter as kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# The notebooks declare the kernel "python3" shown as "Python 3 (hpmob)": registered here in
+# .venv, it replaces ipykernel's built-in spec of the same name, so Lab offers the kernel the
+# notebooks ask for. Runs started in Lab write to build/scratch/ (hpmob.paths.output_root).
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/python3/kernel.json
+$(KERNEL_SPEC): $(ENV_STAMP)
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (hpmob)"
+
+lab: $(KERNEL_SPEC)  ## JupyterLab on notebooks/ with the kernel the notebooks declare (works as root)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:  ## remove everything `make all` builds (keeps .venv)
-	rm -rf build book/_build book/notebooks $(GENERATED_PAGES)
+	rm -rf build book/_build book/notebooks book/_extra $(GENERATED_PAGES)
 	find results/tables results/figures data/processed -type f ! -name .gitkeep -delete
 
 distclean: clean

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -32,3 +35,29 @@ def make_notebook(tmp_path):
         return path
 
     return _make
+
+
+def _offline(cmd):
+    # Build without network when the machine allows a private network namespace
+    # (CI runs as root); loopback stays up because Jupyter kernels talk over it.
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        return ["unshare", "-n", "bash", "-c", "ip link set lo up 2>/dev/null; exec \"$@\"", "_", *cmd]
+    return cmd
+
+
+def make_env():
+    """The environment for a child make: without the parent make's jobserver.
+
+    Under `make test` the environment carries the parent make's jobserver, whose pipes a
+    subprocess does not inherit; the child make would then fall back to one job.
+    """
+    return {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+
+
+@pytest.fixture(scope="session")
+def built_book(root):
+    """The real book, built once per test session offline by `make book` (the book and browser tests share it)."""
+    result = subprocess.run(_offline(["make", "-C", str(root), "book"]), capture_output=True, text=True,
+                            env=make_env())
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return root / "book" / "_build" / "html"

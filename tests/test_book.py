@@ -1,33 +1,10 @@
 """Book smoke test: build the real book offline, then check pages and incremental make."""
 
-import os
 import re
-import shutil
 import subprocess
 
 import pytest
-
-
-def _offline(cmd):
-    # Build without network when the machine allows a private network namespace
-    # (CI runs as root); loopback stays up because Jupyter kernels talk over it.
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
-        return ["unshare", "-n", "bash", "-c", "ip link set lo up 2>/dev/null; exec \"$@\"", "_", *cmd]
-    return cmd
-
-
-def _make_env():
-    # Under `make test` the environment carries the parent make's jobserver, whose pipes a
-    # subprocess does not inherit; the child make would then fall back to one job.
-    return {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
-
-
-@pytest.fixture(scope="module")
-def built_book(root):
-    result = subprocess.run(_offline(["make", "-C", str(root), "book"]), capture_output=True, text=True,
-                            env=_make_env())
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return root / "book" / "_build" / "html"
+from conftest import make_env as _make_env
 
 
 def test_book_pages_exist_and_say_the_data_are_synthetic(built_book):
@@ -86,3 +63,30 @@ def test_no_personal_data_downstream_of_raw(root, built_book):
         assert find_personal_data(raw, load_codebook(), [leaked]) == [(leaked, raw["email"].iloc[0])]
     finally:
         leaked.unlink()
+
+
+# Notebook 02 concatenates the overall H7 rows with the by-level table, which already holds
+# them (issue 17 phase 2 / the study layer removes the concat).
+KNOWN_DUPLICATES = {"agreement_rt.csv"}
+
+
+def _duplicated_results(root):
+    import pandas as pd
+
+    out = {}
+    for path in sorted((root / "results" / "tables").glob("*.csv")):
+        frame = pd.read_csv(path)
+        if frame.duplicated().any():
+            out[path.name] = int(frame.duplicated().sum())
+    return out
+
+
+def test_results_tables_have_no_duplicate_rows(root, built_book):
+    assert len(list((root / "results" / "tables").glob("*.csv"))) >= 20  # the tables were really built
+    assert set(_duplicated_results(root)) <= KNOWN_DUPLICATES
+
+
+
+@pytest.mark.xfail(strict=True, reason="agreement_rt.csv repeats the 5 overall rows (notebook 02, phase 2)")
+def test_no_results_table_has_duplicates_at_all(root, built_book):
+    assert _duplicated_results(root) == {}

@@ -59,3 +59,44 @@ def test_notebook_without_parameters_cell_is_refused(make_notebook):
     nb = make_notebook([("x = 1", [])])
     with pytest.raises(NotebookError, match="no code cell tagged 'parameters'"):
         notebook_parameters(nb)
+
+
+def test_book_copy_hides_code_drops_parameters_stderr_and_local_paths(make_notebook, tmp_path):
+    import json
+
+    from hpmob.notebooks import book_notebook
+
+    src = make_notebook([("x = 1", ["parameters"]), ("n_jobs = 1", ["injected-parameters"]),
+                         ("print(x)", []), ("model = 'PM ~ AW'", ["listing"]), ("y = 2", [])])
+    nb = json.loads(src.read_text())
+    nb["cells"][2]["outputs"] = [
+        {"output_type": "stream", "name": "stderr", "text": "/site-packages/tqdm/auto.py:21: TqdmWarning: x\n"},
+        {"output_type": "stream", "name": "stdout", "text": f"{tmp_path}/results/tables/a.csv\n"},
+        {"output_type": "display_data", "metadata": {}, "data": {"text/html": f"<p>{tmp_path}</p>"}}]
+    src.write_text(json.dumps(nb))
+    out = json.loads(book_notebook(src, tmp_path / "book" / src.name, root=tmp_path).read_text())
+    cells = {c["source"] if isinstance(c["source"], str) else "".join(c["source"]): c for c in out["cells"]}
+    assert "n_jobs = 1" not in cells  # papermill's injected cell is gone
+    assert cells["x = 1"]["metadata"]["tags"] == ["parameters", "hide-input"]
+    assert cells["model = 'PM ~ AW'"]["metadata"]["tags"] == ["listing"]
+    assert cells["y = 2"]["metadata"]["tags"] == ["remove-cell"]  # nothing to show
+    printed = cells["print(x)"]
+    assert printed["metadata"]["tags"] == ["remove-input"]
+    assert [o.get("name") for o in printed["outputs"]] == ["stdout", None]
+    text = json.dumps(printed["outputs"])
+    assert str(tmp_path) not in text and "results/tables/a.csv" in text and "Warning" not in text
+    # the executed notebook itself is left as papermill wrote it
+    assert "TqdmWarning" in src.read_text()
+
+
+def test_make_lab_registers_the_kernel_the_notebooks_declare(root):
+    import json
+    import re
+
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    install = re.search(r'ipykernel install --sys-prefix --name (\S+) --display-name "([^"]+)"', makefile)
+    assert install, "make lab must register the notebooks' kernel"
+    assert "--allow-root" in makefile  # JupyterLab refuses to start as root without it
+    for nb in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        spec = json.loads(nb.read_text(encoding="utf-8"))["metadata"]["kernelspec"]
+        assert (spec["name"], spec["display_name"]) == install.groups(), nb.name

@@ -295,3 +295,93 @@ def test_robustness_figure_has_a_panel_per_claim_and_a_row_per_variant():
     titled = [ax for ax in fig.axes if ax.get_title(loc="left")]
     assert [ax.get_title(loc="left") for ax in titled] == ["H1: A", "H6 (AW): B"]
     assert [t.get_text() for t in titled[0].get_yticklabels()] == ["main", "alt"]
+
+
+# ---------------------------------------------------------------- legible on the page
+def _structural_estimates():
+    rows = [("AW", "=~", "AW1", 0.7, 0.0, 0.0), ("PM", "=~", "PM1", 0.7, 0.0, 0.0), ("IM", "=~", "IM1", 0.7, 0, 0)]
+    for c in ("DT", "SE", "CO"):
+        rows += [(c, "=~", f"{c}1", 0.7, 0.0, 0.0), ("IM", "~", c, -0.13, -0.3, 0.01)]
+    rows += [("PM", "~", "AW", 0.43, 0.3, 0.6), ("PM", "~", "training_z", 0.26, 0.1, 0.4),
+             ("IM", "~", "PM", 0.47, 0.3, 0.6), ("IM", "~", "AW", 0.08, -0.05, 0.2),
+             ("PM", "~", "district", 0.03, -0.1, 0.2), ("PM", "~", "commune", -0.19, -0.3, -0.05),
+             ("IM", "~", "district", -0.07, -0.2, 0.1), ("IM", "~", "commune", -0.0, -0.1, 0.1),
+             ("PM", "~~", "PM", 0.61, 0, 0), ("IM", "~~", "IM", 0.53, 0, 0)]
+    return pd.DataFrame(rows, columns=["lhs", "op", "rhs", "std.all", "ci.lower", "ci.upper"])
+
+
+def _cfa_estimates(cb):
+    rows = []
+    for c in cb.reflective_constructs:
+        rows += [(c, "=~", i, 0.45 + 0.05 * k, 0, 0) for k, i in enumerate(cb.items_of(c))]
+    cons = cb.reflective_constructs
+    rows += [(a, "~~", b, 0.3, 0, 0) for i, a in enumerate(cons) for b in cons[i + 1:]]
+    return pd.DataFrame(rows, columns=["lhs", "op", "rhs", "std.all", "ci.lower", "ci.upper"])
+
+
+def _every_figure(cb, sample, summary):
+    from hpmob import plots
+
+    names = cb.constructs.set_index("code")["label_en"].to_dict()
+    flow = pd.DataFrame({"step": range(4), "rule": ["raw submissions", "duplicate", "speeder", "analysed"],
+                         "n_excluded": [0, 4, 2, 0], "n_remaining": [100, 96, 94, 94]})
+    pa = pd.DataFrame({"factor": range(1, 11), "observed": np.linspace(5, 0.5, 10),
+                       "simulated_mean": np.linspace(1.5, 0.8, 10), "simulated_quantile": np.linspace(1.6, 0.9, 10),
+                       "retain": [True] * 4 + [False] * 6})
+    latent = pd.DataFrame({"factor": ["PM", "PM", "AW", "AW"], "group_label": ["district", "commune"] * 2,
+                           "est": [-0.2, -0.5, -0.1, -0.3], "ci.lower": [-0.4, -0.7, -0.3, -0.5],
+                           "ci.upper": [0.0, -0.3, 0.1, -0.1]})
+    curve = pd.DataFrame({"effect": ["H6 commune - city"] * 3 + ["H3 indirect"] * 3, "n_per_level": [40, 80, 120] * 2,
+                          "power": [0.5, 0.8, 0.95, 0.3, 0.6, 0.8], "mc_se": [0.05] * 6})
+    robust = pd.DataFrame({"claim": ["A long claim about awareness and mastery"] * 3, "hypothesis": ["H1"] * 3,
+                           "variant": ["main", "mlr", "strict"], "estimate": [0.3, 0.2, 0.1],
+                           "ci_low": [0.1, 0.0, -0.1], "ci_high": [0.5, 0.4, 0.3],
+                           "verdict": ["supported", "supported", "not supported"], "changes": [False, False, True]})
+    figs = {f"likert {c}": plots.likert_diverging(sample, cb, constructs=[c]) for c in cb.constructs["code"]}
+    figs["likert PM vi"] = plots.likert_diverging(sample, cb, constructs=["PM"], lang="vi")
+    figs.update({
+        "composites": plots.composites_by_level(summary, codebook=cb),
+        "cleaning flow": plots.cleaning_flow_figure(flow),
+        "parallel analysis": plots.parallel_analysis_figure(pa),
+        "latent means": plots.latent_means_figure(latent, codebook=cb, names=names),
+        "cfa": plots.measurement_diagram(_cfa_estimates(cb), names=names),
+        "structural": plots.structural_diagram(_structural_estimates(), exclude_lhs=("AW", "DT", "SE", "CO"),
+                                               names=dict(names, training_z="Training courses",
+                                                          district="District level", commune="Commune level")),
+        "power": plots.power_curve_figure(curve),
+        "robustness": plots.robustness_figure(robust),
+    })
+    return figs
+
+
+def test_every_figure_is_legible_at_the_column_width(cb, sample, summary):
+    from hpmob.plots import MIN_TEXT_PX, smallest_text_px
+
+    sizes = {name: smallest_text_px(fig) for name, fig in _every_figure(cb, sample, summary).items()}
+    small = {name: round(px, 1) for name, px in sizes.items() if px < MIN_TEXT_PX}
+    assert small == {}, f"text smaller than {MIN_TEXT_PX} px at the book's column width: {small}"
+
+
+def test_no_figure_has_overlapping_labels(cb, sample, summary):
+    from hpmob.plots import overlapping_texts
+
+    overlaps = {name: overlapping_texts(fig) for name, fig in _every_figure(cb, sample, summary).items()}
+    assert {name: pairs for name, pairs in overlaps.items() if pairs} == {}
+
+
+def test_likert_item_wording_is_never_cut_and_english_is_the_default(cb, sample):
+    fig = likert_diverging(sample, cb, constructs=["AW"])
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert not any("…" in lab for lab in labels)
+    assert "Resolution 25-NQ/TW" in " ".join(labels).replace("\n", " ")
+    assert fig.axes[0].get_title(loc="left").startswith("AW — Awareness")
+
+
+def test_structural_diagram_names_nodes_in_words_and_keeps_long_names_in_a_key():
+    from hpmob.plots import structural_diagram
+
+    fig = structural_diagram(_structural_estimates(), exclude_lhs=("AW", "DT", "SE", "CO"),
+                             names={"training_z": "Training courses", "AW": "Awareness of the Party's viewpoints"})
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "Training\ncourses" in texts and "training_z" not in texts
+    assert any(t.startswith("AW: Awareness of the Party's viewpoints") for t in texts)

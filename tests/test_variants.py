@@ -72,7 +72,7 @@ def test_a_rerun_reproduces_a_variant_folder_byte_for_byte(root, tmp_path):
         for source, output, params in plan:
             run_notebook(source, output, params)
         digests.append(directory_digest(tmp_path / "agree-75"))
-    assert {"notebooks/01-cleaning.ipynb", "tables/agreement_rt.csv", "figures/likert_items.png",
+    assert {"notebooks/01-cleaning.ipynb", "tables/agreement_rt.csv", "figures/fig_likert_AW.png",
             "processed/responses.csv"} <= set(digests[0])
     assert digest_differences(*digests) == []
     # and the comparison does see a change

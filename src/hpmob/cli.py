@@ -46,6 +46,32 @@ def _cmd_codebook_page(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_book_notebooks(args: argparse.Namespace) -> int:
+    from hpmob.notebooks import book_notebook
+
+    for source in args.notebooks:
+        book_notebook(source, args.out / source.name)
+    print(f"wrote {len(args.notebooks)} book copies to {args.out}")
+    return 0
+
+
+def _cmd_book_check(args: argparse.Namespace) -> int:
+    from hpmob.browser import check_book
+
+    problems = check_book(args.html, screenshots=args.screenshots)
+    for problem in problems:
+        print(problem)
+    print(f"{args.html}: {len(problems)} problem(s)" + (f"; screenshots in {args.screenshots}" if args.screenshots else ""))
+    return 1 if problems else 0
+
+
+def _cmd_book_pdf(args: argparse.Namespace) -> int:
+    from hpmob.browser import print_pdf
+
+    print(f"wrote {print_pdf(args.html, args.out)}")
+    return 0
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from hpmob.simulate import load_population_model, simulate_export
 
@@ -293,6 +319,24 @@ def build_parser() -> argparse.ArgumentParser:
     cbp.add_argument("--out", type=Path, default=Path("book/codebook.md"), help="Markdown page to write")
     cbp.add_argument("--codebook", type=Path, help="codebook YAML (default: data/codebook.yaml)")
     cbp.set_defaults(func=_cmd_codebook_page)
+
+    bnb = add("book-notebooks", help="copy executed notebooks for the book: no code, no stderr, "
+                                     "no parameters cell, no local paths")
+    bnb.add_argument("notebooks", type=Path, nargs="+", help="executed notebooks (build/notebooks/*.ipynb)")
+    bnb.add_argument("--out", type=Path, default=Path("book/notebooks"), help="folder for the book's copies")
+    bnb.set_defaults(func=_cmd_book_notebooks)
+
+    bch = add("book-check", help="open every page of the built book in Chromium; exit 1 on overflow, "
+                                 "uncaptioned figures, visible code, warnings, NaN, local paths, broken links")
+    bch.add_argument("html", type=Path, nargs="?", default=Path("book/_build/html"), help="the HTML build")
+    bch.add_argument("--screenshots", type=Path, default=Path("build/screenshots"),
+                     help="folder for one full-page screenshot per page")
+    bch.set_defaults(func=_cmd_book_check)
+
+    bpdf = add("book-pdf", help="print an HTML page (the single-page book) to PDF with Chromium")
+    bpdf.add_argument("html", type=Path, help="page to print (book/_build/singlehtml/index.html)")
+    bpdf.add_argument("out", type=Path, help="PDF to write")
+    bpdf.set_defaults(func=_cmd_book_pdf)
     parser.subcommands = sub.choices  # for main(): each subcommand's usage
     return parser
 

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from hpmob.paths import project_root
+from hpmob.paths import OUTPUT_ENV, project_root
 
 #: Thread-count variables of the BLAS libraries numpy and scipy may use.
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -91,7 +91,9 @@ def run_notebook(
 
     Notes
     -----
-    The kernel runs with one BLAS thread unless ``OPENBLAS_NUM_THREADS`` (or the OpenMP or
+    Relative output folders of the notebook resolve under the project root
+    (``$HPMOB_OUTPUT_ROOT`` is set to it unless already set), where an interactive run
+    writes to ``build/scratch/``. The kernel runs with one BLAS thread unless ``OPENBLAS_NUM_THREADS`` (or the OpenMP or
     MKL variable) is already set, so results do not depend on the machine's core count;
     the executed copy is then passed through :func:`normalize_executed_notebook`.
 
@@ -129,6 +131,9 @@ def run_notebook(
     # last digits of estimates (and the pixels of figures) would depend on the machine.
     for var in BLAS_THREAD_VARIABLES:
         os.environ.setdefault(var, "1")
+    # A papermill run is a build, not an interactive rerun: relative output folders resolve
+    # under the project root unless the caller chose another (hpmob.paths.output_root).
+    os.environ.setdefault(OUTPUT_ENV, str(project_root()))
     # papermill re-parses the parameters cell only to warn about names it cannot read
     # (lines whose comments hold quotes) and then calls them unknown; the names were
     # checked above, so both warnings are noise in the build log.
@@ -244,6 +249,100 @@ def _edit_text(value: str | list, edit) -> str | list:
     if isinstance(value, list):
         return edit("".join(value)).splitlines(keepends=True)
     return edit(value)
+
+
+#: Cell tags that keep a code cell's source visible in the book (a deliberate listing).
+LISTING_TAGS = frozenset({"listing", "show-input"})
+#: myst-nb tags that already say how a cell is shown; the book step leaves those cells alone.
+_DISPLAY_TAGS = frozenset({"remove-cell", "remove-input", "hide-input", "hide-cell", "remove_cell", "remove_input"})
+
+
+def book_notebook(source: str | Path, output: str | Path, *, root: str | Path | None = None) -> Path:
+    """Write the copy of an executed notebook that the book renders: a page without code.
+
+    The executed notebook in ``build/notebooks/`` stays as papermill wrote it (the
+    analyst's record); the book gets a copy in which
+
+    * papermill's injected-parameters cell is dropped (its values are already in the
+      outputs, and the book states the parameters in prose where they matter);
+    * the ``parameters`` cell is collapsed behind a toggle (``hide-input``), for a reader
+      who wants the settings;
+    * every other code cell loses its source (``remove-input``) unless it is tagged
+      ``listing`` (or ``show-input``), and a code cell with nothing left to show is removed;
+    * stderr streams (warnings, progress bars) are removed: they belong in the build log;
+    * the project's absolute path is removed from text outputs, so no page names the
+      machine it was built on.
+
+    Parameters
+    ----------
+    source : path-like
+        Executed notebook.
+    output : path-like
+        Copy to write (folder created if missing); may equal ``source``.
+    root : path-like, optional
+        Absolute path to strip from outputs; defaults to the project root.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+    ...     {"cell_type": "code", "id": "a", "metadata": {"tags": ["injected-parameters"]},
+    ...      "source": "n = 1", "outputs": [], "execution_count": 1},
+    ...     {"cell_type": "code", "id": "b", "metadata": {}, "source": "print(2)", "execution_count": 2,
+    ...      "outputs": [{"output_type": "stream", "name": "stdout", "text": "2"},
+    ...                  {"output_type": "stream", "name": "stderr", "text": "UserWarning: x"}]}]}
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "in.ipynb").write_text(json.dumps(nb))
+    >>> out = json.loads(book_notebook(folder / "in.ipynb", folder / "out.ipynb").read_text())
+    >>> [(c["id"], c["metadata"]["tags"], [o["name"] for o in c["outputs"]]) for c in out["cells"]]
+    [('b', ['remove-input'], ['stdout'])]
+    """
+    source, output = Path(source), Path(output)
+    prefix = str(Path(root).resolve() if root is not None else project_root()) + "/"
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    cells = []
+    for cell in nb.get("cells", []):
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        if cell["cell_type"] != "code":
+            cells.append(cell)
+            continue
+        if "injected-parameters" in tags:
+            continue
+        cell["outputs"] = [_strip_path(o, prefix) for o in cell.get("outputs", [])
+                           if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        if LISTING_TAGS & set(tags) or _DISPLAY_TAGS & set(tags):
+            pass
+        elif "parameters" in tags:
+            tags.append("hide-input")
+        elif cell["outputs"]:
+            tags.append("remove-input")
+        else:
+            tags.append("remove-cell")
+        cell.setdefault("metadata", {})["tags"] = tags
+        cells.append(cell)
+    nb["cells"] = cells
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return output
+
+
+def _strip_path(output: dict, prefix: str) -> dict:
+    """Remove ``prefix`` (the project's absolute path) from the text fields of one output."""
+    def edit(text: str) -> str:
+        return text.replace(prefix, "").replace(prefix.rstrip("/"), ".")
+
+    if "text" in output:
+        output["text"] = _edit_text(output["text"], edit)
+    for mime, value in output.get("data", {}).items():
+        if mime.startswith("text/") or mime == "application/javascript":
+            output["data"][mime] = _edit_text(value, edit)
+    return output
 
 
 def run_plan(plan: list[tuple], *, label: str = "", stream=None) -> list[Path]:

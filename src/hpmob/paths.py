@@ -8,6 +8,7 @@ from the project root rather than from the current directory.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 #: Environment variable that overrides the project root (e.g. for a run on another export).
@@ -72,3 +73,69 @@ def results_dir(kind: str = "tables") -> Path:
     path = project_root() / "results" / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+#: Environment variable naming the folder relative output paths are resolved against.
+OUTPUT_ENV = "HPMOB_OUTPUT_ROOT"
+#: Where runs write when nobody named an output root: an interactive rerun in JupyterLab
+#: (or nbval) must not overwrite what `make all` built.
+SCRATCH = Path("build") / "scratch"
+
+
+def output_root() -> Path:
+    """Return the folder that relative output paths (``results/tables``, ...) resolve against.
+
+    ``$HPMOB_OUTPUT_ROOT`` when set — the build sets it to the project root, so `make all`,
+    ``hpmob run-notebook`` and the variants write the real results — and otherwise
+    ``build/scratch/`` under the project root, so a notebook rerun interactively cannot
+    silently overwrite the results `make all` built.
+
+    Examples
+    --------
+    >>> import os
+    >>> from hpmob.paths import OUTPUT_ENV, output_root, project_root
+    >>> saved = os.environ.pop(OUTPUT_ENV, None)
+    >>> output_root() == project_root() / "build" / "scratch"
+    True
+    >>> os.environ[OUTPUT_ENV] = str(project_root())
+    >>> output_root() == project_root()
+    True
+    >>> _ = os.environ.pop(OUTPUT_ENV) if saved is None else os.environ.update({OUTPUT_ENV: saved})
+    """
+    if os.environ.get(OUTPUT_ENV):
+        return Path(os.environ[OUTPUT_ENV]).resolve()
+    return project_root() / SCRATCH
+
+
+def output_dir(relative: str | os.PathLike) -> Path:
+    """Return an output folder (created if missing): absolute paths as given, relative ones under :func:`output_root`.
+
+    A scratch folder created here starts as a copy of the files `make all` built in the same
+    place, so a rerun can read what earlier notebooks wrote while writing only to scratch.
+    """
+    path = Path(relative)
+    if path.is_absolute():
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    target, built = output_root() / path, project_root() / path
+    if not target.exists() and target != built and built.is_dir():
+        target.mkdir(parents=True)
+        for file in built.iterdir():
+            if file.is_file():
+                shutil.copy2(file, target / file.name)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def input_path(relative: str | os.PathLike) -> Path:
+    """Return where to read a file or folder that an earlier step wrote.
+
+    A relative path is looked up under :func:`output_root` first (what an earlier rerun in
+    the same scratch folder wrote), then under the project root (what `make all` built).
+    Absolute paths are returned unchanged.
+    """
+    path = Path(relative)
+    if path.is_absolute():
+        return path
+    written = output_root() / path
+    return written if written.exists() else project_root() / path

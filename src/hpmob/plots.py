@@ -215,6 +215,63 @@ def _check_lang(lang: str) -> None:
         raise ValueError(f"lang must be 'vi' or 'en'; got {lang!r}")
 
 
+#: Width of the book's text column in CSS pixels (Jupyter Book 1 theme, 1280 px window).
+COLUMN_PX = 688
+#: Smallest text a figure may show at the column width: the footnote size of print (0.75 of
+#: the book's 16 px body text).
+MIN_TEXT_PX = 12.0
+#: Figure width (inches) the book's figures are drawn at, and their smallest font (points):
+#: 9 pt at 7 in displayed 688 px wide is 12.3 px.
+PAGE_WIDTH_IN = 7.0
+MIN_FONT_PT = 9.0
+
+
+def _visible_texts(fig: Figure):
+    """Every text artist the figure draws (tick labels, titles, legends, annotations)."""
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and t.figure is fig]
+
+
+def smallest_text_px(fig: Figure, *, column_px: float = COLUMN_PX) -> float:
+    """Return the size in CSS pixels of the figure's smallest text when shown ``column_px`` wide.
+
+    The figure's tight bounding box (what ``savefig(bbox_inches="tight")`` and the notebook's
+    inline display keep) is scaled to the column, or shown at its natural size at 100 dpi
+    if that is narrower.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(figsize=(7, 3)); _ = ax.set_title("x", fontsize=9)
+    >>> 11 < smallest_text_px(fig) < 14
+    True
+    >>> plt.close(fig)
+    """
+    fig.canvas.draw()
+    width_in = fig.get_tightbbox(fig.canvas.get_renderer()).width
+    px_per_pt = min(column_px / width_in, 100.0) / 72
+    return min(t.get_fontsize() for t in _visible_texts(fig)) * px_per_pt
+
+
+def overlapping_texts(fig: Figure, *, pad_px: float = 0.0) -> list[tuple[str, str]]:
+    """Return the pairs of texts whose drawn boxes overlap (a legible figure has none).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.text(0.5, 0.5, "R² = 0.39"); _ = ax.text(0.52, 0.5, "0.08"); _ = ax.text(0.1, 0.1, "far")
+    >>> overlapping_texts(fig)
+    [('R² = 0.39', '0.08')]
+    >>> plt.close(fig)
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer).expanded(1, 1).padded(pad_px)) for t in _visible_texts(fig)]
+    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:] if ba.overlaps(bb)]
+
+
 def _wrap(text: str, width: int, max_lines: int) -> str:
     """Wrap to at most `max_lines` lines, ending in "…" if anything was cut."""
     lines = textwrap.wrap(text, width=width, break_long_words=False)
@@ -233,8 +290,8 @@ def _note(fig: Figure, text: str, width_in: float) -> None:
     Drawn as the figure's supxlabel because constrained layout reserves room for
     that, whereas a free fig.text would overlap the axis label.
     """
-    per_line = int(width_in * 72 / 4.6)  # ~4.6 pt per character at 8 pt
-    fig.supxlabel(textwrap.fill(text, per_line), x=0.01, ha="left", fontsize=8, color="#555555")
+    per_line = int(width_in * 72 / 5.0)  # ~5 pt per character at 9 pt
+    fig.supxlabel(textwrap.fill(text, per_line), x=0.01, ha="left", fontsize=MIN_FONT_PT, color="#555555")
 
 
 def _left_align_labels(fig: Figure, axes) -> None:
@@ -271,11 +328,11 @@ def likert_diverging(
     data: pd.DataFrame,
     codebook: Codebook,
     *,
-    lang: str = "vi",
+    lang: str = "en",
     constructs: str | Sequence[str] | None = None,
-    width: float = 12.0,
-    label_width: int = 62,
-    label_lines: int = 2,
+    width: float = PAGE_WIDTH_IN,
+    label_width: int = 34,
+    label_lines: int = 8,
     title: str | None = None,
     font: str | None = None,
 ) -> Figure:
@@ -293,12 +350,15 @@ def likert_diverging(
     data : pandas.DataFrame
         Responses, items as answered (integer codes, NaN = missing).
     codebook : Codebook
-    lang : {"vi", "en"}, default "vi"
+    lang : {"vi", "en"}, default "en"
         Language of item wording, construct names and category labels.
     constructs : str or list of str, optional
-        Constructs to show, in order; default all constructs of the codebook.
-    width : float, default 12
-        Figure width in inches; the height follows from the number of items.
+        Constructs to show, in order; default all constructs of the codebook. The book
+        draws one figure per construct, so that the wording stays legible at the
+        column width.
+    width : float, default PAGE_WIDTH_IN
+        Figure width in inches; the height follows from the number of items and the
+        lines of their wording (text is at least MIN_FONT_PT points).
     label_width, label_lines : int
         Item labels ("AW1  wording …") are wrapped at `label_width` characters and
         cut with "…" after `label_lines` lines.
@@ -361,8 +421,12 @@ def likert_diverging(
     xmin = 10 * np.ceil((max_left + 10) / 10)
     xmax = 10 * np.ceil((max_right + 10) / 10)
 
-    heights = [len(items) + 0.9 for _, items, _ in groups]
-    fig_h = 0.42 * sum(heights) + 1.6
+    labels = {it: _item_label(it, meta.loc[it, f"text_{lang}"], bool(meta.loc[it, "reverse"]), label_width,
+                              label_lines) for _, items, _ in groups for it in items}
+    # A bar's slot grows with the lines of its wording (9 pt lines are 0.16 in apart).
+    slots = {it: max(0.42, 0.17 * (lab.count("\n") + 1) + 0.1) for it, lab in labels.items()}
+    heights = [sum(slots[it] for it in items) + 0.45 for _, items, _ in groups]
+    fig_h = sum(heights) + 1.9
     fig = plt.figure(figsize=(width, fig_h), layout="constrained")
     axes = fig.subplots(len(groups), 1, sharex=True, gridspec_kw={"height_ratios": heights})
     axes = np.atleast_1d(axes)
@@ -371,7 +435,10 @@ def likert_diverging(
     for ax, (con, items, _) in zip(axes, groups):
         scale = codebook.scale_of(items[0])
         scales_seen.setdefault(scale, []).append(con)
-        y = np.arange(len(items))[::-1]  # first item on top
+        # first item on top; each bar centred in a slot as tall as its wording
+        edges = np.cumsum([0.0] + [slots[it] for it in items[::-1]])
+        y = ((edges[:-1] + edges[1:]) / 2)[::-1]
+        bar_h = 0.3
         for yi, it in zip(y, items):
             pct, neutral, left, right, n = stats_by_item[it]
             k = len(pct)
@@ -380,27 +447,28 @@ def likert_diverging(
             # Left side: stack outward from the neutral half, most extreme last.
             start = -neutral / 2
             for c in range(mid - 1, -1, -1):
-                ax.barh(yi, -pct[c], left=start, color=colors[c], height=0.72, edgecolor="white", linewidth=0.5)
+                ax.barh(yi, -pct[c], left=start, color=colors[c], height=bar_h, edgecolor="white", linewidth=0.5)
                 start -= pct[c]
             if k % 2:
-                ax.barh(yi, neutral, left=-neutral / 2, color=colors[mid], height=0.72,
+                ax.barh(yi, neutral, left=-neutral / 2, color=colors[mid], height=bar_h,
                         edgecolor="white", linewidth=0.5)
             start = neutral / 2
             for c in range(k - mid, k):
-                ax.barh(yi, pct[c], left=start, color=colors[c], height=0.72, edgecolor="white", linewidth=0.5)
+                ax.barh(yi, pct[c], left=start, color=colors[c], height=bar_h, edgecolor="white", linewidth=0.5)
                 start += pct[c]
             disagree = np.nansum(pct[:mid])
             agree = np.nansum(pct[k - mid:])
-            ax.text(-left - 1.5, yi, f"{disagree:.0f}%", va="center", ha="right", fontsize=8, color="#444444")
-            ax.text(right + 1.5, yi, f"{agree:.0f}%", va="center", ha="left", fontsize=8, color="#444444")
+            ax.text(-left - 1.5, yi, f"{disagree:.0f}%", va="center", ha="right", fontsize=MIN_FONT_PT,
+                    color="#444444")
+            ax.text(right + 1.5, yi, f"{agree:.0f}%", va="center", ha="left", fontsize=MIN_FONT_PT, color="#444444")
         ax.set_yticks(y)
-        ax.set_yticklabels([
-            _item_label(it, meta.loc[it, f"text_{lang}"], bool(meta.loc[it, "reverse"]), label_width, label_lines)
-            for it in items
-        ], fontsize=8.5)
-        ax.set_ylim(-0.6, len(items) - 0.4)
+        ax.set_yticklabels([labels[it] for it in items], fontsize=MIN_FONT_PT)
+        ax.set_ylim(0, edges[-1])
         ax.axvline(0, color="#333333", linewidth=0.8)
-        ax.set_title(f"{con} — {cons.loc[con, f'label_{lang}']}", loc="left", fontsize=10, fontweight="bold")
+        # wrapped to the bars' width (the item labels take about label_width characters of 5 pt)
+        ax.set_title(_wrap(f"{con} — {cons.loc[con, f'label_{lang}']}", int((width * 72 - 5.2 * label_width) / 7.0), 3),
+                     loc="left",
+                     fontsize=10.5, fontweight="bold")
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
         ax.set_axisbelow(True)
@@ -442,8 +510,13 @@ def _scale_legend(fig: Figure, codebook: Codebook, scales: dict[str, list[str]],
     blank = Patch(facecolor="none", edgecolor="none", label="")
     rows = [r + [blank] * (width - len(r)) for r in rows]
     handles = [rows[i][j] for j in range(width) for i in range(len(rows))]
-    fig.legend(handles=handles, loc="outside upper center", ncols=width, frameon=False, fontsize=9,
-               columnspacing=1.2, handlelength=1.4)
+    # One scale with long category labels (Vietnamese): two legend rows rather than past the figure.
+    ncols = width
+    if len(rows) == 1 and sum(len(h.get_label()) for h in rows[0]) > 62:
+        ncols = -(-width // 2)
+        handles = rows[0]
+    fig.legend(handles=handles, loc="outside upper center", ncols=ncols, frameon=False, fontsize=MIN_FONT_PT,
+               columnspacing=1.0, handlelength=1.2)
 
 
 # ------------------------------------------------------------- composites by level
@@ -456,8 +529,8 @@ def composites_by_level(
     bands: Sequence[tuple[float, float, str]] | None = VN_BANDS,
     group: str = "level",
     scale: tuple[float, float] = (1.0, 5.0),
-    label_width: int = 40,
-    label_lines: int = 3,
+    label_width: int = 26,
+    label_lines: int = 4,
     title: str | None = None,
     font: str | None = None,
 ) -> Figure:
@@ -481,7 +554,7 @@ def composites_by_level(
     bands : sequence of (lowest, highest, label) or None, default VN_BANDS
         Mean bands shaded in the background and named along the top (the part of
         the label for `lang`, when labels are "vi / en"); None for no bands.
-    label_width, label_lines : int, default 40 and 3
+    label_width, label_lines : int, default 26 and 4
         Construct names are wrapped at `label_width` characters and cut with "…"
         after `label_lines` lines.
     title : str, optional
@@ -540,7 +613,7 @@ def composites_by_level(
     use_vietnamese_font(font)
 
     n_con = len(constructs)
-    fig = plt.figure(figsize=(9.5, 0.75 * n_con + 1.9), layout="constrained")
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, 0.8 * n_con + 2.0), layout="constrained")
     ax = fig.add_subplot()
     step = 0.24 if len(levels) <= 3 else 0.7 / len(levels)
     offsets = (np.arange(len(levels)) - (len(levels) - 1) / 2) * step
@@ -562,7 +635,7 @@ def composites_by_level(
             parts = [p.strip() for p in lab.split("/")]
             text = parts[_LANGS.index(lang)] if len(parts) == 2 else lab
             ax.text((max(left, lo) + min(right, hi)) / 2, 1.005, text, transform=top, ha="center",
-                    va="bottom", fontsize=8, color="#666666")
+                    va="bottom", fontsize=MIN_FONT_PT, color="#666666")
 
     y_of = {c: n_con - 1 - i for i, c in enumerate(constructs)}
     handles = []
@@ -601,7 +674,7 @@ def composites_by_level(
     fig.legend(handles=handles, loc="outside upper center", ncols=len(levels), frameon=False, fontsize=9,
                title=attr.loc["level", f"label_{lang}"], title_fontsize=9)
     if "suppressed" in summary.columns and summary["suppressed"].any():
-        _note(fig, _TEXT["suppressed"][lang], 9.5)
+        _note(fig, _TEXT["suppressed"][lang], PAGE_WIDTH_IN)
     if title:
         fig.suptitle(title, fontsize=12, fontweight="bold")
     return fig
@@ -638,7 +711,7 @@ def cleaning_flow_figure(flow: pd.DataFrame, *, lang: str = "en") -> Figure:
     n_raw = int(flow["n_remaining"].iloc[0])
     n_final = int(flow["n_remaining"].iloc[-1])
     height = 1.2 * (len(steps) + 1.3)
-    fig, ax = plt.subplots(figsize=(8.5, height))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.85 * height))
     ax.set_xlim(0, 10)
     ax.set_ylim(-height, 0.6)
     ax.axis("off")
@@ -646,7 +719,7 @@ def cleaning_flow_figure(flow: pd.DataFrame, *, lang: str = "en") -> Figure:
     def box(x, y, w, text, color):
         ax.add_patch(FancyBboxPatch((x, y - 0.42), w, 0.84, boxstyle="round,pad=0.05",
                                     facecolor=color, edgecolor="#333333", linewidth=1))
-        ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=10)
+        ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=9.5)
 
     y = 0.0
     box(0.3, y, 4.2, f"{texts['raw submissions']}\nn = {n_raw}", "#e8eef7")
@@ -668,14 +741,17 @@ def cleaning_flow_figure(flow: pd.DataFrame, *, lang: str = "en") -> Figure:
     return fig
 
 
-def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None,
-                        min_loading: float = 0.5) -> Figure:
+def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None, min_loading: float = 0.5,
+                        names: dict[str, str] | None = None, lang: str = "en", per_row: int = 4,
+                        correlations: bool = True) -> Figure:
     """Path diagram of a simple-structure CFA drawn with matplotlib (no Graphviz needed).
 
-    Factors are ovals in a row, each over a column of its items (boxes); arrows carry
-    the standardized loadings (``std.all``), those below ``min_loading`` in red. Factor
-    correlations are shown beside as a lower-triangular heat map, because 21 curved
-    double-headed arrows would hide everything else.
+    Factors are ovals, each beside the column of its items (boxes); each arrow's
+    standardized loading (``std.all``) is printed to the right of its item, clear of the
+    arrows, in red when below ``min_loading``. Factors are laid out ``per_row`` to a row
+    so that the text stays legible at the book's column width. Factor correlations are
+    shown underneath as a lower-triangular heat map, because 21 curved double-headed
+    arrows would hide everything else.
 
     Parameters
     ----------
@@ -684,6 +760,14 @@ def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None,
     title : str, optional
     min_loading : float
         Loadings below this are highlighted (e.g. :data:`hpmob.criteria.LOADING_MIN`).
+    names : dict, optional
+        Factor → name in words, printed over its oval (e.g. the codebook's construct labels).
+    lang : {"en", "vi"}
+        Language of the titles.
+    per_row : int
+        Factors per row of the diagram.
+    correlations : bool
+        Draw the factor-correlation heat map (second axes).
 
     Returns
     -------
@@ -691,37 +775,56 @@ def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None,
     """
     from matplotlib.patches import Ellipse, FancyBboxPatch
 
+    _check_lang(lang)
     use_vietnamese_font()
+    names = names or {}
     load = estimates[estimates["op"] == "=~"]
     factors = list(dict.fromkeys(load["lhs"]))
     if not factors:
         raise ValueError("estimates contain no '=~' rows: pass the estimates of a factor model")
     std = estimates.columns.get_loc("std.all")
     n_max = int(load.groupby("lhs").size().max())
-    fig, (ax, axc) = plt.subplots(1, 2, figsize=(13, 0.55 * n_max + 2.2), gridspec_kw={"width_ratios": [3.2, 1]})
-    ax.set_xlim(-0.15, len(factors) - 0.05)
-    ax.set_ylim(-n_max + 0.3, 0.9)
+    per_row = max(1, min(per_row, len(factors)))
+    n_rows = -(-len(factors) // per_row)
+    head = 2.1 if any(names.get(f) for f in factors) else 0.6  # room for the factor's name (up to five lines)
+    row_h = n_max + head + 0.3
+    diag_h = 0.36 * row_h * n_rows + 0.5
+    heat_h = 0.42 * len(factors) + 1.2 if correlations and len(factors) > 1 else 0
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, diag_h + heat_h), layout="constrained")
+    if heat_h:
+        ax, axc = fig.subplots(2, 1, gridspec_kw={"height_ratios": [diag_h, heat_h]})
+    else:
+        ax, axc = fig.subplots(1, 1), None
+    ax.set_xlim(0, per_row)
+    ax.set_ylim(-row_h * n_rows + 0.6, 0.4)
     ax.axis("off")
-    for x, fac in enumerate(factors):
+    for k, fac in enumerate(factors):
+        x, top = k % per_row, -(k // per_row) * row_h
         rows = load[load["lhs"] == fac]
-        ys = -np.arange(len(rows), dtype=float)
+        ys = top - head - np.arange(len(rows), dtype=float)
         centre = ys.mean()
-        ox, ix = x + 0.17, x + 0.72  # oval on the left, items on the right: arrows fan out
-        ax.add_patch(Ellipse((ox, centre), 0.3, 0.75, facecolor="#dfe9f5", edgecolor="#2b4f7a", linewidth=1.2))
+        ox, ix = x + 0.2, x + 0.62  # oval on the left, items on the right: arrows fan out
+        ax.text(x + 0.02, top - 0.6, _wrap(names.get(fac, ""), 21, 5), ha="left", va="center",
+                fontsize=MIN_FONT_PT, color="#2b4f7a")
+        ax.add_patch(Ellipse((ox, centre), 0.34, 1.1, facecolor="#dfe9f5", edgecolor="#2b4f7a", linewidth=1.2))
         ax.text(ox, centre, fac, ha="center", va="center", fontsize=10, fontweight="bold")
         for y, row in zip(ys, rows.itertuples(index=False)):
             value = float(row[std])
             weak = value < min_loading
-            ax.add_patch(FancyBboxPatch((ix - 0.14, y - 0.2), 0.28, 0.4, boxstyle="round,pad=0.02",
+            color = "#b2182b" if weak else "#2b4f7a"
+            ax.add_patch(FancyBboxPatch((ix - 0.13, y - 0.3), 0.26, 0.6, boxstyle="round,pad=0.02",
                                         facecolor="white", edgecolor="#555555"))
-            ax.text(ix, y, row.rhs, ha="center", va="center", fontsize=8.5)
-            ax.annotate("", xy=(ix - 0.16, y), xytext=(ox + 0.15, centre),
-                        arrowprops={"arrowstyle": "->", "color": "#b2182b" if weak else "#2b4f7a",
+            ax.text(ix, y, row.rhs, ha="center", va="center", fontsize=MIN_FONT_PT)
+            ax.annotate("", xy=(ix - 0.15, y), xytext=(ox + 0.17, centre),
+                        arrowprops={"arrowstyle": "->", "color": color,
                                     "linewidth": 0.5 + 1.5 * max(value, 0), "shrinkA": 0, "shrinkB": 0})
-            ax.text(ox + 0.45 * (ix - ox), centre + 0.5 * (y - centre), f"{value:.2f}", fontsize=7,
-                    ha="center", color="#b2182b" if weak else "#333333",
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.85})
-    ax.set_title(title or "Standardized loadings (std.all)", fontsize=11, loc="left")
+            ax.text(ix + 0.17, y, f"{value:.2f}", fontsize=MIN_FONT_PT, ha="left", va="center",
+                    color=color, fontweight="bold" if weak else "normal")
+    heading = {"en": "Standardized loadings (std.all); red: below {m:.2f}",
+               "vi": "Hệ số tải chuẩn hóa (std.all); đỏ: dưới {m:.2f}"}[lang].format(m=min_loading)
+    ax.set_title(title or heading, fontsize=10.5, loc="left")
+    if axc is None:
+        return fig
     cov = estimates[(estimates["op"] == "~~") & estimates["lhs"].isin(factors) & estimates["rhs"].isin(factors)]
     corr = pd.DataFrame(np.eye(len(factors)), index=factors, columns=factors)
     for row in cov.itertuples(index=False):
@@ -731,21 +834,29 @@ def measurement_diagram(estimates: pd.DataFrame, *, title: str | None = None,
     mask = np.triu(np.ones_like(corr, dtype=bool), k=1)
     shown = corr.mask(mask)
     im = axc.imshow(shown, cmap="RdBu_r", vmin=-1, vmax=1)
-    axc.set_xticks(range(len(factors)), factors)
-    axc.set_yticks(range(len(factors)), factors)
+    axc.set_xticks(range(len(factors)), factors, fontsize=MIN_FONT_PT)
+    axc.set_yticks(range(len(factors)), factors, fontsize=MIN_FONT_PT)
     for i in range(len(factors)):
         for j in range(i):
-            axc.text(j, i, f"{corr.iat[i, j]:.2f}", ha="center", va="center", fontsize=7.5,
+            axc.text(j, i, f"{corr.iat[i, j]:.2f}", ha="center", va="center", fontsize=MIN_FONT_PT,
                      color="white" if abs(corr.iat[i, j]) > 0.6 else "black")
-    axc.set_title("Factor correlations", fontsize=11, loc="left")
+    axc.set_title({"en": "Factor correlations", "vi": "Tương quan giữa các nhân tố"}[lang], fontsize=10.5, loc="left")
     for side in ("top", "right"):
         axc.spines[side].set_visible(False)
-    fig.colorbar(im, ax=axc, fraction=0.046, pad=0.04)
-    fig.tight_layout()
+    bar = fig.colorbar(im, ax=axc, fraction=0.046, pad=0.04)
+    bar.ax.tick_params(labelsize=MIN_FONT_PT)
     return fig
 
 
-def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15) -> Figure:
+_PA_TEXT = {
+    "en": {"observed": "observed", "random": "random data (95th percentile)", "retained": "retained: {k} factors",
+           "x": "Factor", "y": "Eigenvalue"},
+    "vi": {"observed": "quan sát", "random": "dữ liệu ngẫu nhiên (phân vị 95)", "retained": "giữ lại: {k} nhân tố",
+           "x": "Nhân tố", "y": "Giá trị riêng"},
+}
+
+
+def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15, lang: str = "en") -> Figure:
     """Scree plot of observed eigenvalues against the parallel-analysis reference.
 
     Parameters
@@ -755,22 +866,26 @@ def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15) -> Figu
         simulated_mean, simulated_quantile, retain``).
     max_factors : int
         Show at most this many leading eigenvalues.
+    lang : {"en", "vi"}
+        Language of the labels.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    _check_lang(lang)
+    text = _PA_TEXT[lang]
     use_vietnamese_font()
     shown = pa[pa["factor"] <= max_factors]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(shown["factor"], shown["observed"], "o-", color="#2b4f7a", label="observed")
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4))
+    ax.plot(shown["factor"], shown["observed"], "o-", color="#2b4f7a", label=text["observed"])
     ax.plot(shown["factor"], shown["simulated_quantile"], "s--", color="#b2182b", markersize=4,
-            label="random data (95th percentile)")
+            label=text["random"])
     kept = shown[shown["retain"]]
     ax.scatter(kept["factor"], kept["observed"], s=90, facecolors="none", edgecolors="#2b4f7a",
-               label=f"retained: {int(pa['retain'].sum())} factors")
-    ax.set_xlabel("Factor")
-    ax.set_ylabel("Eigenvalue")
+               label=text["retained"].format(k=int(pa["retain"].sum())))
+    ax.set_xlabel(text["x"])
+    ax.set_ylabel(text["y"])
     ax.set_xticks(shown["factor"])
     ax.legend(frameon=False)
     for side in ("top", "right"):
@@ -780,7 +895,7 @@ def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15) -> Figu
 
 
 def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Codebook | None = None,
-                        group: str = "level") -> Figure:
+                        group: str = "level", names: dict[str, str] | None = None) -> Figure:
     """Latent mean differences from the reference group, with confidence intervals.
 
     Parameters
@@ -791,18 +906,22 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
     lang : {"en", "vi"}
         Language of the group labels, taken from the codebook's labels of ``group``.
     codebook : Codebook, optional
+    names : dict, optional
+        Factor → name in words for the axis labels (default: the factor codes).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    _check_lang(lang)
     use_vietnamese_font()
+    names = names or {}
     cb = codebook or load_codebook()
     labels = cb.value_labels(group, lang=lang) if group in cb.attribute_columns else {}
     factors = list(dict.fromkeys(table["factor"]))
     groups = list(dict.fromkeys(table["group_label"]))
     colors = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
-    fig, ax = plt.subplots(figsize=(7.5, 1.1 + 0.9 * len(factors)))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 1.3 + 0.9 * len(factors)))
     offsets = np.linspace(-0.22, 0.22, len(groups))
     for g, (group, dy) in enumerate(zip(groups, offsets)):
         rows = table[table["group_label"] == group].set_index("factor").reindex(factors)
@@ -810,11 +929,11 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
         ax.errorbar(rows["est"], y, xerr=[rows["est"] - rows["ci.lower"], rows["ci.upper"] - rows["est"]],
                     fmt="o", color=colors[g % len(colors)], capsize=3, label=labels.get(group, group))
     ax.axvline(0, color="#666666", linewidth=0.8, linestyle="--")
-    ax.set_yticks(range(len(factors)), factors)
+    ax.set_yticks(range(len(factors)), [_wrap(f"{f}  {names[f]}" if f in names else f, 26, 3) for f in factors])
     ax.invert_yaxis()
     ax.set_xlabel("Latent mean difference from the reference group (95% CI)"
                   if lang == "en" else "Chênh lệch trung bình tiềm ẩn so với nhóm tham chiếu (KTC 95%)")
-    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(groups))
+    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(groups), fontsize=MIN_FONT_PT)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
@@ -855,14 +974,29 @@ def layered_layout(regressions: pd.DataFrame) -> dict:
     return layout
 
 
+def _free_spot(candidates, taken, size):
+    """The first candidate (x, y) whose box of ``size`` (w, h) overlaps no box in ``taken``; else the least crowded."""
+    def overlap(c):
+        (x, y), (w, h) = c, size
+        return sum(max(0.0, min(x + w / 2, bx + bw / 2) - max(x - w / 2, bx - bw / 2))
+                   * max(0.0, min(y + h / 2, by + bh / 2) - max(y - h / 2, by - bh / 2))
+                   for bx, by, bw, bh in taken)
+    scores = [overlap(c) for c in candidates]
+    best = int(np.argmin(scores))
+    return candidates[best]
+
+
 def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, title: str | None = None,
-                       exclude_lhs: tuple[str, ...] = ()) -> Figure:
+                       exclude_lhs: tuple[str, ...] = (), names: dict[str, str] | None = None,
+                       lang: str = "en") -> Figure:
     """Path diagram of the structural part of a SEM, with standardized coefficients.
 
-    Latent variables are ovals, observed covariates boxes; each regression arrow is
-    labelled with ``std.all`` and drawn solid when its confidence interval excludes
-    zero, dashed otherwise. R² of endogenous variables is printed under their names when
-    the estimates carry residual variances.
+    Latent variables are ovals, observed covariates boxes, each named in words when
+    ``names`` gives a name; each regression arrow is labelled with ``std.all`` and drawn
+    solid when its confidence interval excludes zero, dashed otherwise. R² of
+    endogenous variables is printed under their names when the estimates carry
+    residual variances. Labels are placed along their arrows where they overlap no
+    node and no other label.
 
     Parameters
     ----------
@@ -875,6 +1009,11 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     exclude_lhs : tuple of str
         Regressions of these variables are not drawn (e.g. the level effects on the
         exogenous constructs of a MIMIC model, which are reported in a table instead).
+    names : dict, optional
+        Variable → name in words (e.g. the codebook's construct and covariate labels);
+        a node shows its name, or its code when none is given.
+    lang : {"en", "vi"}
+        Language of the default title.
 
     Returns
     -------
@@ -882,7 +1021,12 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     """
     from matplotlib.patches import Ellipse, FancyBboxPatch
 
+    _check_lang(lang)
     use_vietnamese_font()
+    names = names or {}
+    # A name of up to two short lines goes in its node; a longer one in the key underneath.
+    fits = {v: n for v, n in names.items() if len(textwrap.wrap(n, 13, break_long_words=False)) <= 2}
+    key = {v: n for v, n in names.items() if v not in fits}
     reg = estimates[(estimates["op"] == "~") & ~estimates["lhs"].isin(exclude_lhs)]
     layout = dict(layered_layout(reg) if layout is None else layout)
     latent = set(estimates.loc[estimates["op"] == "=~", "lhs"])
@@ -890,44 +1034,88 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     missing = [v for v in nodes if v not in layout]
     if missing:
         raise ValueError(f"no position for {', '.join(missing)}: pass layout={{name: (x, y)}}")
-    fig, ax = plt.subplots(figsize=(10, 5.2))
     xs = [layout[v][0] for v in nodes]
     ys = [layout[v][1] for v in nodes]
-    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    span_x = max(xs) - min(xs) + 2.0
+    span_y = max(ys) - min(ys) + 1.8
+    fig_w = PAGE_WIDTH_IN
+    fig_h = max(3.0, fig_w * span_y / span_x + 0.4)
+    node_text = {v: textwrap.fill(fits[v], 13, break_long_words=False) if v in fits else v for v in nodes}
+    key = {v: n for v, n in key.items() if v in nodes}
+    fig, ax = plt.subplots(figsize=(fig_w, fig_h))
+    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
+    ax.set_ylim(min(ys) - 0.9, max(ys) + 0.9)
     ax.axis("off")
+    # Sizes in axis units: 1 point is this many units across and up.
+    ux = span_x / (fig_w * 72)
+    uy = span_y / ((fig_h - 0.4) * 72)
+    node_w, node_h = 1.3, 0.66
+    taken = [(layout[v][0], layout[v][1], node_w, node_h) for v in nodes]
+    endo = list(dict.fromkeys(reg["lhs"]))
+    res = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"]) & estimates["lhs"].isin(endo)]
+    r2_spots = {}
+    for row in res.itertuples(index=False):
+        x, y = layout[row.lhs]
+        size = (60 * ux, 12 * uy)
+        spot = _free_spot([(x, y - node_h / 2 - size[1] / 2 - 0.02), (x, y + node_h / 2 + size[1] / 2 + 0.02)],
+                          [], size)
+        r2_spots[row.lhs] = spot
+        taken.append((*spot, *size))
     std = estimates.columns.get_loc("std.all")
+    lo_col, hi_col = estimates.columns.get_loc("ci.lower"), estimates.columns.get_loc("ci.upper")
     for row in reg.itertuples(index=False):
         (x0, y0), (x1, y1) = layout[row.rhs], layout[row.lhs]
-        significant = bool(row[estimates.columns.get_loc("ci.lower")] > 0 or row[estimates.columns.get_loc("ci.upper")] < 0)
+        significant = bool(row[lo_col] > 0 or row[hi_col] < 0)
         value = float(row[std])
         color = "#2b4f7a" if value >= 0 else "#b2182b"
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                     arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 0.8 + 3 * abs(value),
-                                "linestyle": "-" if significant else (0, (4, 3)), "shrinkA": 26, "shrinkB": 28,
+                                "linestyle": "-" if significant else (0, (4, 3)), "shrinkA": 30, "shrinkB": 32,
                                 "alpha": 0.9 if significant else 0.55})
-        ax.text(x0 + 0.55 * (x1 - x0), y0 + 0.55 * (y1 - y0), f"{value:.2f}", fontsize=9, ha="center",
-                va="center", color=color, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+        label = f"{value:.2f}"
+        size = ((6.5 * len(label) + 6) * ux, 15 * uy)
+        # along the arrow first, then just beside it (perpendicular), wherever no node or label is
+        length = max(np.hypot((x1 - x0) / ux, (y1 - y0) / uy), 1e-9)  # in points
+        px, py = -(y1 - y0) / uy / length * ux, (x1 - x0) / ux / length * uy  # unit normal, in axis units per point
+        spot = _free_spot([(x0 + t * (x1 - x0) + o * 13 * px, y0 + t * (y1 - y0) + o * 13 * py)
+                           for o in (0, 1, -1) for t in (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75)], taken, size)
+        taken.append((*spot, *size))
+        ax.text(*spot, label, fontsize=10, ha="center", va="center", color=color,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
     for v in nodes:
         x, y = layout[v]
         if v in latent:
-            ax.add_patch(Ellipse((x, y), 1.0, 0.6, facecolor="#dfe9f5", edgecolor="#2b4f7a", linewidth=1.3))
+            ax.add_patch(Ellipse((x, y), node_w, node_h, facecolor="#dfe9f5", edgecolor="#2b4f7a", linewidth=1.3))
         else:
-            ax.add_patch(FancyBboxPatch((x - 0.45, y - 0.22), 0.9, 0.44, boxstyle="round,pad=0.03",
-                                        facecolor="#f4f4f4", edgecolor="#555555"))
-        ax.text(x, y, v, ha="center", va="center", fontsize=10, fontweight="bold")
-    endo = [v for v in dict.fromkeys(reg["lhs"])]
-    res = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"]) & estimates["lhs"].isin(endo)]
-    for row in res.itertuples(index=False):
-        x, y = layout[row.lhs]
-        ax.text(x, y + 0.42, f"R² = {1 - float(row[std]):.2f}", ha="center", fontsize=8.5, color="#333333")
-    ax.set_title(title or "Structural model: standardized paths (dashed: 95% CI includes 0)", fontsize=11, loc="left")
+            ax.add_patch(FancyBboxPatch((x - node_w / 2 + 0.05, y - node_h / 2 + 0.05), node_w - 0.1, node_h - 0.1,
+                                        boxstyle="round,pad=0.05", facecolor="#f4f4f4", edgecolor="#555555"))
+        ax.text(x, y, node_text[v], ha="center", va="center", fontsize=MIN_FONT_PT, fontweight="bold")
+    if key:  # long names: the node shows the code, the key under the diagram the words
+        ax.text(min(xs) - 1.0, min(ys) - 0.9, textwrap.fill("; ".join(f"{v}: {n}" for v, n in key.items()),
+                                                            int(fig_w * 72 / 5.0)),
+                ha="left", va="top", fontsize=MIN_FONT_PT, color="#333333")
+    for v, (x, y) in r2_spots.items():
+        r = res[res["lhs"] == v].iloc[0]
+        ax.text(x, y, f"R² = {1 - float(r['std.all']):.2f}", ha="center", va="center", fontsize=MIN_FONT_PT,
+                color="#333333")
+    heading = {"en": "Standardized paths (dashed: 95% CI includes 0)",
+               "vi": "Hệ số đường dẫn chuẩn hóa (nét đứt: KTC 95% chứa 0)"}[lang]
+    ax.set_title(title or heading, fontsize=10.5, loc="left")
     fig.tight_layout()
     return fig
 
 
-def robustness_figure(table: pd.DataFrame, *, hypotheses: tuple[str, ...] = ("H7", "H6", "H1", "H2", "H3", "H4", "H5")) -> Figure:
+_ROBUST_TEXT = {
+    "en": {"supported": "supported", "not": "not supported", "x": "Estimate and 95% CI"},
+    "vi": {"supported": "được ủng hộ", "not": "không được ủng hộ", "x": "Ước lượng và KTC 95%"},
+}
+
+
+def robustness_figure(table: pd.DataFrame, *, hypotheses: tuple[str, ...] = ("H7", "H6", "H1", "H2", "H3", "H4", "H5"),
+                      lang: str = "en") -> Figure:
     """Specification-curve style view: each claim's estimate and CI under every variant.
+
+    One panel per claim, stacked in one column at the book's width, one row per variant.
 
     Parameters
     ----------
@@ -935,41 +1123,51 @@ def robustness_figure(table: pd.DataFrame, *, hypotheses: tuple[str, ...] = ("H7
         :func:`hpmob.variants.robustness_table` output.
     hypotheses : tuple of str
         Which claims to show (by their ``hypothesis`` prefix).
+    lang : {"en", "vi"}
+        Language of the legend and axis label (the claims are shown as the table words them).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    _check_lang(lang)
+    text = _ROBUST_TEXT[lang]
     use_vietnamese_font()
     shown = table[table["hypothesis"].astype(str).str.split(" ").str[0].isin(hypotheses)]
     claims = list(dict.fromkeys(shown["claim"]))
     variants = list(dict.fromkeys(shown["variant"]))
-    ncol = 2
-    nrow = max(1, -(-len(claims) // ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 1.6 * nrow + 0.6), squeeze=False)
+    panel_h = 0.28 * len(variants) + 0.9
+    fig, axes = plt.subplots(max(1, len(claims)), 1, figsize=(PAGE_WIDTH_IN, panel_h * max(1, len(claims)) + 0.5),
+                             squeeze=False, layout="constrained")
     for ax, claim in zip(axes.ravel(), claims):
         rows = shown[shown["claim"] == claim].set_index("variant").reindex(variants)
         y = np.arange(len(variants))
-        ok = rows["verdict"] == "supported"
+        ok = (rows["verdict"] == "supported").to_numpy()
         ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
                     fmt="none", ecolor="#999999", capsize=2)
-        ax.scatter(rows["estimate"][ok], y[ok.to_numpy()], color="#2b4f7a", zorder=3, s=18, label="supported")
-        ax.scatter(rows["estimate"][~ok], y[~ok.to_numpy()], color="#b2182b", zorder=3, s=18, label="not supported")
-        ax.set_yticks(y, variants, fontsize=7)
+        ax.scatter(rows["estimate"][ok], y[ok], color="#2b4f7a", zorder=3, s=22, label=text["supported"])
+        ax.scatter(rows["estimate"][~ok], y[~ok], color="#b2182b", marker="X", zorder=3, s=30, label=text["not"])
+        ax.set_yticks(y, variants, fontsize=MIN_FONT_PT)
         ax.invert_yaxis()
         hyp = rows["hypothesis"].dropna().iloc[0] if rows["hypothesis"].notna().any() else ""
-        ax.set_title(f"{hyp}: {claim[:70]}{'…' if len(claim) > 70 else ''}", fontsize=8, loc="left")
+        ax.set_title(_wrap(f"{hyp}: {claim}", 95, 2), fontsize=MIN_FONT_PT, loc="left")
         ax.axvline(0, color="#cccccc", linewidth=0.8)
-        ax.tick_params(axis="x", labelsize=7)
-    for ax in axes.ravel()[len(claims):]:
-        ax.axis("off")
+        ax.tick_params(axis="x", labelsize=MIN_FONT_PT)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.legend(handles, labels, loc="outside upper right", frameon=False, fontsize=MIN_FONT_PT, ncols=2)
+    axes.ravel()[-1].set_xlabel(text["x"], fontsize=MIN_FONT_PT)
     return fig
 
 
-def power_curve_figure(curve: pd.DataFrame, *, target: float = 0.80) -> Figure:
+_POWER_TEXT = {
+    "en": {"x": "Officials per governance level", "y": "Power (share of simulated\nstudies detecting the effect)"},
+    "vi": {"x": "Số cán bộ mỗi cấp", "y": "Độ mạnh (tỷ lệ nghiên cứu mô phỏng\nphát hiện được hiệu ứng)"},
+}
+
+
+def power_curve_figure(curve: pd.DataFrame, *, target: float = 0.80, lang: str = "en") -> Figure:
     """Power against planned officials per level, one line per effect, with Monte Carlo error bars.
 
     Parameters
@@ -978,20 +1176,23 @@ def power_curve_figure(curve: pd.DataFrame, *, target: float = 0.80) -> Figure:
         :func:`hpmob.power.power_curve` output.
     target : float
         Power to aim for (dashed line).
+    lang : {"en", "vi"}
+        Language of the axis labels (the effects are named as the curve names them).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    _check_lang(lang)
     use_vietnamese_font()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4))
     for (effect, sub), color in zip(curve.groupby("effect", sort=False), ["#0072B2", "#E69F00", "#009E73"]):
         ax.errorbar(sub["n_per_level"], sub["power"], yerr=1.96 * sub["mc_se"], marker="o", capsize=3,
                     color=color, label=effect)
     ax.axhline(target, color="#666666", linestyle="--", linewidth=0.8)
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("Officials per governance level")
-    ax.set_ylabel("Power (share of simulated studies detecting the effect)")
+    ax.set_xlabel(_POWER_TEXT[lang]["x"])
+    ax.set_ylabel(_POWER_TEXT[lang]["y"])
     ax.legend(frameon=False, loc="lower right")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -74,6 +74,16 @@ class StepResult:
         for key, value in self.glue_values().items():
             glue(key, value, display=False)
 
-    def table(self, name: str, decimals: int = 3) -> pd.DataFrame:
-        """A table rounded for display."""
-        return self.tables[name].round(decimals)
+    def table(self, name: str, decimals: int = 3, rows: int | None = None, **options):
+        """A table for the page (:func:`hpmob.tables.render_table`): labels in words, intervals in
+        brackets, estimates to ``decimals`` places, p-values as "< .001", suppressed cells as "< 5".
+        ``rows``: only the first rows. ``options`` go to the renderer (``caption``, ``labels``, ...)."""
+        from hpmob.tables import column_kind, render_table
+
+        frame = self.tables[name]
+        if name in self.index_tables:  # a matrix or a named-value column: its index is a column
+            frame = frame.reset_index()
+        frame = frame.head(rows) if rows is not None else frame
+        kind = "estimate" if decimals <= 2 else "estimate3"
+        kinds = {c: kind for c in frame.columns if column_kind(c, frame[c]) == "estimate"}
+        return render_table(frame, kinds={**kinds, **options.pop("kinds", {})}, **options)

@@ -1,0 +1,254 @@
+"""Look at the built book the way a reader does: in a real browser (Debian's Chromium).
+
+Playwright drives the system Chromium (``/usr/bin/chromium``; no browser is downloaded)
+over the HTML build of the book. :func:`check_book` opens every page at a desktop width,
+saves a full-page screenshot of it and reports what a reviewer would object to:
+
+* ``overflow`` — a table, figure or output wider than the text column, unless it scrolls
+  inside its own frame *and* that frame shows the scroll cue (class ``hpmob-scrolls``,
+  set by the book's ``hpmob.js``);
+* ``caption`` — an image that is not in a captioned figure, or has no alt text;
+* ``code`` — a visible notebook code cell not tagged as a deliberate listing;
+* ``text`` — "Traceback", "Warning", "<NA>" or "NaN" in the visible text;
+* ``path`` — an absolute local path in the visible text or a link;
+* ``link`` — a local link to a missing file or to an anchor the target page lacks.
+
+:func:`print_pdf` prints a page (the single-page build of the whole book) to one PDF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+#: Debian's Chromium; `make test` and `make pdf` install it when it is missing.
+CHROMIUM = "/usr/bin/chromium"
+#: Flags for a headless, quiet, offline-friendly Chromium (no sync, updates or first-run UI).
+CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run")
+#: Texts that must not appear on a page (case-sensitive; "Warning" also inside "UserWarning").
+FORBIDDEN_TEXTS = ("Traceback", "Warning", "<NA>", "NaN")
+#: Cell tags that mark a code cell shown on purpose (see hpmob.notebooks.LISTING_TAGS).
+LISTING_CLASSES = ("tag_listing", "tag_show-input")
+#: Pages of the HTML build that are not the book's content.
+SKIPPED_PAGES = frozenset({"genindex.html", "search.html", "py-modindex.html"})
+
+_ABSOLUTE_PATH = re.compile(r"(?:file://|(?<![\w.~:/-])/(?:home|root|work|tmp|usr|opt|var|mnt|srv|Users)/)\S*")
+# NaN only as a word (not in "NaNa"); the others wherever they occur.
+_FORBIDDEN = re.compile("|".join(rf"(?<![A-Za-z]){t}(?![A-Za-z])" if t == "NaN" else re.escape(t)
+                                 for t in FORBIDDEN_TEXTS))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One defect found on one page of the book."""
+
+    page: str
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.page}: {self.kind}: {self.detail}"
+
+
+# Runs in the page: everything that needs the browser's layout and visibility.
+_PAGE_SCRIPT = r"""
+(listingClasses) => {
+  const out = {overflow: [], caption: [], code: [], links: [], ids: [], text: ""};
+  const column = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+  const colRight = column.getBoundingClientRect().right + 1;
+  const describe = (el) => {
+    const id = el.id || (el.closest("[id]") || {}).id || "";
+    return el.tagName.toLowerCase() + (id ? " in #" + id : "") + " " +
+      (el.innerText || el.getAttribute("alt") || el.getAttribute("src") || "").trim().slice(0, 60).replace(/\s+/g, " ");
+  };
+  const scrollers = new Set();
+  column.querySelectorAll("table, img, svg, figure, pre, div.cell_output div.output, .hpmob-frame").forEach((el) => {
+    if (!el.checkVisibility()) return;
+    let right = el.getBoundingClientRect().right;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === "auto" || ox === "scroll" || ox === "hidden") {
+        right = Math.min(right, a.getBoundingClientRect().right);
+        if (a.scrollWidth > a.clientWidth + 1) scrollers.add(a);
+      }
+    }
+    if (right > colRight) out.overflow.push(describe(el) + " ends " + Math.round(right - colRight) + " px right of the column");
+  });
+  scrollers.forEach((a) => {
+    if (!a.classList.contains("hpmob-scrolls") && column.contains(a))
+      out.overflow.push(describe(a) + " scrolls sideways without the visible scroll cue");
+  });
+  if (document.documentElement.scrollWidth > window.innerWidth + 1)
+    out.overflow.push("the page itself is " + (document.documentElement.scrollWidth - window.innerWidth) + " px wider than the window");
+  column.querySelectorAll("img").forEach((img) => {
+    if (!img.checkVisibility()) return;
+    const fig = img.closest("figure");
+    const cap = fig && fig.querySelector("figcaption");
+    if (!cap || !cap.innerText.trim()) out.caption.push("image without caption: " + describe(img));
+    const alt = (img.getAttribute("alt") || "").trim();
+    if (!alt || /\.(png|svg|jpe?g)$/i.test(alt)) out.caption.push("image without alt text: " + describe(img));
+  });
+  column.querySelectorAll("div.cell_input").forEach((el) => {
+    if (!el.checkVisibility()) return;
+    const cell = el.closest("div.cell");
+    if (cell && listingClasses.some((c) => cell.classList.contains(c))) return;
+    out.code.push("visible code cell: " + el.innerText.trim().split("\n")[0].slice(0, 80));
+  });
+  document.querySelectorAll("a[href]").forEach((a) => out.links.push(a.getAttribute("href")));
+  document.querySelectorAll("img[src]").forEach((i) => out.links.push(i.getAttribute("src")));
+  document.querySelectorAll("[id], a[name]").forEach((e) => out.ids.push(e.id || e.getAttribute("name")));
+  out.text = column.innerText;
+  return out;
+}
+"""
+
+
+class _Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" or (tag == "a" and name == "name"):
+                self.ids.add(value or "")
+
+
+def _ids_of(page: Path, cache: dict) -> set[str]:
+    if page not in cache:
+        parser = _Ids()
+        parser.feed(page.read_text(encoding="utf-8", errors="replace"))
+        cache[page] = parser.ids
+    return cache[page]
+
+
+def book_pages(html_dir: str | Path) -> list[Path]:
+    """Return the content pages of an HTML build (no index/search pages, no static files)."""
+    html_dir = Path(html_dir)
+    return sorted(p for p in html_dir.rglob("*.html")
+                  if p.name not in SKIPPED_PAGES and not {"_static", "_sources", "_images"} & set(p.parts))
+
+
+def text_problems(page: str, text: str) -> list[Problem]:
+    """Forbidden texts and absolute paths in a page's visible text.
+
+    Examples
+    --------
+    >>> [p.kind for p in text_problems("x.html", "mean NaN, see /home/me/hpmob/results")]
+    ['text', 'path']
+    >>> text_problems("x.html", "Nanang warned: 5 < NAN > 3")
+    []
+    """
+    found = [Problem(page, "text", f"{m.group(0)!r} in {_context(text, m)!r}") for m in _FORBIDDEN.finditer(text)]
+    found += [Problem(page, "path", f"absolute path {m.group(0)!r}") for m in _ABSOLUTE_PATH.finditer(text)]
+    return found
+
+
+def _context(text: str, match: re.Match) -> str:
+    return text[max(0, match.start() - 40):match.end() + 40].replace("\n", " ")
+
+
+def link_problems(page: Path, links: list[str], ids: set[str], cache: dict) -> list[Problem]:
+    """Broken local links and anchors of one page (``ids``: the ids the page itself has)."""
+    found = []
+    for href in dict.fromkeys(links):
+        parts = urlsplit(href)
+        if parts.scheme in {"http", "https", "mailto", "data", "javascript"} or parts.netloc:
+            continue
+        if parts.scheme == "file" or href.startswith("/"):
+            found.append(Problem(page.name, "path", f"link to an absolute path {href!r}"))
+            continue
+        target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+        if parts.path and not target.exists():
+            found.append(Problem(page.name, "link", f"{href!r}: no such file"))
+            continue
+        anchor = unquote(parts.fragment)
+        if anchor and target.suffix == ".html":
+            known = ids if target == page.resolve() else _ids_of(target, cache)
+            if anchor not in known:
+                found.append(Problem(page.name, "link", f"{href!r}: no anchor #{anchor} in {target.name}"))
+    return found
+
+
+def _launch(playwright):
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} not found: install Debian's chromium (`make test` does: "
+                           "apt-get install -y chromium)")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), headless=True)
+
+
+def check_book(html_dir: str | Path, *, screenshots: str | Path | None = None, width: int = 1280,
+               height: int = 900, pages: list[Path] | None = None) -> list[Problem]:
+    """Open every page of an HTML build in Chromium and return the problems found.
+
+    Parameters
+    ----------
+    html_dir : path-like
+        The build, e.g. ``book/_build/html``.
+    screenshots : path-like, optional
+        Folder for one full-page PNG per page (named after the page's path).
+    width, height : int
+        Window size in CSS pixels (1280 px: a reviewer's laptop).
+    pages : list of path, optional
+        Pages to open; defaults to :func:`book_pages`.
+
+    Returns
+    -------
+    list of Problem
+        Empty when every page passes.
+    """
+    from playwright.sync_api import sync_playwright
+
+    html_dir = Path(html_dir).resolve()
+    pages = [Path(p).resolve() for p in (pages if pages is not None else book_pages(html_dir))]
+    if screenshots is not None:
+        Path(screenshots).mkdir(parents=True, exist_ok=True)
+    problems: list[Problem] = []
+    cache: dict = {}
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        view = browser.new_page(viewport={"width": width, "height": height})
+        for page in pages:
+            name = page.relative_to(html_dir).as_posix() if page.is_relative_to(html_dir) else page.name
+            view.goto(page.as_uri(), wait_until="load")
+            view.wait_for_timeout(100)  # let hpmob.js mark the scrolling frames
+            seen = view.evaluate(_PAGE_SCRIPT, list(LISTING_CLASSES))
+            problems += [Problem(name, "overflow", d) for d in seen["overflow"]]
+            problems += [Problem(name, "caption", d) for d in seen["caption"]]
+            problems += [Problem(name, "code", d) for d in seen["code"]]
+            problems += text_problems(name, seen["text"])
+            problems += [Problem(name, p.kind, p.detail) for p in
+                         link_problems(page, seen["links"], set(seen["ids"]), cache)]
+            if screenshots is not None:
+                view.screenshot(path=str(Path(screenshots) / (name.replace("/", "__")[:-5] + ".png")),
+                                full_page=True)
+        browser.close()
+    return problems
+
+
+def print_pdf(html: str | Path, out: str | Path) -> Path:
+    """Print one HTML page (e.g. the single-page build of the book) to a PDF with Chromium.
+
+    A4 pages, the book's print stylesheet (no sidebars, nothing scrolls), backgrounds kept
+    so table rules and figure colours print.
+    """
+    from playwright.sync_api import sync_playwright
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        view = browser.new_page()
+        view.goto(Path(html).resolve().as_uri(), wait_until="load")
+        view.emulate_media(media="print")
+        view.pdf(path=str(out), format="A4", print_background=True,
+                 margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+                 display_header_footer=True, header_template="<span></span>",
+                 footer_template='<div style="font-size:8px;width:100%;text-align:center">'
+                                 '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+        browser.close()
+    return out

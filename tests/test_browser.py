@@ -1,0 +1,113 @@
+"""The book in a real browser: Debian's Chromium, driven by Playwright (hpmob.browser)."""
+
+from pathlib import Path
+
+import pytest
+
+from hpmob.browser import CHROMIUM, book_pages, check_book, link_problems, text_problems
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing; `make test` installs it")
+
+# A page in the book's theme structure with one instance of every defect the check knows.
+BROKEN = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
+body { margin: 0; } article.bd-article { width: 690px; margin-left: 100px; }
+.scroller { overflow-x: auto; }
+</style></head><body><article class="bd-article">
+<h1 id="top">A broken chapter</h1>
+<table><tr><td style="min-width: 1400px">a table far wider than the column</td></tr></table>
+<div class="scroller"><table><tr><td style="min-width: 1400px">scrolls, but without the cue</td></tr></table></div>
+<p><img src="plot.png" alt="plot.png" width="100"></p>
+<div class="cell docutils container"><div class="cell_input docutils container"><pre>print("hello")</pre></div></div>
+<pre>Traceback (most recent call last):
+UserWarning: mean of empty slice, written to /home/someone/hpmob/results/tables/x.csv
+n_agree  &lt;NA&gt;  NaN</pre>
+<p><a href="missing.html">a missing page</a>, <a href="#nowhere">a missing anchor</a>,
+<a href="good.html#nothere">an anchor missing elsewhere</a>, <a href="#top">fine</a></p>
+</article></body></html>"""
+
+GOOD = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
+body { margin: 0; } article.bd-article { width: 690px; margin-left: 100px; }
+.hpmob-frame { overflow-x: auto; }
+</style></head><body><article class="bd-article">
+<h1 id="intro">A good chapter</h1>
+<figure id="fig-a"><img src="plot.png" alt="Bar chart of agreement by item" width="300">
+<figcaption><p>Figure 1. Agreement by item.</p></figcaption></figure>
+<div class="cell tag_listing docutils container"><div class="cell_input docutils container"><pre>PM ~ AW</pre></div></div>
+<div class="hpmob-frame hpmob-scrolls"><table><tr><td style="min-width: 1400px">wide, in a frame with its cue</td>
+</tr></table></div>
+<p>Nanang read 5 &lt; 7 — no warning here. <a href="broken.html#top">back</a></p>
+</article></body></html>"""
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+@pytest.fixture
+def pages(tmp_path):
+    (tmp_path / "broken.html").write_text(BROKEN, encoding="utf-8")
+    (tmp_path / "good.html").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "plot.png").write_bytes(PNG)
+    return tmp_path
+
+
+def test_a_deliberately_broken_page_fails_on_every_defect(pages, tmp_path):
+    problems = check_book(pages, screenshots=tmp_path / "shots", pages=[pages / "broken.html"])
+    kinds = {p.kind for p in problems}
+    assert kinds == {"overflow", "caption", "code", "text", "path", "link"}, problems
+    details = "\n".join(map(str, problems))
+    assert "px right of the column" in details and "without the visible scroll cue" in details
+    assert "image without caption" in details and "image without alt text" in details
+    for text in ("'Traceback'", "'Warning'", "'<NA>'", "'NaN'"):
+        assert text in details, text
+    assert "/home/someone/hpmob" in details
+    assert "'missing.html': no such file" in details
+    assert "#nowhere" in details and "#nothere in good.html" in details
+    assert "#top" not in details
+    assert (tmp_path / "shots" / "broken.png").stat().st_size > 1000
+
+
+def test_a_page_that_follows_the_rules_passes(pages):
+    assert check_book(pages, pages=[pages / "good.html"]) == []
+
+
+def test_text_and_link_rules_without_a_browser(tmp_path):
+    assert [p.kind for p in text_problems("p.html", "see file:///srv/x and /usr/lib/python3")] == ["path", "path"]
+    assert text_problems("p.html", "a < .001 p-value, 12 / 30 officials, and/or /s") == []
+    page = tmp_path / "p.html"
+    page.write_text('<p id="a">x</p>', encoding="utf-8")
+    assert link_problems(page, ["#a", "https://doi.org/x", "mailto:a@b"], {"a"}, {}) == []
+    assert [p.kind for p in link_problems(page, ["/abs/page.html", "p.html#b"], {"a"}, {})] == ["path", "link"]
+
+
+# Until the notebooks' display cells use hpmob.tables and hpmob.figures (issue 17 phase 2),
+# pages 01-06 still show raw pandas tables (NaN, <NA>) and uncaptioned figures.
+PHASE2_PAGES = {f"notebooks/{n}.html" for n in ("01-cleaning", "02-descriptives", "03-measurement",
+                                               "04-invariance", "05-structural", "06-findings")}
+PHASE2_KINDS = {"caption", "text"}
+
+
+@pytest.fixture(scope="module")
+def book_problems(built_book, root):
+    return check_book(built_book, screenshots=root / "build" / "screenshots")
+
+
+def test_built_book_passes_the_browser_check(built_book, book_problems, root):
+    assert len(book_pages(built_book)) >= 17
+    shots = sorted((root / "build" / "screenshots").glob("*.png"))
+    assert len(shots) == len(book_pages(built_book))
+    rest = [p for p in book_problems if not (p.page in PHASE2_PAGES and p.kind in PHASE2_KINDS)]
+    assert rest == [], "\n".join(map(str, rest))
+
+
+@pytest.mark.xfail(strict=True, reason="pages 01-06 still display raw pandas tables and uncaptioned "
+                                       "figures (issue 17 phase 2); remove PHASE2_PAGES when this passes")
+def test_notebook_pages_01_to_06_pass_the_browser_check(book_problems):
+    assert [p for p in book_problems if p.page in PHASE2_PAGES] == []
+
+
+def test_print_pdf_writes_one_pdf_of_a_page(pages, tmp_path):
+    from hpmob.browser import print_pdf
+
+    out = print_pdf(pages / "good.html", tmp_path / "book.pdf")
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= 1
