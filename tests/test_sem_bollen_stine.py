@@ -253,4 +253,4 @@ def test_transform_is_fast():
         Z = transform_to_moments(X, sigma, np.full(31, 3.0))
     per_call = (time.perf_counter() - t0) / 10
     assert np.abs(np.cov(Z, rowvar=False, bias=True) - sigma).max() < 1e-10
-    assert per_call < 0.02, f"{per_call:.4f} s per 400 x 31 transformation"
+    assert per_call < 0.05, f"{per_call:.4f} s per 400 x 31 transformation"  # observed about 0.002 s
