@@ -15,6 +15,7 @@ Examples
 >>> res.fit_measures[["chisq", "df", "cfi", "rmsea", "srmr"]]  # doctest: +SKIP
 """
 
+from .bollen_stine import bollen_stine_transform, impose_zero_path
 from .fit import ESTIMATORS, RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, SemResult, fit
 from .indirect import bootstrap, indirect_effects
 from .invariance import invariance, latent_mean_differences, partial_invariance_search, release_order, score_tests
@@ -25,4 +26,5 @@ __all__ = [
     "fit", "SemResult", "modification_indices", "ESTIMATORS", "RMSEA_CI_LEVEL", "RMSEA_CLOSE_H0",
     "fit_multigroup", "MultigroupResult", "invariance", "latent_mean_differences",
     "partial_invariance_search", "release_order", "score_tests", "bootstrap", "indirect_effects",
+    "bollen_stine_transform", "impose_zero_path",
 ]
