@@ -79,7 +79,7 @@ build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
 NOTEBOOK_WORKERS := $(if $(filter 1,$(JOBS)),2,1)
 build/notebooks/05-structural.ipynb build/notebooks/08-power.ipynb: NB_PARAMS := -p n_jobs $(NOTEBOOK_WORKERS)
 
-build/notebooks/00-overview.ipynb: data/study.yaml
+build/notebooks/00-overview.ipynb: data/study.yaml data/analysis_plan.yaml data/codebook.yaml
 build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml data/analysis_plan.yaml
 # Later notebooks read data/processed/, which 01 writes; 06 reads the tables of 02-05.
 $(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/notebooks/01-cleaning.ipynb data/analysis_plan.yaml
