@@ -93,7 +93,7 @@ build/notebooks/05-structural.ipynb build/notebooks/08-power.ipynb: NB_PARAMS :=
 BOOK_LANG ?= en
 build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb: NB_PARAMS := -p lang $(BOOK_LANG)
 
-build/notebooks/00-overview.ipynb: data/study.yaml
+build/notebooks/00-overview.ipynb: data/study.yaml data/analysis_plan.yaml data/codebook.yaml
 build/notebooks/01-cleaning.ipynb: $(RAW) data/codebook.yaml data/study.yaml data/analysis_plan.yaml
 # Later notebooks read data/processed/, which 01 writes; 06 reads the tables of 02-05.
 $(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/notebooks/01-cleaning.ipynb data/analysis_plan.yaml

@@ -68,7 +68,7 @@ def test_full_scalar_invariance_frees_nothing_and_the_sentences_say_full_scalar(
     assert "full scalar invariance does not hold" in shipped.sentences["invariance_sequence"]["en"]
     assert "full scalar invariance holds" in flipped.sentences["invariance_sequence"]["en"]
     assert flipped.sentences["partial_search"]["en"].startswith("Full scalar invariance holds, so no constraint")
-    assert "Released by the search: **PM3~1**" in shipped.sentences["partial_search"]["en"]
+    assert "Released by the search: PM3~1" in shipped.sentences["partial_search"]["en"]
     # the claims table names the level the latent means were compared at
     assert _claim(runs["shipped"], "H6")["test"].endswith("partial scalar invariance")
     assert _claim(runs["flipped"], "H6")["test"].endswith("full scalar invariance")
@@ -112,4 +112,4 @@ def test_the_claims_table_follows_the_verdicts(runs):
     assert any(c.startswith("Awareness improves outcomes") for c in changed)   # H3 = a·b with b = 0
     summary = runs["flipped"]["claims"].sentences["summary"]["en"]
     n_sup = int((after == "supported").sum())
-    assert f"**{n_sup} are supported**" in summary
+    assert f"{n_sup} are supported" in summary

@@ -156,6 +156,24 @@ class AnalysisPlan:
         est = {**self.estimation, **{k: v for k, v in settings.items() if v is not None}}
         return replace(self, estimation=est)
 
+    def hypotheses_table(self, lang: str = "en"):
+        """The plan's hypotheses as a table: ``id, hypothesis, type, claim`` (``lang`` text)
+        and ``specification`` (the typed test's fields).
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> load_plan(codebook=load_codebook()).hypotheses_table().iloc[3][["id", "type"]].tolist()
+        ['H1', 'path']
+        """
+        import pandas as pd
+
+        rows = [{"id": h.id, "hypothesis": h.label, "type": h.type, "claim": h.claim[lang],
+                 "specification": ", ".join(f"{k}: {v}" for k, v in h.spec.items()
+                                            if k not in ("type", "reason", "agree_word"))}
+                for h in self.hypotheses]
+        return pd.DataFrame(rows, columns=["id", "hypothesis", "type", "claim", "specification"])
+
     def hypothesis(self, hid: str) -> Hypothesis:
         """The hypothesis with id ``hid``."""
         for h in self.hypotheses:

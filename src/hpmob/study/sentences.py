@@ -77,13 +77,13 @@ def group_means(construct: str, means: dict) -> dict:
 def share_verdict(label: str, construct: str, verdict: str, share: float, lo: float, hi: float, threshold: float,
                   item_min: float) -> dict:
     if math.isnan(share):
-        return bilingual(f"**{label} verdict: {verdict}.** The codebook has no {construct} items.",
-                         f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** Bảng mã không có câu hỏi {construct}.")
+        return bilingual(f"{label} verdict: {verdict}. The codebook has no {construct} items.",
+                         f"Kết luận {label}: {verdict_word(verdict, 'vi')}. Bảng mã không có câu hỏi {construct}.")
     return bilingual(
-        f"**{label} verdict: {verdict}.** {_f(share, 1)} % of respondents agree on average with the {construct} items "
+        f"{label} verdict: {verdict}. {_f(share, 1)} % of respondents agree on average with the {construct} items "
         f"(95 % CI {_f(lo, 1)}–{_f(hi, 1)} %), against the threshold of {threshold:.0f} %; single items range "
         f"upwards from {_f(item_min, 1)} %.",
-        f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** {_f(share, 1)} % người trả lời đồng ý trung bình với các câu "
+        f"Kết luận {label}: {verdict_word(verdict, 'vi')}. {_f(share, 1)} % người trả lời đồng ý trung bình với các câu "
         f"{construct} (KTC 95 % {_f(lo, 1)}–{_f(hi, 1)} %), so với ngưỡng {threshold:.0f} %; từng câu thấp nhất là "
         f"{_f(item_min, 1)} %.")
 
@@ -95,11 +95,11 @@ def suitability(kmo: float, kmo_ok: bool, chisq: float, df: int, bartlett_ok: bo
     return bilingual(
         f"KMO = {_f(kmo)} and Bartlett's χ²({df}) = {chisq:.0f}: the correlations are "
         f"{'well suited' if suited else 'not clearly suited'} to factoring. Parallel analysis on common-factor "
-        f"eigenvalues retains **{n_factors} factors** (the figure), on principal components {n_components}, "
+        f"eigenvalues retains {n_factors} factors (the figure), on principal components {n_components}, "
         f"against {n_constructs} constructs in the instrument.",
         f"KMO = {_f(kmo)} và kiểm định Bartlett χ²({df}) = {chisq:.0f}: ma trận tương quan "
         f"{'phù hợp' if suited else 'chưa rõ phù hợp'} để phân tích nhân tố. Phân tích song song giữ lại "
-        f"**{n_factors} nhân tố** (hình), {n_components} thành phần chính, so với {n_constructs} cấu trúc của "
+        f"{n_factors} nhân tố (hình), {n_components} thành phần chính, so với {n_constructs} cấu trúc của "
         "bộ công cụ.")
 
 
@@ -107,10 +107,10 @@ def cfa_fit(meets: bool, df: float, chisq: float, ratio: float, cfi, tli, rmsea,
     word = "meets" if meets else "does not meet"
     return bilingual(
         f"χ²({df:.0f}) = {chisq:.1f} (χ²/df = {ratio:.2f}), CFI = {cfi:.3f}, TLI = {tli:.3f}, RMSEA = {rmsea:.3f} "
-        f"(90 % CI {lo:.3f}–{hi:.3f}), SRMR = {srmr:.3f}: the model **{word}** the Hu & Bentler (1999) cut-offs "
+        f"(90 % CI {lo:.3f}–{hi:.3f}), SRMR = {srmr:.3f}: the model {word} the Hu & Bentler (1999) cut-offs "
         "(CFI, TLI ≥ .95; RMSEA ≤ .06; SRMR ≤ .08).",
         f"χ²({df:.0f}) = {chisq:.1f} (χ²/df = {ratio:.2f}), CFI = {cfi:.3f}, TLI = {tli:.3f}, RMSEA = {rmsea:.3f} "
-        f"(KTC 90 % {lo:.3f}–{hi:.3f}), SRMR = {srmr:.3f}: mô hình **{'đạt' if meets else 'không đạt'}** các "
+        f"(KTC 90 % {lo:.3f}–{hi:.3f}), SRMR = {srmr:.3f}: mô hình {'đạt' if meets else 'không đạt'} các "
         "ngưỡng của Hu & Bentler (1999).")
 
 
@@ -212,10 +212,10 @@ def partial_search(top_param: str, top_x2: float, top_group: str, freed: list[st
     state = "holds" if holds else "does not hold"
     return bilingual(
         f"The largest score test among the {level} model's intercept constraints belongs to {top_param} "
-        f"(χ²(1) = {top_x2:.1f}, {top_group} group). Released by the search: **{_list(freed)}**; partial {level} "
+        f"(χ²(1) = {top_x2:.1f}, {top_group} group). Released by the search: {_list(freed)}; partial {level} "
         f"invariance then {state}. Latent means are compared below with {_list(freed)} free.",
         f"Kiểm định score lớn nhất thuộc về {top_param} (χ²(1) = {top_x2:.1f}, nhóm {top_group}). Tham số được nới: "
-        f"**{_list_vi(freed)}**; bất biến {level} từng phần {'đạt' if holds else 'không đạt'}.")
+        f"{_list_vi(freed)}; bất biến {level} từng phần {'đạt' if holds else 'không đạt'}.")
 
 
 def latent_mean_verdict(label: str, construct: str, verdict: str, rows: dict, contrast, order, ordered) -> dict:
@@ -230,9 +230,9 @@ def latent_mean_verdict(label: str, construct: str, verdict: str, rows: dict, co
         extra_en = f" The ordering {' < '.join(order)} {'holds' if ordered else 'does not hold'} in the estimates."
         extra_vi = f" Thứ tự {' < '.join(order)} {'đúng' if ordered else 'không đúng'} theo ước lượng."
     return bilingual(
-        f"**{label} verdict: {verdict}.** Relative to {ref}, the latent mean of {construct} is {parts}; the "
+        f"{label} verdict: {verdict}. Relative to {ref}, the latent mean of {construct} is {parts}; the "
         f"{g} − {ref} interval {side} zero ({_f(d)} latent SD).{extra_en}",
-        f"**Kết luận {label}: {verdict_word(verdict, 'vi')}.** So với {ref}, trung bình tiềm ẩn của {construct} là "
+        f"Kết luận {label}: {verdict_word(verdict, 'vi')}. So với {ref}, trung bình tiềm ẩn của {construct} là "
         f"{parts_vi}; khoảng {g} − {ref} {'không chứa' if side == 'excludes' else 'chứa'} 0.{extra_vi}")
 
 
@@ -308,7 +308,7 @@ def r2(values: dict) -> dict:
 # --- claims -----------------------------------------------------------------------------
 def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: list[str]) -> dict:
     return bilingual(
-        f"Of the {n} claims, **{n_sup} are supported**, {n_not} not supported and {n_nt} not testable with these "
+        f"Of the {n} claims, {n_sup} are supported, {n_not} not supported and {n_nt} not testable with these "
         f"data. Not supported: {'; '.join(not_supported) if not_supported else 'none'}.",
-        f"Trong {n} nhận định, **{n_sup} được ủng hộ**, {n_not} không được ủng hộ và {n_nt} không kiểm định được "
+        f"Trong {n} nhận định, {n_sup} được ủng hộ, {n_not} không được ủng hộ và {n_nt} không kiểm định được "
         f"với dữ liệu này.")
