@@ -1025,6 +1025,7 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     use_vietnamese_font()
     names = names or {}
     # A name of up to two short lines goes in its node; a longer one in the key underneath.
+    names = {v: n.replace("/", "/ ") for v, n in names.items()}  # "Commune/ward/town" may wrap at a slash
     fits = {v: n for v, n in names.items() if len(textwrap.wrap(n, 13, break_long_words=False)) <= 2}
     key = {v: n for v, n in names.items() if v not in fits}
     reg = estimates[(estimates["op"] == "~") & ~estimates["lhs"].isin(exclude_lhs)]
