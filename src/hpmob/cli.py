@@ -190,7 +190,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
 def _cmd_multiverse(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from hpmob.study.multiverse import build_multiverse
+    from hpmob.robustness import build_multiverse
 
     def progress(claim):
         print(f"joint test of {claim}: {args.n_null} null draws …", file=sys.stderr, flush=True)

@@ -1,5 +1,8 @@
 """The study under every specification of the grid declared in ``variants.yaml``.
 
+A runner above the study layer, like :mod:`hpmob.variants` (the import contracts keep the
+study layer from calling it).
+
 :func:`hpmob.multiverse.expand_grid` turns the ``grid:`` section into specifications
 (each a set of notebook parameters); :func:`run_specification` runs the study layer's
 own steps on one of them, in this process: cleaning with the specification's rules,

@@ -1,4 +1,4 @@
-"""The study under the grid of analytic choices (hpmob.study.multiverse): the declared grid,
+"""The study under the grid of analytic choices (hpmob.robustness): the declared grid,
 one row per claim and specification, identical results on a Dask LocalCluster, and the
 chapter's sentences generated from the results."""
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hpmob.study.multiverse import (choice_flips, grid_specifications, multiverse_report, named_points_table,
+from hpmob.robustness import (choice_flips, grid_specifications, multiverse_report, named_points_table,
                                     run_multiverse)
 
 
@@ -81,7 +81,7 @@ def test_the_choice_that_flips_a_claim_is_found(tmp_path):
 
 
 def test_the_chapter_sentences_follow_the_results(tmp_path):
-    from hpmob.study.multiverse import claim_curves
+    from hpmob.robustness import claim_curves
 
     res = _results()
     res.to_csv(tmp_path / "specifications.csv", index=False)
