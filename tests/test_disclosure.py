@@ -160,9 +160,9 @@ def test_run_on_a_level_too_small_for_invariance_stops_before_any_notebook(tmp_p
                            ROOT / "data" / "codebook.yaml", "--out", tmp_path / "run"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert (f"{export}:-:level: error: level(s) city have fewer than 16 officials who answered every item of "
-            "AW, PM, IM; the invariance model of notebook 04 needs that many per level") in done.stderr
-    assert "-p constructs" in done.stderr and not (tmp_path / "run").exists()
+    assert (f"{export}:-:level: error: level group(s) city have fewer than 16 respondents who answered every "
+            "item of AW, PM, IM; the invariance model of notebook 04 needs that many per group") in done.stderr
+    assert "grouping.constructs in the analysis plan" in done.stderr and not (tmp_path / "run").exists()
 
 
 @pytest.fixture(scope="module")

@@ -237,3 +237,18 @@ def test_bootstrap_fiml_replicates_are_fiml_fits(ref, poldem):
         assert np.allclose(boot.iloc[r].to_numpy(), want, atol=2e-5)
     # two workers give the same table
     pd.testing.assert_frame_equal(boot, bootstrap(model, poldem, n_boot=6, seed=11, n_jobs=2, missing="ml"))
+
+
+def test_invariance_with_fiml(ref, hs):
+    from hpmob.sem import invariance
+
+    tab = invariance(ref["hs_model"], hs, "school", steps=("configural", "metric", "scalar"), missing="ml")
+    assert tab["converged"].all()
+    for _, row in tab.iterrows():
+        want = ref["fits"][f"hs_{row['model']}"]["fitMeasures"]
+        for k in ("chisq", "df", "cfi", "rmsea", "srmr"):
+            assert row[k] == pytest.approx(want[k], rel=1e-4), (row["model"], k)
+    lrt = tab.loc[1, "delta_chisq"]
+    assert lrt == pytest.approx(
+        ref["fits"]["hs_metric"]["fitMeasures"]["chisq"] - ref["fits"]["hs_configural"]["fitMeasures"]["chisq"], rel=1e-4
+    )
