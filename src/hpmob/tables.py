@@ -32,7 +32,7 @@ KINDS = ("estimate", "estimate3", "p", "percent", "integer", "text")
 #: Words for the column names the library's own results tables use (lavaan's names for
 #: SEM tables); a caller's ``labels`` take precedence.
 COMMON_LABELS = {
-    "n": "n", "k": "Groups", "mean": "Mean", "sd": "SD", "se": "SE", "est": "Estimate", "estimate": "Estimate",
+    "n": "n", "k": "Groups", "mean": "Mean", "sd": "SD", "se": "Std. error", "est": "Estimate", "estimate": "Estimate",
     "z": "z", "pvalue": "p", "p": "p", "p_adjusted": "p (Holm)", "std.all": "Standardized", "std.lv": "Std. (latent)",
     "lhs": "lhs", "op": "op", "rhs": "rhs", "label": "Label", "construct": "Construct", "item": "Item",
     "group": "Group", "level": "Group", "by": "Compared by", "factor": "Factor", "share": "Share",
