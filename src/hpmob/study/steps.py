@@ -642,5 +642,8 @@ def claims(plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invariance_l
     res.verdicts = dict(zip(table["claim"], table["verdict"]))
     res.sentences["summary"] = S.claims_summary(len(table), res.glue["n_supported"], res.glue["n_not_supported"],
                                                 res.glue["n_not_testable"], not_sup)
-    res.tables["claims_vi"] = claims_rows(plan, codebook, tables, invariance=invariance_level, lang="vi")
+    # the Vietnamese table: claims and verdicts in Vietnamese (the test column stays in English)
+    vi = claims_rows(plan, codebook, tables, invariance=invariance_level, lang="vi")
+    vi["verdict"] = vi["verdict"].map(lambda v: S.verdict_word(v, "vi"))
+    res.tables["claims_vi"] = vi
     return res
