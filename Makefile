@@ -45,7 +45,7 @@ BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wil
 BOOK := book/_build/html/index.html
 
 .PHONY: all env lock test lab book pdf bench clean distclean notebooks variants variants-inprocess check-variants \
-    bench-detail raw-readonly
+    bench-detail raw-readonly multiverse
 
 all: $(BOOK) raw-readonly  ## env -> notebooks -> book
 
@@ -102,16 +102,35 @@ build/notebooks/06-findings.ipynb: build/notebooks/02-descriptives.ipynb build/n
 
 # the variants' claims tables, not their stamps: `make all` must never rebuild variants
 build/notebooks/07-robustness.ipynb: $(wildcard build/variants/*/tables/claims.csv) \
-    $(wildcard build/variants-inprocess/*/tables/claims.csv)
+    $(wildcard build/variants-inprocess/*/tables/claims.csv) $(MULTIVERSE_NAMED) $(wildcard $(MULTIVERSE_FULL))
 build/notebooks/08-power.ipynb: data/population_model.yaml data/codebook.yaml
 
 notebooks: $(EXECUTED)
+
+# --- the grid of analytic choices (variants.yaml `grid:`) ----------------------------
+# `make all` runs the grid's named points (the named variants, in process, about 10 s);
+# `make multiverse` runs the full grid with the joint tests of the path claims and
+# rebuilds the book, whose robustness chapter then shows the full grid.
+MULTIVERSE_NAMED := build/multiverse/named/specifications.csv
+MULTIVERSE_FULL := build/multiverse/full/specifications.csv
+MULTIVERSE_DEPS := variants.yaml $(SRC) $(RAW) data/codebook.yaml data/analysis_plan.yaml $(ENV_STAMP)
+N_NULL ?= 100
+
+$(MULTIVERSE_NAMED): $(MULTIVERSE_DEPS)
+	$(BIN)/hpmob multiverse --named --out $(@D) --jobs $(NOTEBOOK_WORKERS)
+
+$(MULTIVERSE_FULL): $(MULTIVERSE_DEPS)
+	$(BIN)/hpmob multiverse --joint-tests --n-null $(N_NULL) --out $(@D) --jobs $(JOBS)
+
+multiverse: $(MULTIVERSE_FULL)  ## the full grid of variants.yaml with joint tests, then the book shows it
+	$(MAKE) book
 
 # --- robustness variants (variants.yaml) ---------------------------------------
 # Each variant reruns notebooks 01-06 into build/variants/NAME/; `make -j2 variants` runs
 # two at a time. Not part of `make all` (about 2-3 min per variant); rerun `make book`
 # afterwards to refresh the robustness chapter.
-VARIANT_NAMES := $(shell sed -n '/^variants:/,$$p' variants.yaml | grep -E '^  [A-Za-z0-9_-]+:' | sed -E 's/^  ([^:]+):.*/\1/')
+# the names under `variants:` only (the file's `grid:` section follows it)
+VARIANT_NAMES := $(shell sed -n '/^variants:/,/^[a-z]/p' variants.yaml | grep -E '^  [A-Za-z0-9_-]+:' | sed -E 's/^  ([^:]+):.*/\1/')
 VARIANT_STAMPS := $(VARIANT_NAMES:%=build/variants/%/.done)
 $(VARIANT_STAMPS) check-variants: export HPMOB_OUTPUT_ROOT := $(CURDIR)
 

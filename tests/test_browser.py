@@ -79,13 +79,6 @@ def test_text_and_link_rules_without_a_browser(tmp_path):
     assert [p.kind for p in link_problems(page, ["/abs/page.html", "p.html#b"], {"a"}, {})] == ["path", "link"]
 
 
-# Until the notebooks' display cells use hpmob.tables and hpmob.figures (issue 17 phase 2),
-# pages 01-06 still show raw pandas tables (NaN, <NA>) and uncaptioned figures.
-PHASE2_PAGES = {f"notebooks/{n}.html" for n in ("01-cleaning", "02-descriptives", "03-measurement",
-                                               "04-invariance", "05-structural", "06-findings")}
-PHASE2_KINDS = {"caption", "text"}
-
-
 @pytest.fixture(scope="module")
 def book_problems(built_book, root):
     return check_book(built_book, screenshots=root / "build" / "screenshots")
@@ -95,14 +88,7 @@ def test_built_book_passes_the_browser_check(built_book, book_problems, root):
     assert len(book_pages(built_book)) >= 17
     shots = sorted((root / "build" / "screenshots").glob("*.png"))
     assert len(shots) == len(book_pages(built_book))
-    rest = [p for p in book_problems if not (p.page in PHASE2_PAGES and p.kind in PHASE2_KINDS)]
-    assert rest == [], "\n".join(map(str, rest))
-
-
-@pytest.mark.xfail(strict=True, reason="pages 01-06 still display raw pandas tables and uncaptioned "
-                                       "figures (issue 17 phase 2); remove PHASE2_PAGES when this passes")
-def test_notebook_pages_01_to_06_pass_the_browser_check(book_problems):
-    assert [p for p in book_problems if p.page in PHASE2_PAGES] == []
+    assert book_problems == [], "\n".join(map(str, book_problems))
 
 
 def test_print_pdf_writes_one_pdf_of_a_page(pages, tmp_path):

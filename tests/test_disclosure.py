@@ -3,7 +3,7 @@
 Unit tests of :mod:`hpmob.disclosure`; a governance level of three officials is merged by
 cleaning's declared rule (and ``hpmob run`` stops before any notebook, since notebooks
 04-06 compare every level); then the acceptance test: an export in which one area and one
-position have three officials each is run through the
+position have three officials each (merged by the same rule) is run through the
 whole study (``hpmob run --raw``, with its book), and an "attacker" derives every count
 it can from the published tables, the figure texts and the book's pages: published cells,
 blank cells recovered by subtraction from a published total, and sums of blank cells.
@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hpmob.codebook import normalize_label
 from hpmob.disclosure import find_small_counts, merge_small_groups, suppress_small_groups, suppression_pattern
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +81,7 @@ def _export(path: Path, *, city: int | None = None, island: int | None = None, f
         if keep is None:
             continue
         k = header.index(column)
-        for r in [r for r in body if r[k].strip().lower() == label][keep:]:
+        for r in [r for r in body if normalize_label(r[k]) == normalize_label(label)][keep:]:
             r[k] = other
     out = io.StringIO(newline="")
     csv.writer(out, lineterminator="\n").writerows([header, *body])
@@ -116,13 +117,23 @@ def test_run_on_a_level_of_three_stops_before_any_notebook_with_a_clear_message(
 
 
 def _derived_counts(tables: Path, n_analysed: int) -> list[tuple[str, str, int]]:
-    """Every group count a reader can derive from the published tables."""
+    """Every group count a reader can derive from the published tables.
+
+    Every published ``n`` of every table (group rows, test rows, pairs), and per partition
+    (the groups of one attribute, or of one construct/item/attribute with its overall row)
+    the blank cells' total by subtraction from the published margin.
+    """
     found = []
     for path in sorted(tables.glob("*.csv")):
         t = pd.read_csv(path)
         if "n" not in t:
             continue
-        if "attribute" in t and "value" in t:  # composition: values of an attribute + non-response
+        rows = t[t["value"] != "missing"] if "value" in t else t  # non-response rows: see the module docstring
+        found += [(path.name, "published", int(v)) for v in pd.to_numeric(rows["n"], errors="coerce").dropna()]
+        if "by" in t and "row" in t:  # group comparisons: groups of one attribute and construct
+            groups = t[t["row"] == "group"]
+            parts = [(f"{path.name}:{key}", g, None) for key, g in groups.groupby(["by", "construct"])]
+        elif "attribute" in t and "value" in t:  # composition: values of an attribute + non-response
             parts = [(f"{path.name}:{a}", g[g["value"] != "missing"], n_analysed - int(
                 g.loc[g["value"] == "missing", "n"].fillna(0).sum())) for a, g in t.groupby("attribute")]
         elif "group" in t:
@@ -136,7 +147,6 @@ def _derived_counts(tables: Path, n_analysed: int) -> list[tuple[str, str, int]]
             continue
         for where, cells, margin in parts:
             n = pd.to_numeric(cells["n"], errors="coerce")
-            found += [(where, "published", int(v)) for v in n.dropna()]
             blank = n.isna()
             if margin is not None and blank.any():
                 found.append((where, f"{int(blank.sum())} blank cell(s), by subtraction",
@@ -166,6 +176,18 @@ def small_group_run(tmp_path_factory):
                            "Synthetic data (disclosure test).", *FAST], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return out
+
+
+def test_the_small_area_and_position_are_merged_and_reported(small_group_run):
+    flow = pd.read_csv(small_group_run / "tables" / "cleaning_flow.csv")
+    merged = [r for r in flow["rule"] if r.startswith("merged:")]
+    assert merged == ["merged: area island into rural (fewer than 5 members; merged into the previous group in "
+                      "the declared order)",
+                      "merged: position front_or_mass_org into government (fewer than 5 members; merged into "
+                      "the previous group in the declared order)"]
+    composition = pd.read_csv(small_group_run / "tables" / "sample_composition.csv").set_index(["attribute", "value"])
+    assert composition.loc[("area", "island"), "n"] == 0
+    assert composition.loc[("position", "front_or_mass_org"), "n"] == 0
 
 
 def test_no_count_under_5_can_be_derived_from_the_published_tables(small_group_run):

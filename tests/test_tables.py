@@ -58,7 +58,7 @@ def test_unknown_column_names_the_columns_it_has():
 
 
 def test_wide_tables_split_into_parts_repeating_the_key_columns():
-    wide = pd.DataFrame({"item": ["AW1"], **{f"c{i}": [float(i)] for i in range(12)}})
+    wide = pd.DataFrame({"item": ["AW1", "AW2"], **{f"c{i}": [float(i), 0.5] for i in range(12)}})
     out = render_table(wide, caption="Wide", keep=["Item"], max_columns=7).data
     assert out.count("<table") == 2 and "(part 1 of 2)" in out and "(part 2 of 2)" in out
     assert out.count(">Item</th>") == 2
@@ -69,3 +69,10 @@ def test_wide_tables_split_into_parts_repeating_the_key_columns():
 def test_html_escapes_cell_text():
     html = table_html(pd.DataFrame({"claim": ["a < b & c"]}))
     assert "a &lt; b &amp; c" in html
+
+
+def test_one_wide_row_reads_as_a_list_and_booleans_as_words():
+    row = pd.DataFrame({"n": [357], "kmo": [0.8351], "bartlett_p": [0.0], "kmo_ok": [True], **{f"x{i}": [i] for i in range(8)}})
+    html = render_table(row).data
+    assert ">Statistic<" in html and ">Value<" in html and html.count("<tr>") == 1 + len(row.columns)
+    assert "&lt; .001" in html and ">yes<" in html and "True" not in html

@@ -18,9 +18,10 @@ Rules, in order:
 5. ``impossible_value`` — an attribute outside the codebook's plausible bounds (age 4) or
    inconsistent with another (years in post > age − ``min_age_at_entry``).
 
-Then a degenerate design is repaired by a declared rule: a governance level with fewer
-than ``min_group`` analysed officials is merged into its neighbour (a ``merged:`` row of
-the flow), so no table or figure describes, or fails on, a group of three.
+Then a degenerate design is repaired by a declared rule: a group of a breakdown attribute
+(governance level, area, position, theory level) with fewer than ``min_group`` analysed
+officials is merged into its neighbour (a ``merged:`` row of the flow), so no table or
+figure describes, or fails on, a group of three.
 
 Personal-data columns and the submission timestamp never leave this module:
 ``responses.csv`` carries a pseudonymous ``resp_id`` (``R`` + submission order), the
@@ -68,10 +69,12 @@ class CleaningRules:
         Smallest group of a design attribute that may be analysed and published
         (default :data:`hpmob.privacy.MIN_CELL`, 5).
     merge_small_groups : tuple of str
-        Design attributes (the governance level) whose groups under ``min_group``
+        Attributes the published tables break down by (governance level, area, position,
+        theory level: :data:`hpmob.compare.DEFAULT_BY`) whose groups under ``min_group``
         analysed respondents are merged into their neighbour in the codebook's order
-        (:func:`hpmob.disclosure.merge_small_groups`), so no later table can describe,
-        or fail on, a group of three. Each merge is a row of the flow.
+        (:func:`hpmob.disclosure.merge_small_groups`). No later table can then describe,
+        or fail on, a group of three, and no test statistic or total gives its size
+        back, which blanking its cells alone cannot ensure. Each merge is a row of the flow.
     """
 
     speeder_fraction: float = 1 / 3
@@ -80,7 +83,7 @@ class CleaningRules:
     min_age_at_entry: int = 16
     apply: tuple[str, ...] = RULES
     min_group: int = MIN_CELL
-    merge_small_groups: tuple[str, ...] = ("level",)
+    merge_small_groups: tuple[str, ...] = ("level", "area", "position", "theory_level")
 
     def __post_init__(self):
         unknown = set(self.apply) - set(RULES)

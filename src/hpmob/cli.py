@@ -187,6 +187,23 @@ def _cmd_power(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_multiverse(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from hpmob.robustness import build_multiverse
+
+    def progress(claim):
+        print(f"joint test of {claim}: {args.n_null} null draws …", file=sys.stderr, flush=True)
+
+    written = build_multiverse(args.out, named_only=args.named, joint_tests=args.joint_tests, n_null=args.n_null,
+                               seed=args.seed, n_jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
+                               variants_file=args.variants, progress=progress)
+    grid = pd.read_csv(written["grid"]).iloc[0]
+    print(f"{grid['grid']}: {int(grid['n_specifications'])} specifications in {grid['seconds']:.1f} s "
+          f"({grid['seconds_per_specification']:.2f} s each); tables in {args.out}")
+    return 0
+
+
 def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=("loky", "dask"), default="loky",
                         help="where the independent tasks run: local processes (loky) or a "
@@ -310,6 +327,19 @@ def build_parser() -> argparse.ArgumentParser:
     pwr.add_argument("--out", type=Path, help="CSV for the power curve (default: printed only)")
     _add_backend_options(pwr)
     pwr.set_defaults(func=_cmd_power)
+
+    mv = add("multiverse", help="the study under every specification of the grid in variants.yaml")
+    mv.add_argument("--out", type=Path, default=Path("build/multiverse/full"), help="folder for the grid's tables")
+    mv.add_argument("--named", action="store_true", help="only the grid points that are named variants "
+                                                         "(default: the full grid)")
+    mv.add_argument("--joint-tests", action="store_true", help="also the joint test of every path claim under "
+                                                               "the null (Simonsohn et al. 2020; slow)")
+    mv.add_argument("--n-null", type=int, default=100, help="null bootstrap draws of each joint test")
+    mv.add_argument("--seed", type=int, default=20250902, help="root seed (each specification's from its id)")
+    mv.add_argument("--jobs", type=int, default=2, help="local worker processes (results do not depend on it)")
+    mv.add_argument("--variants", type=Path, help="variants file with a grid: section (default: variants.yaml)")
+    _add_backend_options(mv)
+    mv.set_defaults(func=_cmd_multiverse)
 
     prov = add("provenance", help="write the book's reproducibility appendix")
     prov.add_argument("--out", type=Path, default=Path("book/reproducibility.md"), help="Markdown page to write")

@@ -269,7 +269,9 @@ def book_notebook(source: str | Path, output: str | Path, *, root: str | Path | 
       who wants the settings;
     * every other code cell loses its source (``remove-input``) unless it is tagged
       ``listing`` (or ``show-input``), and a code cell with nothing left to show is removed;
-    * stderr streams (warnings, progress bars) are removed: they belong in the build log;
+    * stderr streams (warnings, progress bars) are removed: they belong in the build log, and
+      so are plain-text reprs a cell returns (``[PosixPath(...)]``): results are shown as
+      tables, figures or text;
     * the project's absolute path is removed from text outputs, so no page names the
       machine it was built on.
 
@@ -315,7 +317,9 @@ def book_notebook(source: str | Path, output: str | Path, *, root: str | Path | 
         if "injected-parameters" in tags:
             continue
         cell["outputs"] = [_strip_path(o, prefix) for o in cell.get("outputs", [])
-                           if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                           if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                           # a bare repr of a returned object ([PosixPath(...)], None): not a result
+                           and not (o.get("output_type") == "execute_result" and set(o.get("data", {})) <= {"text/plain"})]
         if LISTING_TAGS & set(tags) or _DISPLAY_TAGS & set(tags):
             pass
         elif "parameters" in tags:

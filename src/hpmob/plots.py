@@ -1025,6 +1025,7 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     use_vietnamese_font()
     names = names or {}
     # A name of up to two short lines goes in its node; a longer one in the key underneath.
+    names = {v: n.replace("/", "/ ") for v, n in names.items()}  # "Commune/ward/town" may wrap at a slash
     fits = {v: n for v, n in names.items() if len(textwrap.wrap(n, 13, break_long_words=False)) <= 2}
     key = {v: n for v, n in names.items() if v not in fits}
     reg = estimates[(estimates["op"] == "~") & ~estimates["lhs"].isin(exclude_lhs)]
@@ -1197,4 +1198,79 @@ def power_curve_figure(curve: pd.DataFrame, *, target: float = 0.80, lang: str =
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
+    return fig
+
+
+_CURVE_TEXT = {
+    "en": {"supported": "supported", "not": "not supported", "x": "Specifications, sorted by estimate",
+           "y": "Estimate (95 % CI)", "share": "{k} of {n} specifications support the claim"},
+    "vi": {"supported": "được ủng hộ", "not": "không được ủng hộ", "x": "Các đặc tả, xếp theo ước lượng",
+           "y": "Ước lượng (KTC 95 %)", "share": "{k} trên {n} đặc tả ủng hộ nhận định"},
+}
+
+
+def specification_curve_figure(curve: pd.DataFrame, choices: Sequence[str], *, title: str = "",
+                               level_order: dict | None = None, lang: str = "en") -> Figure:
+    """One claim's specification curve: sorted estimates with CIs above, the choices below.
+
+    Simonsohn, Simmons & Nelson (2020)'s layout: the upper panel shows every
+    specification's estimate and interval, sorted, coloured by its verdict; the lower panel
+    marks, for each specification (column), the level of every analytic choice (rows).
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`hpmob.speccurve.specification_curve` output with ``estimate, ci_low,
+        ci_high, supported`` and one column per choice.
+    choices : sequence of str
+        The choice columns shown in the lower panel, in this order.
+    title : str
+        Panel title (e.g. the claim).
+    level_order : dict, optional
+        Choice → its levels in the order to list them (default: as they first appear).
+    lang : {"en", "vi"}
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"rank": [1, 2], "estimate": [0.1, 0.3], "ci_low": [-0.1, 0.1], "ci_high": [0.3, 0.5],
+    ...                    "supported": [False, True], "cut": ["a", "b"]})
+    >>> fig = specification_curve_figure(df, ["cut"], title="H1")
+    >>> len(fig.axes)
+    2
+    """
+    _check_lang(lang)
+    text = _CURVE_TEXT[lang]
+    use_vietnamese_font()
+    order = level_order or {}
+    levels = [(c, str(lv)) for c in choices for lv in (order.get(c) or dict.fromkeys(curve[c].astype(str)))]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(PAGE_WIDTH_IN, 2.4 + 0.2 * len(levels)), sharex=True,
+                                      layout="constrained", height_ratios=[2.2, 0.25 * len(levels) + 0.3])
+    x = np.arange(1, len(curve) + 1)
+    ok = curve["supported"].astype(bool).to_numpy()
+    top.errorbar(x, curve["estimate"], yerr=[curve["estimate"] - curve["ci_low"], curve["ci_high"] - curve["estimate"]],
+                 fmt="none", ecolor="#bbbbbb", elinewidth=0.8)
+    top.scatter(x[ok], curve["estimate"][ok], color="#2b4f7a", s=14, zorder=3, label=text["supported"])
+    top.scatter(x[~ok], curve["estimate"][~ok], color="#b2182b", marker="X", s=20, zorder=3, label=text["not"])
+    top.axhline(0, color="#888888", linewidth=0.8)
+    top.set_ylabel(text["y"], fontsize=MIN_FONT_PT)
+    top.tick_params(labelsize=MIN_FONT_PT)
+    fig.suptitle(_wrap(title, 95, 2), fontsize=MIN_FONT_PT, x=0.01, ha="left")
+    top.legend(fontsize=MIN_FONT_PT, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2,
+               title=text["share"].format(k=int(ok.sum()), n=len(curve)), title_fontsize=MIN_FONT_PT,
+               alignment="left")
+    for row, (choice, level) in enumerate(levels):
+        on = (curve[choice].astype(str) == level).to_numpy()
+        bottom.scatter(x[on], np.full(on.sum(), row), s=9, color="#333333", marker="s")
+    bottom.set_yticks(range(len(levels)), [f"{c}: {lv}" for c, lv in levels], fontsize=MIN_FONT_PT)
+    bottom.set_ylim(len(levels) - 0.5, -0.5)
+    bottom.set_xlabel(text["x"], fontsize=MIN_FONT_PT)
+    bottom.tick_params(axis="x", labelsize=MIN_FONT_PT)
+    bottom.xaxis.set_major_locator(plt.MaxNLocator(integer=True, min_n_ticks=1))
+    for ax in (top, bottom):
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
     return fig

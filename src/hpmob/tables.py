@@ -32,9 +32,9 @@ KINDS = ("estimate", "estimate3", "p", "percent", "integer", "text")
 #: Words for the column names the library's own results tables use (lavaan's names for
 #: SEM tables); a caller's ``labels`` take precedence.
 COMMON_LABELS = {
-    "n": "n", "k": "Groups", "mean": "Mean", "sd": "SD", "se": "SE", "est": "Estimate", "estimate": "Estimate",
+    "n": "n", "k": "Groups", "mean": "Mean", "sd": "SD", "se": "Std. error", "est": "Estimate", "estimate": "Estimate",
     "z": "z", "pvalue": "p", "p": "p", "p_adjusted": "p (Holm)", "std.all": "Standardized", "std.lv": "Std. (latent)",
-    "lhs": "Left", "op": "Operator", "rhs": "Right", "label": "Label", "construct": "Construct", "item": "Item",
+    "lhs": "lhs", "op": "op", "rhs": "rhs", "label": "Label", "construct": "Construct", "item": "Item",
     "group": "Group", "level": "Group", "by": "Compared by", "factor": "Factor", "share": "Share",
     "pct": "%", "pct_agree": "% agreeing", "pct_missing": "% missing", "n_agree": "Agreeing", "alpha": "Cronbach's α",
     "omega": "McDonald's ω", "cr": "CR", "ave": "AVE", "sqrt_ave": "√AVE", "max_htmt": "Largest HTMT",
@@ -44,6 +44,9 @@ COMMON_LABELS = {
     "epc": "EPC", "r_drop": "Item–rest r", "alpha_if_deleted": "α if deleted", "std_all": "Standardized loading",
     "rule": "Rule", "n_excluded": "Excluded", "n_remaining": "Remaining", "attribute": "Attribute",
     "label_en": "English", "label_vi": "Tiếng Việt", "suppressed": "Suppressed", "wording": "Wording",
+    "n_items": "Items", "r_cor": "Item–total r (corrected)", "std_alpha": "Standardized α",
+    "average_r": "Mean inter-item r", "std_alpha_if_deleted": "Standardized α if deleted", "converged": "Converged",
+    "reference": "Reference", "group_label": "Group", "model": "Model", "param": "Parameter",
     "hedges_g": "Hedges' g", "omega2": "ω²", "F": "F", "df1": "df₁", "df2": "df₂", "diff": "Difference",
 }
 #: Interval bound pairs shown as one "[low, high]" column.
@@ -82,12 +85,15 @@ def format_number(value, kind: str = "estimate") -> str:
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "—"
-    if kind == "text" or isinstance(value, str):
-        return str(value)
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
+    if value is None or (not isinstance(value, (str, tuple, list)) and pd.isna(value)):
+        return "—"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(map(str, value))
+    if kind == "text" or isinstance(value, str):
+        # a number in a column of mixed values (a settings table): a few significant digits
+        return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
     if kind == "p":
         return format_p(value)
     value = float(value)
@@ -110,7 +116,8 @@ def column_kind(name: str, values: pd.Series) -> str:
     >>> column_kind("est", pd.Series([0.5, 1.25])), column_kind("item", pd.Series(["AW1"]))
     ('estimate', 'text')
     """
-    if str(name).lower() in P_VALUE_NAMES:
+    low = str(name).lower()
+    if low in P_VALUE_NAMES or low.endswith(("_p", ".p")) or low.startswith("p_") or "pvalue" in low:
         return "p"
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return "text"
@@ -122,7 +129,9 @@ def column_kind(name: str, values: pd.Series) -> str:
 
 def _guess(name, values: pd.Series, default_kind: str | None) -> str:
     kind = column_kind(name, values)
-    return default_kind if default_kind and kind == "estimate" else kind
+    # a float column that happens to hold whole numbers (0.0 % missing) keeps the default kind
+    float_whole = kind == "integer" and pd.api.types.is_float_dtype(values)
+    return default_kind if default_kind and (kind == "estimate" or float_whole) else kind
 
 
 def _missing(value) -> bool:
@@ -293,6 +302,9 @@ def render_table(frame: pd.DataFrame, *, caption: str | None = None, notes: Sequ
     if suppressed is not None and frame[suppressed].fillna(False).astype(bool).any():
         notes.append(f"< {min_cell}: fewer than {min_cell} respondents; the cell is suppressed to protect "
                      "confidentiality.")
+    if len(cells) == 1 and len(cells.columns) > (max_columns or 8):  # one wide row reads as a list
+        cells = pd.DataFrame({"Statistic": list(cells.columns), "Value": list(cells.iloc[0])})
+        max_columns = None
     parts = split_columns(cells, keep=keep, max_columns=max_columns) if max_columns else [cells]
     pieces = []
     for k, part in enumerate(parts):

@@ -1,17 +1,34 @@
-"""Structural equation models with lavaan's conventions, estimated by semopy.
+"""Structural equation models with lavaan's conventions and output.
 
-``fit`` takes a model in lavaan syntax and a DataFrame and returns a
-:class:`SemResult` whose tables use lavaan's names and row order, so that
-results can be compared line by line with R (see ``tests/test_sem_fit.py``).
-Multigroup models with cross-group equality constraints (which semopy cannot fit)
-are estimated by :func:`fit_multigroup`; :func:`invariance` runs the configural →
-metric → scalar → strict sequence and :func:`partial_invariance_search` frees the
-constraint with the largest score test until the criterion holds.
+``fit`` is the one entry, shaped like lavaan's ``sem()``: a model in lavaan syntax
+and a DataFrame give a :class:`SemResult` (with ``group=``, a
+:class:`MultigroupResult`) whose tables use lavaan's names and row order, so that
+results can be compared line by line with R (see ``tests/test_sem_*.py``).
+
+What is computed where:
+
+* semopy supplies only the *starting solution* of single-group fits with complete
+  data (listwise); its SLSQP stops about 1e-3 from the optimum, so hpmob polishes it
+  by Fisher scoring. Standard errors, robust corrections, fit measures, standardized
+  solutions, defined parameters and modification indices are hpmob's own code.
+* Multigroup fits (:func:`fit_multigroup`; semopy cannot constrain parameters equal
+  across groups), full-information ML for incomplete data (``missing="ml"``, see
+  :mod:`hpmob.sem.fiml`), bootstrap refits and the ordinal fits are hand-written
+  (numpy/scipy) and never call semopy.
+* :func:`invariance` runs the configural → metric → scalar → strict sequence and
+  :func:`partial_invariance_search` frees the constraint with the largest score test
+  until the criterion holds; a step that did not converge is "not estimable".
+
+Every fit pins BLAS to one thread (:mod:`hpmob.sem.blas`) and reports
+``converged``, the reason if not, and improper solutions (Heywood cases,
+non-positive-definite latent covariances).
 
 Examples
 --------
 >>> from hpmob.sem import fit, modification_indices  # doctest: +SKIP
 >>> res = fit("f =~ x1 + x2 + x3", df)  # doctest: +SKIP
+>>> fiml = fit("f =~ x1 + x2 + x3", df, missing="ml")  # doctest: +SKIP
+>>> mg = fit("f =~ x1 + x2 + x3", df, group="school", group_equal=("loadings",))  # doctest: +SKIP
 >>> res.fit_measures[["chisq", "df", "cfi", "rmsea", "srmr"]]  # doctest: +SKIP
 """
 

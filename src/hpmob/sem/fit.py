@@ -1,12 +1,16 @@
-"""Fit a single-group SEM with semopy and report it the way lavaan does.
+"""Fit an SEM and report it the way lavaan does; the lavaan-shaped entry ``fit``.
 
-semopy estimates the parameters (objective ``MLW``, whose sample covariance
-uses the N divisor, as lavaan's ``likelihood = "normal"``). Its SLSQP solution
-is then polished by a few Fisher-scoring steps on semopy's own implied
-covariance and gradient, because SLSQP stops about 1e-3 away from the optimum
-and lavaan agreement to four decimals needs more. Everything after estimation
-follows lavaan 0.6-14 and is validated in ``tests/test_sem_fit.py`` against
-``tests/reference/lavaan_*.json``.
+Single-group, complete data (listwise): semopy supplies the starting solution
+(objective ``MLW``, whose sample covariance uses the N divisor, as lavaan's
+``likelihood = "normal"``). Its SLSQP solution is then polished by Fisher
+scoring on semopy's implied covariance and gradient, because SLSQP stops about
+1e-3 away from the optimum and lavaan agreement to four decimals needs more.
+Everything after estimation is hpmob's and follows lavaan 0.6-14, validated in
+``tests/test_sem_fit.py`` against ``tests/reference/lavaan_*.json``.
+
+With ``group=`` the call goes to :func:`hpmob.sem.multigroup.fit_multigroup`;
+with ``missing="ml"`` to the same hand-written engine with one group (FIML, see
+:mod:`hpmob.sem.fiml`). Neither uses semopy.
 """
 
 from __future__ import annotations
@@ -457,8 +461,11 @@ def fit(
 
     Returns
     -------
-    SemResult
-        ``.estimates``, ``.fit_measures``, ``.r2``, ``.implied_cov``, ``.sample_cov``, ``.n``.
+    SemResult or MultigroupResult
+        ``.estimates``, ``.fit_measures``, ``.r2``, ``.implied_cov``, ``.sample_cov``,
+        ``.n`` (rows used), ``.n_patterns``, ``.converged`` and ``.convergence`` (why
+        not), ``.improper``; a :class:`~hpmob.sem.multigroup.MultigroupResult` with
+        ``group``.
 
     Notes
     -----

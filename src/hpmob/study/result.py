@@ -85,5 +85,12 @@ class StepResult:
             frame = frame.reset_index()
         frame = frame.head(rows) if rows is not None else frame
         kind = "estimate" if decimals <= 2 else "estimate3"
+        if name in self.index_tables and frame.shape[1] == 2:  # named values (fit measures): one kind per row
+            from hpmob.tables import COMMON_LABELS, format_number
+
+            key, value = frame.columns
+            frame = pd.DataFrame({"Statistic": [COMMON_LABELS.get(k, k) for k in frame[key]], "Value": [
+                format_number(v, column_kind(k, pd.Series([v])) if float(v).is_integer() or "pvalue" in str(k)
+                              else kind) for k, v in zip(frame[key], frame[value])]})
         kinds = {c: kind for c in frame.columns if column_kind(c, frame[c]) == "estimate"}
         return render_table(frame, kinds={**kinds, **options.pop("kinds", {})}, **options)

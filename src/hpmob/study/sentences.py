@@ -385,3 +385,45 @@ def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: lis
         f"data. Not supported: {'; '.join(not_supported) if not_supported else 'none'}.",
         f"Trong {n} nhận định, {n_sup} được ủng hộ, {n_not} không được ủng hộ{ne_vi} và {n_nt} không kiểm định được "
         f"với dữ liệu này.")
+
+
+# --- multiverse ----------------------------------------------------------------------------
+def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: float) -> dict:
+    full = grid == "full grid"
+    return bilingual(
+        f"This chapter shows the {'full grid' if full else 'named points of the grid'} of `variants.yaml`: "
+        f"{n_specs} specifications over the choices {choices}"
+        + ("" if full else " (`make multiverse` builds and shows the full grid)")
+        + f"; each took {seconds_per_spec:.1f} s of computation.",
+        f"Chương này trình bày {'toàn bộ lưới' if full else 'các điểm có tên của lưới'} trong `variants.yaml`: "
+        f"{n_specs} đặc tả theo các lựa chọn {choices}.")
+
+
+def multiverse_fragility(n_claims: int, fragile: list[str], flips: dict[str, str]) -> dict:
+    if not fragile:
+        return bilingual(f"Every one of the {n_claims} judged claims has the same verdict under every specification.",
+                         f"Cả {n_claims} nhận định có cùng kết luận dưới mọi đặc tả.")
+    parts = "; ".join(f"{c} ({flips[c]})" if flips.get(c) else c for c in fragile)
+    return bilingual(
+        f"{len(fragile)} of the {n_claims} judged claims are fragile, their verdict depending on the "
+        f"specification: {parts}. The others have the same verdict under every specification.",
+        f"{len(fragile)} trong {n_claims} nhận định phụ thuộc vào đặc tả: {parts}.")
+
+
+def multiverse_flip(choice: str, level_shares: dict[str, tuple[int, int]]) -> str:
+    """``choice``: share supporting under each of its levels, e.g. ``straight_liners: 0/24 kept, 24/24 excluded``."""
+    return f"{choice}: " + ", ".join(f"{k}/{n} supported with {lv}" for lv, (k, n) in level_shares.items())
+
+
+def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, float]], n_null: int,
+               alpha: float = 0.05) -> dict:
+    """rows: statistic -> (observed, p, Monte Carlo SE)."""
+    parts = ", ".join(f"{s} {o:.3g} (p = {p:.3f} ± {se:.3f})" for s, (o, p, se) in rows.items())
+    verdict = "more extreme than chance" if all(p <= alpha for _, p, _ in rows.values()) else \
+        ("more extreme than chance on some summaries" if any(p <= alpha for _, p, _ in rows.values())
+         else "not more extreme than chance")
+    return bilingual(
+        f"{label}: over {n_specs} distinct specifications the curve is {verdict} — {parts}; p-values from "
+        f"{n_null} bootstrap draws under the null (± their Monte Carlo SE).",
+        f"{label}: trên {n_specs} đặc tả, đường cong {'khác ngẫu nhiên' if 'not' not in verdict else 'không khác ngẫu nhiên'} "
+        f"— {parts}.")

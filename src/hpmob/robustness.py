@@ -1,0 +1,426 @@
+"""The study under every specification of the grid declared in ``variants.yaml``.
+
+A runner above the study layer, like :mod:`hpmob.variants` (the import contracts keep the
+study layer from calling it).
+
+:func:`hpmob.multiverse.expand_grid` turns the ``grid:`` section into specifications
+(each a set of notebook parameters); :func:`run_specification` runs the study layer's
+own steps on one of them, in this process: cleaning with the specification's rules,
+agreement shares, the invariance search and latent means, the structural model and its
+indirect effects, and the claims table. It returns one tidy row per claim with the
+specification's N and whether every model it used converged. :func:`run_multiverse`
+runs the whole grid (locally or on a Dask cluster) and :func:`claim_curves` summarises
+each claim across it (:mod:`hpmob.speccurve`).
+
+Two settings are fixed for the whole grid, for speed, and the chapter says so: the
+measurement chapter's EFA/CFA (no claim depends on it) is not rerun, and indirect
+effects are judged by the Monte Carlo interval (``GRID_INDIRECT_METHOD``) instead of the
+BCa bootstrap of the named variants.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hpmob.multiverse import expand_grid, load_grid, run_grid
+from hpmob.paths import project_root
+from hpmob.speccurve import specification_curve
+
+__all__ = ["GRID_INDIRECT_METHOD", "run_specification", "run_multiverse", "claim_curves", "grid_specifications"]
+
+#: Interval that judges indirect hypotheses in the grid (20,000 Monte Carlo draws).
+GRID_INDIRECT_METHOD = "montecarlo"
+#: Estimation settings of the analysis plan a specification may set directly.
+PLAN_SETTINGS = ("missing", "estimator", "conf")
+#: Verdicts that take part in a curve (not "not testable").
+JUDGED = ("supported", "not supported")
+
+
+def grid_specifications(variants_file: str | Path | None = None) -> pd.DataFrame:
+    """The grid of ``variants.yaml`` expanded, with the named variants marked as its points."""
+    import yaml
+
+    path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
+    # the named variants' own parameters, without the file's `defaults` (run settings such as
+    # n_boot), so that a named variant is recognised as the grid point it coincides with
+    named = {k: dict(v or {}) for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")).get("variants")
+                                          or {}).items()}
+    return expand_grid(load_grid(path), named=named, where=str(path.name))
+
+
+def run_specification(params: dict, seed: int) -> pd.DataFrame:
+    """Run the study's claims under one specification, in this process.
+
+    Parameters
+    ----------
+    params : dict
+        Notebook parameters of the specification (as in ``variants.yaml``; every name must
+        be declared by a notebook, :func:`hpmob.variants.variant_settings`) and settings
+        of the plan's ``estimation`` block (:data:`PLAN_SETTINGS`, e.g. ``missing``).
+    seed : int
+        Seed of the Monte Carlo intervals (from the specification id).
+
+    Returns
+    -------
+    DataFrame
+        The claims table (``claim, hypothesis, test, estimate, ci_low, ci_high, verdict``)
+        with ``n`` (respondents analysed after cleaning) and ``converged``.
+    """
+    from hpmob.claims import claims_table
+    from hpmob.clean import CleaningRules, clean_export, read_responses, write_processed
+    from hpmob.study import steps
+    from hpmob.variants import variant_settings
+
+    # a grid may set the plan's estimation settings (e.g. missing) beside notebook parameters
+    plan_settings = {k: params[k] for k in PLAN_SETTINGS if k in params}
+    p = variant_settings({k: v for k, v in params.items() if k not in plan_settings})
+    raw, codebook, plan = _inputs(p["raw_file"], p["codebook_file"], p["plan_file"])
+    plan = plan.with_settings(agree_threshold=p["agree_threshold"], indirect_method=GRID_INDIRECT_METHOD,
+                              **plan_settings)
+    rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
+                          straightline_min_items=p["straightline_min_items"],
+                          min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
+    with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
+        # the cleaning of steps.cleaning, without its per-run validation and tables (the
+        # export was validated once by _inputs)
+        write_processed(clean_export(raw, codebook, rules), tmp)
+        # what the notebooks read: the processed file, not the in-memory frame
+        responses = read_responses(Path(tmp) / "responses.csv", codebook)
+    tables: dict = {}
+    results = [steps.descriptives(responses, codebook, plan, min_items=p["min_items"], min_cell=p["min_cell"])]
+    if plan.grouping:
+        results.append(steps.invariance(responses, codebook, plan, full_sequence=False))
+    if plan.structural_regressions:
+        results.append(steps.structural(responses, codebook, plan, methods=("delta", "montecarlo"),
+                                        n_mc=p["n_mc"], seed=seed, controls=p["level_covariates"],
+                                        estimator=p["sem_estimator"]))
+    for r in results:
+        tables.update(r.tables)
+    converged = all(_converged(r) for r in results)
+    claims = claims_table(tables, codebook=codebook, plan=plan).tables["claims"].copy()
+    claims["n"] = len(responses)
+    claims["converged"] = converged
+    return claims
+
+
+@functools.lru_cache(maxsize=4)
+def _inputs(raw_file: str, codebook_file: str, plan_file: str):
+    """The export (validated once), codebook and plan, read once per process: every
+    specification of a grid shares them, and reading them costs more than a fit."""
+    from hpmob.codebook import load_codebook
+    from hpmob.io import read_export, validate_export
+    from hpmob.study.plan import load_plan
+
+    root = project_root()
+    codebook = load_codebook(root / codebook_file)
+    plan = load_plan(root / plan_file, codebook=codebook)
+    raw = read_export(root / raw_file)
+    errors = [p for p in validate_export(raw, codebook, source=raw_file) if p.severity == "error"]
+    if errors:
+        raise ValueError("the export has errors; run `hpmob validate` and fix them:\n" + "\n".join(map(str, errors)))
+    return raw, codebook, plan
+
+
+def _converged(step) -> bool:
+    """True unless a model of the step reports that it did not converge."""
+    for obj in step.objects.values():
+        flag = getattr(obj, "converged", None)
+        if flag is None and hasattr(obj, "result"):
+            flag = getattr(obj.result, "converged", None)
+        if flag is not None and not bool(flag):
+            return False
+    return True
+
+
+def run_multiverse(specs: pd.DataFrame | None = None, *, seed: int = 20250902, n_jobs: int = 2,
+                   backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
+    """Every specification of the grid through :func:`run_specification`; one row per claim.
+
+    Each specification is seeded from its id, so the table does not depend on the number
+    of workers or the backend (:func:`hpmob.multiverse.run_grid`).
+    """
+    specs = grid_specifications() if specs is None else specs
+    return run_grid(specs, run_specification, seed=seed, n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+
+
+def claim_curves(results: pd.DataFrame) -> pd.DataFrame:
+    """Each judged claim across the grid: its sorted estimates and the share supporting it.
+
+    Returns
+    -------
+    DataFrame
+        One row per claim: ``claim, hypothesis, n_specifications, share_supported,
+        median_estimate, min_estimate, max_estimate``, and ``fragile`` (True when the
+        specifications disagree on the verdict).
+    """
+    rows = []
+    for claim, sub in results.groupby("claim", sort=False):
+        sub = sub[sub["verdict"].isin(JUDGED) & sub["estimate"].notna()]
+        if sub.empty:
+            continue
+        curve = specification_curve(sub.assign(supported=sub["verdict"] == "supported"))
+        share = curve.attrs["share_supported"]
+        rows.append({"claim": claim, "hypothesis": sub["hypothesis"].iloc[0],
+                     "n_specifications": curve.attrs["n_specifications"], "share_supported": share,
+                     "median_estimate": float(np.median(sub["estimate"])),
+                     "min_estimate": float(sub["estimate"].min()), "max_estimate": float(sub["estimate"].max()),
+                     "fragile": bool(0 < share < 1)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- joint tests
+#: Parameters that change neither the structural model nor its data: specifications that
+#: differ only in them give the same path estimate, so a path's curve counts each once.
+NOT_STRUCTURAL = ("agree_threshold",)
+
+
+def structural_inputs(params: dict) -> tuple[str, pd.DataFrame, dict]:
+    """The structural model, its data (indexed by respondent id) and the fit settings of one
+    specification, prepared exactly as :func:`run_specification` prepares them."""
+    from hpmob.clean import CleaningRules, clean_export, read_responses, write_processed
+    from hpmob.study.models import structural_data, structural_syntax
+    from hpmob.variants import variant_settings
+
+    plan_settings = {k: params[k] for k in PLAN_SETTINGS if k in params}
+    p = variant_settings({k: v for k, v in params.items() if k not in plan_settings})
+    raw, codebook, plan = _inputs(p["raw_file"], p["codebook_file"], p["plan_file"])
+    plan = plan.with_settings(**plan_settings)
+    rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
+                          straightline_min_items=p["straightline_min_items"],
+                          min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
+    with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
+        write_processed(clean_export(raw, codebook, rules), tmp)
+        responses = read_responses(Path(tmp) / "responses.csv", codebook)
+    model = structural_syntax(plan, codebook, controls=p["level_covariates"])
+    data = structural_data(responses, codebook, plan, controls=p["level_covariates"]).set_index("resp_id")
+    kw = {"estimator": p["sem_estimator"], "ci": plan.estimation["conf"]}
+    if plan.estimation["missing"] != "listwise":
+        kw["missing"] = plan.estimation["missing"]
+    return model, data, kw
+
+
+def _block(spec: dict, d: pd.DataFrame) -> pd.DataFrame:
+    """Specification ``k``'s columns of the wide frame, for the respondents it analyses."""
+    cols = [c for c in d.columns if c.startswith(spec["prefix"])]
+    sub = d[cols][d[spec["prefix"] + IN_SPEC].astype(bool)]
+    return sub.rename(columns=lambda c: c[len(spec["prefix"]):]).drop(columns=IN_SPEC)
+
+
+IN_SPEC = "_in_spec"
+
+
+def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
+    """The path's estimate and two-sided p-value under specification ``spec`` (NaN if the
+    fit did not converge: a failed fit is left out of the curve, never counted)."""
+    import warnings
+
+    from hpmob.sem import fit
+
+    try:
+        with warnings.catch_warnings():  # listwise-deletion notes; convergence is checked below
+            warnings.filterwarnings("ignore", message=".*listwise deletion.*")
+            res = fit(spec["model"], _block(spec, d), **spec["fit"])
+    except (ValueError, RuntimeError, np.linalg.LinAlgError):
+        return float("nan"), float("nan")
+    if not getattr(res, "converged", True):
+        return float("nan"), float("nan")
+    est = res.estimates
+    row = est[(est["lhs"] == spec["lhs"]) & (est["op"] == "~") & (est["rhs"] == spec["rhs"])]
+    return float(row["est"].iloc[0]), float(row["pvalue"].iloc[0])
+
+
+def _path_null(spec: dict, d: pd.DataFrame, estimate: float) -> pd.DataFrame:
+    """``d`` with specification ``spec``'s columns moved to a population where the path is 0
+    (Bollen-Stine / Savalei-Yuan, :func:`hpmob.sem.impose_zero_path`)."""
+    from hpmob.sem import impose_zero_path
+
+    block = _block(spec, d)
+    null = impose_zero_path(spec["model"], block, spec["lhs"], spec["rhs"], **spec["fit"])
+    out = d.copy()
+    cols = [spec["prefix"] + c for c in null.columns]
+    out.loc[null.index, cols] = null.to_numpy()
+    return out
+
+
+def path_joint_test(specs: pd.DataFrame, lhs: str, rhs: str, sign: str, *, n_null: int = 100, seed: int = 1,
+                    alpha: float = 0.05, n_jobs: int = 2, backend: str = "loky",
+                    scheduler: str | None = None) -> pd.DataFrame:
+    """The joint test of a path claim over the grid (:func:`hpmob.speccurve.joint_test`).
+
+    Specifications differing only in :data:`NOT_STRUCTURAL` parameters are counted once.
+    All specifications share one bootstrap draw of respondents (the union of those any
+    specification analyses), so the null curves keep the dependence between them; each
+    specification's data are first moved to its own null model (the path fixed at 0).
+
+    Returns
+    -------
+    DataFrame
+        :func:`~hpmob.speccurve.joint_test` output with ``lhs, rhs, n_specifications``.
+    """
+    from hpmob.speccurve import joint_test
+
+    unique = {}
+    for params in specs["params"]:
+        key = repr(sorted((k, v) for k, v in params.items() if k not in NOT_STRUCTURAL))
+        unique.setdefault(key, {k: v for k, v in params.items() if k not in NOT_STRUCTURAL})
+    blocks, spec_list = [], []
+    for k, params in enumerate(unique.values()):
+        model, data, kw = structural_inputs(params)
+        prefix = f"s{k}|"
+        blocks.append(data.assign(**{IN_SPEC: 1.0}).add_prefix(prefix))
+        spec_list.append({"prefix": prefix, "model": model, "fit": kw, "lhs": lhs, "rhs": rhs})
+    wide = pd.concat(blocks, axis=1, sort=True)
+    for s in spec_list:
+        wide[s["prefix"] + IN_SPEC] = wide[s["prefix"] + IN_SPEC].fillna(0.0)
+    res = joint_test(spec_list, wide, _path_estimate, _path_null, n_boot=n_null, seed=seed,
+                     direction=-1 if sign == "-" else 1, alpha=alpha, n_jobs=n_jobs, backend=backend,
+                     scheduler=scheduler)
+    return res.assign(lhs=lhs, rhs=rhs, n_specifications=len(spec_list))
+
+
+def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: bool = False, n_null: int = 100,
+                     seed: int = 20250902, n_jobs: int = 2, backend: str = "loky", scheduler: str | None = None,
+                     variants_file: str | Path | None = None, progress=None) -> dict[str, Path]:
+    """Run the grid (or only its named points) and write its tables into ``out``.
+
+    Writes ``specifications.csv`` (one row per specification and claim: id, every choice,
+    the named variant it is, estimate, CI, verdict, N, converged), ``curves.csv``
+    (:func:`claim_curves`), ``grid.csv`` (what was run and how long it took) and, with
+    ``joint_tests``, ``joint_tests.csv`` (:func:`path_joint_test` for every path claim of
+    the plan, ``n_null`` null draws each).
+    """
+    import time
+
+    from hpmob.codebook import load_codebook
+    from hpmob.study.plan import load_plan
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    specs = grid_specifications(variants_file)
+    if named_only:
+        specs = specs[specs["named"].notna()].reset_index(drop=True)
+    start = time.perf_counter()
+    results = run_multiverse(specs, seed=seed, n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+    seconds = time.perf_counter() - start
+    written = {"specifications": out / "specifications.csv", "curves": out / "curves.csv", "grid": out / "grid.csv"}
+    results.to_csv(written["specifications"], index=False, float_format="%.6g")
+    claim_curves(results).to_csv(written["curves"], index=False, float_format="%.6g")
+    choices = [c for c in specs.columns if c not in ("spec_id", "params", "named")]
+    pd.DataFrame([{"grid": "named points" if named_only else "full grid", "n_specifications": len(specs),
+                   "choices": ", ".join(choices), "seconds": seconds, "seconds_per_specification": seconds / len(specs),
+                   "n_jobs": n_jobs, "backend": backend, "seed": seed}]).to_csv(written["grid"], index=False,
+                                                                                 float_format="%.6g")
+    if joint_tests:
+        codebook = load_codebook()
+        plan = load_plan(codebook=codebook)
+        frames = []
+        for h in plan.hypotheses:
+            if h.type != "path" or plan.missing_for(h):
+                continue
+            if progress:
+                progress(h.id)
+            frames.append(path_joint_test(specs, h["lhs"], h["rhs"], h["sign"], n_null=n_null, seed=seed,
+                                          n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+                          .assign(hypothesis=h.label))
+        written["joint_tests"] = out / "joint_tests.csv"
+        pd.concat(frames, ignore_index=True).to_csv(written["joint_tests"], index=False, float_format="%.6g")
+    return written
+
+
+def choice_flips(results: pd.DataFrame, choices: list[str]) -> pd.DataFrame:
+    """For each judged claim and choice: the share of specifications supporting it per level.
+
+    Returns
+    -------
+    DataFrame
+        ``claim, hypothesis, choice, level, n, n_supported`` for judged claims, plus
+        ``spread`` (max − min share supported over the choice's levels: 1 when the choice
+        alone decides the verdict, 0 when it does not matter).
+    """
+    judged = results[results["verdict"].isin(JUDGED)]
+    rows = []
+    for (claim, hyp), sub in judged.groupby(["claim", "hypothesis"], sort=False):
+        for c in choices:
+            g = sub.groupby(sub[c].astype(str), sort=False)["verdict"]
+            shares = g.apply(lambda v: (v == "supported").mean())
+            for lv, v in g:
+                rows.append({"claim": claim, "hypothesis": hyp, "choice": c, "level": lv, "n": len(v),
+                             "n_supported": int((v == "supported").sum()),
+                             "spread": float(shares.max() - shares.min())})
+    return pd.DataFrame(rows)
+
+
+def named_points_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The named variants among the grid's points, in :func:`hpmob.variants.robustness_table`'s layout."""
+    named = results[results["named"].notna()].rename(columns={"named": "variant"})
+    main = named[named["variant"] == "main"].set_index("claim")["verdict"]
+    named = named.assign(changes=named["verdict"] != named["claim"].map(main))
+    return named[["claim", "hypothesis", "variant", "estimate", "ci_low", "ci_high", "verdict", "changes"]]
+
+
+def multiverse_report(folder: str | Path) -> dict:
+    """What the robustness chapter shows of a built grid: tables, glue values and sentences.
+
+    ``folder`` holds :func:`build_multiverse`'s tables. Returns ``{"results", "curves",
+    "flips", "joint", "glue", "sentences", "choices"}``; ``joint`` is None when the
+    joint tests were not run.
+    """
+    from hpmob.study import sentences as S
+
+    folder = Path(folder)
+    grid = pd.read_csv(folder / "grid.csv").iloc[0]
+    choices = [c.strip() for c in str(grid["choices"]).split(",")]
+    # choice levels are names ("0.80"), not numbers
+    results = pd.read_csv(folder / "specifications.csv", dtype={"named": "string", **{c: str for c in choices}})
+    curves = pd.read_csv(folder / "curves.csv")
+    flips = choice_flips(results, choices)
+    fragile = curves.loc[curves["fragile"], "hypothesis"].astype(str).tolist()
+    flip_text = {}
+    for hyp in fragile:
+        sub = flips[flips["hypothesis"] == hyp]
+        top = sub.sort_values("spread", ascending=False, kind="stable").iloc[0]
+        if top["spread"] > 0:
+            lv = sub[sub["choice"] == top["choice"]]
+            flip_text[hyp] = S.multiverse_flip(top["choice"], {r.level: (r.n_supported, r.n) for r in lv.itertuples()})
+    sentences = {"grid": S.multiverse_grid(grid["grid"], int(grid["n_specifications"]), ", ".join(choices),
+                                           float(grid["seconds_per_specification"])),
+                 "fragility": S.multiverse_fragility(len(curves), fragile, flip_text)}
+    glue = {"mv_n_specs": int(grid["n_specifications"]), "mv_grid": str(grid["grid"]),
+            "mv_n_fragile": len(fragile), "mv_n_claims": len(curves),
+            "mv_seconds_per_spec": float(grid["seconds_per_specification"])}
+    joint = None
+    if (folder / "joint_tests.csv").is_file():
+        joint = pd.read_csv(folder / "joint_tests.csv")
+        for hyp, sub in joint.groupby("hypothesis", sort=False):
+            rows = {r.statistic: (r.observed, r.p_value, r.mc_se) for r in sub.itertuples()}
+            sentences[f"joint_{hyp}"] = S.joint_test(hyp, int(sub["n_specifications"].iloc[0]), rows,
+                                                     int(sub["n_boot"].iloc[0]))
+    return {"results": results, "curves": curves, "flips": flips, "joint": joint, "glue": glue,
+            "sentences": sentences, "choices": choices}
+
+
+def grid_folder(base: str | Path) -> Path:
+    """``base/full`` when the full grid is built (``make multiverse``), else ``base/named``."""
+    base = Path(base)
+    return base / "full" if (base / "full" / "specifications.csv").is_file() else base / "named"
+
+
+def curve_figures(report: dict, lang: str = "en") -> dict:
+    """One specification-curve figure per judged claim of :func:`multiverse_report`, keyed
+    ``c01``, ``c02``, … in claims-table order (file names), titled by hypothesis and claim."""
+    from hpmob import plots
+
+    results, figs = report["results"], {}
+    order = {c: list(dict.fromkeys(results[c].astype(str))) for c in report["choices"]}  # grid order
+    for k, claim in enumerate(report["curves"]["claim"], start=1):
+        sub = results[(results["claim"] == claim) & results["verdict"].isin(JUDGED) & results["estimate"].notna()]
+        curve = specification_curve(sub.assign(supported=sub["verdict"] == "supported"))
+        title = f"{sub['hypothesis'].iloc[0]}: {claim}"
+        figs[f"c{k:02d}"] = plots.specification_curve_figure(curve, report["choices"], title=title,
+                                                                  level_order=order, lang=lang)
+    return figs

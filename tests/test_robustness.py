@@ -1,0 +1,114 @@
+"""The study under the grid of analytic choices (hpmob.robustness): the declared grid,
+one row per claim and specification, identical results on a Dask LocalCluster, and the
+chapter's sentences generated from the results."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hpmob.robustness import (choice_flips, grid_specifications, multiverse_report, named_points_table,
+                                    run_multiverse)
+
+
+def test_the_shipped_grid_has_at_least_48_specifications_and_the_named_variants_as_points():
+    specs = grid_specifications()
+    assert len(specs) >= 48 and specs["spec_id"].is_unique
+    named = set(specs["named"].dropna())
+    # mlr changes the measurement chapter's estimator, which the grid does not rerun
+    assert named == {"main", "strict-cleaning", "lenient-cleaning", "no-straightliner-rule", "agree-75"}
+
+
+SMALL_GRID = {
+    "variants": {"main": {}},
+    "grid": {"dimensions": {
+        "cleaning": {"main": {}, "strict": {"speeder_fraction": 0.5, "max_item_missing": 0.10},
+                     "lenient": {"speeder_fraction": 0.2, "max_item_missing": 0.30}},
+        "agreement_cut": {"0.80": {}, "0.75": {"agree_threshold": 0.75}},
+        "covariates": {"level": {}, "none": {"level_covariates": False}}}},
+}
+
+
+@pytest.fixture(scope="module")
+def small_grid(tmp_path_factory):
+    path = tmp_path_factory.mktemp("grid") / "variants.yaml"
+    path.write_text(yaml.safe_dump(SMALL_GRID), encoding="utf-8")
+    return grid_specifications(path)
+
+
+@pytest.mark.slow
+def test_a_12_specification_grid_is_byte_identical_on_a_local_cluster(small_grid):
+    distributed = pytest.importorskip("distributed")
+    assert len(small_grid) == 12
+    local = run_multiverse(small_grid, seed=7, n_jobs=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=50) as cluster:
+        dask = run_multiverse(small_grid, seed=7, backend="dask", scheduler=cluster.scheduler_address)
+    assert local.to_csv(index=False).encode() == dask.to_csv(index=False).encode()
+    # one tidy row per specification and claim, with N and convergence
+    assert len(local) == 12 * local["claim"].nunique()
+    assert {"spec_id", "cleaning", "agreement_cut", "covariates", "estimate", "ci_low", "ci_high", "verdict", "n",
+            "converged"} <= set(local.columns)
+    # the agreement cut moves only the share claims; cleaning changes N
+    by = local.groupby(["spec_id"])["n"].first()
+    assert by.filter(like="cleaning=strict").iloc[0] < by.filter(like="cleaning=lenient").iloc[0]
+    paths = local[local["test"].str.startswith("SEM path")]
+    assert (paths.groupby(["claim", "cleaning", "covariates"])["estimate"].nunique() == 1).all()
+
+
+def _results():
+    rows = []
+    for k, (sl, cut) in enumerate([("excluded", "0.80"), ("excluded", "0.75"), ("kept", "0.80"), ("kept", "0.75")]):
+        named = {0: "main", 1: "agree-75"}.get(k)
+        rows += [
+            {"spec_id": f"s{k}", "straight_liners": sl, "agreement_cut": cut, "named": named, "claim": "stable",
+             "hypothesis": "H1", "estimate": 0.4 + 0.01 * k, "ci_low": 0.2, "ci_high": 0.6, "verdict": "supported"},
+            {"spec_id": f"s{k}", "straight_liners": sl, "agreement_cut": cut, "named": named, "claim": "fragile",
+             "hypothesis": "H6", "estimate": -0.3 if sl == "excluded" else -0.05, "ci_low": -0.5,
+             "ci_high": -0.1 if sl == "excluded" else 0.1,
+             "verdict": "supported" if sl == "excluded" else "not supported"},
+        ]
+    return pd.DataFrame(rows)
+
+
+def test_the_choice_that_flips_a_claim_is_found(tmp_path):
+    res = _results()
+    flips = choice_flips(res, ["straight_liners", "agreement_cut"]).set_index(["hypothesis", "choice", "level"])
+    assert flips.loc[("H6", "straight_liners", "kept"), "n_supported"] == 0
+    assert flips.loc[("H6", "straight_liners", "excluded"), "spread"] == 1.0
+    assert flips.loc[("H6", "agreement_cut", "0.75"), "spread"] == 0.0
+    assert flips.loc[("H1", "straight_liners", "kept"), "spread"] == 0.0
+
+
+def test_the_chapter_sentences_follow_the_results(tmp_path):
+    from hpmob.robustness import claim_curves
+
+    res = _results()
+    res.to_csv(tmp_path / "specifications.csv", index=False)
+    claim_curves(res).to_csv(tmp_path / "curves.csv", index=False)
+    pd.DataFrame([{"grid": "full grid", "n_specifications": 4, "choices": "straight_liners, agreement_cut",
+                   "seconds": 8.0, "seconds_per_specification": 2.0}]).to_csv(tmp_path / "grid.csv", index=False)
+    rep = multiverse_report(tmp_path)
+    text = rep["sentences"]["fragility"]["en"]
+    assert text.startswith("1 of the 2 judged claims are fragile")
+    assert "H6 (straight_liners: 2/2 supported with excluded, 0/2 supported with kept)" in text
+    assert "H1" not in text
+    assert rep["glue"]["mv_n_fragile"] == 1
+    assert "full grid" in rep["sentences"]["grid"]["en"] and "make multiverse" not in rep["sentences"]["grid"]["en"]
+    # a grid where nothing flips says so, and no claim is called fragile
+    stable = res[res["claim"] == "stable"]
+    stable.to_csv(tmp_path / "specifications.csv", index=False)
+    claim_curves(stable).to_csv(tmp_path / "curves.csv", index=False)
+    assert multiverse_report(tmp_path)["sentences"]["fragility"]["en"].startswith("Every one of the 1 judged")
+    # the named variants in the robustness chapter's layout, with verdict changes against main
+    named = named_points_table(res)
+    assert set(named["variant"]) == {"main", "agree-75"} and not named["changes"].any()
+
+
+def test_joint_test_sentences_state_p_and_monte_carlo_error():
+    from hpmob.study.sentences import joint_test
+
+    s = joint_test("H2", 24, {"median estimate": (0.6, 0.01, 0.0099), "Stouffer Z": (9.1, 0.01, 0.0099)}, 100)
+    assert "more extreme than chance" in s["en"] and "p = 0.010 ± 0.010" in s["en"]
+    s = joint_test("H4", 24, {"median estimate": (-0.1, 0.3, 0.046)}, 100)
+    assert "not more extreme than chance" in s["en"]
