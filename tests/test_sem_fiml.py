@@ -252,3 +252,45 @@ def test_invariance_with_fiml(ref, hs):
     assert lrt == pytest.approx(
         ref["fits"]["hs_metric"]["fitMeasures"]["chisq"] - ref["fits"]["hs_configural"]["fitMeasures"]["chisq"], rel=1e-4
     )
+
+
+def test_indirect_effects_of_a_fiml_fit(ref, poldem):
+    """indirect_effects() of a FIML fit: delta = the := rows (checked against lavaan above), the
+    bootstrap = bootstrap(missing="ml")'s replicates, BCa by Efron's formula from a jackknife of
+    cold FIML fits written out here; Monte Carlo's SD near the delta SE."""
+    from scipy import stats
+
+    from hpmob.sem.indirect import _norm_inter, bootstrap, indirect_effects
+
+    model = ref["pd_model_ind"]
+    full = fit(model, poldem, missing="ml")
+    tab = indirect_effects(full, poldem, methods=("delta", "montecarlo", "bootstrap"), n_boot=200, seed=3, n_jobs=1)
+    est = full.estimates.set_index("lhs")
+    z = stats.norm.ppf(0.975)
+    delta = tab[tab["method"] == "delta"].set_index("effect")
+    for name in ("ind", "total"):
+        assert delta.loc[name, "se"] == est.loc[name, "se"]
+        assert delta.loc[name, "ci.lower"] == pytest.approx(est.loc[name, "est"] - z * est.loc[name, "se"], rel=1e-12)
+    mc = tab[tab["method"] == "montecarlo"].set_index("effect")
+    assert mc.loc["ind", "se"] == pytest.approx(delta.loc["ind", "se"], rel=0.05)
+    boot = bootstrap(model, poldem, n_boot=200, seed=3, n_jobs=1, missing="ml")
+    t = boot["ind"].to_numpy()
+    t = t[np.isfinite(t)]
+    theta_i = []
+    X = poldem[poldem[[c for c in poldem.columns]].notna().any(axis=1)].reset_index(drop=True)
+    assert len(X) == full.n
+    for i in range(len(X)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theta_i.append(fit(model, X.drop(index=i), missing="ml").estimates.set_index("lhs").loc["ind", "est"])
+    theta_i = np.array(theta_i)
+    L = (len(X) - 1) * (theta_i.mean() - theta_i)
+    L = L - L.mean()
+    a = np.sum(L**3) / (6 * np.sum(L**2) ** 1.5)
+    t0 = est.loc["ind", "est"]
+    z0 = stats.norm.ppf(np.mean(t < t0))
+    zalpha = stats.norm.ppf([0.025, 0.975])
+    want = _norm_inter(t, stats.norm.cdf(z0 + (z0 + zalpha) / (1 - a * (z0 + zalpha))))
+    bca = tab[(tab["effect"] == "ind") & (tab["method"] == "bootstrap_bca")].iloc[0]
+    assert [bca["ci.lower"], bca["ci.upper"]] == pytest.approx(list(want), rel=1e-5)
+    assert tab.attrs["acceleration"]["ind"] == pytest.approx(a, rel=1e-4, abs=1e-7)

@@ -196,11 +196,10 @@ def structural_inputs(params: dict) -> tuple[str, pd.DataFrame, dict]:
     with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
         write_processed(clean_export(raw, codebook, rules), tmp)
         responses = read_responses(Path(tmp) / "responses.csv", codebook)
-    model = structural_syntax(plan, codebook, controls=p["level_covariates"])
+    # as steps.structural: FIML keeps respondents with a missing covariate only with random covariates
+    model = structural_syntax(plan, codebook, controls=p["level_covariates"], random_x=plan.estimation["missing"] == "ml")
     data = structural_data(responses, codebook, plan, controls=p["level_covariates"]).set_index("resp_id")
-    kw = {"estimator": p["sem_estimator"], "ci": plan.estimation["conf"]}
-    if plan.estimation["missing"] != "listwise":
-        kw["missing"] = plan.estimation["missing"]
+    kw = {"estimator": p["sem_estimator"], "ci": plan.estimation["conf"], "missing": plan.estimation["missing"]}
     return model, data, kw
 
 

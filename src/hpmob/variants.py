@@ -150,7 +150,7 @@ def run_variant_in_process(name: str, *, variants_file: str | Path | None = None
     tables = out_dir / "tables"
     codebook = load_codebook(root / p["codebook_file"])
     plan = load_plan(root / p["plan_file"], codebook=codebook).with_settings(
-        agree_threshold=p["agree_threshold"], indirect_method=p["indirect_method"])
+        agree_threshold=p["agree_threshold"], indirect_method=p["indirect_method"], missing=p["missing"])
     rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
                           straightline_min_items=p["straightline_min_items"],
                           min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))

@@ -243,7 +243,12 @@ def em_h1(pt: Patterns, tol: float = EM_TOL, max_iter: int = EM_MAX_ITER):
     converged = False
     it_done = 0
     for it_done in range(1, max_iter + 1):
-        si, _ = pt.inverse_blocks(sigma)
+        inv = pt.inverse_blocks(sigma)
+        if inv is None:
+            # the saturated covariance became singular (e.g. fewer rows than variables in a
+            # group): no h1 model, reported as EM not converged, not as a crash
+            return mu, sigma, float("nan"), it_done, False
+        si, _ = inv
         B = sigma[None, :, :] @ si  # rows of missing variables: Sigma_mo Sigma_oo^-1
         d = (Y - mu[None, :]) * M
         # E-step per pattern: expected mean and scatter of the completed rows

@@ -870,7 +870,9 @@ def indirect_effects(
     if not isinstance(result, SemResult) or result._state is None:
         raise TypeError("`result` must be the SemResult returned by hpmob.sem.fit().")
     if result.missing != "listwise":
-        raise NotImplementedError("indirect_effects() is not implemented for missing='ml' fits yet.")
+        return _indirect_effects_fiml(result, data, defined=defined, methods=methods, n_boot=n_boot, n_mc=n_mc,
+                                      ci=ci, seed=seed, n_jobs=n_jobs, progress=progress, replicates=replicates,
+                                      acceleration=acceleration)
     f = result._state
     pm = f.pm
     if not pm.defined:
@@ -999,6 +1001,106 @@ def _monte_carlo(plan: _Plan, vcov: np.ndarray, n_mc: int, seed: int) -> pd.Data
         k = plan.free_of_row[r]
         values[lab] = theta[:, col[k]] if k >= 0 else np.full(n_mc, plan.est0[r])
     return pd.DataFrame(plan.evaluate_defined(values))
+
+
+def _indirect_effects_fiml(result, data, *, defined, methods, n_boot, n_mc, ci, seed, n_jobs, progress, replicates,
+                           acceleration) -> pd.DataFrame:
+    """:func:`indirect_effects` of a FIML fit: the same intervals, refits by FIML.
+
+    Delta: the ``:=`` rows of ``result.estimates`` (lavaan's delta-method SEs under
+    FIML). Monte Carlo: free parameters drawn from N(theta_hat, vcov). Bootstrap: the
+    FIML case-resampling replicates of :func:`bootstrap` (``missing="ml"``), BCa with the
+    jackknife acceleration (each row left out once, refitted by FIML; the influence
+    shortcut is for complete data only).
+    """
+    from .fiml_bootstrap import FimlPlan
+
+    pm = parse_model(result.model, meanstructure=True)
+    all_defined = [name for name, _ in pm.defined]
+    if not all_defined:
+        raise ValueError("The model has no defined parameters; add one such as 'ind := a*b' (label the paths "
+                         "with 'a*' and 'b*') and fit again.")
+    names = all_defined if defined is None else ([defined] if isinstance(defined, str) else list(defined))
+    unknown = [n for n in names if n not in all_defined]
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not a defined parameter of the model (defined: "
+                         f"{', '.join(all_defined)}).{suggest(unknown[0], all_defined)}")
+    methods = [methods] if isinstance(methods, str) else list(methods)
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {METHODS}; got {list(methods)!r}.")
+    if not (isinstance(ci, (int, float)) and 0 < ci < 1):
+        raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
+    if acceleration == "influence" and "bootstrap" in methods:
+        raise ValueError("acceleration='influence' is for complete-data fits; use acceleration='jackknife' "
+                         "with missing='ml'.")
+    seed = _check_seed(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fit() already reported the rows it did not use
+        X, _ = _prepare_data(data, pm, fiml=True)
+    if X.shape[0] != result.n:
+        raise ValueError("`data` is not the data `result` was fitted to (a different number of usable rows); "
+                         "pass the same DataFrame that went into fit().")
+    plan = FimlPlan(pm, result, X)
+    table = result.estimates.set_index("lhs")
+    z = stats.norm.ppf(1 - (1 - ci) / 2)
+    est_hat = {n: float(table.loc[n, "est"]) for n in names}
+    records: list[dict] = []
+    attrs: dict = {"ci": ci, "seed": seed, "z0": {}, "acceleration": {}}
+    if "delta" in methods:
+        for n in names:
+            se = float(table.loc[n, "se"])
+            records.append(_record(n, "delta", est_hat[n], se, est_hat[n] - z * se, est_hat[n] + z * se, pd.NA))
+    if "montecarlo" in methods:
+        n_mc = _check_count(n_mc, "n_mc", 100)
+        used = sorted(set(plan.label_theta.values()))
+        V = result.vcov.to_numpy()[np.ix_(used, used)]
+        try:
+            root = np.linalg.cholesky(V)
+        except np.linalg.LinAlgError:
+            w, Q = np.linalg.eigh(V)
+            root = Q * np.sqrt(np.clip(w, 0, None))
+        E = np.tile(plan.est0, (n_mc, 1))
+        E[:, used] = plan.est0[used] + np.random.default_rng(seed).standard_normal((n_mc, len(used))) @ root.T
+        draws = plan.table(E)
+        for n in names:
+            t = draws[n].to_numpy()
+            lo, hi = np.quantile(t, [(1 - ci) / 2, (1 + ci) / 2])
+            records.append(_record(n, "montecarlo", est_hat[n], float(np.std(t, ddof=1)), lo, hi, n_mc))
+    if "bootstrap" in methods:
+        if replicates is None:
+            n_boot = _check_count(n_boot, "n_boot", 2)
+            with _one_blas_thread():
+                replicates = _bootstrap_plan(plan, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress,
+                                             warm_start=True)  # fmt: skip
+        attrs.update({k: replicates.attrs[k] for k in ("n_failed", "n_cold_restarts", "n_nonadmissible")
+                      if k in replicates.attrs})  # fmt: skip
+        with _one_blas_thread():
+            E, status, _ = _refit_many(plan, "jackknife", list(range(X.shape[0])), n_jobs=n_jobs, progress=progress,
+                                       warm_start=True, desc="jackknife")  # fmt: skip
+        theta_i = plan.table(E)[names].to_numpy(dtype=float, copy=True)
+        theta_i[status == _FAILED] = np.nan
+        L = (X.shape[0] - 1) * (np.nanmean(theta_i, axis=0) - theta_i)
+        alpha = (1 + np.array([-ci, ci])) / 2
+        for j, n in enumerate(names):
+            t = replicates[n].to_numpy(dtype=float)
+            t_ok = t[np.isfinite(t)]
+            se = float(np.std(t_ok, ddof=1))
+            lo, hi = _norm_inter(t_ok, alpha)
+            records.append(_record(n, "bootstrap_percentile", est_hat[n], se, lo, hi, t_ok.size))
+            lo, hi, z0 = _bias_corrected(t_ok, est_hat[n], ci, 0.0)
+            records.append(_record(n, "bootstrap_bc", est_hat[n], se, lo, hi, t_ok.size))
+            a = _acceleration(L[np.isfinite(L[:, j]), j])
+            lo, hi, _ = _bias_corrected(t_ok, est_hat[n], ci, a)
+            records.append(_record(n, "bootstrap_bca", est_hat[n], se, lo, hi, t_ok.size))
+            attrs["z0"][n], attrs["acceleration"][n] = float(z0), float(a)
+        attrs["acceleration_method"] = "jackknife"
+    method_order = ["delta", "montecarlo", "bootstrap_percentile", "bootstrap_bc", "bootstrap_bca"]
+    records.sort(key=lambda r: (names.index(r["effect"]), method_order.index(r["method"])))
+    out = pd.DataFrame.from_records(records, columns=_OUTPUT_COLUMNS)
+    out["n_draws"] = out["n_draws"].astype("Int64")
+    out.attrs.update(attrs)
+    return out
 
 
 def _jackknife_or_influence(plan: _Plan, f, names, acceleration, *, n_jobs, progress) -> np.ndarray:

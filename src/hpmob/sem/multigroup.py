@@ -1060,6 +1060,12 @@ def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, gr
     mdl = _Model(pm, entries, Xs, fiml=fiml)
     with _one_blas_thread():
         theta, converged, reason = _estimate(mdl)
+        bad_h1 = [labels[g] for g, b in enumerate(mdl.blocks) if not getattr(b, "em_converged", True)]
+        if bad_h1 and converged:
+            # no saturated model, so no chi-square or fit index: the fit is not a usable result
+            converged = False
+            reason = (f"the EM estimate of the saturated model did not converge in group(s) "
+                      f"{', '.join(map(repr, bad_h1))} (too few rows for the variables?)")
         mdl.objective(theta)
         # lavaan's default information: expected with complete data, observed with missing = "ml"
         info = _observed_information(mdl, theta) if fiml else mdl.information()

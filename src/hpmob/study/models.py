@@ -47,7 +47,8 @@ def covariate_columns(plan: AnalysisPlan, codebook: Codebook, name: str) -> list
     return [v for v in values if v != reference]
 
 
-def structural_syntax(plan: AnalysisPlan, codebook: Codebook, *, controls: bool = True) -> str:
+def structural_syntax(plan: AnalysisPlan, codebook: Codebook, *, controls: bool = True,
+                      random_x: bool = False) -> str:
     """The plan's structural model in lavaan syntax.
 
     Measurement lines for the constructs the regressions use (codebook order); one
@@ -57,6 +58,11 @@ def structural_syntax(plan: AnalysisPlan, codebook: Codebook, *, controls: bool 
     covariance with the controls at zero would bias the paths); then the ``:=`` lines of
     the defined parameters whose labels remain. Paths through constructs the codebook
     lacks (optional constructs) are left out.
+
+    With ``random_x`` the observed covariates get free variances and covariances
+    (lavaan's ``fixed.x = FALSE``), which full-information ML needs to use respondents
+    with a missing covariate; on complete data the other estimates equal the fixed-x
+    model's.
 
     Examples
     --------
@@ -77,6 +83,10 @@ def structural_syntax(plan: AnalysisPlan, codebook: Codebook, *, controls: bool 
     if extra:
         lines += [f"{lv} ~ {' + '.join(extra)}" for lv in exogenous]
         lines += [f"{lv} ~~ {' + '.join(exogenous[k + 1:])}" for k, lv in enumerate(exogenous[:-1])]
+    if random_x:
+        names = set(plan.covariates)
+        observed = list(dict.fromkeys([r["rhs"] for r in regs if r["rhs"] in names] + extra))
+        lines += [f"{x} ~~ {' + '.join(observed[k:])}" for k, x in enumerate(observed)]
     labels = {r["label"] for r in regs if r.get("label")}
     import re
 

@@ -291,7 +291,7 @@ def load_plan(path: str | Path | None = None, *, codebook: Codebook) -> Analysis
     --------
     >>> from hpmob.codebook import load_codebook
     >>> load_plan(codebook=load_codebook()).estimation["missing"]
-    'listwise'
+    'ml'
     """
     p = Path(path) if path is not None else project_root() / _DEFAULT
     if not p.is_file():

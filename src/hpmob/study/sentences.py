@@ -13,7 +13,8 @@ import math
 __all__ = ["bilingual", "verdict_word"]
 
 _VERDICT_VI = {"supported": "được ủng hộ", "not supported": "không được ủng hộ",
-               "not testable with these data": "không kiểm định được với dữ liệu này"}
+               "not testable with these data": "không kiểm định được với dữ liệu này",
+               "not estimable": "không ước lượng được"}
 
 
 def bilingual(en: str, vi: str) -> dict:
@@ -152,11 +153,18 @@ def validity(cr_min: float, cr_ok: bool, n_ave_ok: int, n: int, ave_min: float, 
         f"({'dưới' if htmt_ok else 'trên'} .85).")
 
 
-def modification_indices(mi_max: float, param: str, n: int, critical: float, n_over: int) -> dict:
+def modification_indices(mi_max: float, param: str, n: int, critical: float, n_over: int,
+                         n_complete: int | None = None) -> dict:
+    """``n_complete``: the indices come from the CFA refitted to that many complete answers
+    (the FIML fit has no modification indices)."""
+    basis = (f" The indices are score tests of the same CFA fitted to the {n_complete} respondents with complete "
+             f"answers (full-information ML has none).") if n_complete is not None else ""
+    basis_vi = (f" Các chỉ số là kiểm định điểm của cùng mô hình CFA ước lượng trên {n_complete} người trả lời đủ "
+                f"mọi câu.") if n_complete is not None else ""
     return bilingual(f"The largest index is {mi_max:.1f} ({param}); over {n} candidate parameters the "
-                     f"Bonferroni-adjusted critical χ²(1) is {critical:.1f}, exceeded by {n_over} of them.",
+                     f"Bonferroni-adjusted critical χ²(1) is {critical:.1f}, exceeded by {n_over} of them.{basis}",
                      f"Chỉ số lớn nhất là {mi_max:.1f} ({param}); với {n} tham số ứng viên, giá trị tới hạn χ²(1) "
-                     f"hiệu chỉnh Bonferroni là {critical:.1f}, có {n_over} chỉ số vượt.")
+                     f"hiệu chỉnh Bonferroni là {critical:.1f}, có {n_over} chỉ số vượt.{basis_vi}")
 
 
 def harman(first_share: float, dominates: bool, cfi: float, rmsea: float, n_constructs: int) -> dict:
@@ -184,6 +192,20 @@ def ordinal(mean_diff: float, srmr: float, same_factor: bool) -> dict:
            "Some DWLS loadings fall below .30."),
         f"Trên tương quan polychoric, hệ số tải trung bình {'cao' if mean_diff > 0 else 'thấp'} hơn ML "
         f"{abs(mean_diff):.2f}, SRMR = {srmr:.3f}.")
+
+
+def ordinal_fit(n: int, fm, converged: bool) -> dict:
+    """The WLSMV CFA's scaled-shifted test and scaled fit indices."""
+    if not converged:
+        return bilingual("The ordinal (WLSMV) CFA did not converge; its fit is not reported.",
+                         "CFA thứ bậc (WLSMV) không hội tụ; không báo cáo độ phù hợp.")
+    return bilingual(
+        f"Treating the answers as ordered categories (WLSMV on the {n} complete respondents): scaled-shifted "
+        f"χ²({fm['df']:.0f}) = {fm['chisq.scaled']:.1f}, CFI = {fm['cfi.scaled']:.3f}, TLI = {fm['tli.scaled']:.3f}, "
+        f"RMSEA = {fm['rmsea.scaled']:.3f}, SRMR = {fm['srmr']:.3f}.",
+        f"Coi câu trả lời là thang thứ bậc (WLSMV trên {n} người trả lời đủ): χ² hiệu chỉnh ({fm['df']:.0f}) = "
+        f"{fm['chisq.scaled']:.1f}, CFI = {fm['cfi.scaled']:.3f}, TLI = {fm['tli.scaled']:.3f}, "
+        f"RMSEA = {fm['rmsea.scaled']:.3f}, SRMR = {fm['srmr']:.3f}.")
 
 
 # --- invariance -------------------------------------------------------------------------
@@ -249,8 +271,35 @@ def latent_contrasts(construct: str, ref: str, rows: dict) -> dict:
                      f"{construct} so với {ref}: {'; '.join(vi)}.")
 
 
-def group_sizes(n: int, counts: dict) -> dict:
+def _treatment(missing: str) -> tuple[str, str]:
+    """Who a model uses, in words, under the missing-data treatment ``missing``."""
+    if missing == "ml":
+        return ("with at least one answer on its items (full-information ML: incomplete answers are used, "
+                "not dropped)", "có ít nhất một câu trả lời (ML thông tin đầy đủ: không loại câu trả lời thiếu)")
+    return "who answered every one of its variables (listwise deletion)", "trả lời đủ mọi biến (loại theo danh sách)"
+
+
+def model_n(model_en: str, model_vi: str, n: int, n_all: int, missing: str) -> dict:
+    """How many respondents a model used, and which.
+
+    Examples
+    --------
+    >>> model_n("The CFA", "Mô hình CFA", 380, 400, "ml")["en"][:50]
+    'The CFA uses 380 of the 400 analysed respondents: '
+    """
+    who, who_vi = _treatment(missing)
+    return bilingual(f"{model_en} uses {n} of the {n_all} analysed respondents: those {who}.",
+                     f"{model_vi} dùng {n} trên {n_all} người trả lời được phân tích: những người {who_vi}.")
+
+
+def group_sizes(n: int, counts: dict, missing: str = "listwise") -> dict:
     parts = ", ".join(f"{int(k)} {g}" for g, k in counts.items())
+    if missing == "ml":
+        return bilingual(f"The invariance models use the {n} respondents with a known group and at least one answer "
+                         f"on the compared constructs' items ({parts}); full-information ML uses incomplete answers "
+                         f"instead of dropping them.",
+                         f"Các mô hình bất biến dùng {n} người trả lời có nhóm xác định và trả lời ít nhất một câu của "
+                         f"các cấu trúc được so sánh ({parts}); ML thông tin đầy đủ dùng cả câu trả lời thiếu.")
     return bilingual(f"The invariance models use the {n} respondents with a known group who answered every item of "
                      f"the compared constructs ({parts}).",
                      f"Các mô hình bất biến dùng {n} người trả lời có nhóm xác định và trả lời đủ mọi câu của các cấu "
@@ -263,6 +312,20 @@ def welch(n_sig: int, n_tests: int) -> dict:
 
 
 # --- structural -------------------------------------------------------------------------
+def not_estimable(label: str, model: str, reason: str) -> dict:
+    """A hypothesis whose model did not converge or is improper: no verdict from its numbers.
+
+    Examples
+    --------
+    >>> not_estimable("H2", "the structural model", "did not converge")["en"]
+    'H2 verdict: not estimable. The structural model did not converge; its estimates are not reported as a result.'
+    """
+    return bilingual(f"{label} verdict: not estimable. {model[0].upper() + model[1:]} {reason}; its estimates are not "
+                     f"reported as a result.",
+                     f"Kết luận {label}: không ước lượng được. Mô hình ({model}) {reason}; ước lượng của nó không "
+                     f"được báo cáo như một kết quả.")
+
+
 def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, std_lo, std_hi, est, lo, hi) -> dict:
     if verdict.startswith("not testable"):
         return bilingual(f"{label} ({rhs} → {lhs}): not testable with these data.",
@@ -290,13 +353,21 @@ def indirect_verdict(label: str, name: str, verdict: str, method: str, est: floa
         f"khoảng tin cậy không chứa 0; kết luận dựa trên khoảng {method.replace('_', ' ')}.")
 
 
-def sem_fit(n: int, fm) -> dict:
+def sem_fit(n: int, fm, missing: str = "listwise", n_all: int | None = None) -> dict:
+    who, who_vi = _treatment(missing)
+    of = f" of the {n_all}" if n_all is not None else ""
+    of_vi = f" trên {n_all}" if n_all is not None else ""
+    x_en = (" The observed covariates get free variances and covariances, so a missing covariate does not drop its "
+            "respondent." if missing == "ml" else "")
+    x_vi = (" Các biến đồng biến quan sát có phương sai và hiệp phương sai tự do, nên thiếu một biến đồng biến không "
+            "loại người trả lời." if missing == "ml" else "")
     return bilingual(
-        f"The model is fitted to the {n} respondents with complete answers on its variables: χ²({fm['df']:.0f}) = "
+        f"The model is fitted to {n}{of} respondents, those {who}.{x_en} χ²({fm['df']:.0f}) = "
         f"{fm['chisq']:.1f}, CFI = {fm['cfi']:.3f}, TLI = {fm['tli']:.3f}, RMSEA = {fm['rmsea']:.3f} (90 % CI "
         f"{fm['rmsea.ci.lower']:.3f}–{fm['rmsea.ci.upper']:.3f}), SRMR = {fm['srmr']:.3f}.",
-        f"Mô hình ước lượng trên {n} người trả lời đủ các biến: χ²({fm['df']:.0f}) = {fm['chisq']:.1f}, CFI = "
-        f"{fm['cfi']:.3f}, TLI = {fm['tli']:.3f}, RMSEA = {fm['rmsea']:.3f}, SRMR = {fm['srmr']:.3f}.")
+        f"Mô hình ước lượng trên {n}{of_vi} người trả lời, những người {who_vi}.{x_vi} χ²({fm['df']:.0f}) = "
+        f"{fm['chisq']:.1f}, CFI = {fm['cfi']:.3f}, TLI = {fm['tli']:.3f}, RMSEA = {fm['rmsea']:.3f}, "
+        f"SRMR = {fm['srmr']:.3f}.")
 
 
 def r2(values: dict) -> dict:
@@ -306,11 +377,13 @@ def r2(values: dict) -> dict:
 
 
 # --- claims -----------------------------------------------------------------------------
-def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: list[str]) -> dict:
+def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: list[str], n_ne: int = 0) -> dict:
+    ne = f", {n_ne} not estimable (the model behind them did not converge or is improper)" if n_ne else ""
+    ne_vi = f", {n_ne} không ước lượng được (mô hình không hội tụ hoặc nghiệm không hợp lệ)" if n_ne else ""
     return bilingual(
-        f"Of the {n} claims, {n_sup} are supported, {n_not} not supported and {n_nt} not testable with these "
+        f"Of the {n} claims, {n_sup} are supported, {n_not} not supported{ne} and {n_nt} not testable with these "
         f"data. Not supported: {'; '.join(not_supported) if not_supported else 'none'}.",
-        f"Trong {n} nhận định, {n_sup} được ủng hộ, {n_not} không được ủng hộ và {n_nt} không kiểm định được "
+        f"Trong {n} nhận định, {n_sup} được ủng hộ, {n_not} không được ủng hộ{ne_vi} và {n_nt} không kiểm định được "
         f"với dữ liệu này.")
 
 

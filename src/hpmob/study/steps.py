@@ -23,26 +23,50 @@ from hpmob.study import sentences as S
 from hpmob.study.models import indirect_label, measurement_syntax, structural_data, structural_syntax
 from hpmob.study.plan import AnalysisPlan
 from hpmob.study.result import StepResult
-from hpmob.study.verdicts import NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, claims_rows, judge, latent_order_holds
+from hpmob.study.verdicts import (NOT_ESTIMABLE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, claims_rows, fit_problem,
+                                  judge, latent_order_holds)
 
 __all__ = ["descriptives", "measurement", "invariance", "comparisons", "structural", "claims", "fit_model"]
 
 
 def fit_model(model: str, data: pd.DataFrame, plan: AnalysisPlan, *, estimator: str | None = None, **kw):
-    """:func:`hpmob.sem.fit` with the plan's estimator settings.
+    """:func:`hpmob.sem.fit` with the plan's estimator and missing-data settings.
 
-    ``missing`` is passed only when it is not ``"listwise"`` (the engine's default), so
-    the call works with an engine that does not know the argument yet.
+    Returns ``(result, messages)``: the engine's warnings (rows not used, non-convergence,
+    Heywood cases) are not hidden but returned, and the result's convergence and propriety
+    travel with every table built from it (:func:`fit_status`).
     """
     from hpmob.sem import fit
 
-    missing = plan.estimation["missing"]
-    if missing != "listwise":
-        kw["missing"] = missing
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # listwise deletion is announced in the notebooks
-        return fit(model, data, estimator=estimator or plan.estimation["estimator"],
-                   ci=plan.estimation["conf"], **kw)
+    kw.setdefault("missing", plan.estimation["missing"])
+    return caught(fit, model, data, estimator=estimator or plan.estimation["estimator"], ci=plan.estimation["conf"],
+                  **kw)
+
+
+def caught(fn, *args, **kw):
+    """``(fn(*args, **kw), messages)``: the call's warnings as distinct messages instead of on stderr."""
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter("always")
+        out = fn(*args, **kw)
+    return out, tuple(dict.fromkeys(str(w.message) for w in ws))
+
+
+#: Columns of the ``*_status`` tables: how each model behind a verdict was estimated.
+STATUS_COLUMNS = ["model", "estimator", "missing", "n", "n_patterns", "converged", "proper", "convergence",
+                  "improper", "warnings"]
+
+
+def fit_status(res, model: str, messages=()) -> dict:
+    """One ``*_status`` row: estimator, missing-data treatment, N used, convergence and
+    propriety of fitted ``res`` (a single- or multigroup result).
+
+    A verdict from a row with ``converged`` or ``proper`` false is "not estimable"
+    (:func:`hpmob.study.verdicts.judge`).
+    """
+    return dict(zip(STATUS_COLUMNS, [
+        model, res.estimator, "FIML" if res.missing == "ml" else "listwise", int(res.n),
+        int(np.sum(res.n_patterns)) if res.missing == "ml" else 1, bool(res.converged),
+        not res.improper, res.convergence, "; ".join(res.improper), "; ".join(messages)]))
 
 
 def scale_bands(lo: float, hi: float) -> tuple:
@@ -239,6 +263,8 @@ def descriptives(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
 # --------------------------------------------------------------------------- measurement
 FIT_KEYS = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
             "rmsea.pvalue", "srmr", "logl", "aic", "bic"]
+#: lavaan's WLSMV fit measures reported for the ordinal CFA (scaled-shifted test, scaled indices)
+ORDINAL_FIT_KEYS = ["npar", "chisq.scaled", "df", "pvalue.scaled", "cfi.scaled", "tli.scaled", "rmsea.scaled", "srmr"]
 ROBUST_KEYS = ["chisq.scaled", "chisq.scaling.factor", "cfi.robust", "tli.robust", "rmsea.robust"]
 
 
@@ -285,8 +311,10 @@ def measurement(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan,
     res.objects["efa_display"] = efa.loadings[cols].where(efa.loadings[cols].abs() >= 0.30).join(
         efa.loadings[["communality"]]).style.format(precision=2, na_rep="")
 
-    cfa = fit_model(measurement_syntax(codebook, plan.constructs), keyed[items], plan, estimator=estimator)
+    cfa, cfa_msgs = fit_model(measurement_syntax(codebook, plan.constructs), keyed[items], plan, estimator=estimator)
     res.objects["cfa"] = cfa
+    res.glue.update(cfa_n=int(cfa.n), cfa_missing=plan.estimation["missing"])
+    res.sentences["cfa_n"] = S.model_n("The CFA", "Mô hình CFA", int(cfa.n), len(keyed), plan.estimation["missing"])
     fm = cfa.fit_measures
     keys = FIT_KEYS + (ROBUST_KEYS if estimator == "MLR" else [])
     res.tables["cfa_fit"] = fm[keys].rename("value").to_frame()
@@ -323,7 +351,12 @@ def measurement(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan,
     res.tables["htmt"] = htmt(complete, constructs)
     res.index_tables.add("htmt")
 
-    all_mi = modification_indices(cfa, top=None)
+    # modification indices are score tests of the complete-data likelihood: under FIML they come
+    # from the same CFA fitted to the complete answers (the sentence says so)
+    mi_fit = cfa if cfa.missing != "ml" else fit_model(measurement_syntax(codebook, plan.constructs), keyed[items], plan,
+                                                       estimator=estimator, missing="listwise")[0]
+    res.glue["mi_fit_n"] = int(mi_fit.n)
+    all_mi = modification_indices(mi_fit, top=None)
     critical = float(stats.chi2.ppf(1 - 0.05 / len(all_mi), 1))
     mi = all_mi.head(10)
     res.tables["cfa_modindices"] = mi
@@ -331,10 +364,13 @@ def measurement(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan,
                     f"{mi['rhs'].iloc[0]}", mi_n=len(all_mi), mi_critical=critical,
                     mi_n_over=int((all_mi["mi"] > critical).sum()))
     res.sentences["modindices"] = S.modification_indices(res.glue["mi_max"], res.glue["mi_max_param"], len(all_mi),
-                                                         critical, res.glue["mi_n_over"])
+                                                         critical, res.glue["mi_n_over"],
+                                                         int(mi_fit.n) if mi_fit is not cfa else None)
 
     first_share = float(pa_pc["observed"].iloc[0] / len(items))
-    one = fit_model("G =~ " + " + ".join(items), keyed[items], plan, estimator="ML")
+    one, one_msgs = fit_model("G =~ " + " + ".join(items), keyed[items], plan, estimator="ML")
+    res.tables["cfa_status"] = pd.DataFrame([fit_status(cfa, "CFA", cfa_msgs), fit_status(one, "one factor", one_msgs)],
+                                            columns=STATUS_COLUMNS)
     ofm = one.fit_measures
     res.tables["harman"] = pd.DataFrame({
         "model": ["one factor", f"{len(constructs)} factors"], "chisq": [ofm["chisq"], fm["chisq"]],
@@ -355,11 +391,21 @@ def measurement(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan,
             ordinal.loadings.rename(columns={"std_all": "DWLS (polychoric)"}), on=["construct", "item"])
         compare["difference"] = compare["DWLS (polychoric)"] - compare["ML"]
         res.tables["cfa_ordinal_sensitivity"] = compare
-        res.glue.update(ordinal_mean_diff=float(compare["difference"].mean()), ordinal_srmr=ordinal.srmr)
+        ofm = ordinal.result.fit_measures
+        keys = [k for k in ORDINAL_FIT_KEYS if k in ofm.index]
+        res.tables["cfa_ordinal_fit"] = ofm[keys].rename("value").to_frame()
+        res.index_tables.add("cfa_ordinal_fit")
+        for k in keys:
+            res.glue[f"ordinal_{k.replace('.', '_')}"] = float(ofm[k])
+        res.glue.update(ordinal_mean_diff=float(compare["difference"].mean()), ordinal_srmr=ordinal.srmr,
+                        ordinal_n=int(ordinal.n))
         keeps = bool((compare["DWLS (polychoric)"] >= 0.30).all())
+        res.sentences["ordinal_fit"] = S.ordinal_fit(int(ordinal.n), ofm, bool(ordinal.result.converged))
     else:
         res.glue.update(ordinal_mean_diff=float("nan"), ordinal_srmr=float("nan"))
         keeps = False
+        res.sentences["ordinal_fit"] = S.bilingual("The ordinal (WLSMV) CFA was not run.",
+                                                   "Không chạy CFA thứ bậc (WLSMV).")
     res.sentences["ordinal"] = S.ordinal(res.glue["ordinal_mean_diff"], res.glue["ordinal_srmr"], keeps)
     return res
 
@@ -381,33 +427,45 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     target = plan.grouping["invariance_target"]
     constructs = plan.group_constructs
     items = [i for c in constructs for i in codebook.items_of(c)]
-    data = reverse_key(responses, codebook)[items + [group]].dropna()
-    data = data[data[group].isin(levels)]
+    missing = plan.estimation["missing"]
+    keyed = reverse_key(responses, codebook)[items + [group]]
+    keyed = keyed[keyed[group].isin(levels)]
+    # FIML uses every respondent with a known group and at least one answer; listwise the complete ones
+    data = keyed[keyed[items].notna().any(axis=1)] if missing == "ml" else keyed.dropna()
     model = measurement_syntax(codebook, constructs)
     res = StepResult("invariance")
     counts = data[group].value_counts().reindex(levels)
     res.tables["invariance_n"] = counts.rename("n").to_frame().T
     res.glue["inv_n"] = len(data)
+    res.glue["inv_missing"] = missing
     for lev, n in counts.items():
         res.glue[f"inv_n_{lev}"] = int(n)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if full_sequence:
-            seq = invariance_sequence(model, data, group, group_order=levels)
-            res.tables["invariance"] = seq
-            decisions, deltas = {}, {}
-            for row in seq.itertuples():
-                res.glue[f"inv_{row.model}_cfi"] = float(row.cfi)
-                res.glue[f"inv_{row.model}_decision"] = row.decision
-                if row.model != "configural":
-                    res.glue[f"inv_{row.model}_dcfi"] = float(row.delta_cfi)
-                    res.glue[f"inv_{row.model}_drmsea"] = float(row.delta_rmsea)
-                    decisions[row.model], deltas[row.model] = row.decision, (row.delta_cfi, row.delta_rmsea)
-            res.verdicts["sequence"] = decisions
-            res.sentences["invariance_sequence"] = S.invariance_sequence(decisions, deltas)
-        search = partial_invariance_search(model, data, group, level=target, group_order=levels)
-        full = fit_multigroup(model, data, group, group_order=levels,
-                              group_equal=("loadings", "intercepts")) if full_sequence else None
+    status = []
+    try:
+        search, msgs = caught(partial_invariance_search, model, data, group, level=target, group_order=levels,
+                              missing=missing)
+    except FIT_ERRORS as err:  # e.g. a group too small for the model: no estimate, so no verdict
+        return _invariance_not_estimable(res, plan, codebook, data, err, target, counts)
+    status.append(fit_status(search.result, "latent means", msgs))
+    if full_sequence:
+        seq, msgs = caught(invariance_sequence, model, data, group, group_order=levels, missing=missing)
+        res.tables["invariance"] = seq
+        decisions, deltas = {}, {}
+        for row in seq.itertuples():
+            res.glue[f"inv_{row.model}_cfi"] = float(row.cfi)
+            res.glue[f"inv_{row.model}_decision"] = row.decision
+            if row.model != "configural":
+                res.glue[f"inv_{row.model}_dcfi"] = float(row.delta_cfi)
+                res.glue[f"inv_{row.model}_drmsea"] = float(row.delta_rmsea)
+                decisions[row.model], deltas[row.model] = row.decision, (row.delta_cfi, row.delta_rmsea)
+        res.verdicts["sequence"] = decisions
+        res.sentences["invariance_sequence"] = S.invariance_sequence(decisions, deltas)
+    full = None
+    if full_sequence:
+        full, msgs = caught(fit_multigroup, model, data, group, group_order=levels,
+                            group_equal=("loadings", "intercepts"), missing=missing)
+        status.append(fit_status(full, f"full {target}", msgs))
+    res.tables["invariance_status"] = pd.DataFrame(status, columns=STATUS_COLUMNS)
     res.tables["partial_invariance"] = search.table
     res.objects.update(search=search, data=data, model=model)
     freed = list(search.freed)
@@ -449,12 +507,17 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
                 for key in ("est", "lo", "hi", "p", "d"):
                     res.glue[f"lm_{f}_{lev}_{key}"] = float("nan")
             res.glue[f"lm_{f}_{levels[-1]}_phrase"] = "not compared (not in the codebook)"
-    res.sentences["invariance_n"] = S.group_sizes(len(data), counts.to_dict())
+    res.sentences["invariance_n"] = S.group_sizes(len(data), counts.to_dict(), missing)
     res.sentences["latent_contrasts"] = _joined(res, [f"latent_{f}" for f in constructs])
     for h in _hyps(plan, "latent_mean_order"):
         row = judge(h, plan, codebook, res.tables, invariance=level_used)[0]
         res.verdicts[h.id] = row["verdict"]
         if row["verdict"] == NOT_TESTABLE:
+            continue
+        if row["verdict"] == NOT_ESTIMABLE:
+            res.sentences[h.id] = S.not_estimable(h.label, "the latent-means model",
+                                                  fit_problem(res.tables["invariance_status"].iloc[0]))
+            res.glue[f"{h.id.lower()}_verdict"] = row["verdict"]
             continue
         sub = latent[latent["factor"] == h["construct"]].set_index("group_label")
         ordered = latent_order_holds(sub["est"].to_dict(), h["order"]) if h.get("order") else None
@@ -470,6 +533,40 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
             res.glue[f"{p}_ordered"] = "hold" if ordered and res.verdicts[f"{h.id}_contrasts"][g] else "do not hold"
         for lev in levels[1:]:
             res.glue[f"{p}_{lev}_sig"] = "excludes" if (rows[lev][1] > 0 or rows[lev][2] < 0) else "includes"
+    res.sentences["hypotheses"] = _joined(res, [h.id for h in _hyps(plan, "latent_mean_order")])
+    return res
+
+
+#: what the engine raises when a model cannot be fitted at all (too few rows, no admissible start)
+FIT_ERRORS = (ValueError, RuntimeError, np.linalg.LinAlgError)
+
+
+def _invariance_not_estimable(res: StepResult, plan: AnalysisPlan, codebook: Codebook, data, err, target, counts):
+    """The invariance step when its models cannot be fitted: status, empty tables and the
+    ``latent_mean_order`` hypotheses "not estimable" (never judged from no estimate)."""
+    from hpmob.sem.invariance import TABLE_COLUMNS
+
+    missing = plan.estimation["missing"]
+    res.tables["invariance_status"] = pd.DataFrame([dict(zip(STATUS_COLUMNS, [
+        "latent means", plan.estimation["estimator"], "FIML" if missing == "ml" else "listwise", len(data), np.nan,
+        False, False, f"the model could not be fitted: {err}", "", ""]))], columns=STATUS_COLUMNS)
+    res.tables["invariance"] = pd.DataFrame(columns=TABLE_COLUMNS)
+    res.tables["partial_invariance"] = pd.DataFrame(columns=TABLE_COLUMNS)
+    level = f"{target} (not estimable)"
+    res.verdicts.update(freed=[], partial_holds=False, level=level)
+    res.glue.update(inv_freed="none", inv_partial_holds="not estimable", inv_level=level)
+    res.tables["invariance_decision"] = pd.DataFrame([{"target": target, "level": level, "holds": False, "freed": ""}])
+    res.tables["latent_means"] = pd.DataFrame(columns=["factor", "group_label", "est", "se", "ci.lower", "ci.upper",
+                                                       "pvalue", "std.lv"])
+    res.objects["latent_vs_reference"] = res.tables["latent_means"]
+    res.sentences["invariance_n"] = S.group_sizes(len(data), counts.to_dict(), missing)
+    problem = fit_problem(res.tables["invariance_status"].iloc[0])
+    for h in _hyps(plan, "latent_mean_order"):
+        row = judge(h, plan, codebook, res.tables, invariance=level)[0]
+        res.verdicts[h.id] = row["verdict"]
+        res.glue[f"{h.id.lower()}_verdict"] = row["verdict"]
+        if row["verdict"] == NOT_ESTIMABLE:
+            res.sentences[h.id] = S.not_estimable(h.label, "the latent-means model", problem)
     res.sentences["hypotheses"] = _joined(res, [h.id for h in _hyps(plan, "latent_mean_order")])
     return res
 
@@ -534,11 +631,13 @@ def structural(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
 
     conf = plan.estimation["conf"]
     data = structural_data(responses, codebook, plan, controls=controls)
-    model = structural_syntax(plan, codebook, controls=controls)
+    # FIML keeps respondents with a missing covariate only if the covariates are modelled (random x)
+    model = structural_syntax(plan, codebook, controls=controls, random_x=plan.estimation["missing"] == "ml")
     res = StepResult("structural")
     res.objects.update(model=model, data=data)
-    sem = fit_model(model, data, plan, estimator=estimator or "ML")
+    sem, sem_msgs = fit_model(model, data, plan, estimator=estimator or "ML")
     res.objects["sem"] = sem
+    res.tables["sem_status"] = pd.DataFrame([fit_status(sem, "structural", sem_msgs)], columns=STATUS_COLUMNS)
     fm = sem.fit_measures
     keys = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr",
             "aic", "bic"]
@@ -557,8 +656,9 @@ def structural(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     res.sentences["r2"] = S.r2({k: float(r2[k]) for k in outcomes})
 
     if ":=" in model:
-        effects = indirect_effects(sem, data, methods=methods, n_boot=n_boot, n_mc=n_mc, ci=conf, seed=seed,
-                                   n_jobs=n_jobs, progress=progress)
+        effects, ind_msgs = caught(indirect_effects, sem, data, methods=methods, n_boot=n_boot, n_mc=n_mc, ci=conf,
+                                   seed=seed, n_jobs=n_jobs, progress=progress)
+        res.tables["sem_status"].loc[0, "warnings"] = "; ".join(dict.fromkeys(sem_msgs + ind_msgs))
     else:
         effects = pd.DataFrame(columns=["effect", "method", "est", "ci.lower", "ci.upper"])
     res.tables["indirect_effects"] = effects
@@ -569,10 +669,13 @@ def structural(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     res.glue["boot_failed"] = int(effects.attrs.get("n_failed", 0))
 
     by_pair = paths.set_index(["lhs", "rhs"])
+    sem_problem = fit_problem(res.tables["sem_status"].iloc[0])
     for h in _hyps(plan, "path"):
         row = judge(h, plan, codebook, res.tables)[0]
         res.verdicts[h.id] = row["verdict"]
-        if (h["lhs"], h["rhs"]) in by_pair.index:
+        if row["verdict"] == NOT_ESTIMABLE:
+            res.sentences[h.id] = S.not_estimable(h.label, "the structural model", sem_problem)
+        elif (h["lhs"], h["rhs"]) in by_pair.index:
             p = by_pair.loc[(h["lhs"], h["rhs"])]
             res.sentences[h.id] = S.path_verdict(h.label, h["lhs"], h["rhs"], h["sign"], row["verdict"], p["std.all"],
                                                  p["std.ci.lower"], p["std.ci.upper"], p["est"], p["ci.lower"],
@@ -592,13 +695,16 @@ def structural(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
         res.verdicts[f"{h.id}_detected"] = {m: _claimed(h["sign"], lo, hi) for m, (lo, hi) in intervals.items()}
         if rows[0]["verdict"] == NOT_TESTABLE:
             continue
+        if rows[0]["verdict"] == NOT_ESTIMABLE:
+            res.sentences[h.id] = S.not_estimable(h.label, "the structural model", sem_problem)
+            continue
         res.sentences[h.id] = S.indirect_verdict(h.label, name, rows[0]["verdict"], plan.estimation["indirect_method"],
                                                  float(ind["est"].iloc[0]), intervals)
         excludes = [lo > 0 or hi < 0 for lo, hi in intervals.values()]
         res.glue[f"{name}_all_exclude"] = "every one of the" if all(excludes) else f"{sum(excludes)} of the"
         res.glue[f"{name}_n_intervals"] = len(intervals)
     _grouped_paths(res, plan, codebook, paths)
-    res.sentences["fit"] = S.sem_fit(sem.n, fm)
+    res.sentences["fit"] = S.sem_fit(sem.n, fm, plan.estimation["missing"], len(data))
     res.sentences["paths"] = _joined(res, [h.id for h in _hyps(plan, "path")])
     res.sentences["indirect"] = _joined(res, [h.id for h in _hyps(plan, "indirect")])
     return res
@@ -638,10 +744,11 @@ def claims(plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invariance_l
     not_sup = table.loc[table["verdict"] == NOT_SUPPORTED, "claim"].tolist()
     res.glue.update(n_claims=len(table), n_supported=int(counts.get(SUPPORTED, 0)),
                     n_not_supported=int(counts.get(NOT_SUPPORTED, 0)), n_not_testable=int(counts.get(NOT_TESTABLE, 0)),
+                    n_not_estimable=int(counts.get(NOT_ESTIMABLE, 0)),
                     not_supported_list="; ".join(not_sup) if not_sup else "none")
     res.verdicts = dict(zip(table["claim"], table["verdict"]))
     res.sentences["summary"] = S.claims_summary(len(table), res.glue["n_supported"], res.glue["n_not_supported"],
-                                                res.glue["n_not_testable"], not_sup)
+                                                res.glue["n_not_testable"], not_sup, res.glue["n_not_estimable"])
     # the Vietnamese table: claims and verdicts in Vietnamese (the test column stays in English)
     vi = claims_rows(plan, codebook, tables, invariance=invariance_level, lang="vi")
     vi["verdict"] = vi["verdict"].map(lambda v: S.verdict_word(v, "vi"))

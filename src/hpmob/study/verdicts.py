@@ -17,10 +17,18 @@ from hpmob.study.models import indirect_label
 from hpmob.study.plan import AnalysisPlan, Hypothesis
 
 SUPPORTED, NOT_SUPPORTED, NOT_TESTABLE = "supported", "not supported", "not testable with these data"
-CLAIM_COLUMNS = ["claim", "hypothesis", "test", "estimate", "ci_low", "ci_high", "verdict"]
+#: the verdict of a hypothesis whose model did not converge or has an improper solution
+NOT_ESTIMABLE = "not estimable"
+#: ``estimator``, ``missing`` and ``n``: how the numbers behind each verdict were estimated, on how many
+CLAIM_COLUMNS = ["claim", "hypothesis", "test", "estimate", "ci_low", "ci_high", "verdict", "estimator", "missing",
+                 "n"]
 
-__all__ = ["SUPPORTED", "NOT_SUPPORTED", "NOT_TESTABLE", "CLAIM_COLUMNS", "judge", "on_claimed_side",
-           "latent_order_holds"]
+__all__ = ["SUPPORTED", "NOT_SUPPORTED", "NOT_TESTABLE", "NOT_ESTIMABLE", "CLAIM_COLUMNS", "judge",
+           "on_claimed_side", "latent_order_holds", "fit_problem"]
+
+
+#: the share hypotheses' estimator and missing-data treatment (claims table columns)
+SHARE_ESTIMATOR, AVAILABLE = "proportion, Wilson interval", "available cases"
 
 
 def on_claimed_side(lo: float, hi: float, sign: str) -> bool:
@@ -50,8 +58,50 @@ def latent_order_holds(estimates: dict, order: list[str]) -> bool:
     return all(a < b for a, b in zip(values, values[1:]))
 
 
-def _row(claim, label, test, est, lo, hi, verdict) -> dict:
-    return dict(zip(CLAIM_COLUMNS, [claim, label, test, est, lo, hi, verdict]))
+def _row(claim, label, test, est, lo, hi, verdict, estimator="", missing="", n=np.nan) -> dict:
+    return dict(zip(CLAIM_COLUMNS, [claim, label, test, est, lo, hi, verdict, estimator, missing, n]))
+
+
+def _status(tables: dict, key: str, model: str):
+    """The row of ``model`` in the ``key`` status table (how it was estimated), or None."""
+    st = tables.get(key)
+    if st is None or not len(st) or not (st["model"] == model).any():
+        return None
+    return st[st["model"] == model].iloc[0]
+
+
+def fit_problem(status) -> str:
+    """Why a fitted model gives no verdict ("" when it converged to a proper solution).
+
+    Examples
+    --------
+    >>> fit_problem({"converged": False, "proper": True, "convergence": "gradient 0.3", "improper": ""})
+    'did not converge (gradient 0.3)'
+    """
+    if status is None:
+        return ""
+    if not _true(status["converged"]):
+        why = status["convergence"] if isinstance(status["convergence"], str) and status["convergence"] else ""
+        return "did not converge" + (f" ({why})" if why else "")
+    if not _true(status["proper"]):
+        return f"has an improper solution ({status['improper']})"
+    return ""
+
+
+def _true(v) -> bool:
+    return v is True or (isinstance(v, (bool, np.bool_)) and bool(v)) or str(v) == "True"
+
+
+def _fitted(row: dict, status, what: str) -> dict:
+    """``row`` with the estimator, missing-data treatment and N of the model behind it; its
+    verdict becomes "not estimable" when that model did not converge or is improper."""
+    if status is None:
+        return row
+    row.update(estimator=status["estimator"], missing=status["missing"], n=int(status["n"]))
+    problem = fit_problem(status)
+    if problem and row["verdict"] in (SUPPORTED, NOT_SUPPORTED):
+        row.update(verdict=NOT_ESTIMABLE, test=f"{row['test']} — not estimable: {what} {problem}")
+    return row
 
 
 def _untestable(h: Hypothesis, test: str, why: str, lang: str) -> dict:
@@ -161,7 +211,8 @@ def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *
             return [_untestable(h, test, f"no composite share of {h.get('construct')}", lang)]
         c = comp.iloc[0]
         verdict = SUPPORTED if c["ci_low"] > plan.threshold(h) else NOT_SUPPORTED
-        return [_row(h.claim[lang], h.label, test, c["share"], c["ci_low"], c["ci_high"], verdict)]
+        return [_row(h.claim[lang], h.label, test, c["share"], c["ci_low"], c["ci_high"], verdict, SHARE_ESTIMATOR,
+                     AVAILABLE, int(c["n"]))]
     if h.type == "ranking":
         tab = tables.get(h.id)
         if tab is None or not len(tab):
@@ -176,11 +227,16 @@ def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *
         return [_row(h.claim[lang].format(item=wording[r.item].rstrip(".")), h.label,
                      f"share rating {r.item} {_agree_word(h, lang)} ({_codes(codebook, h)}) above {thr:.0%}, "
                      f"Wilson {conf} CI (rank {k} of {len(tab)})",
-                     r.share, r.ci_low, r.ci_high, SUPPORTED if r.ci_low > thr else NOT_SUPPORTED)
+                     r.share, r.ci_low, r.ci_high, SUPPORTED if r.ci_low > thr else NOT_SUPPORTED, SHARE_ESTIMATOR,
+                     AVAILABLE, int(r.n))
                 for r, k in zip(tab.itertuples(index=False), rank)]
     if h.type == "latent_mean_order":
         lm = tables.get("latent_means")
         g, ref = h["contrast"]
+        status = _status(tables, "invariance_status", "latent means")
+        if status is not None and fit_problem(status) and (lm is None or not len(lm)):
+            return [_fitted(_row(h.claim[lang], h.label, test, np.nan, np.nan, np.nan, NOT_SUPPORTED), status,
+                            "the latent-means model")]
         if lm is None or not ((lm["factor"] == h["construct"]) & (lm["group_label"] == g)).any():
             return [_untestable(h, test, f"{h['construct']} not compared across groups", lang)]
         sub = lm[lm["factor"] == h["construct"]].set_index("group_label")
@@ -188,7 +244,8 @@ def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *
         ok = on_claimed_side(lo, hi, h["sign"])
         if h.get("order"):
             ok = ok and latent_order_holds(sub["est"].to_dict(), h["order"])
-        return [_row(h.claim[lang], h.label, test, est, lo, hi, SUPPORTED if ok else NOT_SUPPORTED)]
+        row = _row(h.claim[lang], h.label, test, est, lo, hi, SUPPORTED if ok else NOT_SUPPORTED)
+        return [_fitted(row, _status(tables, "invariance_status", "latent means"), "the latent-means model")]
     if h.type == "path":
         paths = tables.get("sem_paths")
         if paths is None or not ((paths["lhs"] == h["lhs"]) & (paths["rhs"] == h["rhs"])).any():
@@ -196,7 +253,8 @@ def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *
         r = paths[(paths["lhs"] == h["lhs"]) & (paths["rhs"] == h["rhs"])].iloc[0]
         est, lo, hi = float(r["est"]), float(r["ci.lower"]), float(r["ci.upper"])
         verdict = SUPPORTED if on_claimed_side(lo, hi, h["sign"]) else NOT_SUPPORTED
-        return [_row(h.claim[lang], h.label, test, est, lo, hi, verdict)]
+        row = _row(h.claim[lang], h.label, test, est, lo, hi, verdict)
+        return [_fitted(row, _status(tables, "sem_status", "structural"), "the structural model")]
     if h.type == "indirect":
         effects = tables.get("indirect_effects")
         name, _ = indirect_label(plan, h["chain"])
@@ -207,7 +265,8 @@ def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *
             return [_untestable(h, test, f"no {method} interval of the indirect effect", lang)]
         r = ind.iloc[0]
         verdict = SUPPORTED if on_claimed_side(r["ci.lower"], r["ci.upper"], h["sign"]) else NOT_SUPPORTED
-        return [_row(h.claim[lang], h.label, test, r["est"], r["ci.lower"], r["ci.upper"], verdict)]
+        row = _row(h.claim[lang], h.label, test, r["est"], r["ci.lower"], r["ci.upper"], verdict)
+        return [_fitted(row, _status(tables, "sem_status", "structural"), "the structural model")]
     raise ValueError(f"unknown hypothesis type {h.type!r}")
 
 
@@ -216,4 +275,4 @@ def claims_rows(plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invaria
     """The claims table: every hypothesis of the plan judged, in the plan's order."""
     rows = [row for h in plan.hypotheses for row in judge(h, plan, codebook, tables, invariance=invariance,
                                                           lang=lang)]
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS).astype({"n": "Int64"})
