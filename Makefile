@@ -47,12 +47,17 @@ BOOK := book/_build/html/index.html
 .PHONY: all env lock test lab book pdf bench clean distclean notebooks variants variants-inprocess check-variants \
     bench-detail raw-readonly multiverse
 
-all: $(BOOK) raw-readonly  ## env -> notebooks -> book
+all: $(BOOK) build/.raw-readonly  ## env -> notebooks -> book
 
 # The raw exports are read-only (README): by mode too, not only by convention. chmod
-# leaves the files' modification times alone, so nothing is rebuilt because of it.
-raw-readonly:
+# leaves the files' modification times alone, so nothing is rebuilt because of it; the
+# stamp keeps a second `make all` a no-op (`make -q all` true).
+build/.raw-readonly: $(RAW)
+	@mkdir -p $(@D)
 	@chmod a-w $(filter-out %/README.md,$(RAW))
+	@touch $@
+
+raw-readonly: build/.raw-readonly
 
 # --- environment -----------------------------------------------------------
 .tools/bin/uv:
