@@ -193,7 +193,7 @@ pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer
 
 # --- checks ----------------------------------------------------------------------
 test: $(ENV_STAMP) | $(CHROMIUM)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
-	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider
+	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider --durations=15
 
 bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~6 min)
 	$(PY) bench/bench_summary.py
