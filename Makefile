@@ -43,6 +43,9 @@ GENERATED_PAGES := book/reproducibility.md book/codebook.md
 BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib)) \
     $(wildcard book/_static/*)
 BOOK := book/_build/html/index.html
+# the grid of analytic choices (section below); defined here because the notebook rules use them
+MULTIVERSE_NAMED := build/multiverse/named/specifications.csv
+MULTIVERSE_FULL := build/multiverse/full/specifications.csv
 
 .PHONY: all env lock test lab book pdf bench clean distclean notebooks variants variants-inprocess check-variants \
     bench-detail raw-readonly multiverse
@@ -116,8 +119,6 @@ notebooks: $(EXECUTED)
 # `make all` runs the grid's named points (the named variants, in process, about 10 s);
 # `make multiverse` runs the full grid with the joint tests of the path claims and
 # rebuilds the book, whose robustness chapter then shows the full grid.
-MULTIVERSE_NAMED := build/multiverse/named/specifications.csv
-MULTIVERSE_FULL := build/multiverse/full/specifications.csv
 MULTIVERSE_DEPS := variants.yaml $(SRC) $(RAW) data/codebook.yaml data/analysis_plan.yaml $(ENV_STAMP)
 N_NULL ?= 100
 
