@@ -43,16 +43,24 @@ GENERATED_PAGES := book/reproducibility.md book/codebook.md
 BOOK_SRC := book/_config.yml book/_toc.yml $(filter-out $(GENERATED_PAGES),$(wildcard book/*.md book/*.bib)) \
     $(wildcard book/_static/*)
 BOOK := book/_build/html/index.html
+# the grid of analytic choices (section below); defined here because the notebook rules use them
+MULTIVERSE_NAMED := build/multiverse/named/specifications.csv
+MULTIVERSE_FULL := build/multiverse/full/specifications.csv
 
 .PHONY: all env lock test lab book pdf bench clean distclean notebooks variants variants-inprocess check-variants \
     bench-detail raw-readonly multiverse
 
-all: $(BOOK) raw-readonly  ## env -> notebooks -> book
+all: $(BOOK) build/.raw-readonly  ## env -> notebooks -> book
 
 # The raw exports are read-only (README): by mode too, not only by convention. chmod
-# leaves the files' modification times alone, so nothing is rebuilt because of it.
-raw-readonly:
+# leaves the files' modification times alone, so nothing is rebuilt because of it; the
+# stamp keeps a second `make all` a no-op (`make -q all` true).
+build/.raw-readonly: $(RAW)
+	@mkdir -p $(@D)
 	@chmod a-w $(filter-out %/README.md,$(RAW))
+	@touch $@
+
+raw-readonly: build/.raw-readonly
 
 # --- environment -----------------------------------------------------------
 .tools/bin/uv:
@@ -189,7 +197,7 @@ pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer
 
 # --- checks ----------------------------------------------------------------------
 test: $(ENV_STAMP) | $(CHROMIUM)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
-	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider
+	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider --durations=15
 
 bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~6 min)
 	$(PY) bench/bench_summary.py

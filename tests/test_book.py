@@ -67,7 +67,7 @@ def test_no_personal_data_downstream_of_raw(root, built_book):
 
 # Notebook 02 concatenates the overall H7 rows with the by-level table, which already holds
 # them (issue 17 phase 2 / the study layer removes the concat).
-KNOWN_DUPLICATES = {"agreement_rt.csv"}
+KNOWN_DUPLICATES: set[str] = set()
 
 
 def _duplicated_results(root):
@@ -87,6 +87,5 @@ def test_results_tables_have_no_duplicate_rows(root, built_book):
 
 
 
-@pytest.mark.xfail(strict=True, reason="agreement_rt.csv repeats the 5 overall rows (notebook 02, phase 2)")
 def test_no_results_table_has_duplicates_at_all(root, built_book):
     assert _duplicated_results(root) == {}

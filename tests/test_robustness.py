@@ -112,3 +112,19 @@ def test_joint_test_sentences_state_p_and_monte_carlo_error():
     assert "more extreme than chance" in s["en"] and "p = 0.010 ± 0.010" in s["en"]
     s = joint_test("H4", 24, {"median estimate": (-0.1, 0.3, 0.046)}, 100)
     assert "not more extreme than chance" in s["en"]
+
+
+@pytest.mark.slow
+def test_path_joint_test_runs_the_claim_under_its_null(small_grid):
+    """Two distinct specifications, 3 null draws: the observed curve is the specifications'
+    own estimates (the same as the grid's claims table), and every p-value is a valid
+    bootstrap p-value (1 + #null >= observed) / (1 + draws)."""
+    from hpmob.robustness import path_joint_test, run_specification, claim_path_estimate
+
+    specs = small_grid[(small_grid["agreement_cut"] == "0.80") & (small_grid["covariates"] == "level")].head(2)
+    res = path_joint_test(specs, "IM", "PM", "+", n_null=3, seed=1, n_jobs=1)
+    assert res["statistic"].tolist() == ["median estimate", "share significant", "Stouffer Z"]
+    assert res["n_specifications"].eq(2).all()
+    assert set(res["p_value"].round(6)) <= {round(k / 4, 6) for k in range(1, 5)}
+    estimates = [claim_path_estimate(run_specification(p, 1), "IM", "PM") for p in specs["params"]]
+    assert res.loc[0, "observed"] == pytest.approx(float(np.median(estimates)), rel=1e-6)

@@ -179,21 +179,36 @@ def _book_files(book: Path, notebooks: list[Path], raw: Path, codebook: Codebook
                 title: str) -> None:
     from hpmob.bookpages import codebook_markdown
 
+    from hpmob.notebooks import book_notebook
+
+    shipped = project_root() / "book"
     (book / "notebooks").mkdir(parents=True, exist_ok=True)
-    for nb in notebooks:
-        shutil.copy2(nb, book / "notebooks" / nb.name)
-    config = {
-        "title": title, "author": "hpmob", "only_build_toc_files": True,
-        "execute": {"execute_notebooks": "off"},
-        "parse": {"myst_enable_extensions": ["colon_fence", "dollarmath", "deflist"]},
-        "html": {"use_repository_button": False, "use_issues_button": False, "extra_footer": statement},
-        "sphinx": {"config": {"nb_merge_streams": True, "suppress_warnings": ["mystnb.unknown_mime_type"],
-                              # the data statement is the caller's text: no "--" turned into a dash
-                              "smartquotes": False, "html_show_copyright": False}},
-    }
+    for nb in notebooks:  # the same page copies as the compendium's book: no code, no local paths
+        book_notebook(nb, book / "notebooks" / nb.name, root=book.parent)
+    # full-resolution figures: {download} links resolve beside the pages, galleries at the site root
+    for folder in (book / "notebooks" / "figures", book / "_extra" / "figures"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for png in sorted((book.parent / "figures").glob("*.png")):
+            shutil.copy2(png, folder / png.name)
+    shutil.copytree(shipped / "_static", book / "_static", dirs_exist_ok=True)
+    # the works the chapters cite, and the page that lists them (sphinxcontrib-bibtex needs one)
+    shutil.copy2(shipped / "references.bib", book / "references.bib")
+    (book / "bibliography.md").write_text(
+        f"# References\n\n> **Data.** {statement}\n\n```{{bibliography}}\n:all:\n```\n", encoding="utf-8")
+    # the compendium's book settings (citations, MyST in outputs, numbered figures, table frames)
+    config = yaml.safe_load((shipped / "_config.yml").read_text(encoding="utf-8"))
+    config.update({"title": title, "author": "hpmob", "copyright": ""})
+    config["html"]["extra_footer"] = statement
+    sphinx = config["sphinx"]["config"]
+    # the data statement is the caller's text: no "--" turned into a dash
+    sphinx.update({"smartquotes": False, "html_show_copyright": False})
+    # The chapters link to the compendium's methods and discussion pages, which a run on
+    # another export does not have: those links stay plain text instead of failing the build.
+    sphinx["suppress_warnings"] = [*sphinx.get("suppress_warnings", []), "ref.ref", "ref.doc", "ref.numref"]
     (book / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     toc = {"format": "jb-book", "root": "index",
-           "chapters": [{"file": f"notebooks/{nb.stem}"} for nb in notebooks] + [{"file": "codebook"}]}
+           "chapters": [{"file": f"notebooks/{nb.stem}"} for nb in notebooks] + [{"file": "codebook"},
+                                                                                  {"file": "bibliography"}]}
     (book / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
     asked = ", ".join(f"{c} ({label})" for c, label in
                       codebook.constructs.set_index("code")["label_en"].items())

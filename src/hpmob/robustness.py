@@ -246,6 +246,12 @@ def _path_null(spec: dict, d: pd.DataFrame, estimate: float) -> pd.DataFrame:
     return out
 
 
+def claim_path_estimate(claims: pd.DataFrame, lhs: str, rhs: str) -> float:
+    """The estimate of the path claim ``lhs ~ rhs`` in a specification's claims table."""
+    row = claims[claims["test"].str.contains(f"{rhs} → {lhs}", regex=False)]
+    return float(row["estimate"].iloc[0])
+
+
 def path_joint_test(specs: pd.DataFrame, lhs: str, rhs: str, sign: str, *, n_null: int = 100, seed: int = 1,
                     alpha: float = 0.05, n_jobs: int = 2, backend: str = "loky",
                     scheduler: str | None = None) -> pd.DataFrame:

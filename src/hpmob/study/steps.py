@@ -229,9 +229,8 @@ def descriptives(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
         if c in asked:
             items = c if c else list(h["items"])
             kw = dict(conf=conf, threshold=thr, min_cell=min_cell)
-            tab = pd.concat([agreement_share(responses, codebook, items, **kw),
-                             agreement_share(responses, codebook, items, by=group, **kw)] if group else
-                            [agreement_share(responses, codebook, items, **kw)], ignore_index=True)
+            # with `by`, agreement_share already gives the overall ("all") rows first
+            tab = agreement_share(responses, codebook, items, by=group or None, **kw)
         else:
             tab = empty_agreement_table()
         res.tables[key] = tab
