@@ -108,9 +108,6 @@ $(filter-out build/notebooks/00-% build/notebooks/01-%,$(EXECUTED)): build/noteb
 build/notebooks/06-findings.ipynb: build/notebooks/02-descriptives.ipynb build/notebooks/04-invariance.ipynb \
     build/notebooks/05-structural.ipynb
 
-# (defined before the rule below: make expands a rule's prerequisites when it reads the line)
-MULTIVERSE_NAMED := build/multiverse/named/specifications.csv
-MULTIVERSE_FULL := build/multiverse/full/specifications.csv
 # the variants' claims tables, not their stamps: `make all` must never rebuild variants
 build/notebooks/07-robustness.ipynb: $(wildcard build/variants/*/tables/claims.csv) \
     $(wildcard build/variants-inprocess/*/tables/claims.csv) $(MULTIVERSE_NAMED) $(wildcard $(MULTIVERSE_FULL))
