@@ -395,7 +395,7 @@ def multiverse_report(folder: str | Path) -> dict:
     sentences = {"grid": S.multiverse_grid(grid["grid"], int(grid["n_specifications"]), ", ".join(choices),
                                            float(grid["seconds_per_specification"])),
                  "fragility": S.multiverse_fragility(len(curves), fragile, flip_text)}
-    glue = {"mv_n_specs": int(grid["n_specifications"]), "mv_grid": str(grid["grid"]),
+    glue = {"mv_n_specs": int(grid["n_specifications"]), "mv_grid_kind": str(grid["grid"]),
             "mv_n_fragile": len(fragile), "mv_n_claims": len(curves),
             "mv_seconds_per_spec": float(grid["seconds_per_specification"])}
     joint = None

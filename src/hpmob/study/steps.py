@@ -44,11 +44,17 @@ def fit_model(model: str, data: pd.DataFrame, plan: AnalysisPlan, *, estimator: 
 
 
 def caught(fn, *args, **kw):
-    """``(fn(*args, **kw), messages)``: the call's warnings as distinct messages instead of on stderr."""
+    """``(fn(*args, **kw), messages)``: the call's warnings about the fit as distinct messages
+    instead of on stderr (those of other libraries, such as a progress bar's missing widget,
+    are left alone: they say nothing about the results)."""
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter("always")
         out = fn(*args, **kw)
-    return out, tuple(dict.fromkeys(str(w.message) for w in ws))
+    mine = [w for w in ws if "hpmob" in str(w.filename)]
+    for w in ws:
+        if w not in mine:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return out, tuple(dict.fromkeys(str(w.message) for w in mine))
 
 
 #: Columns of the ``*_status`` tables: how each model behind a verdict was estimated.
