@@ -72,25 +72,10 @@ def run_specification(params: dict, seed: int) -> pd.DataFrame:
         with ``n`` (respondents analysed after cleaning) and ``converged``.
     """
     from hpmob.claims import claims_table
-    from hpmob.clean import CleaningRules, clean_export, read_responses, write_processed
     from hpmob.study import steps
-    from hpmob.variants import variant_settings
 
-    # a grid may set the plan's estimation settings (e.g. missing) beside notebook parameters
-    plan_settings = {k: params[k] for k in PLAN_SETTINGS if k in params}
-    p = variant_settings({k: v for k, v in params.items() if k not in plan_settings})
-    raw, codebook, plan = _inputs(p["raw_file"], p["codebook_file"], p["plan_file"])
-    plan = plan.with_settings(agree_threshold=p["agree_threshold"], indirect_method=GRID_INDIRECT_METHOD,
-                              **plan_settings)
-    rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
-                          straightline_min_items=p["straightline_min_items"],
-                          min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
-    with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
-        # the cleaning of steps.cleaning, without its per-run validation and tables (the
-        # export was validated once by _inputs)
-        write_processed(clean_export(raw, codebook, rules), tmp)
-        # what the notebooks read: the processed file, not the in-memory frame
-        responses = read_responses(Path(tmp) / "responses.csv", codebook)
+    p, codebook, plan, responses = _prepared(params)
+    plan = plan.with_settings(agree_threshold=p["agree_threshold"], indirect_method=GRID_INDIRECT_METHOD)
     tables: dict = {}
     results = [steps.descriptives(responses, codebook, plan, min_items=p["min_items"], min_cell=p["min_cell"])]
     if plan.grouping:
@@ -106,6 +91,28 @@ def run_specification(params: dict, seed: int) -> pd.DataFrame:
     claims["n"] = len(responses)
     claims["converged"] = converged
     return claims
+
+
+def _prepared(params: dict):
+    """Notebook settings, codebook, plan (with the specification's plan settings) and the
+    cleaned responses of one specification: what every use of a specification starts from."""
+    from hpmob.clean import CleaningRules, clean_export, read_responses, write_processed
+    from hpmob.variants import variant_settings
+
+    # a grid may set the plan's estimation settings (e.g. missing) beside notebook parameters
+    plan_settings = {k: params[k] for k in PLAN_SETTINGS if k in params}
+    p = variant_settings({k: v for k, v in params.items() if k not in plan_settings})
+    raw, codebook, plan = _inputs(p["raw_file"], p["codebook_file"], p["plan_file"])
+    rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
+                          straightline_min_items=p["straightline_min_items"],
+                          min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
+    with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
+        # the cleaning of steps.cleaning, without its per-run validation and tables (the
+        # export was validated once by _inputs)
+        write_processed(clean_export(raw, codebook, rules), tmp)
+        # what the notebooks read: the processed file, not the in-memory frame
+        responses = read_responses(Path(tmp) / "responses.csv", codebook)
+    return p, codebook, plan.with_settings(**plan_settings), responses
 
 
 @functools.lru_cache(maxsize=4)
@@ -182,20 +189,9 @@ NOT_STRUCTURAL = ("agree_threshold",)
 def structural_inputs(params: dict) -> tuple[str, pd.DataFrame, dict]:
     """The structural model, its data (indexed by respondent id) and the fit settings of one
     specification, prepared exactly as :func:`run_specification` prepares them."""
-    from hpmob.clean import CleaningRules, clean_export, read_responses, write_processed
     from hpmob.study.models import structural_data, structural_syntax
-    from hpmob.variants import variant_settings
 
-    plan_settings = {k: params[k] for k in PLAN_SETTINGS if k in params}
-    p = variant_settings({k: v for k, v in params.items() if k not in plan_settings})
-    raw, codebook, plan = _inputs(p["raw_file"], p["codebook_file"], p["plan_file"])
-    plan = plan.with_settings(**plan_settings)
-    rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
-                          straightline_min_items=p["straightline_min_items"],
-                          min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
-    with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
-        write_processed(clean_export(raw, codebook, rules), tmp)
-        responses = read_responses(Path(tmp) / "responses.csv", codebook)
+    p, codebook, plan, responses = _prepared(params)
     # as steps.structural: FIML keeps respondents with a missing covariate only with random covariates
     model = structural_syntax(plan, codebook, controls=p["level_covariates"], random_x=plan.estimation["missing"] == "ml")
     data = structural_data(responses, codebook, plan, controls=p["level_covariates"]).set_index("resp_id")
