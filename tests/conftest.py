@@ -56,8 +56,8 @@ def make_env():
 
 @pytest.fixture(scope="session")
 def built_book(root):
-    """The real book, built once per test session offline by `make book` (the book and browser tests share it)."""
-    result = subprocess.run(_offline(["make", "-C", str(root), "book"]), capture_output=True, text=True,
+    """The real book, built once per test session offline by `make all` (the book and what it stamps) (the book and browser tests share it)."""
+    result = subprocess.run(_offline(["make", "-C", str(root), "all"]), capture_output=True, text=True,
                             env=make_env())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return root / "book" / "_build" / "html"
