@@ -56,7 +56,7 @@ def make_env():
 
 @pytest.fixture(scope="session")
 def built_book(root):
-    """The real book, built once per test session offline by `make all` (the book and what it stamps) (the book and browser tests share it)."""
+    """The real book, built once per test session offline by `make all` (so its raw-readonly stamp too); the book and browser tests share it."""
     result = subprocess.run(_offline(["make", "-C", str(root), "all"]), capture_output=True, text=True,
                             env=make_env())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
