@@ -41,7 +41,7 @@ def test_the_shipped_plan_declares_h1_to_h7_and_the_solutions(plan):
                                                  "not_testable"}
     for h in plan.hypotheses:
         assert h.claim["en"] and h.claim["vi"] and h.claim["en"] != h.claim["vi"]
-    assert plan.estimation == {"estimator": "ML", "missing": "listwise", "conf": 0.95,
+    assert plan.estimation == {"estimator": "ML", "missing": "ml", "conf": 0.95,
                                "indirect_method": "bootstrap_bca", "agree_threshold": 0.80}
     assert plan.grouping["order"] == ["city", "district", "commune"]
 

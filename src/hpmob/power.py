@@ -82,17 +82,20 @@ def decide(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *, s
         warnings.simplefilter("ignore")
         if any(h.type == "latent_mean_order" for h in wanted):
             inv = steps.invariance(responses, codebook, plan, full_sequence=False)
-            out["freed"] = tuple(inv.verdicts["freed"])
+            out["freed"] = tuple(inv.verdicts.get("freed", ()))
             ref = plan.grouping["order"][0]
             for h in wanted:
                 if h.type == "latent_mean_order":
-                    for g, hit in inv.verdicts[f"{h.id}_contrasts"].items():
-                        out[f"{h.label} {g}-{ref}"] = bool(hit)
+                    # no contrasts when the invariance model could not be fitted ("not estimable"):
+                    # a study that cannot estimate the effect has not detected it
+                    contrasts = inv.verdicts.get(f"{h.id}_contrasts") or {}
+                    for g in plan.grouping["order"][1:]:
+                        out[f"{h.label} {g}-{ref}"] = bool(contrasts.get(g, False))
         if any(h.type in ("indirect", "path") for h in wanted):
             sem = steps.structural(responses, codebook, plan, methods=("delta",), seed=seed)
             for h in wanted:
                 if h.type == "indirect":
-                    out[f"{h.label} indirect"] = bool(sem.verdicts[f"{h.id}_detected"]["delta"])
+                    out[f"{h.label} indirect"] = bool((sem.verdicts.get(f"{h.id}_detected") or {}).get("delta", False))
                 elif h.type == "path":
                     out[f"{h.label} {h['rhs']}→{h['lhs']}"] = sem.verdicts[h.id] == "supported"
     return out
