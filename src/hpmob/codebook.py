@@ -26,12 +26,15 @@ misspellings that cleaning maps to the same code (see :func:`normalize_label`).
 
 Examples
 --------
+The bundled second instrument (four constructs on a 7-point scale):
+
 >>> from hpmob.codebook import load_codebook
->>> cb = load_codebook()
+>>> from hpmob.paths import project_root
+>>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
 >>> cb.reflective_constructs
-['AW', 'RT', 'PM', 'IM', 'DT', 'SE', 'CO']
->>> cb.items_of("AW")
-['AW1', 'AW2', 'AW3', 'AW4', 'AW5']
+['SP', 'EN', 'WB', 'TR']
+>>> cb.items_of("SP")
+['SP1', 'SP2', 'SP3', 'SP4']
 """
 
 from __future__ import annotations
@@ -124,8 +127,8 @@ class CodebookError(ValueError):
 class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate mapping keys.
 
-    PyYAML silently keeps the last of two equal keys, so a second ``AW:`` construct
-    or a repeated value code would quietly replace the first. In a codebook that is a
+    PyYAML silently keeps the last of two equal keys, so a second construct under the
+    same code or a repeated value code would quietly replace the first. In a codebook that is a
     silent change of the instrument, hence an error with both line numbers.
     """
 
@@ -668,12 +671,12 @@ class Codebook:
 
     Examples
     --------
-    >>> cb = load_codebook()
+    >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
     >>> cb.items.head(2)[["code", "construct", "reverse"]]
       code construct  reverse
-    0  AW1        AW    False
-    1  AW2        AW    False
-    >>> cb.value_labels("agree5", lang="en")[5]
+    0  SP1        SP    False
+    1  SP2        SP    False
+    >>> cb.value_labels("agree7", lang="en")[7]
     'Strongly agree'
     """
 
@@ -762,8 +765,8 @@ class Codebook:
 
         Examples
         --------
-        >>> load_codebook().items_of("RT")
-        ['RT1', 'RT2', 'RT3', 'RT4']
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").items_of("TR")
+        ['TR1', 'TR2', 'TR3']
         """
         if construct not in self.data["constructs"]:
             raise KeyError(
@@ -796,8 +799,8 @@ class Codebook:
 
         Examples
         --------
-        >>> load_codebook().scale_range("AW5")
-        (1, 5)
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").scale_range("SP4")
+        (1, 7)
         """
         codes = self.data["scales"][self._scale_name(scale_or_item)]["codes"]
         return min(codes), max(codes)
@@ -817,8 +820,8 @@ class Codebook:
         Parameters
         ----------
         scale_or_attribute : str
-            Scale name (``"agree5"``), item code (``"AW1"``) or categorical attribute
-            code (``"level"``).
+            Scale name (``"agree7"``), item code (``"SP1"``) or categorical attribute
+            code (``"gender"``).
         lang : {"vi", "en"}
         include_missing : bool, default True
             For scales, also include the "no answer" codes (e.g. 9).
@@ -831,8 +834,8 @@ class Codebook:
 
         Examples
         --------
-        >>> load_codebook().value_labels("level", lang="en")
-        {'city': 'City', 'district': 'District', 'commune': 'Commune/ward/town'}
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").value_labels("gender", lang="en")
+        {'male': 'Male', 'female': 'Female'}
         """
         _check_lang(lang)
         name = scale_or_attribute
@@ -885,9 +888,9 @@ class Codebook:
 
         Examples
         --------
-        >>> lookup = load_codebook().label_lookup("AW1")
+        >>> lookup = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").label_lookup("SP1")
         >>> lookup[normalize_label("ĐỒNG Ý")], lookup["không trả lời"], lookup["4"]
-        (4, 9, 4)
+        (6, 9, 4)
         """
         out: dict[str, int | str | None] = {}
         if column in self.item_columns:
@@ -933,8 +936,8 @@ class Codebook:
 
         Examples
         --------
-        >>> cb = load_codebook().with_reverse("AW1", True)
-        >>> bool(cb.items.set_index("code").loc["AW1", "reverse"])
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").with_reverse("SP1", True)
+        >>> bool(cb.items.set_index("code").loc["SP1", "reverse"])
         True
         """
         d = self.to_dict()
@@ -969,13 +972,13 @@ def codebook_from_dict(d: Mapping, source: str = "<dict>") -> Codebook:
 
     Examples
     --------
-    >>> d = load_codebook().to_dict()
-    >>> d["items"][0]["scale"] = "agree7"
+    >>> d = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").to_dict()
+    >>> d["items"][0]["scale"] = "agree5"
     >>> codebook_from_dict(d, source="edited")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     hpmob.codebook.CodebookError: invalid codebook edited (1 problem):
-      - items[0] (AW1): unknown scale 'agree7'; use one of agree5, need5 or add it under 'scales'
+      - items[0] (SP1): unknown scale 'agree5'; use one of agree7 or add it under 'scales'
     ...
     """
     return Codebook(d, source=source)
@@ -1004,11 +1007,11 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
 
     Examples
     --------
-    >>> cb = load_codebook()
+    >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
     >>> cb.expected_columns[:4]
     ['respondent_id', 'submitted_at', 'duration_sec', 'full_name']
-    >>> len(cb.items_of("SOL"))
-    6
+    >>> len(cb.items_of("WB"))
+    4
     """
     p = Path(path) if path is not None else project_root() / _DEFAULT_RELPATH
     if not p.is_file():

@@ -1,8 +1,8 @@
 """Group comparisons: Welch ANOVA, Games–Howell, effect sizes and agreement by group.
 
-The study compares officials by governance level, area, position and political-theory
-level. The groups differ in size (a few dozen city officials, a few hundred at commune
-level) and, plausibly, in spread, so the classical F test, whose error rate depends on
+A survey compares respondents by their attributes (position, area, gender, ...). The
+groups differ in size (a few dozen in one, a few hundred in another) and, plausibly, in
+spread, so the classical F test, whose error rate depends on
 equal variances exactly when group sizes are unequal, is the wrong tool. This module
 uses instead
 
@@ -11,7 +11,8 @@ uses instead
   does not assume equal variances either,
 * ω² with a noncentral-F confidence interval and η² as omnibus effect sizes, and
   Hedges' g with its confidence interval per pair,
-* a chi-square test of independence with Cramér's V for "agree (4–5) vs not" by group.
+* a chi-square test of independence with Cramér's V for "agree vs not" by group (the
+  scale's agree codes, e.g. 4–5 of a 5-point scale).
 
 The tests themselves are pingouin's (:func:`pingouin.welch_anova`,
 :func:`pingouin.pairwise_gameshowell`, :func:`pingouin.compute_effsize`,
@@ -44,16 +45,21 @@ omega_squared, omega_squared_ci, cramers_v
 
 Examples
 --------
+The bundled second instrument (examples/wellbeing), simulated from its population model:
+
 >>> from hpmob.codebook import load_codebook
+>>> from hpmob.paths import project_root
 >>> from hpmob.score import composite_scores
->>> from hpmob.simulate import simulate_sample
->>> s = simulate_sample(n=300, seed=1)
->>> scores = composite_scores(s.answers, load_codebook(), constructs=["AW", "PM"])
->>> res = compare_groups(scores, s.attributes["level"])
+>>> from hpmob.simulate import load_population_model, simulate_sample
+>>> wb = project_root() / "examples" / "wellbeing"
+>>> cb = load_codebook(wb / "codebook.yaml")
+>>> s = simulate_sample(300, 1, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
+>>> scores = composite_scores(s.answers, cb, constructs=["SP", "WB"])
+>>> res = compare_groups(scores, s.attributes["gender"])
 >>> res[["dv", "group", "k", "n"]]
-   dv  group  k    n
-0  AW  level  3  300
-1  PM  level  3  300
+   dv   group  k    n
+0  SP  gender  2  300
+1  WB  gender  2  300
 """
 
 from __future__ import annotations
@@ -399,8 +405,8 @@ def compare_groups(
     by :func:`pingouin.welch_anova`. Each row adds what pingouin does not give:
     ω² with a noncentral-F confidence interval (:func:`omega_squared`,
     :func:`omega_squared_ci`) and p-values adjusted across the composites of the
-    call (Holm by default), because testing AW, RT, PM, ... by level is one family
-    of hypotheses.
+    call (Holm by default), because testing every construct by the same attribute is
+    one family of hypotheses.
 
     **Small groups are dropped from the test and reported.** A group with fewer
     than `min_cell` respondents who have a score on the composite (and any group
@@ -415,7 +421,7 @@ def compare_groups(
         :func:`hpmob.score.composite_scores`), optionally with the group column.
     group : str or pandas.Series
         Name of the grouping column in `scores`, or a Series aligned with its index
-        (e.g. ``attributes["level"]``).
+        (e.g. ``attributes["gender"]``).
     dvs : str or list of str, optional
         Composites to test, in output order. Default: every column of `scores`
         except the group column.
@@ -447,12 +453,12 @@ def compare_groups(
     Examples
     --------
     >>> import pandas as pd
-    >>> sc = pd.DataFrame({"PM": [3.0, 3.4, 2.8, 3.1, 3.3, 4.0, 4.2, 3.9, 4.4, 4.1, 5.0],
-    ...                    "level": ["commune"] * 5 + ["city"] * 5 + ["district"]})
-    >>> res = compare_groups(sc, "level")
+    >>> sc = pd.DataFrame({"A": [3.0, 3.4, 2.8, 3.1, 3.3, 4.0, 4.2, 3.9, 4.4, 4.1, 5.0],
+    ...                    "grp": ["g1"] * 5 + ["g2"] * 5 + ["g3"]})
+    >>> res = compare_groups(sc, "grp")
     >>> res[["dv", "k", "n", "dropped_groups"]]
-       dv  k   n dropped_groups
-    0  PM  2  10       district
+      dv  k   n dropped_groups
+    0  A  2  10             g3
     >>> bool(res.loc[0, "pvalue"] < 0.001)
     True
     """
@@ -535,7 +541,7 @@ def posthoc_games_howell(
         Grouping column name or a Series aligned with `scores`.
     order : sequence, optional
         Group order; pairs are (earlier, later) in it, so ``diff = mean_A − mean_B``
-        reads "city minus commune" with the codebook's level order. Default: the
+        reads "first group minus second" in the codebook's order. Default: the
         codebook's order when `codebook` is given, else categorical categories,
         else sorted.
     conf : float, default 0.95
@@ -553,12 +559,12 @@ def posthoc_games_howell(
     Examples
     --------
     >>> import pandas as pd
-    >>> sc = pd.DataFrame({"PM": [3.0, 3.4, 2.8, 3.1, 3.2, 4.0, 4.2, 3.9, 4.4, 4.0],
-    ...                    "level": ["commune"] * 5 + ["city"] * 5})
-    >>> gh = posthoc_games_howell(sc, "PM", "level", order=["city", "district", "commune"])
+    >>> sc = pd.DataFrame({"A": [3.0, 3.4, 2.8, 3.1, 3.2, 4.0, 4.2, 3.9, 4.4, 4.0],
+    ...                    "grp": ["g3"] * 5 + ["g1"] * 5})
+    >>> gh = posthoc_games_howell(sc, "A", "grp", order=["g1", "g2", "g3"])
     >>> gh[["A", "B", "diff"]].round(2)
-          A        B  diff
-    0  city  commune   1.0
+        A   B  diff
+    0  g1  g3   1.0
     """
     func = "posthoc_games_howell"
     conf = _check_conf(conf, func)
@@ -677,11 +683,14 @@ def group_comparison_table(
     Examples
     --------
     >>> from hpmob.codebook import load_codebook
-    >>> from hpmob.simulate import simulate_sample
-    >>> s = simulate_sample(n=300, seed=1)
-    >>> tab = group_comparison_table(s.answers.join(s.attributes), load_codebook(), ["PM"], by="level")
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.simulate import load_population_model, simulate_sample
+    >>> wb = project_root() / "examples" / "wellbeing"
+    >>> cb = load_codebook(wb / "codebook.yaml")
+    >>> s = simulate_sample(300, 1, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
+    >>> tab = group_comparison_table(s.answers.join(s.attributes), cb, ["WB"], by="gender")
     >>> tab["row"].tolist()
-    ['group', 'group', 'group', 'welch', 'games_howell', 'games_howell', 'games_howell']
+    ['group', 'group', 'welch', 'games_howell']
     """
     func = "group_comparison_table"
     if not isinstance(data, pd.DataFrame):
@@ -771,7 +780,7 @@ def agreement_chi2(
     """Chi-square test of independence of "agree vs not" and group, with Cramér's V.
 
     "Agree" is defined exactly as in :func:`hpmob.score.agreement_share` (answer
-    among the scale's agree codes, 4–5, after reverse keying; for a construct, a
+    among the scale's agree codes (e.g. 4–5) after reverse keying; for a construct, a
     composite of at least the lowest agree code), whose counts are reused here, so
     the test always describes the shares printed next to it. For each item and each
     construct composite the 2 × k table agree/not × group is tested with
@@ -799,7 +808,7 @@ def agreement_chi2(
     items_or_construct : str or list of str
         A construct code (all its items and its composite) or item codes.
     group : str
-        Grouping column, e.g. ``"level"``.
+        Grouping column, e.g. ``"gender"``.
     min_cell : int, default MIN_CELL (5)
     padjust : str, default "holm"
     correction : bool, default False
@@ -818,11 +827,14 @@ def agreement_chi2(
     Examples
     --------
     >>> from hpmob.codebook import load_codebook
-    >>> from hpmob.simulate import simulate_sample
-    >>> s = simulate_sample(n=300, seed=2)
-    >>> res = agreement_chi2(s.answers.join(s.attributes), load_codebook(), "RT", "level")
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.simulate import load_population_model, simulate_sample
+    >>> wb = project_root() / "examples" / "wellbeing"
+    >>> cb = load_codebook(wb / "codebook.yaml")
+    >>> s = simulate_sample(300, 2, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
+    >>> res = agreement_chi2(s.answers.join(s.attributes), cb, "TR", "gender")
     >>> res["item"].tolist()[-1], int(res["k"].iloc[0])
-    ('composite', 3)
+    ('composite', 2)
     """
     func = "agreement_chi2"
     if not isinstance(data, pd.DataFrame):

@@ -29,13 +29,17 @@ composite_by_group
 
 Examples
 --------
+The bundled second instrument (examples/wellbeing), simulated from its population model:
+
 >>> from hpmob.codebook import load_codebook
->>> from hpmob.simulate import simulate_sample
->>> cb = load_codebook()
->>> s = simulate_sample(n=200, seed=1)
->>> scores = composite_scores(s.answers, cb, constructs=["AW", "PM"])
+>>> from hpmob.paths import project_root
+>>> from hpmob.simulate import load_population_model, simulate_sample
+>>> wb = project_root() / "examples" / "wellbeing"
+>>> cb = load_codebook(wb / "codebook.yaml")
+>>> s = simulate_sample(200, 1, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
+>>> scores = composite_scores(s.answers, cb, constructs=["SP", "WB"])
 >>> list(scores.columns)
-['AW', 'PM']
+['SP', 'WB']
 """
 
 from __future__ import annotations
@@ -278,13 +282,17 @@ def reverse_key(data: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
 
     Examples
     --------
+    EN4 is the reverse-keyed item of the bundled second instrument (1–7 scale):
+
     >>> import pandas as pd
     >>> from hpmob.codebook import load_codebook
-    >>> df = pd.DataFrame({"resp_id": ["r1", "r2"], "AW4": [5, 2], "AW5": [5, 2]})
-    >>> reverse_key(df, load_codebook())
-      resp_id  AW4  AW5
-    0      r1  5.0  1.0
-    1      r2  2.0  4.0
+    >>> from hpmob.paths import project_root
+    >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+    >>> df = pd.DataFrame({"resp_id": ["r1", "r2"], "EN3": [7, 2], "EN4": [7, 2]})
+    >>> reverse_key(df, cb)
+      resp_id  EN3  EN4
+    0      r1  7.0  1.0
+    1      r2  2.0  6.0
     """
     _check_frame(data, "reverse_key")
     _check_codebook(codebook, "reverse_key")
@@ -345,11 +353,12 @@ def composite_scores(
     --------
     >>> import pandas as pd
     >>> from hpmob.codebook import load_codebook
-    >>> df = pd.DataFrame({"AW1": [5, 4], "AW2": [4, None], "AW3": [5, None],
-    ...                    "AW4": [4, None], "AW5": [2, 1]})
-    >>> composite_scores(df, load_codebook(), constructs="AW")
-        AW
-    0  4.4
+    >>> from hpmob.paths import project_root
+    >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+    >>> df = pd.DataFrame({"SP1": [7, 6], "SP2": [6, None], "SP3": [7, None], "SP4": [4, None]})
+    >>> composite_scores(df, cb, constructs="SP")
+        SP
+    0  6.0
     1  NaN
     """
     _check_frame(data, "composite_scores")
@@ -413,9 +422,12 @@ def item_statistics(
     Examples
     --------
     >>> from hpmob.codebook import load_codebook
-    >>> from hpmob.simulate import simulate_sample
-    >>> s = simulate_sample(n=100, seed=3)
-    >>> tab = item_statistics(s.answers, load_codebook(), items=["AW4", "AW5"])
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.simulate import load_population_model, simulate_sample
+    >>> wb = project_root() / "examples" / "wellbeing"
+    >>> cb = load_codebook(wb / "codebook.yaml")
+    >>> s = simulate_sample(100, 3, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
+    >>> tab = item_statistics(s.answers, cb, items=["EN3", "EN4"])
     >>> list(tab["reversed"])
     [False, True]
     """
@@ -652,16 +664,17 @@ def agreement_share(
     """Share of respondents agreeing, with Wilson CI and a verdict against a threshold.
 
     For each item, a respondent agrees if the (keyed) answer is one of the scale's
-    agree codes (4–5 on the 1–5 scales). For each construct, a respondent "agrees
+    agree codes (e.g. 4–5 on a 1–5 scale). For each construct, a respondent "agrees
     with the construct" if the composite of the listed items is at least
-    `composite_cut`, by default the lowest agree code (4.0): on average the
+    `composite_cut`, by default the lowest agree code (4.0 on that scale): on average the
     respondent agreed, not merely leaned towards it (3.5 would count a respondent
     who answered "neutral" to half the items as agreeing). The denominator is the
     respondents who answered the item (or have a composite).
 
     The verdict is ``"supported"`` when the **lower** confidence limit exceeds
     `threshold`, i.e. the share is credibly above it, else ``"not supported"``.
-    H7 ("most officials recognize the role", > 80 % agree) uses ``items="RT"``.
+    A claim that most respondents agree with a construct (lower limit above 80 %)
+    passes the construct's code as `items`.
 
     Parameters
     ----------
@@ -673,13 +686,13 @@ def agreement_share(
         several constructs. One composite row per construct is computed over the
         listed items of that construct.
     by : str, optional
-        Column to break the shares down by (e.g. ``"level"``); groups appear in the
+        Column to break the shares down by (e.g. ``"gender"``); groups appear in the
         codebook's order of values. Respondents with a missing `by` value count in
         the overall rows only.
     conf : float, default 0.95
         Confidence level of the Wilson interval (:func:`wilson_ci`).
     threshold : float, default 0.80
-        Share the lower confidence limit must exceed (H7: 80 %).
+        Share the lower confidence limit must exceed (the caller's claim).
     min_items : float or int, default 0.5
         Minimum answered items for a composite (see :func:`composite_scores`).
     composite_cut : float, optional
@@ -703,10 +716,13 @@ def agreement_share(
     Examples
     --------
     >>> from hpmob.codebook import load_codebook
-    >>> from hpmob.simulate import simulate_sample
-    >>> s = simulate_sample(n=300, seed=2)
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.simulate import load_population_model, simulate_sample
+    >>> wb = project_root() / "examples" / "wellbeing"
+    >>> cb = load_codebook(wb / "codebook.yaml")
+    >>> s = simulate_sample(300, 2, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
     >>> df = s.answers.join(s.attributes)
-    >>> tab = agreement_share(df, load_codebook(), "RT", by="level")
+    >>> tab = agreement_share(df, cb, "TR", by="gender")
     >>> tab.columns[:6].tolist()
     ['construct', 'item', 'group', 'n', 'n_agree', 'share']
     """
@@ -804,7 +820,7 @@ def composite_by_group(
         :func:`composite_scores`), optionally with the grouping column.
     group : str or pandas.Series
         Name of the grouping column in `scores`, or a Series aligned on its index
-        (e.g. ``attributes["level"]``). Rows with a missing group are dropped.
+        (e.g. ``attributes["gender"]``). Rows with a missing group are dropped.
     conf : float, default 0.95
         Confidence level; the interval is ``mean ± t(n−1) · sd / sqrt(n)``.
     min_cell : int, default MIN_CELL (5)
@@ -825,7 +841,7 @@ def composite_by_group(
     Examples
     --------
     >>> import pandas as pd
-    >>> sc = pd.DataFrame({"PM": [3.0, 4.0, 5.0, 4.0, 4.0, 2.0], "lev": list("aaaaab")})
+    >>> sc = pd.DataFrame({"A": [3.0, 4.0, 5.0, 4.0, 4.0, 2.0], "lev": list("aaaaab")})
     >>> composite_by_group(sc, "lev", min_cell=5)[["group", "n", "mean", "suppressed"]]
       group     n  mean  suppressed
     0     a  <NA>   NaN        True
