@@ -6,14 +6,14 @@ key. A Markdown cell then places it as a numbered figure with its caption, alt t
 label and a link to the full-resolution copy (``make book`` copies
 ``results/figures/*.png`` to ``book/notebooks/figures/``)::
 
-    ```{glue:figure} fig_likert_AW
-    :name: fig-likert-aw
-    :alt: Diverging bars of the answers to the five awareness items
+    ```{glue:figure} fig_likert_SP
+    :name: fig-likert-sp
+    :alt: Diverging bars of the answers to the four supervisor-support items
 
-    Answers to the awareness items (AW). {download}`Full resolution <figures/fig_likert_AW.png>`
+    Answers to the supervisor-support items (SP). {download}`Full resolution <figures/fig_likert_SP.png>`
     ```
 
-and the text refers to it with ``{numref}`fig-likert-aw```. :func:`figure_directive`
+and the text refers to it with ``{numref}`fig-likert-sp```. :func:`figure_directive`
 writes that block.
 """
 
@@ -85,10 +85,10 @@ def figure_gallery(key: str, figures: dict, *, folder: str | Path, alt: str, nam
     Examples
     --------
     >>> import tempfile, matplotlib.pyplot as plt
-    >>> figs = {"AW": plt.subplots()[0], "PM": plt.subplots()[0]}
+    >>> figs = {"SP": plt.subplots()[0], "WB": plt.subplots()[0]}
     >>> paths = figure_gallery("fig_likert", figs, folder=tempfile.mkdtemp(), alt="Answers to {name}")
     >>> [p.name for p in paths]
-    ['fig_likert_AW.png', 'fig_likert_PM.png']
+    ['fig_likert_SP.png', 'fig_likert_WB.png']
     """
     import base64
     import html

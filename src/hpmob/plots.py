@@ -360,7 +360,7 @@ def likert_diverging(
         Figure width in inches; the height follows from the number of items and the
         lines of their wording (text is at least MIN_FONT_PT points).
     label_width, label_lines : int
-        Item labels ("AW1  wording …") are wrapped at `label_width` characters and
+        Item labels ("A1  wording …") are wrapped at `label_width` characters and
         cut with "…" after `label_lines` lines.
     title : str, optional
         Figure title.
@@ -376,11 +376,17 @@ def likert_diverging(
 
     Examples
     --------
+    The bundled second instrument (examples/wellbeing); its construct TR has three items:
+
     >>> from hpmob.codebook import load_codebook
-    >>> from hpmob.simulate import simulate_sample
-    >>> fig = likert_diverging(simulate_sample(100, 1).answers, load_codebook(), constructs=["RT"])
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.simulate import load_population_model, simulate_sample
+    >>> wb = project_root() / "examples" / "wellbeing"
+    >>> cb = load_codebook(wb / "codebook.yaml")
+    >>> s = simulate_sample(100, 1, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
+    >>> fig = likert_diverging(s.answers, cb, constructs=["TR"])
     >>> len(fig.axes[0].get_yticklabels())
-    4
+    3
     """
     _check_frame(data, "likert_diverging")
     _check_codebook(codebook, "likert_diverging")
@@ -493,8 +499,8 @@ def likert_diverging(
 def _scale_legend(fig: Figure, codebook: Codebook, scales: dict[str, list[str]], lang: str) -> None:
     """Category legend at the top: one row per response scale.
 
-    With several scales (agreement for AW…CO, necessity for SOL) each row starts
-    with the constructs it applies to. Matplotlib fills legends column by column,
+    With several scales (say an agreement scale for most constructs and a necessity
+    scale for one) each row starts with the constructs it applies to. Matplotlib fills legends column by column,
     so the entries are interleaved to make each scale one row.
     """
     rows = []
@@ -570,11 +576,15 @@ def composites_by_level(
 
     Examples
     --------
+    >>> from hpmob.paths import project_root
     >>> from hpmob.score import composite_scores, composite_by_group
-    >>> from hpmob.simulate import simulate_sample
-    >>> s = simulate_sample(300, 1)
-    >>> sc = composite_scores(s.answers, load_codebook(), constructs=["AW", "PM"])
-    >>> fig = composites_by_level(composite_by_group(sc, s.attributes["level"]))
+    >>> from hpmob.simulate import load_population_model, simulate_sample
+    >>> wb = project_root() / "examples" / "wellbeing"
+    >>> cb = load_codebook(wb / "codebook.yaml")
+    >>> s = simulate_sample(300, 1, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
+    >>> sc = composite_scores(s.answers, cb, constructs=["SP", "WB"])
+    >>> summary = composite_by_group(sc, s.attributes["gender"])
+    >>> fig = composites_by_level(summary, codebook=cb, group="gender", scale=(1.0, 7.0), bands=None)
     >>> len(fig.axes)
     1
     """
@@ -1025,7 +1035,7 @@ def structural_diagram(estimates: pd.DataFrame, *, layout: dict | None = None, t
     use_vietnamese_font()
     names = names or {}
     # A name of up to two short lines goes in its node; a longer one in the key underneath.
-    names = {v: n.replace("/", "/ ") for v, n in names.items()}  # "Commune/ward/town" may wrap at a slash
+    names = {v: n.replace("/", "/ ") for v, n in names.items()}  # a label such as "Ward/town" may wrap at its slash
     fits = {v: n for v, n in names.items() if len(textwrap.wrap(n, 13, break_long_words=False)) <= 2}
     key = {v: n for v, n in names.items() if v not in fits}
     reg = estimates[(estimates["op"] == "~") & ~estimates["lhs"].isin(exclude_lhs)]

@@ -113,7 +113,7 @@ def column_kind(name: str, values: pd.Series) -> str:
     --------
     >>> column_kind("pvalue", pd.Series([0.2])), column_kind("n", pd.Series([411.0, 12.0]))
     ('p', 'integer')
-    >>> column_kind("est", pd.Series([0.5, 1.25])), column_kind("item", pd.Series(["AW1"]))
+    >>> column_kind("est", pd.Series([0.5, 1.25])), column_kind("item", pd.Series(["A1"]))
     ('estimate', 'text')
     """
     low = str(name).lower()
@@ -185,13 +185,13 @@ def format_table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None
 
     Examples
     --------
-    >>> t = pd.DataFrame({"group": ["city", "commune"], "n": [64.0, 3.0], "share": [0.8123, None],
+    >>> t = pd.DataFrame({"group": ["g1", "g2"], "n": [64.0, 3.0], "share": [0.8123, None],
     ...                   "ci_low": [0.7, None], "ci_high": [0.9, None], "pvalue": [0.0, None],
     ...                   "suppressed": [False, True]})
     >>> format_table(t, labels={"share": "Share"}, ci={"95 % CI": ("ci_low", "ci_high")},
     ...              suppressed="suppressed").to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'Group': 'city', 'N': '64', 'Share': '0.81', '95 % CI': '[0.70, 0.90]', 'Pvalue': '< .001'},
-     {'Group': 'commune', 'N': '3', 'Share': '< 5', '95 % CI': '< 5', 'Pvalue': '< 5'}]
+    [{'Group': 'g1', 'N': '64', 'Share': '0.81', '95 % CI': '[0.70, 0.90]', 'Pvalue': '< .001'},
+     {'Group': 'g2', 'N': '3', 'Share': '< 5', '95 % CI': '< 5', 'Pvalue': '< 5'}]
     """
     labels, kinds, ci = dict(labels or {}), dict(kinds or {}), dict(ci or {})
     frame = frame.reset_index(drop=True)
@@ -287,7 +287,7 @@ def render_table(frame: pd.DataFrame, *, caption: str | None = None, notes: Sequ
 
     Examples
     --------
-    >>> t = pd.DataFrame({"item": ["AW1", "AW2"], "mean": [3.891, 4.2], "n": [411.0, 3.0]})
+    >>> t = pd.DataFrame({"item": ["A1", "A2"], "mean": [3.891, 4.2], "n": [411.0, 3.0]})
     >>> out = render_table(t, caption="Item means", labels={"item": "Item", "mean": "Mean"})
     >>> "<th class=\\"num\\">Mean</th>" in out.data and ">411<" in out.data and "411.0" not in out.data
     True
@@ -336,7 +336,7 @@ def listing(text: str, *, caption: str, language: str = "text"):
 
     Examples
     --------
-    >>> listing("PM ~ AW", caption="Structural model").data.splitlines()[:2]
+    >>> listing("B ~ A", caption="Structural model").data.splitlines()[:2]
     ['````{code-block} text', ':caption: Structural model']
     """
     from IPython.display import Markdown
