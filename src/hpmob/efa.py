@@ -579,8 +579,8 @@ def efa_loadings(
     method : {"minres", "ml"}, default "minres"
         Extraction: minimum residual (psych's default) or maximum likelihood.
     constructs : dict, optional
-        Item → construct (``{"aw1": "AW"}``) or construct → items (``{"AW":
-        ["aw1", ...]}``). Each factor is then named after the construct with
+        Item → construct (``{"x1": "visual"}``) or construct → items
+        (``{"visual": ["x1", ...]}``). Each factor is then named after the construct with
         the most items loading highest on it (one factor per construct);
         factors claimed by no construct are named ``F1``, ``F2``, … by
         position. Columns follow the order of the constructs. Entries for

@@ -542,7 +542,7 @@ def _value_label_problems(frame: pd.DataFrame, cb: Codebook, source: str) -> lis
     first_rows = frame.attrs.get("value_label_rows", {})
     for col, labels in frame.attrs.get("value_labels", {}).items():
         if col not in cb.item_columns:
-            continue  # attribute codes are names (city), not numbers: only labels can be checked, per cell
+            continue  # attribute codes are names (e.g. "urban"), not numbers: only labels can be checked, per cell
         lookup = cb.label_lookup(col)
         for code, label in labels.items():
             meant = lookup.get(normalize_label(label))

@@ -1,8 +1,8 @@
 """Disclosure control for published tables.
 
-A breakdown of officials by governance level, area and position can single people out
-when a cell is small (one island-district Fatherland Front cadre). Published group
-tables therefore suppress every cell with fewer than :data:`MIN_CELL` respondents.
+A breakdown of respondents by several attributes (say area and position) can single
+people out when a cell is small (the one holder of a rare position in a rare area).
+Published group tables therefore suppress every cell with fewer than :data:`MIN_CELL` respondents.
 """
 
 from __future__ import annotations

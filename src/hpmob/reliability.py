@@ -70,7 +70,7 @@ def _as_item_frame(items, *, func: str, min_items: int = 2) -> pd.DataFrame:
         raise TypeError(
             f"{func}() needs a pandas DataFrame whose columns are the items of one "
             f"scale; got {type(items).__name__}. Select the columns, e.g. "
-            f"df[['aw1', 'aw2', 'aw3']]."
+            f"df[['q1', 'q2', 'q3']]."
         )
     cols = list(items.columns)
     if len(cols) < min_items:
@@ -673,8 +673,8 @@ def reliability_table(
     data : pandas.DataFrame
         Respondents × items, items already reverse-keyed.
     scales : dict of str to list of str
-        Construct code → its item columns, e.g. ``{"AW": ["aw1", "aw2",
-        "aw3", "aw4"]}``. Usually built from the codebook.
+        Construct code → its item columns, e.g. ``{"visual": ["x1", "x2",
+        "x3"]}``. Usually built from the codebook.
     ci : float, default 0.95
         Coverage of alpha's Feldt interval.
     nan_policy : {"pairwise", "listwise"}, default "pairwise"

@@ -37,7 +37,8 @@ from hpmob.paths import project_root
 
 #: The command that made the shipped export (recorded in data/raw/README.md and tested).
 #: 20250903 is the first seed from 20250902 up whose sample represents the population:
-#: see :func:`latent_mean_z` (20250902's city officials scored 2.9 SE low on AW by chance).
+#: see :func:`latent_mean_z` (in 20250902's sample one level's mean on one construct lay
+#: 2.9 standard errors below the population's, by chance).
 SHIPPED_SEED = 20250903
 SHIPPED_N = 520
 SHIPPED_FILE = "hpmob_survey_export.csv"
@@ -73,7 +74,8 @@ class SimulatedSample:
     attributes : DataFrame
         Respondent attributes as codes (``level``, ``area``, ..., ``training_courses``).
     latent : DataFrame
-        True latent scores (AW, RT, PM, IM, DT, SE, CO).
+        True latent scores, one column per construct of the population model (the
+        codebook's reflective constructs first, in codebook order).
     ystar : DataFrame
         Continuous item responses before categorization, oriented as scored
         (reverse-keyed items already flipped back).
