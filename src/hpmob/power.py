@@ -9,8 +9,9 @@ with a delta-method interval of each indirect effect. The share of samples in wh
 hypothesis is decided on the claimed side estimates its power (Muthén & Muthén 2002).
 Which hypotheses are reported is the plan's ``power.hypotheses``:
 
-* a ``latent_mean_order`` hypothesis gives one effect per non-reference group
-  (``"H6 commune-city"``: that group's latent mean differs on the claimed side);
+* a ``latent_mean_order`` hypothesis (a latent-mean order claim) gives one effect per
+  non-reference group (``"<label> <group>-<reference>"``: that group's latent mean
+  differs from the reference group's on the claimed side);
 * an ``indirect`` hypothesis gives ``"<label> indirect"``;
 * a ``path`` hypothesis gives ``"<label> <rhs>→<lhs>"``.
 
@@ -44,9 +45,16 @@ def power_effects(plan: AnalysisPlan) -> list[str]:
 
     Examples
     --------
+    The bundled second study (examples/wellbeing) reports no power; name three of its
+    hypotheses:
+
+    >>> import dataclasses
     >>> from hpmob.codebook import load_codebook
-    >>> power_effects(load_plan(codebook=load_codebook()))
-    ['H6 commune-city', 'H6 district-city', 'H3 indirect']
+    >>> from hpmob.paths import project_root
+    >>> wb = project_root() / "examples" / "wellbeing"
+    >>> plan = load_plan(wb / "analysis_plan.yaml", codebook=load_codebook(wb / "codebook.yaml"))
+    >>> power_effects(dataclasses.replace(plan, power=["S3", "S2", "S1"]))
+    ['S3 female-male', 'S2 indirect', 'S1 SP→EN']
     """
     names = []
     for hid in plan.power:
@@ -227,7 +235,8 @@ def two_group_power(n1: int, n2: int, d: float, *, n_rep: int, seed: int, alpha:
     The simplest case the Monte Carlo engine (:func:`simulate_power`) can be checked on:
     its answer must agree, within Monte Carlo error, with the closed form from the
     noncentral t distribution (:func:`pingouin.power_ttest2n`). Notebook 08 shows the
-    check at the shipped sample's city and commune sizes; the tests assert it.
+    check at the sizes of the shipped sample's first and last group (in the plan's group
+    order); the tests assert it.
 
     Returns
     -------
