@@ -32,7 +32,7 @@ Conventions follow lavaan 0.6-14 (``parameterEstimates`` with
 neighbouring order statistics (``boot:::norm.inter``, which lavaan copies). This
 is not R's ``quantile(type = 6)``, although it uses the same (R + 1) * alpha
 rank. ``bca.simple`` is z0 = qnorm(mean(t < t0)) with no acceleration. The
-bootstrap SE of a defined parameter is ``sd(t)`` (divisor R - 1), as lavaan's
+bootstrap standard error of a defined parameter is ``sd(t)`` (divisor R - 1), as lavaan's
 ``lav_model_vcov_se``. Nonadmissible replicates (negative variances) are kept,
 and failed ones are excluded from the intervals, as lavaan does.
 """
@@ -823,7 +823,7 @@ def indirect_effects(
     pandas.DataFrame
         Tidy: one row per effect and method, with columns ``effect, method, est,
         se, ci.lower, ci.upper, n_draws``. ``est`` is always the full-sample
-        estimate (as lavaan reports it). ``se`` is the delta-method SE, or the
+        estimate (as lavaan reports it). ``se`` is the delta-method standard error, or the
         SD of the Monte Carlo draws or of the successful bootstrap replicates
         (divisor n - 1, as lavaan for defined parameters). ``n_draws`` is the
         number of draws or successful replicates behind the interval.
@@ -833,7 +833,7 @@ def indirect_effects(
 
     Notes
     -----
-    * **delta**: ``est +/- z * se`` with the delta-method SE from ``result`` (ML
+    * **delta**: ``est +/- z * se`` with the delta-method standard error from ``result`` (ML
       expected information, or the MLR sandwich). This is lavaan's default
       ``:=`` row.
     * **montecarlo**: draws of the labelled parameters from

@@ -370,7 +370,7 @@ class PartialSearch:
     Attributes
     ----------
     freed : tuple of str
-        Parameters released, in order (``group_partial`` syntax, e.g. ``"PM3~1"``).
+        Parameters released, in order (``group_partial`` syntax, e.g. ``"x3~1"``).
     holds : bool
         Whether the final model meets the criteria against the previous level.
     table : pandas.DataFrame
