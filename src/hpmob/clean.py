@@ -19,9 +19,9 @@ Rules, in order:
    inconsistent with another (years in post > age − ``min_age_at_entry``).
 
 Then a degenerate design is repaired by a declared rule: a group of a breakdown attribute
-(governance level, area, position, theory level) with fewer than ``min_group`` analysed
-officials is merged into its neighbour (a ``merged:`` row of the flow), so no table or
-figure describes, or fails on, a group of three.
+(e.g. area or position) with fewer than ``min_group`` analysed respondents is merged
+into its neighbour (a ``merged:`` row of the flow), so no table or figure describes, or
+fails on, a group of three.
 
 Personal-data columns and the submission timestamp never leave this module:
 ``responses.csv`` carries a pseudonymous ``resp_id`` (``R`` + submission order), the

@@ -93,7 +93,7 @@ __all__ = [
 #: Smallest group that enters a test (one constant for the package, :mod:`hpmob.privacy`).
 MIN_CELL = privacy.MIN_CELL
 
-#: Grouping attributes the study compares officials by (DESIGN.md, respondent attributes).
+#: Default grouping attributes (DESIGN.md, respondent attributes); another instrument passes ``by``.
 DEFAULT_BY = ("level", "area", "position", "theory_level")
 
 #: Multiplicity corrections accepted by ``padjust`` (pingouin's names, see

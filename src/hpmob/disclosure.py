@@ -10,7 +10,7 @@ together hold at least ``threshold`` respondents. No blank count can then be der
 from the margin, and the blank total is not itself a small count.
 
 :func:`merge_small_groups` handles a degenerate design instead: a group too small to
-publish at all (three officials at one level) is merged into its neighbour in a declared
+publish at all (three respondents in one group) is merged into its neighbour in a declared
 order, and the merge is reported.
 
 The module knows no study: the threshold, the count column, the partition and the

@@ -61,12 +61,12 @@ def figure_directive(key: str, *, label: str, alt: str, caption: str, folder: st
     Examples
     --------
     >>> print(figure_directive("fig_power", label="fig-power", alt="Power by sample size",
-    ...                        caption="Power by officials per level."))
+    ...                        caption="Power by respondents per group."))
     ```{glue:figure} fig_power
     :name: fig-power
     :alt: Power by sample size
     <BLANKLINE>
-    Power by officials per level. {download}`Full resolution <figures/fig_power.png>`
+    Power by respondents per group. {download}`Full resolution <figures/fig_power.png>`
     ```
     """
     return (f"```{{glue:figure}} {key}\n:name: {label}\n:alt: {alt}\n\n"

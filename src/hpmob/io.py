@@ -76,7 +76,7 @@ class ExportError(ValueError):
 class ReadLimits:
     """Largest export :func:`read_export` reads; anything bigger is refused with a message.
 
-    The defaults are far above a survey of a province's officials (the shipped export has
+    The defaults are far above a survey of a few thousand respondents (the shipped export has
     520 rows, 0.4 MB) yet keep a malicious or broken file from exhausting memory or time.
 
     Parameters

@@ -1179,7 +1179,7 @@ _POWER_TEXT = {
 
 
 def power_curve_figure(curve: pd.DataFrame, *, target: float = 0.80, lang: str = "en") -> Figure:
-    """Power against planned officials per level, one line per effect, with Monte Carlo error bars.
+    """Power against planned respondents per group, one line per effect, with Monte Carlo error bars.
 
     Parameters
     ----------
@@ -1248,7 +1248,7 @@ def specification_curve_figure(curve: pd.DataFrame, choices: Sequence[str], *, t
     --------
     >>> df = pd.DataFrame({"rank": [1, 2], "estimate": [0.1, 0.3], "ci_low": [-0.1, 0.1], "ci_high": [0.3, 0.5],
     ...                    "supported": [False, True], "cut": ["a", "b"]})
-    >>> fig = specification_curve_figure(df, ["cut"], title="H1")
+    >>> fig = specification_curve_figure(df, ["cut"], title="Claim 1")
     >>> len(fig.axes)
     2
     """

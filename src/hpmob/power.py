@@ -131,7 +131,7 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
         ``replicate(design, seed_sequence, *args) -> {effect: detected (bool)}``; must be
         picklable (a module-level function) when ``n_jobs > 1``.
     designs : sequence
-        Design points (e.g. officials per level), passed to ``replicate`` as they are.
+        Design points (e.g. respondents per group), passed to ``replicate`` as they are.
     n_rep, seed, n_jobs
         Replicates per design, root seed, parallel workers.
     progress : callable, optional

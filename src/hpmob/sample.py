@@ -26,7 +26,7 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
     Notes
     -----
     "Missing" rows are published whatever their size: they count non-response, not a
-    group of officials sharing an attribute, and they follow anyway from the number
+    group of respondents sharing an attribute, and they follow anyway from the number
     analysed minus the respondents of each published group (blanking them, as before,
     only hid what subtraction gave back).
     """
