@@ -148,7 +148,7 @@ def test_partial_search_frees_x3_and_ends_at_lavaans_partial_model(sequence, ref
     # intercept, and the model it ends with is the lavaan/semTools partial scalar model
     from hpmob.sem.ordinal_invariance import ordinal_partial_search
 
-    table, fits = sequence
+    _, fits = sequence
     search = ordinal_partial_search(ref["model"], hs_ord, "school", ITEMS, level="scalar",
                                     fits={k: fits[k] for k in ("metric", "scalar")})
     assert search.freed == ("x3~1",) and search.holds

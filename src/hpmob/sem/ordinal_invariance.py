@@ -49,8 +49,8 @@ from .polychoric import OrdinalStats, ordinal_stats
 from .structure import Ram
 from .syntax import parse_model, suggest
 
-__all__ = ["ORDINAL_STEPS", "fit_ordinal_multigroup", "ordinal_difference_test", "ordinal_invariance",
-           "ordinal_partial_search", "ordinal_release_order", "collapse_categories"]
+__all__ = ["ORDINAL_STEPS", "collapse_categories", "fit_ordinal_multigroup", "ordinal_difference_test",
+           "ordinal_invariance", "ordinal_partial_search", "ordinal_release_order"]
 
 #: The Wu & Estabrook (2016) sequence: which parameter sets are equal across groups.
 ORDINAL_STEPS: dict[str, tuple[str, ...]] = {
