@@ -608,7 +608,25 @@ def _dmacs_step(res: StepResult, key: str, fn, result, freed, treatment: str) ->
         index=False, name=None)), treatment)
 
 
-def ordinal_invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan) -> StepResult:
+#: Columns of ``invariance_treatments``: each invariance model under each treatment of the items.
+TREATMENT_COLUMNS = ["treatment", "model", "npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "delta_chisq",
+                     "delta_df", "p_delta", "delta_cfi", "delta_rmsea", "decision"]
+
+
+def invariance_by_treatment(ml: StepResult, ordinal_table: pd.DataFrame) -> pd.DataFrame:
+    """The ML sequence (step :func:`invariance`) and the ordinal one stacked, one row per model
+    and treatment; the ordinal rows carry the scaled-shifted χ², the scaled CFI/TLI/RMSEA and
+    lavTestLRT's scaled difference test."""
+    status = ml.tables["invariance_status"].iloc[0]
+    ml_rows = ml.tables["invariance"].assign(treatment=f"{status['estimator']} ({status['missing']}), continuous")
+    scaled = {"chisq.scaled": "chisq", "cfi.scaled": "cfi", "tli.scaled": "tli", "rmsea.scaled": "rmsea"}
+    ord_rows = ordinal_table.drop(columns="chisq").rename(columns=scaled).assign(
+        treatment="WLSMV (listwise), ordinal")
+    return pd.concat([ml_rows[TREATMENT_COLUMNS], ord_rows[TREATMENT_COLUMNS]], ignore_index=True)
+
+
+def ordinal_invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *,
+                       ml: StepResult | None = None) -> StepResult:
     """The invariance sequence with the items as ordered categories, and the ordinal H6 verdicts.
 
     WLSMV with the Wu & Estabrook (2016) identification and sequence (configural →
@@ -623,9 +641,10 @@ def ordinal_invariance(responses: pd.DataFrame, codebook: Codebook, plan: Analys
 
     Tables: ``ordinal_invariance_n``, ``ordinal_recodes``, ``ordinal_invariance``,
     ``ordinal_partial_invariance``, ``ordinal_invariance_status``,
-    ``ordinal_invariance_decision``, ``ordinal_latent_means``, ``ordinal_dmacs``. A model that
-    cannot be fitted, does not converge or is improper makes the ordinal verdicts
-    "not estimable".
+    ``ordinal_invariance_decision``, ``ordinal_latent_means``, ``ordinal_dmacs``; with ``ml``
+    (the result of :func:`invariance` with its sequence), ``invariance_treatments`` sets both
+    sequences side by side (:func:`invariance_by_treatment`). A model that cannot be fitted,
+    does not converge or is improper makes the ordinal verdicts "not estimable".
     """
     from hpmob.sem import latent_mean_differences
     from hpmob.sem.dmacs import dmacs_ordinal
@@ -657,6 +676,8 @@ def ordinal_invariance(responses: pd.DataFrame, codebook: Codebook, plan: Analys
         return _ordinal_not_estimable(res, plan, codebook, len(data), err, target)
     res.objects.update(fits=fits, search=search, data=collapsed, model=model)
     res.tables["ordinal_invariance"] = seq
+    if ml is not None and "invariance" in ml.tables:
+        res.tables["invariance_treatments"] = invariance_by_treatment(ml, seq)
     decisions, deltas = {}, {}
     for row in seq.to_dict("records"):
         step = row["model"]
