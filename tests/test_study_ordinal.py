@@ -50,9 +50,9 @@ def runs(cb, plan):
     flat = _sample(cb, shifts={})
     constant = shipped.copy()
     constant.loc[constant["level"] == "city", "PM1"] = 4
-    out = {name: steps.ordinal_invariance(d, cb, plan) for name, d in
-           (("shipped", shipped), ("flat", flat), ("constant", constant))}
-    out["ml"] = steps.invariance(shipped, cb, plan, full_sequence=False)
+    out = {name: steps.ordinal_invariance(d, cb, plan) for name, d in (("flat", flat), ("constant", constant))}
+    out["ml"] = steps.invariance(shipped, cb, plan)
+    out["shipped"] = steps.ordinal_invariance(shipped, cb, plan, ml=out["ml"])
     return out
 
 
@@ -135,3 +135,20 @@ def test_the_claims_step_says_which_verdicts_the_ordinal_treatment_changes(runs,
     vi = res.tables["claims_vi"]
     assert set(vi.loc[vi["ordinal_verdict"] != "", "ordinal_verdict"]) <= {"được ủng hộ", "không được ủng hộ"}
     assert pd.api.types.is_string_dtype(res.tables["claims"]["ordinal_level"])
+
+
+def test_the_two_sequences_side_by_side_and_no_glue_key_shared(runs):
+    ml, res = runs["ml"], runs["shipped"]
+    table = res.tables["invariance_treatments"]
+    by = dict(iter(table.groupby("treatment", sort=False)))
+    assert list(by) == ["ML (FIML), continuous", "WLSMV (listwise), ordinal"]
+    cont, ordinal = by["ML (FIML), continuous"], by["WLSMV (listwise), ordinal"]
+    assert list(cont["model"]) == list(ml.tables["invariance"]["model"])
+    assert list(ordinal["model"]) == ["configural", "thresholds", "metric", "scalar"]
+    seq = res.tables["ordinal_invariance"]
+    for ours, theirs in (("chisq", "chisq.scaled"), ("cfi", "cfi.scaled"), ("rmsea", "rmsea.scaled"),
+                         ("decision", "decision"), ("delta_chisq", "delta_chisq")):
+        pd.testing.assert_series_equal(ordinal[ours].reset_index(drop=True), seq[theirs], check_names=False)
+    assert cont["cfi"].tolist() == ml.tables["invariance"]["cfi"].tolist()
+    # notebook 04 publishes both steps: a shared glue key would fail the book build
+    assert not set(ml.glue_values()) & set(res.glue_values())

@@ -67,7 +67,7 @@ def run_study(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *
         out["invariance"] = steps.invariance(responses, codebook, plan)
         level = out["invariance"].verdicts["level"]
         if ordinal:
-            out["ordinal_invariance"] = steps.ordinal_invariance(responses, codebook, plan)
+            out["ordinal_invariance"] = steps.ordinal_invariance(responses, codebook, plan, ml=out["invariance"])
         if comparisons:
             out["comparisons"] = steps.comparisons(responses, codebook, plan, **kw("comparisons"))
     if plan.structural_regressions:

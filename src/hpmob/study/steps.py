@@ -435,6 +435,8 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     constructs = plan.group_constructs
     items = [i for c in constructs for i in codebook.items_of(c)]
     missing = plan.estimation["missing"]
+    # the plan's estimator (ML; MLR adds the scaled tests and robust indices to the sequence table)
+    estimator = plan.estimation["estimator"]
     keyed = reverse_key(responses, codebook)[items + [group]]
     keyed = keyed[keyed[group].isin(levels)]
     # FIML uses every respondent with a known group and at least one answer; listwise the complete ones
@@ -450,12 +452,13 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     status = []
     try:
         search, msgs = caught(partial_invariance_search, model, data, group, level=target, group_order=levels,
-                              missing=missing)
+                              missing=missing, estimator=estimator)
     except FIT_ERRORS as err:  # e.g. a group too small for the model: no estimate, so no verdict
         return _invariance_not_estimable(res, plan, codebook, data, err, target, counts)
     status.append(fit_status(search.result, "latent means", msgs))
     if full_sequence:
-        seq, msgs = caught(invariance_sequence, model, data, group, group_order=levels, missing=missing)
+        seq, msgs = caught(invariance_sequence, model, data, group, group_order=levels, missing=missing,
+                           estimator=estimator)
         res.tables["invariance"] = seq
         decisions, deltas = {}, {}
         for row in seq.itertuples():
@@ -470,7 +473,7 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     full = None
     if full_sequence:
         full, msgs = caught(fit_multigroup, model, data, group, group_order=levels,
-                            group_equal=("loadings", "intercepts"), missing=missing)
+                            group_equal=("loadings", "intercepts"), missing=missing, estimator=estimator)
         status.append(fit_status(full, f"full {target}", msgs))
     res.tables["invariance_status"] = pd.DataFrame(status, columns=STATUS_COLUMNS)
     res.tables["partial_invariance"] = search.table
