@@ -564,6 +564,8 @@ def _invariance_not_estimable(res: StepResult, plan: AnalysisPlan, codebook: Cod
     res.tables["invariance"] = pd.DataFrame(columns=TABLE_COLUMNS)
     res.tables["partial_invariance"] = pd.DataFrame(columns=TABLE_COLUMNS)
     res.tables["invariance_dmacs"] = pd.DataFrame(columns=DMACS_COLUMNS)
+    res.sentences["invariance_dmacs"] = S.bilingual("No dMACS: the invariance models could not be fitted.",
+                                                    "Không có dMACS: các mô hình bất biến không ước lượng được.")
     level = f"{target} (not estimable)"
     res.verdicts.update(freed=[], partial_holds=False, level=level)
     res.glue.update(inv_freed="none", inv_partial_holds="not estimable", inv_level=level)
