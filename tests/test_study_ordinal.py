@@ -50,8 +50,9 @@ def runs(cb, plan):
     flat = _sample(cb, shifts={})
     constant = shipped.copy()
     constant.loc[constant["level"] == "city", "PM1"] = 4
-    out = {name: steps.ordinal_invariance(d, cb, plan) for name, d in (("flat", flat), ("constant", constant))}
+    out = {"flat": steps.ordinal_invariance(flat, cb, plan)}
     out["ml"] = steps.invariance(shipped, cb, plan)
+    out["constant"] = steps.ordinal_invariance(constant, cb, plan, ml=out["ml"])
     out["shipped"] = steps.ordinal_invariance(shipped, cb, plan, ml=out["ml"])
     return out
 
@@ -110,6 +111,8 @@ def test_an_ordinal_model_that_cannot_be_fitted_gives_not_estimable_never_a_verd
     status = res.tables["ordinal_invariance_status"].iloc[0]
     assert not status["converged"] and "PM1" in status["convergence"]
     assert res.tables["ordinal_latent_means"].empty and res.verdicts["level"] == "scalar (not estimable)"
+    # notebook 04 still shows the ML sequence, with no ordinal row beside it
+    assert set(res.tables["invariance_treatments"]["treatment"]) == {"ML (FIML), continuous"}
     claims = _claims(plan, cb, runs["ml"], res)
     for label in ("H6", "H6 (AW)"):
         assert claims.loc[label, "ordinal_verdict"] == NOT_ESTIMABLE

@@ -678,7 +678,7 @@ def ordinal_invariance(responses: pd.DataFrame, codebook: Codebook, plan: Analys
         search, search_msgs = caught(ordinal_partial_search, model, collapsed, group, items, level=target,
                                      group_order=levels, fits=fits)
     except FIT_ERRORS + (NotImplementedError,) as err:
-        return _ordinal_not_estimable(res, plan, codebook, len(data), err, target)
+        return _ordinal_not_estimable(res, plan, codebook, len(data), err, target, ml)
     res.objects.update(fits=fits, search=search, data=collapsed, model=model)
     res.tables["ordinal_invariance"] = seq
     if ml is not None and "invariance" in ml.tables:
@@ -744,7 +744,8 @@ def _ordinal_hypotheses(res: StepResult, plan: AnalysisPlan, codebook: Codebook,
     res.sentences["oinv_hypotheses"] = _joined(res, [f"oinv_{h.id}" for h in _hyps(plan, "latent_mean_order")])
 
 
-def _ordinal_not_estimable(res: StepResult, plan: AnalysisPlan, codebook: Codebook, n: int, err, target: str):
+def _ordinal_not_estimable(res: StepResult, plan: AnalysisPlan, codebook: Codebook, n: int, err, target: str,
+                           ml: StepResult | None = None):
     """The ordinal step when its models cannot be fitted: empty tables, "not estimable" verdicts."""
     from hpmob.sem.ordinal_invariance import ORDINAL_TABLE_COLUMNS
 
@@ -753,6 +754,8 @@ def _ordinal_not_estimable(res: StepResult, plan: AnalysisPlan, codebook: Codebo
         columns=STATUS_COLUMNS)
     for name in ("ordinal_invariance", "ordinal_partial_invariance"):
         res.tables[name] = pd.DataFrame(columns=ORDINAL_TABLE_COLUMNS)
+    if ml is not None and "invariance" in ml.tables:  # the ML rows alone: no ordinal model to set beside them
+        res.tables["invariance_treatments"] = invariance_by_treatment(ml, res.tables["ordinal_invariance"])
     res.tables["ordinal_latent_means"] = pd.DataFrame(columns=LATENT_COLUMNS)
     res.tables["ordinal_dmacs"] = pd.DataFrame(columns=DMACS_COLUMNS)
     level = f"{target} (not estimable)"
