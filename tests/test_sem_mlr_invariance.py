@@ -100,3 +100,19 @@ def test_ml_tables_keep_their_columns_and_mixed_estimators_are_refused(root, ref
         chisq_difference(ml, complete[1]["metric"])
     tab = invariance(ref["model"], hs, "school", steps=("configural", "metric"))
     assert "chisq.scaled" not in tab.columns and "indices" not in tab.columns
+
+
+def test_the_partial_search_with_mlr_reports_the_same_robust_columns(root, ref, complete):
+    from hpmob.sem.invariance import partial_invariance_search
+
+    hs = pd.read_csv(root / "tests" / "reference" / "data" / "HolzingerSwineford1939.csv")
+    search = partial_invariance_search(ref["model"], hs, "school", level="scalar", estimator="MLR", max_free=1)
+    table = search.table.set_index("model")
+    seq = complete[0].set_index("model")
+    for col in ("chisq.scaled", "cfi.robust", "rmsea.robust", "delta_chisq", "delta_cfi"):
+        assert table.loc["scalar", col] == pytest.approx(seq.loc["scalar", col], abs=1e-6), col
+    freed = table.index[-1]
+    assert freed.startswith("scalar + free ") and table.loc[freed, "indices"] == "robust"
+    # the released model's scaled difference against metric is lavTestLRT's statistic for that pair
+    lrt = chisq_difference(search.reference, search.result)
+    assert table.loc[freed, "delta_chisq"] == pytest.approx(lrt["chisq_diff"]) and lrt["method"] == "satorra.bentler.2001"
