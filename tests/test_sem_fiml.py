@@ -211,9 +211,11 @@ def test_mlr_with_missing(ref, hs, name):
     assert np.all(np.abs(a - b) <= 1e-3 * np.abs(b) + 1e-6)
 
 
-def test_mlr_multigroup_needs_fiml(hs, ref):
-    with pytest.raises(NotImplementedError, match="'MLR' with missing='ml'"):
-        fit(ref["hs_model"], hs.dropna(), group="school", estimator="MLR")
+def test_mlr_multigroup_on_complete_rows_is_listwise_mlr(hs, ref):
+    # lavaan's listwise MLR (checked against lavaan in test_sem_mlr_invariance.py)
+    res = fit(ref["hs_model"], hs.dropna(), group="school", estimator="MLR")
+    assert res.estimator == "MLR" and res.missing == "listwise" and res.n == len(hs.dropna())
+    assert np.isfinite(res.fit_measures["cfi.robust"])
 
 
 def test_bootstrap_fiml_replicates_are_fiml_fits(ref, poldem):

@@ -141,3 +141,39 @@ def test_implied_correlations_of_group_1(sequence, ref, hs_ord):
     alone = fit_wlsmv(ref["model"], hs_ord[hs_ord["school"] == ref["group_labels"][0]], ordered=ITEMS)
     assert np.abs(res.implied_cov.to_numpy() - alone.implied_cov.to_numpy()).max() < 1e-6
     assert np.abs(res.sample_cov.to_numpy() - alone.sample_cov.to_numpy()).max() < 1e-12
+
+
+def test_partial_search_frees_x3_and_ends_at_lavaans_partial_model(sequence, ref, hs_ord):
+    # full scalar invariance fails on these data (ΔCFI -.022); the search's first release is x3's
+    # intercept, and the model it ends with is the lavaan/semTools partial scalar model
+    from hpmob.sem.ordinal_invariance import ordinal_partial_search
+
+    _, fits = sequence
+    search = ordinal_partial_search(ref["model"], hs_ord, "school", ITEMS, level="scalar",
+                                    fits={k: fits[k] for k in ("metric", "scalar")})
+    assert search.freed == ("x3~1",) and search.holds
+    assert list(search.table["model"]) == ["metric", "scalar", "scalar + free x3~1"]
+    assert list(search.table["decision"]) == ["reference", "not invariant", "invariant"]
+    _compare(search.result, ref["partial"]["scalar_x3"])
+    last = search.table.iloc[-1]
+    assert last["delta_chisq"] == pytest.approx(ref["partial"]["scalar_x3"]["lrt_vs_metric"]["chisq_diff"], abs=1e-3)
+    # the ranking statistic is lavTestLRT's scaled-shifted test of releasing that one constraint
+    rank = search.score_tests[0].set_index("param")
+    assert rank.index[0] == "x3~1" and len(rank) == len(ITEMS)
+    lrt = ordinal_difference_test(fits["scalar"], fits["scalar_x3"])
+    assert rank.loc["x3~1", "X2"] == pytest.approx(lrt["Chisq diff"], abs=1e-6)
+    assert search.result.improper == () and search.result.convergence == ""
+
+
+def test_partial_search_keeps_two_equal_intercepts_per_factor(ref, hs_ord):
+    from hpmob.sem.ordinal_invariance import _candidates
+    from hpmob.sem.syntax import parse_model
+
+    pm = parse_model(ref["model"])
+    left = _candidates(pm, "~1", {"x1~1"})
+    assert "x2~1" not in left and "x3~1" not in left  # visual would keep one equal intercept
+    assert {"x4~1", "x7~1"} <= set(left)
+    with pytest.raises(ValueError, match="level must be one of"):
+        from hpmob.sem.ordinal_invariance import ordinal_partial_search
+
+        ordinal_partial_search(ref["model"], hs_ord, "school", ITEMS, level="strict")

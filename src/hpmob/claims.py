@@ -15,6 +15,11 @@ test, the estimate with its confidence interval, and one of three verdicts:
     a construct the survey's codebook does not have (``hpmob run --raw`` with a trimmed
     codebook); the test column then says what was not estimated and why.
 
+The columns ``ordinal_verdict`` and ``ordinal_level`` judge the latent-mean hypotheses a
+second time with the items treated as ordered categories (WLSMV, Wu & Estabrook 2016; the
+``ordinal_*`` tables of notebook 04) and name the invariance level reached there; they are
+empty for the other hypotheses, and "not estimable" when the ordinal model cannot be fitted.
+
 The verdicts are computed by the study layer from the analysis plan
 (:func:`hpmob.study.verdicts.judge`, one function per hypothesis type); this module
 builds the table from results tables (notebook 06) or from responses (one in-process run

@@ -48,6 +48,10 @@ COMMON_LABELS = {
     "average_r": "Mean inter-item r", "std_alpha_if_deleted": "Standardized α if deleted", "converged": "Converged",
     "reference": "Reference", "group_label": "Group", "model": "Model", "param": "Parameter",
     "hedges_g": "Hedges' g", "omega2": "ω²", "F": "F", "df1": "df₁", "df2": "df₂", "diff": "Difference",
+    "ordinal_verdict": "Verdict, items ordinal", "ordinal_level": "Invariance, items ordinal", "dmacs": "dMACS",
+    "focal": "Focal group", "mean_difference": "Mean difference", "sd_pooled": "Pooled SD", "treatment": "Treatment",
+    "chisq.scaled": "χ² (scaled)", "cfi.scaled": "CFI (scaled)", "tli.scaled": "TLI (scaled)",
+    "rmsea.scaled": "RMSEA (scaled)", "from": "From", "to": "To",
 }
 #: Interval bound pairs shown as one "[low, high]" column.
 CI_PAIRS = (("ci_low", "ci_high"), ("ci.lower", "ci.upper"), ("std.ci.lower", "std.ci.upper"),

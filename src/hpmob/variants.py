@@ -165,7 +165,10 @@ def run_variant_in_process(name: str, *, variants_file: str | Path | None = None
         tables, None)
     steps.measurement(responses, codebook, plan, estimator=p["estimator"], seed=p["seed"], n_iter=p["n_iter"],
                       run_ordinal=p["run_ordinal"]).write_tables(tables)
-    steps.invariance(responses, codebook, plan).write_tables(tables)
+    invariance = steps.invariance(responses, codebook, plan)
+    invariance.write_tables(tables)
+    # notebook 04 also writes the ordinal sequence, set beside the ML one
+    steps.ordinal_invariance(responses, codebook, plan, ml=invariance).write_tables(tables)
     steps.comparisons(responses, codebook, plan, min_cell=p["min_cell"]).write_tables(tables)
     steps.structural(responses, codebook, plan, methods=("delta", "montecarlo", "bootstrap"), n_boot=p["n_boot"],
                      n_mc=p["n_mc"], seed=p["seed"], n_jobs=p["n_jobs"], controls=p["level_covariates"],

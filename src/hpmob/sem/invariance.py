@@ -44,6 +44,7 @@ __all__ = [
     "DELTA_CFI_MAX",
     "DELTA_RMSEA_MAX",
     "MIN_INVARIANT_INDICATORS",
+    "ROBUST_COLUMNS",
 ]
 
 #: Fewest indicators per factor whose intercepts stay equal in a partial scalar model, so
@@ -66,6 +67,10 @@ TABLE_COLUMNS = [
     "model", "converged", "npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
     "delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea", "decision",
 ]  # fmt: skip
+#: Columns an MLR sequence adds after ``bic``: the Yuan-Bentler (Mplus) scaled test, its scaling
+#: factor, the robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei 2014; NaN under missing data, see
+#: :func:`hpmob.sem.multigroup.fiml_fit_measures`) and ``indices``, the CFI/RMSEA the deltas use.
+ROBUST_COLUMNS = ["chisq.scaled", "chisq.scaling.factor", "cfi.robust", "tli.robust", "rmsea.robust", "indices"]
 #: Decision of a step whose model (or the model it is compared with) did not converge: its fit
 #: measures describe no optimum, so no difference is computed from them.
 NOT_ESTIMABLE = "not estimable"
@@ -108,8 +113,10 @@ def _compare(prev: MultigroupResult, cur: MultigroupResult, crit: dict) -> dict:
     if not (prev.converged and cur.converged):
         return {**{k: math.nan for k in _DELTAS}, "decision": NOT_ESTIMABLE}
     lrt = chisq_difference(prev, cur)
-    d_cfi = float(cur.fit_measures["cfi"] - prev.fit_measures["cfi"])
-    d_rmsea = float(cur.fit_measures["rmsea"] - prev.fit_measures["rmsea"])
+    kind = _indices(prev, cur)
+    cfi, rmsea = ("cfi.robust", "rmsea.robust") if kind == "robust" else ("cfi", "rmsea")
+    d_cfi = float(cur.fit_measures[cfi] - prev.fit_measures[cfi])
+    d_rmsea = float(cur.fit_measures[rmsea] - prev.fit_measures[rmsea])
     return {
         "delta_chisq": lrt["chisq_diff"],
         "delta_df": lrt["df_diff"],
@@ -120,18 +127,29 @@ def _compare(prev: MultigroupResult, cur: MultigroupResult, crit: dict) -> dict:
     }
 
 
+def _indices(*fits: MultigroupResult) -> str:
+    """"robust" when every fit is MLR with robust CFI/RMSEA defined (complete data), else "standard"."""
+    ok = all(f.estimator == "MLR" and np.isfinite(f.fit_measures.get("cfi.robust", math.nan)) for f in fits)
+    return "robust" if ok else "standard"
+
+
 def _row(name: str, res: MultigroupResult) -> dict:
     fm = res.fit_measures
     out = {"model": name, "converged": bool(res.converged)}
     for k in ("npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):
         out[k] = float(fm[k])
+    if res.estimator == "MLR":
+        out.update({k: float(fm[k]) for k in ROBUST_COLUMNS[:-1]})
+        out["indices"] = _indices(res)
     out.update({k: math.nan for k in _DELTAS})
     out["decision"] = "reference" if res.converged else NOT_ESTIMABLE
     return out
 
 
 def _table(rows: list[dict]) -> pd.DataFrame:
-    t = pd.DataFrame.from_records(rows, columns=TABLE_COLUMNS)
+    robust = bool(rows) and "chisq.scaled" in rows[0]
+    cols = TABLE_COLUMNS[:11] + ROBUST_COLUMNS + TABLE_COLUMNS[11:] if robust else TABLE_COLUMNS
+    t = pd.DataFrame.from_records(rows, columns=cols)
     for c in ("npar", "df"):
         t[c] = t[c].astype(int)
     return t
@@ -172,6 +190,7 @@ def invariance(
     criteria="chen2007",
     group_order=None,
     missing: str = "listwise",
+    estimator: str = "ML",
     return_fits: bool = False,
 ):
     """Fit the invariance sequence and compare each model with the one before.
@@ -199,6 +218,12 @@ def invariance(
         Group order (group 1 is the reference group).
     missing : {"listwise", "ml"}
         As in :func:`~hpmob.sem.multigroup.fit_multigroup` (``"ml"``: FIML).
+    estimator : {"ML", "MLR"}
+        ``"MLR"``: robust SEs and the Yuan-Bentler scaled test (lavaan's MLR). The table then
+        has :data:`ROBUST_COLUMNS`; ``delta_chisq`` and ``p_delta`` are the Satorra-Bentler
+        (2001) scaled difference (``lavTestLRT``'s default for MLR), and ``delta_cfi`` /
+        ``delta_rmsea`` (and so the decision) use ``cfi.robust`` / ``rmsea.robust`` where they
+        are defined (complete data; ``indices`` says which were used).
     return_fits : bool
         Also return the fitted models as ``{step: MultigroupResult}``.
 
@@ -227,7 +252,7 @@ def invariance(
         part = partial.get(name, ()) if isinstance(partial, Mapping) else partial
         part = _applicable(part, eq, model)
         res = fit_multigroup(model, data, group, group_equal=eq, group_partial=part, group_order=group_order,
-                             missing=missing)  # fmt: skip
+                             missing=missing, estimator=estimator)  # fmt: skip
         fits[name] = res
         row = _row(name, res)
         if prev is not None:
@@ -404,6 +429,7 @@ def partial_invariance_search(
     partial=(),
     group_order=None,
     missing: str = "listwise",
+    estimator: str = "ML",
 ) -> PartialSearch:
     """Release equality constraints one at a time until the level meets the criteria.
 
@@ -426,6 +452,8 @@ def partial_invariance_search(
         Parameters already freed (in both the previous level and this one).
     missing : {"listwise", "ml"}
         As in :func:`invariance`.
+    estimator : {"ML", "MLR"}
+        As in :func:`invariance` (the score tests are those of the ML information).
 
     Returns
     -------
@@ -442,7 +470,7 @@ def partial_invariance_search(
 
     def run(eq, part):
         return fit_multigroup(model, data, group, group_equal=eq, group_partial=_applicable(part, eq, model),
-                              group_order=group_order, missing=missing)  # fmt: skip
+                              group_order=group_order, missing=missing, estimator=estimator)  # fmt: skip
 
     ref = run(STEPS[prev_name], partial)
     cur = run(STEPS[level], partial)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -1020,10 +1020,9 @@ def fit_multigroup(
     """
     est_name = str(estimator).upper()
     fiml = normalise_missing(missing) == "ml"
-    if est_name != "ML" and not (est_name == "MLR" and fiml):
+    if est_name not in ("ML", "MLR"):
         raise NotImplementedError(
-            f"estimator={estimator!r}: multigroup fits support estimator='ML' (lavaan's default), and "
-            "'MLR' with missing='ml'."
+            f"estimator={estimator!r}: multigroup fits support estimator='ML' (lavaan's default) and 'MLR'."
         )
     if not (isinstance(ci, (int, float)) and 0 < ci < 1):
         raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
@@ -1038,6 +1037,13 @@ def fit_multigroup(
         )
     partial = _normalise_partial(group_partial, pm)
     Xs, labels = _prepare(data, pm, group, group_order, fiml)
+    if est_name == "MLR" and not fiml:
+        # MLR on the complete rows: the FIML engine with one pattern per group is lavaan's listwise MLR
+        # (observed information, casewise scores, h1 at the sample moments); checked in
+        # tests/test_sem_mlr_invariance.py
+        res = fit_groups(model, pm, Xs, labels, group=group, group_equal=geq, group_partial=partial,
+                         fiml=True, ci=ci, estimator=est_name)  # fmt: skip
+        return replace(res, missing="listwise")
     return fit_groups(model, pm, Xs, labels, group=group, group_equal=geq, group_partial=partial,
                       fiml=fiml, ci=ci, estimator=est_name)  # fmt: skip
 
@@ -1305,11 +1311,17 @@ def fiml_fit_measures(mdl: _Model, labels, robust=None) -> tuple[pd.Series, pd.D
             "scaling.factor.h1": sf_h1,
             "scaling.factor.h0": sf_h0,
         })  # fmt: skip
-        # lavaan's "scaled" RMSEA keeps X2 and replaces df by tr(U Gamma) = c * df. (Its robust
-        # CFI and RMSEA under missing data follow Zhang & Savalei (2021) and are not computed.)
+        # lavaan's "scaled" RMSEA keeps X2 and replaces df by tr(U Gamma) = c * df.
         fm["rmsea.scaled"] = measures.rmsea(chisq, trace_ug, N) * sg
         lo, hi = measures.rmsea_ci(chisq, trace_ug, N, level=RMSEA_CI_LEVEL)
         fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = lo * sg, hi * sg
+        # Robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei 2014; Brosseau-Liard, Savalei & Li 2012) from
+        # the scaling factors, as lavaan with complete data. Under missing data lavaan follows Zhang &
+        # Savalei (2021) instead, which is not implemented: NaN rather than a number that is not lavaan's.
+        complete = all(np.isfinite(b.patterns.X).all() for b in mdl.blocks)
+        fm["cfi.robust"] = measures.cfi(chisq, df, chisq_b, df_b, c, c_b) if complete else math.nan
+        fm["tli.robust"] = measures.tli(chisq, df, chisq_b, df_b, c, c_b) if complete else math.nan
+        fm["rmsea.robust"] = measures.rmsea(chisq, df, N, c_hat=c) * sg if complete else math.nan
     group_fit = pd.DataFrame(
         {
             "group": np.arange(1, G + 1),
@@ -1380,7 +1392,11 @@ def _estimates(mdl: _Model, theta, vcov, labels, ci):
 
 
 def chisq_difference(less: MultigroupResult, more: MultigroupResult) -> dict:
-    """Standard chi-square difference test, as ``lavTestLRT(less, more)`` for ML.
+    """Chi-square difference test, as ``lavTestLRT(less, more)`` with its default method.
+
+    ML: the difference of the two statistics. MLR: the scaled difference of Satorra &
+    Bentler (2001), ``(T₀ − T₁) / c_d`` with ``c_d = (df₀c₀ − df₁c₁) / (df₀ − df₁)`` and
+    ``c`` each model's scaling factor (NaN when ``c_d`` is not positive, lavaan's NA).
 
     Parameters
     ----------
@@ -1391,14 +1407,23 @@ def chisq_difference(less: MultigroupResult, more: MultigroupResult) -> dict:
     Returns
     -------
     dict
-        ``chisq_diff``, ``df_diff``, ``p`` and lavaan's ``rmsea`` of the
+        ``chisq_diff``, ``df_diff``, ``p``, ``method`` and lavaan's ``rmsea`` of the
         difference, ``sqrt(max(0, (dchisq - ddf) / (N ddf))) * sqrt(G)``.
     """
     a, b = sorted([less, more], key=lambda r: r.fit_measures["df"])
     fa, fb = a.fit_measures, b.fit_measures
     d_chi = float(fb["chisq"] - fa["chisq"])
     d_df = float(fb["df"] - fa["df"])
+    method = "standard"
+    if a.estimator == "MLR" or b.estimator == "MLR":
+        if a.estimator != b.estimator:
+            raise ValueError(f"Both fits need the same estimator ({a.estimator} vs {b.estimator}).")
+        c1 = float(fa["chisq.scaling.factor"]) if fa["df"] > 0 else 1.0
+        cd = (fb["df"] * fb["chisq.scaling.factor"] - fa["df"] * c1) / d_df if d_df > 0 else math.nan
+        d_chi = d_chi / cd if cd > 0 else math.nan
+        method = "satorra.bentler.2001"
     p = float(stats.chi2.sf(d_chi, d_df)) if d_df > 0 else math.nan
     N, G = float(fb["ntotal"]), len(b.group_labels)
-    rm = math.sqrt(max(0.0, (d_chi - d_df) / (N * d_df))) * math.sqrt(G) if d_df > 0 else math.nan
-    return {"chisq_diff": d_chi, "df_diff": d_df, "p": p, "rmsea": rm}
+    rm = math.sqrt(max(0.0, (d_chi - d_df) / (N * d_df))) * math.sqrt(G) if d_df > 0 and np.isfinite(d_chi) \
+        else math.nan
+    return {"chisq_diff": d_chi, "df_diff": d_df, "p": p, "rmsea": rm, "method": method}

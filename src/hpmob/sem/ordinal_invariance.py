@@ -42,14 +42,15 @@ from .fit import (
     _row,
     _standardize,
 )
-from .invariance import _criteria, _holds
+from .invariance import MIN_INVARIANT_INDICATORS, NOT_ESTIMABLE, PartialSearch, _criteria, _holds
 from .multigroup import _group_labels
 from .ordinal import scaled_shifted_traces
 from .polychoric import OrdinalStats, ordinal_stats
 from .structure import Ram
 from .syntax import parse_model, suggest
 
-__all__ = ["ORDINAL_STEPS", "fit_ordinal_multigroup", "ordinal_difference_test", "ordinal_invariance"]
+__all__ = ["ORDINAL_STEPS", "collapse_categories", "fit_ordinal_multigroup", "ordinal_difference_test",
+           "ordinal_invariance", "ordinal_partial_search", "ordinal_release_order"]
 
 #: The Wu & Estabrook (2016) sequence: which parameter sets are equal across groups.
 ORDINAL_STEPS: dict[str, tuple[str, ...]] = {
@@ -519,11 +520,17 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
         warnings.warn("The DWLS optimizer did not reach a stationary point; estimates, SEs and fit "
                       "measures may be unreliable.", stacklevel=3)
     neg = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"]) & (estimates["est"] < 0)]
+    improper = []
     if len(neg):
-        warnings.warn(
-            "Negative variance estimate(s) (Heywood case) for "
-            + ", ".join(f"{a} in group {g}" for a, g in zip(neg["lhs"], neg["group"]))
-            + ": the solution is improper.", stacklevel=3)
+        where = ", ".join(f"{a} (group {labels[g - 1]!r})" for a, g in zip(neg["lhs"], neg["group"]))
+        improper.append(f"negative variance (Heywood case): {where}")
+        warnings.warn(f"Negative variance estimate(s) (Heywood case) for {where}: the solution is improper.",
+                      stacklevel=3)
+    bad = [repr(labels[g]) for g in range(G) if mdl.lv and np.linalg.eigvalsh(_latent_cov(mdl, g, theta))[0] <= 0]
+    if bad:
+        improper.append(f"latent covariance matrix not positive definite in group(s) {', '.join(bad)}")
+        warnings.warn(f"The covariance matrix of the latent variables is not positive definite in group(s) "
+                      f"{', '.join(bad)}.", stacklevel=3)
     st0 = mdl.st[0]
     _, delta0, _ = mdl.group_parts(0, theta)
     sigma0, _ = mdl.ram.implied()
@@ -535,7 +542,16 @@ def _result(mdl: _Model, theta, converged, labels, model, ci) -> SemResult:
         implied_cov=pd.DataFrame(implied0, index=mdl.ov, columns=mdl.ov),
         sample_cov=pd.DataFrame(st0.cor, index=mdl.ov, columns=mdl.ov), n=N, estimator="WLSMV",
         vcov=pd.DataFrame(vcov, index=names, columns=names), converged=converged, model=model,
-        _state=state)
+        _state=state, convergence="" if converged else "the gradient is not zero at the last iterate",
+        improper=tuple(improper))
+
+
+def _latent_cov(mdl: _Model, g: int, theta) -> np.ndarray:
+    """Group g's covariance matrix of the latent variables at ``theta``."""
+    mdl.group_parts(g, theta)
+    ram = mdl.ram
+    idx = [ram.index[f] for f in mdl.lv]
+    return ram.P[np.ix_(idx, idx)].copy()
 
 
 def _ug_traces(mdl, deltas, e_inv) -> tuple[float, float]:
@@ -681,19 +697,157 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str, ordered, *,
         part = partial.get(step, ()) if isinstance(partial, Mapping) else partial
         res = _fit_step(prepared, step, part, model, 0.95, warm=prev)
         fits[step] = res
-        fm = res.fit_measures
-        row = {"model": step, **{k: float(fm[k]) for k in ORDINAL_TABLE_COLUMNS[1:9]}}
-        row.update({k: math.nan for k in ("delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea")})
-        row["decision"] = "reference"
+        row = _seq_row(step, res)
         if prev is not None:
-            lrt = ordinal_difference_test(res, prev)
-            d_cfi = float(fm["cfi.scaled"] - prev.fit_measures["cfi.scaled"])
-            d_rmsea = float(fm["rmsea.scaled"] - prev.fit_measures["rmsea.scaled"])
-            row.update({"delta_chisq": lrt["Chisq diff"], "delta_df": lrt["Df diff"], "p_delta": lrt["Pr(>Chisq)"],
-                        "delta_cfi": d_cfi, "delta_rmsea": d_rmsea,
-                        "decision": "invariant" if _holds(d_cfi, d_rmsea, crit) else "not invariant"})
+            row.update(_compare_steps(prev, res, crit))
         rows.append(row)
         prev = res
+    table = _seq_table(rows)
+    return (table, fits) if return_fits else table
+
+
+_DELTAS = ("delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea")
+
+
+def _seq_row(name: str, res: SemResult) -> dict:
+    fm = res.fit_measures
+    row = {"model": name, **{k: float(fm[k]) for k in ORDINAL_TABLE_COLUMNS[1:9]}}
+    row.update({k: math.nan for k in _DELTAS})
+    row["decision"] = "reference" if res.converged else NOT_ESTIMABLE
+    return row
+
+
+def _compare_steps(prev: SemResult, cur: SemResult, crit: dict) -> dict:
+    """Deltas of ``cur`` against ``prev`` and the decision; none from a model that did not converge."""
+    if not (prev.converged and cur.converged):
+        return {**{k: math.nan for k in _DELTAS}, "decision": NOT_ESTIMABLE}
+    lrt = ordinal_difference_test(cur, prev)
+    d_cfi = float(cur.fit_measures["cfi.scaled"] - prev.fit_measures["cfi.scaled"])
+    d_rmsea = float(cur.fit_measures["rmsea.scaled"] - prev.fit_measures["rmsea.scaled"])
+    return {"delta_chisq": lrt["Chisq diff"], "delta_df": lrt["Df diff"], "p_delta": lrt["Pr(>Chisq)"],
+            "delta_cfi": d_cfi, "delta_rmsea": d_rmsea,
+            "decision": "invariant" if _holds(d_cfi, d_rmsea, crit) else "not invariant"}
+
+
+def _seq_table(rows: list[dict]) -> pd.DataFrame:
     table = pd.DataFrame.from_records(rows, columns=ORDINAL_TABLE_COLUMNS)
     table[["npar", "df"]] = table[["npar", "df"]].astype(int)
-    return (table, fits) if return_fits else table
+    return table
+
+
+# ----------------------------------------------------------- partial search
+
+#: The constraints a partial model of each level may release, and the level it is compared with.
+_RELEASES = {"metric": "=~", "scalar": "~1"}
+_PREVIOUS = {"metric": "thresholds", "scalar": "metric"}
+
+
+def _entry(op: str, factor: str, item: str) -> str:
+    return f"{item}~1" if op == "~1" else f"{factor}=~{item}"
+
+
+def _candidates(pm, op: str, released: set) -> list[str]:
+    """``group.partial`` entries of kind ``op`` that may still be freed: each factor keeps at
+    least :data:`~hpmob.sem.invariance.MIN_INVARIANT_INDICATORS` equal parameters of that kind."""
+    ov = set(pm.ov)
+    loads = [(r.lhs, r.rhs) for r in pm.rows if r.op == "=~" and r.rhs in ov]
+    out = []
+    for f, v in loads:
+        entry = _entry(op, f, v)
+        if entry in released:
+            continue
+        left = [w for g, w in loads if g == f and _entry(op, f, w) not in released | {entry}]
+        if len(left) >= MIN_INVARIANT_INDICATORS:
+            out.append(entry)
+    return out
+
+
+def ordinal_release_order(prepared, model: str, level: str, current: SemResult, partial=()) -> pd.DataFrame:
+    """Constraints of ``level`` ranked by the scaled difference test of releasing each one.
+
+    lavaan's score test is not available for DWLS fits; each candidate model (one more
+    parameter freed in groups 2…G) is fitted instead, and ``X2`` is its Satorra (2000)
+    scaled-shifted difference test against ``current`` (:func:`ordinal_difference_test`,
+    lavTestLRT's statistic).
+
+    Returns
+    -------
+    DataFrame
+        ``param, X2, df, pvalue``, largest ``X2`` first; a candidate that did not converge has NaN.
+    """
+    rows = []
+    for entry in _candidates(prepared[0], _RELEASES[level], set(partial)):
+        cand = _fit_step(prepared, level, tuple(partial) + (entry,), model, 0.95, warm=current)
+        if cand.converged and current.converged:
+            lrt = ordinal_difference_test(current, cand)
+            rows.append({"param": entry, "X2": lrt["Chisq diff"], "df": lrt["Df diff"], "pvalue": lrt["Pr(>Chisq)"]})
+        else:
+            rows.append({"param": entry, "X2": math.nan, "df": math.nan, "pvalue": math.nan})
+    out = pd.DataFrame(rows, columns=["param", "X2", "df", "pvalue"])
+    return out.sort_values("X2", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def ordinal_partial_search(model: str, data: pd.DataFrame, group: str, ordered, *, level: str = "scalar",
+                           max_free: int | None = None, criteria="chen2007", group_order=None,
+                           fits: Mapping | None = None) -> PartialSearch:
+    """Release equality constraints one at a time until the ordinal ``level`` meets the criteria.
+
+    As :func:`hpmob.sem.invariance.partial_invariance_search`, for the Wu & Estabrook
+    (2016) sequence by WLSMV: starting from the full ``level`` model, the constraint whose
+    release improves fit most (:func:`ordinal_release_order`) is freed in groups 2…G and
+    the model refitted, until ΔCFI / ΔRMSEA (scaled) against the previous level meet
+    ``criteria``, ``max_free`` constraints are freed, or freeing more would leave a factor
+    with fewer than :data:`~hpmob.sem.invariance.MIN_INVARIANT_INDICATORS` equal ones.
+
+    Parameters
+    ----------
+    model, data, group, ordered, group_order
+        As :func:`fit_ordinal_multigroup`.
+    level : {"metric", "scalar"}
+        ``"scalar"`` frees intercepts (compared with the metric model), ``"metric"``
+        loadings (compared with the thresholds model).
+    max_free : int, optional
+    criteria : "chen2007" or mapping
+        As :func:`ordinal_invariance`.
+    fits : mapping, optional
+        ``{step: SemResult}`` from ``ordinal_invariance(..., return_fits=True)`` on the same
+        data: the previous and the full level are taken from it instead of refitted.
+
+    Returns
+    -------
+    PartialSearch
+        ``table`` has the columns of :func:`ordinal_invariance` (deltas against the
+        previous level); ``score_tests`` holds each round's ranking.
+
+    Examples
+    --------
+    >>> s = ordinal_partial_search(m, d, "school", items, level="scalar")  # doctest: +SKIP
+    >>> s.freed, s.holds  # doctest: +SKIP
+    """
+    if level not in _RELEASES:
+        raise ValueError(f"level must be one of {list(_RELEASES)} for ordinal items; got {level!r}."
+                         f"{suggest(str(level), list(_RELEASES))}")
+    if max_free is not None and (not isinstance(max_free, int) or max_free < 0):
+        raise ValueError(f"max_free must be a non-negative integer or None; got {max_free!r}.")
+    crit = _criteria(criteria)
+    prepared = _prepare(model, data, group, ordered, group_order)
+    fits = fits or {}
+    prev_name = _PREVIOUS[level]
+    ref = fits.get(prev_name) or _fit_step(prepared, prev_name, (), model, 0.95)
+    cur = fits.get(level) or _fit_step(prepared, level, (), model, 0.95, warm=ref)
+    rows = [_seq_row(prev_name, ref), {**_seq_row(level, cur), **_compare_steps(ref, cur, crit)}]
+    holds = rows[-1]["decision"] == "invariant"
+    freed: list[str] = []
+    rankings: list[pd.DataFrame] = []
+    while not holds and rows[-1]["decision"] != NOT_ESTIMABLE and (max_free is None or len(freed) < max_free):
+        rank = ordinal_release_order(prepared, model, level, cur, freed)
+        rank = rank[rank["X2"].notna()]
+        if rank.empty:
+            break
+        rankings.append(rank)
+        freed.append(str(rank["param"].iloc[0]))
+        cur = _fit_step(prepared, level, tuple(freed), model, 0.95, warm=cur)
+        rows.append({**_seq_row(f"{level} + free {', '.join(freed)}", cur), **_compare_steps(ref, cur, crit)})
+        holds = rows[-1]["decision"] == "invariant"
+    return PartialSearch(freed=tuple(freed), holds=holds, table=_seq_table(rows), score_tests=rankings,
+                         result=cur, reference=ref)

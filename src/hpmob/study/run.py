@@ -26,8 +26,8 @@ STEP_SETTINGS = {
 
 
 def run_study(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *, measurement: bool = True,
-              comparisons: bool = True, **settings) -> dict:
-    """Run descriptives, measurement, invariance, comparisons, structural and claims.
+              comparisons: bool = True, ordinal: bool = True, **settings) -> dict:
+    """Run descriptives, measurement, invariance (ML and ordinal), comparisons, structural and claims.
 
     Parameters
     ----------
@@ -37,6 +37,10 @@ def run_study(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *
     measurement, comparisons : bool
         Skip the steps no claim depends on (the EFA/CFA chapter, the observed-score
         comparisons) when only the claims table is wanted.
+    ordinal : bool
+        Also judge the latent-mean hypotheses with the items as ordinal
+        (:func:`~hpmob.study.steps.ordinal_invariance`; the claims table's ``ordinal_*`` columns
+        stay empty without it).
     **settings
         Step settings by name (:data:`STEP_SETTINGS`), e.g. ``methods=("delta",)``,
         ``n_boot=1000``, ``agree_threshold=0.75``, ``estimator="MLR"``.
@@ -62,6 +66,8 @@ def run_study(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *
     if plan.grouping:
         out["invariance"] = steps.invariance(responses, codebook, plan)
         level = out["invariance"].verdicts["level"]
+        if ordinal:
+            out["ordinal_invariance"] = steps.ordinal_invariance(responses, codebook, plan, ml=out["invariance"])
         if comparisons:
             out["comparisons"] = steps.comparisons(responses, codebook, plan, **kw("comparisons"))
     if plan.structural_regressions:

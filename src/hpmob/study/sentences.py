@@ -215,7 +215,7 @@ def invariance_sequence(decisions: dict, deltas: dict) -> dict:
     for level, decision in decisions.items():
         d_cfi, d_rmsea = deltas[level]
         holds = decision == "invariant"
-        en.append(f"{'full ' if level != 'metric' else ''}{level} invariance {'holds' if holds else 'does not hold'} "
+        en.append(f"{'full ' if level not in ('metric', 'thresholds') else ''}{level} invariance {'holds' if holds else 'does not hold'} "
                   f"(ΔCFI = {d_cfi:.3f}, ΔRMSEA = {d_rmsea:.3f})")
         vi.append(f"bất biến {level} {'đạt' if holds else 'không đạt'} (ΔCFI = {d_cfi:.3f}, ΔRMSEA = {d_rmsea:.3f})")
     first_en = "; ".join(en)
@@ -427,3 +427,137 @@ def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, flo
         f"{n_null} bootstrap draws under the null (± their Monte Carlo SE).",
         f"{label}: trên {n_specs} đặc tả, đường cong {'khác ngẫu nhiên' if 'not' not in verdict else 'không khác ngẫu nhiên'} "
         f"— {parts}.")
+
+
+# --- ordinal invariance -----------------------------------------------------------------
+def ordinal_sample(n: int, n_all: int, counts: dict) -> dict:
+    """Who the ordinal (WLSMV) invariance models use: complete answers only.
+
+    Examples
+    --------
+    >>> ordinal_sample(380, 400, {"a": 200, "b": 180})["en"][:60]
+    'The ordinal models use the 380 of 400 respondents with a kno'
+    """
+    parts = ", ".join(f"{int(k)} {g}" for g, k in counts.items())
+    return bilingual(f"The ordinal models use the {n} of {n_all} respondents with a known group who answered every "
+                     f"item of the compared constructs ({parts}): the polychoric correlations and thresholds are "
+                     f"computed from complete answers.",
+                     f"Các mô hình thứ bậc dùng {n} trên {n_all} người trả lời có nhóm xác định và trả lời đủ mọi câu "
+                     f"của các cấu trúc được so sánh ({parts}).")
+
+
+def ordinal_recodes(recodes: list[tuple], n_items: int) -> dict:
+    """The categories merged before the thresholds were compared, and the rule that merged them.
+
+    Examples
+    --------
+    >>> ordinal_recodes([("AW3", 1, 2)], 15)["en"][:58]
+    'Thresholds can be held equal only where every group used a'
+    """
+    rule = ("Thresholds can be held equal only where every group used a category, so a category some group never "
+            "used is merged into its neighbour toward the middle of the scale, repeatedly, before any model is "
+            "fitted (`collapse_categories`). ")
+    rule_vi = ("Ngưỡng chỉ so sánh được khi mọi nhóm đều dùng một mức, nên mức mà một nhóm không dùng được gộp vào "
+               "mức kề phía giữa thang trước khi ước lượng. ")
+    if not recodes:
+        return bilingual(rule + f"Every group used every category of the {n_items} items: nothing was merged.",
+                         rule_vi + f"Mọi nhóm dùng mọi mức của {n_items} câu: không gộp mức nào.")
+    items = list(dict.fromkeys(r[0] for r in recodes))
+    merges = ", ".join(f"{item} {a:g}→{b:g}" for item, a, b in recodes)
+    return bilingual(rule + f"Merged: {merges} ({len(recodes)} merges in {len(items)} of the {n_items} items).",
+                     rule_vi + f"Đã gộp: {merges} ({len(recodes)} lần gộp ở {len(items)} trên {n_items} câu).")
+
+
+def ordinal_partial(top_param: str | None, top_x2: float, freed: list[str], holds: bool, level: str,
+                    full_holds: bool) -> dict:
+    """The ordinal partial-invariance search: what it released and whether the level then holds."""
+    if full_holds:
+        return bilingual(f"Treating the items as ordinal, full {level} invariance holds: no constraint was released "
+                         f"and latent means are compared under full {level} invariance.",
+                         f"Khi coi các câu là thứ bậc, bất biến {level} toàn phần đạt: không nới ràng buộc nào.")
+    if not freed:
+        return bilingual(f"Treating the items as ordinal, full {level} invariance does not hold and no constraint "
+                         f"could be released (each factor keeps at least two equal intercepts); the latent means "
+                         f"below are compared without {level} invariance.",
+                         f"Khi coi các câu là thứ bậc, bất biến {level} không đạt và không nới được ràng buộc nào.")
+    state = "holds" if holds else "does not hold"
+    return bilingual(
+        f"Treating the items as ordinal, full {level} invariance does not hold. Releasing {top_param} improves fit "
+        f"most (scaled χ² difference {top_x2:.1f}); released by the search: {_list(freed)}, after which partial "
+        f"{level} invariance {state}.",
+        f"Khi coi các câu là thứ bậc, bất biến {level} toàn phần không đạt. Tham số được nới: {_list_vi(freed)}; "
+        f"bất biến {level} từng phần {'đạt' if holds else 'không đạt'}.")
+
+
+def ordinal_latent_verdict(label: str, construct: str, verdict: str, level: str, rows: dict, contrast,
+                           order=None, ordered=None) -> dict:
+    """A latent-mean hypothesis judged with the items as ordinal (means in the reference group's latent SD).
+
+    Examples
+    --------
+    >>> ordinal_latent_verdict("H6", "PM", "supported", "full scalar", {"b": (-0.5, -0.8, -0.2, -0.5)},
+    ...                        ("b", "a"))["en"][:50]
+    'Ordinal treatment (WLSMV, full scalar invariance):'
+    """
+    g, ref = contrast
+    e, lo, hi, _ = rows[g]
+    side = "excludes" if (lo > 0 or hi < 0) else "includes"
+    extra_en = extra_vi = ""
+    if order:
+        extra_en = f" The ordering {' < '.join(order)} {'holds' if ordered else 'does not hold'} in the estimates."
+        extra_vi = f" Thứ tự {' < '.join(order)} {'đúng' if ordered else 'không đúng'} theo ước lượng."
+    return bilingual(
+        f"Ordinal treatment (WLSMV, {level} invariance): {label} {verdict}; the latent mean of {construct} in {g} "
+        f"differs from {ref} by {_f(e)} latent SD of the reference group (95 % CI {_f(lo)} to {_f(hi)}), an "
+        f"interval that {side} zero.{extra_en}",
+        f"Cách coi thứ bậc (WLSMV, bất biến {level}): {label} {verdict_word(verdict, 'vi')}; trung bình tiềm ẩn "
+        f"của {construct} ở {g} chênh với {ref} {_f(e)} SD tiềm ẩn của nhóm tham chiếu (KTC 95 % {_f(lo)} đến "
+        f"{_f(hi)}).{extra_vi}")
+
+
+def dmacs_freed(rows: list[tuple], treatment: str) -> dict:
+    """dMACS of the freed items: the largest and its group pair (Nye & Drasgow 2011).
+
+    Examples
+    --------
+    >>> dmacs_freed([("PM3", "city", "commune", 0.31)], "ML")["en"][:40]
+    'dMACS of the items freed by the ML searc'
+    """
+    if not rows:
+        return bilingual(f"The {treatment} search freed no item, so no dMACS is reported.",
+                         f"Tìm kiếm {treatment} không nới câu nào, nên không báo cáo dMACS.")
+    item, ref, focal, d = max(rows, key=lambda r: r[3])
+    return bilingual(f"dMACS of the items freed by the {treatment} search (Nye & Drasgow 2011; the expected-score "
+                     f"gap in pooled item SDs): largest {_f(d)} for {item}, {focal} against {ref}.",
+                     f"dMACS của các câu được nới ({treatment}): lớn nhất {_f(d)} ở {item}, {focal} so với {ref}.")
+
+
+def ordinal_claims(rows: list[tuple]) -> dict:
+    """Whether each latent-mean verdict holds with the items as ordinal: rows ``(label, verdict,
+    ordinal verdict, ordinal level)``.
+
+    Examples
+    --------
+    >>> ordinal_claims([("H6", "supported", "supported", "full scalar")])["en"]
+    'Treating the items as ordered categories (WLSMV) leaves the verdict of H6 unchanged (supported; ordinal comparison at full scalar invariance).'
+    """
+    if not rows:
+        return bilingual("The latent-mean hypotheses were not judged with the items as ordinal.",
+                         "Các giả thuyết trung bình tiềm ẩn không được đánh giá với các câu coi là thứ bậc.")
+    same = [f"{lab} unchanged ({v}; ordinal comparison at {lev} invariance)" for lab, v, o, lev in rows if v == o]
+    diff = [f"that of {lab} from {v} to {o} (ordinal comparison at {lev} invariance)" for lab, v, o, lev in rows
+            if v != o]
+    same_vi = [f"{lab} ({verdict_word(v, 'vi')})" for lab, v, o, _ in rows if v == o]
+    diff_vi = [f"{lab}: {verdict_word(v, 'vi')} → {verdict_word(o, 'vi')}" for lab, v, o, _ in rows if v != o]
+    parts = []
+    if same:
+        parts.append("leaves the verdict of " + "; ".join(same))
+    if diff:
+        parts.append("changes " + "; ".join(diff))
+    parts_vi = []
+    if same_vi:
+        parts_vi.append("giữ nguyên kết luận của " + ", ".join(same_vi))
+    if diff_vi:
+        parts_vi.append("thay đổi kết luận của " + "; ".join(diff_vi))
+    return bilingual("Treating the items as ordered categories (WLSMV) " + " and ".join(parts) + ".",
+                     "Khi coi các câu là thứ bậc (WLSMV), " + " và ".join(parts_vi) + ".")

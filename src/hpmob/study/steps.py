@@ -24,9 +24,10 @@ from hpmob.study.models import indirect_label, measurement_syntax, structural_da
 from hpmob.study.plan import AnalysisPlan
 from hpmob.study.result import StepResult
 from hpmob.study.verdicts import (NOT_ESTIMABLE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, claims_rows, fit_problem,
-                                  judge, latent_order_holds)
+                                  judge, latent_order_holds, ordinal_tables)
 
-__all__ = ["descriptives", "measurement", "invariance", "comparisons", "structural", "claims", "fit_model"]
+__all__ = ["descriptives", "measurement", "invariance", "ordinal_invariance", "comparisons", "structural", "claims",
+           "fit_model"]
 
 
 def fit_model(model: str, data: pd.DataFrame, plan: AnalysisPlan, *, estimator: str | None = None, **kw):
@@ -426,6 +427,7 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     """
     from hpmob.sem import fit_multigroup, latent_mean_differences, partial_invariance_search, release_order
     from hpmob.sem import invariance as invariance_sequence
+    from hpmob.sem.dmacs import dmacs
 
     group = plan.grouping["variable"]
     levels = list(plan.grouping["order"])
@@ -433,6 +435,8 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     constructs = plan.group_constructs
     items = [i for c in constructs for i in codebook.items_of(c)]
     missing = plan.estimation["missing"]
+    # the plan's estimator (ML; MLR adds the scaled tests and robust indices to the sequence table)
+    estimator = plan.estimation["estimator"]
     keyed = reverse_key(responses, codebook)[items + [group]]
     keyed = keyed[keyed[group].isin(levels)]
     # FIML uses every respondent with a known group and at least one answer; listwise the complete ones
@@ -448,12 +452,13 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     status = []
     try:
         search, msgs = caught(partial_invariance_search, model, data, group, level=target, group_order=levels,
-                              missing=missing)
+                              missing=missing, estimator=estimator)
     except FIT_ERRORS as err:  # e.g. a group too small for the model: no estimate, so no verdict
         return _invariance_not_estimable(res, plan, codebook, data, err, target, counts)
     status.append(fit_status(search.result, "latent means", msgs))
     if full_sequence:
-        seq, msgs = caught(invariance_sequence, model, data, group, group_order=levels, missing=missing)
+        seq, msgs = caught(invariance_sequence, model, data, group, group_order=levels, missing=missing,
+                           estimator=estimator)
         res.tables["invariance"] = seq
         decisions, deltas = {}, {}
         for row in seq.itertuples():
@@ -468,12 +473,13 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
     full = None
     if full_sequence:
         full, msgs = caught(fit_multigroup, model, data, group, group_order=levels,
-                            group_equal=("loadings", "intercepts"), missing=missing)
+                            group_equal=("loadings", "intercepts"), missing=missing, estimator=estimator)
         status.append(fit_status(full, f"full {target}", msgs))
     res.tables["invariance_status"] = pd.DataFrame(status, columns=STATUS_COLUMNS)
     res.tables["partial_invariance"] = search.table
     res.objects.update(search=search, data=data, model=model)
     freed = list(search.freed)
+    _dmacs_step(res, "invariance_dmacs", dmacs, search.result, freed, "ML")
     res.verdicts.update(freed=freed, partial_holds=bool(search.holds))
     res.glue["inv_freed"] = ", ".join(freed) or "none"
     res.glue["inv_partial_holds"] = "holds" if search.holds else "does not hold"
@@ -557,6 +563,9 @@ def _invariance_not_estimable(res: StepResult, plan: AnalysisPlan, codebook: Cod
         False, False, f"the model could not be fitted: {err}", "", ""]))], columns=STATUS_COLUMNS)
     res.tables["invariance"] = pd.DataFrame(columns=TABLE_COLUMNS)
     res.tables["partial_invariance"] = pd.DataFrame(columns=TABLE_COLUMNS)
+    res.tables["invariance_dmacs"] = pd.DataFrame(columns=DMACS_COLUMNS)
+    res.sentences["invariance_dmacs"] = S.bilingual("No dMACS: the invariance models could not be fitted.",
+                                                    "Không có dMACS: các mô hình bất biến không ước lượng được.")
     level = f"{target} (not estimable)"
     res.verdicts.update(freed=[], partial_holds=False, level=level)
     res.glue.update(inv_freed="none", inv_partial_holds="not estimable", inv_level=level)
@@ -573,6 +582,191 @@ def _invariance_not_estimable(res: StepResult, plan: AnalysisPlan, codebook: Cod
         if row["verdict"] == NOT_ESTIMABLE:
             res.sentences[h.id] = S.not_estimable(h.label, "the latent-means model", problem)
     res.sentences["hypotheses"] = _joined(res, [h.id for h in _hyps(plan, "latent_mean_order")])
+    return res
+
+
+# --------------------------------------------------------------------------- ordinal invariance
+#: Columns of the dMACS tables (:func:`hpmob.sem.dmacs.dmacs`): one row per freed item and group pair.
+DMACS_COLUMNS = ["item", "factor", "reference", "focal", "dmacs", "mean_difference", "sd_pooled"]
+LATENT_COLUMNS = ["factor", "group", "group_label", "reference", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
+                  "std.lv"]
+
+
+def _freed_items(freed) -> list[str]:
+    """The items whose intercept or loading a partial model frees (``"PM3~1"``, ``"PM=~PM3"``)."""
+    return list(dict.fromkeys(e[:-2] if e.endswith("~1") else e.split("=~", 1)[1] for e in freed))
+
+
+def _dmacs_step(res: StepResult, key: str, fn, result, freed, treatment: str) -> None:
+    """Table ``key``: dMACS (``fn``) of each item a partial model frees, for every group pair,
+    and its sentence; an undefined dMACS (a Heywood case) is said, not hidden."""
+    items = _freed_items(freed)
+    try:
+        table = fn(result, items=items) if items else pd.DataFrame(columns=DMACS_COLUMNS)
+    except ValueError as err:
+        res.tables[key] = pd.DataFrame(columns=DMACS_COLUMNS)
+        res.sentences[key] = S.bilingual(f"dMACS of the freed items ({', '.join(items)}) is not estimable: {err}",
+                                         f"dMACS của các câu được nới ({', '.join(items)}) không ước lượng được.")
+        return
+    res.tables[key] = table
+    res.sentences[key] = S.dmacs_freed(list(table[["item", "reference", "focal", "dmacs"]].itertuples(
+        index=False, name=None)), treatment)
+
+
+#: Columns of ``invariance_treatments``: each invariance model under each treatment of the items.
+TREATMENT_COLUMNS = ["treatment", "model", "npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "delta_chisq",
+                     "delta_df", "p_delta", "delta_cfi", "delta_rmsea", "decision"]
+
+
+def invariance_by_treatment(ml: StepResult, ordinal_table: pd.DataFrame) -> pd.DataFrame:
+    """The ML sequence (step :func:`invariance`) and the ordinal one stacked, one row per model
+    and treatment; the ordinal rows carry the scaled-shifted χ², the scaled CFI/TLI/RMSEA and
+    lavTestLRT's scaled difference test."""
+    status = ml.tables["invariance_status"].iloc[0]
+    ml_rows = ml.tables["invariance"].assign(treatment=f"{status['estimator']} ({status['missing']}), continuous")
+    scaled = {"chisq.scaled": "chisq", "cfi.scaled": "cfi", "tli.scaled": "tli", "rmsea.scaled": "rmsea"}
+    ord_rows = ordinal_table.drop(columns="chisq").rename(columns=scaled).assign(
+        treatment="WLSMV (listwise), ordinal")
+    return pd.concat([ml_rows[TREATMENT_COLUMNS], ord_rows[TREATMENT_COLUMNS]], ignore_index=True)
+
+
+def ordinal_invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *,
+                       ml: StepResult | None = None) -> StepResult:
+    """The invariance sequence with the items as ordered categories, and the ordinal H6 verdicts.
+
+    WLSMV with the Wu & Estabrook (2016) identification and sequence (configural →
+    thresholds → metric → scalar; :func:`hpmob.sem.ordinal_invariance.ordinal_invariance`),
+    on the respondents with a known group who answered every item of the plan's grouping
+    constructs. Categories some group never used are merged first by the declared rule of
+    :func:`~hpmob.sem.ordinal_invariance.collapse_categories` (table ``ordinal_recodes``).
+    Where full invariance at the plan's ``invariance_target`` fails, the partial search
+    (:func:`~hpmob.sem.ordinal_invariance.ordinal_partial_search`) frees constraints as the
+    ML step does; latent means are compared at the level reached, and each freed item gets
+    its dMACS (:func:`hpmob.sem.dmacs.dmacs_ordinal`).
+
+    Tables: ``ordinal_invariance_n``, ``ordinal_recodes``, ``ordinal_invariance``,
+    ``ordinal_partial_invariance``, ``ordinal_invariance_status``,
+    ``ordinal_invariance_decision``, ``ordinal_latent_means``, ``ordinal_dmacs``; with ``ml``
+    (the result of :func:`invariance` with its sequence), ``invariance_treatments`` sets both
+    sequences side by side (:func:`invariance_by_treatment`). A model that cannot be fitted,
+    does not converge or is improper makes the ordinal verdicts "not estimable".
+    """
+    from hpmob.sem import latent_mean_differences
+    from hpmob.sem.dmacs import dmacs_ordinal
+    from hpmob.sem.ordinal_invariance import collapse_categories, ordinal_partial_search
+    from hpmob.sem.ordinal_invariance import ordinal_invariance as sequence
+
+    group, levels = plan.grouping["variable"], list(plan.grouping["order"])
+    target, constructs = plan.grouping["invariance_target"], plan.group_constructs
+    items = [i for c in constructs for i in codebook.items_of(c)]
+    keyed = reverse_key(responses, codebook)[items + [group]]
+    keyed = keyed[keyed[group].isin(levels)]
+    data = keyed.dropna()
+    res = StepResult("ordinal_invariance")
+    counts = data[group].value_counts().reindex(levels, fill_value=0)
+    res.tables["ordinal_invariance_n"] = counts.rename("n").to_frame().T
+    res.glue["oinv_n"] = len(data)
+    res.sentences["oinv_n"] = S.ordinal_sample(len(data), len(keyed[keyed[items].notna().any(axis=1)]),
+                                               counts.to_dict())
+    collapsed, recodes = collapse_categories(data, items, group)
+    res.tables["ordinal_recodes"] = recodes
+    res.glue["oinv_n_recodes"] = len(recodes)
+    res.sentences["oinv_recodes"] = S.ordinal_recodes(list(recodes.itertuples(index=False, name=None)), len(items))
+    model = measurement_syntax(codebook, constructs)
+    try:
+        (seq, fits), msgs = caught(sequence, model, collapsed, group, items, group_order=levels, return_fits=True)
+        search, search_msgs = caught(ordinal_partial_search, model, collapsed, group, items, level=target,
+                                     group_order=levels, fits=fits)
+    except FIT_ERRORS + (NotImplementedError,) as err:
+        return _ordinal_not_estimable(res, plan, codebook, len(data), err, target, ml)
+    res.objects.update(fits=fits, search=search, data=collapsed, model=model)
+    res.tables["ordinal_invariance"] = seq
+    if ml is not None and "invariance" in ml.tables:
+        res.tables["invariance_treatments"] = invariance_by_treatment(ml, seq)
+    decisions, deltas = {}, {}
+    for row in seq.to_dict("records"):
+        step = row["model"]
+        res.glue[f"oinv_{step}_cfi"] = float(row["cfi.scaled"])
+        if step != "configural":
+            decisions[step], deltas[step] = row["decision"], (row["delta_cfi"], row["delta_rmsea"])
+            res.glue.update({f"oinv_{step}_decision": row["decision"], f"oinv_{step}_dcfi": float(row["delta_cfi"]),
+                             f"oinv_{step}_drmsea": float(row["delta_rmsea"])})
+    res.verdicts["sequence"] = decisions
+    res.sentences["oinv_sequence"] = S.invariance_sequence(decisions, deltas)
+    res.tables["ordinal_partial_invariance"] = search.table
+    res.tables["ordinal_invariance_status"] = pd.DataFrame(
+        [fit_status(search.result, "latent means", msgs + search_msgs),
+         fit_status(fits[target], f"full {target}", msgs)],
+        columns=STATUS_COLUMNS)
+    freed = list(search.freed)
+    level = (f"partial {target}" if freed else f"full {target}") if search.holds else f"{target} (not reached)"
+    res.verdicts.update(freed=freed, partial_holds=bool(search.holds), level=level)
+    res.glue.update(oinv_freed=", ".join(freed) or "none", oinv_level=level)
+    res.tables["ordinal_invariance_decision"] = pd.DataFrame([{"target": target, "level": level,
+                                                               "holds": search.holds, "freed": ", ".join(freed)}])
+    top = search.score_tests[0].iloc[0] if search.score_tests else None
+    res.sentences["oinv_partial"] = S.ordinal_partial(
+        None if top is None else str(top["param"]), float("nan") if top is None else float(top["X2"]), freed,
+        bool(search.holds), target, not freed and bool(search.holds))
+    _dmacs_step(res, "ordinal_dmacs", dmacs_ordinal, search.result, freed, "ordinal")
+    latent = pd.concat([latent_mean_differences(search.result, f).assign(factor=f) for f in constructs],
+                       ignore_index=True)[LATENT_COLUMNS]
+    res.tables["ordinal_latent_means"] = latent
+    res.objects["latent_vs_reference"] = latent[latent["group_label"] != levels[0]]
+    for f in constructs:
+        sub = latent[latent["factor"] == f].set_index("group_label")
+        for lev in levels[1:]:
+            for col, key in [("est", "est"), ("ci.lower", "lo"), ("ci.upper", "hi"), ("pvalue", "p")]:
+                res.glue[f"olm_{f}_{lev}_{key}"] = float(sub.loc[lev, col])
+    _ordinal_hypotheses(res, plan, codebook, level)
+    return res
+
+
+def _ordinal_hypotheses(res: StepResult, plan: AnalysisPlan, codebook: Codebook, level: str,
+                        problem: str = "") -> None:
+    problem = problem or fit_problem(res.tables["ordinal_invariance_status"].iloc[0])
+    for h in _hyps(plan, "latent_mean_order"):
+        row = judge(h, plan, codebook, ordinal_tables(res.tables), invariance=level)[0]
+        res.verdicts[h.id] = row["verdict"]
+        res.glue[f"{h.id.lower()}_ordinal_verdict"] = row["verdict"]
+        if row["verdict"] == NOT_TESTABLE:
+            continue
+        if row["verdict"] == NOT_ESTIMABLE:
+            res.sentences[f"oinv_{h.id}"] = S.not_estimable(h.label, "the ordinal latent-means model", problem)
+            continue
+        sub = res.tables["ordinal_latent_means"]
+        sub = sub[sub["factor"] == h["construct"]].set_index("group_label")
+        rows = {lev: tuple(float(sub.loc[lev, c]) for c in ("est", "ci.lower", "ci.upper", "std.lv"))
+                for lev in sub.index[1:]}
+        ordered = latent_order_holds(sub["est"].to_dict(), h["order"]) if h.get("order") else None
+        res.sentences[f"oinv_{h.id}"] = S.ordinal_latent_verdict(h.label, h["construct"], row["verdict"], level, rows,
+                                                                 h["contrast"], h.get("order"), ordered)
+    res.sentences["oinv_hypotheses"] = _joined(res, [f"oinv_{h.id}" for h in _hyps(plan, "latent_mean_order")])
+
+
+def _ordinal_not_estimable(res: StepResult, plan: AnalysisPlan, codebook: Codebook, n: int, err, target: str,
+                           ml: StepResult | None = None):
+    """The ordinal step when its models cannot be fitted: empty tables, "not estimable" verdicts."""
+    from hpmob.sem.ordinal_invariance import ORDINAL_TABLE_COLUMNS
+
+    res.tables["ordinal_invariance_status"] = pd.DataFrame([dict(zip(STATUS_COLUMNS, [
+        "latent means", "WLSMV", "listwise", n, 1, False, False, f"the model could not be fitted: {err}", "", ""]))],
+        columns=STATUS_COLUMNS)
+    for name in ("ordinal_invariance", "ordinal_partial_invariance"):
+        res.tables[name] = pd.DataFrame(columns=ORDINAL_TABLE_COLUMNS)
+    if ml is not None and "invariance" in ml.tables:  # the ML rows alone: no ordinal model to set beside them
+        res.tables["invariance_treatments"] = invariance_by_treatment(ml, res.tables["ordinal_invariance"])
+    res.tables["ordinal_latent_means"] = pd.DataFrame(columns=LATENT_COLUMNS)
+    res.tables["ordinal_dmacs"] = pd.DataFrame(columns=DMACS_COLUMNS)
+    level = f"{target} (not estimable)"
+    res.verdicts.update(freed=[], partial_holds=False, level=level, sequence={})
+    res.glue.update(oinv_freed="none", oinv_level=level)
+    res.tables["ordinal_invariance_decision"] = pd.DataFrame([{"target": target, "level": level, "holds": False,
+                                                               "freed": ""}])
+    for key in ("oinv_sequence", "oinv_partial", "ordinal_dmacs"):
+        res.sentences[key] = S.bilingual(f"The ordinal invariance models are not estimable: {err}",
+                                         f"Các mô hình bất biến thứ bậc không ước lượng được: {err}")
+    _ordinal_hypotheses(res, plan, codebook, level, problem=f"could not be fitted ({err})")
     return res
 
 
@@ -754,8 +948,13 @@ def claims(plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invariance_l
     res.verdicts = dict(zip(table["claim"], table["verdict"]))
     res.sentences["summary"] = S.claims_summary(len(table), res.glue["n_supported"], res.glue["n_not_supported"],
                                                 res.glue["n_not_testable"], not_sup, res.glue["n_not_estimable"])
+    judged = table[table["ordinal_verdict"] != ""]
+    res.glue.update(n_ordinal=len(judged), n_ordinal_same=int((judged["verdict"] == judged["ordinal_verdict"]).sum()))
+    res.sentences["ordinal_claims"] = S.ordinal_claims(list(judged[["hypothesis", "verdict", "ordinal_verdict",
+                                                             "ordinal_level"]].itertuples(index=False, name=None)))
     # the Vietnamese table: claims and verdicts in Vietnamese (the test column stays in English)
     vi = claims_rows(plan, codebook, tables, invariance=invariance_level, lang="vi")
-    vi["verdict"] = vi["verdict"].map(lambda v: S.verdict_word(v, "vi"))
+    for col in ("verdict", "ordinal_verdict"):
+        vi[col] = vi[col].map(lambda v: S.verdict_word(v, "vi"))
     res.tables["claims_vi"] = vi
     return res

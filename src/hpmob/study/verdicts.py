@@ -20,11 +20,13 @@ SUPPORTED, NOT_SUPPORTED, NOT_TESTABLE = "supported", "not supported", "not test
 #: the verdict of a hypothesis whose model did not converge or has an improper solution
 NOT_ESTIMABLE = "not estimable"
 #: ``estimator``, ``missing`` and ``n``: how the numbers behind each verdict were estimated, on how many
+#: ``ordinal_verdict`` and ``ordinal_level``: a latent-mean hypothesis judged again with the items as ordered
+#: categories (WLSMV, Wu & Estabrook 2016) and the invariance level that comparison reached ("" for the others)
 CLAIM_COLUMNS = ["claim", "hypothesis", "test", "estimate", "ci_low", "ci_high", "verdict", "estimator", "missing",
-                 "n"]
+                 "n", "ordinal_verdict", "ordinal_level"]
 
 __all__ = ["SUPPORTED", "NOT_SUPPORTED", "NOT_TESTABLE", "NOT_ESTIMABLE", "CLAIM_COLUMNS", "judge",
-           "on_claimed_side", "latent_order_holds", "fit_problem"]
+           "on_claimed_side", "latent_order_holds", "fit_problem", "ordinal_tables", "ordinal_columns"]
 
 
 #: the share hypotheses' estimator and missing-data treatment (claims table columns)
@@ -59,7 +61,28 @@ def latent_order_holds(estimates: dict, order: list[str]) -> bool:
 
 
 def _row(claim, label, test, est, lo, hi, verdict, estimator="", missing="", n=np.nan) -> dict:
-    return dict(zip(CLAIM_COLUMNS, [claim, label, test, est, lo, hi, verdict, estimator, missing, n]))
+    return dict(zip(CLAIM_COLUMNS, [claim, label, test, est, lo, hi, verdict, estimator, missing, n, "", ""]))
+
+
+def ordinal_tables(tables: dict) -> dict:
+    """The ordinal invariance step's tables under the names :func:`judge` reads for latent means."""
+    return {"latent_means": tables.get("ordinal_latent_means"),
+            "invariance_status": tables.get("ordinal_invariance_status")}
+
+
+def ordinal_columns(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict) -> tuple[str, str]:
+    """``(ordinal_verdict, ordinal_level)`` of a latent-mean hypothesis; ``("", "")`` for another
+    type or when the ordinal step did not run (no ``ordinal_invariance_status`` table).
+
+    The verdict is :func:`judge`'s on the ordinal latent means: "not estimable" when the
+    ordinal model did not converge, is improper or could not be fitted.
+    """
+    status = tables.get("ordinal_invariance_status")
+    if h.type != "latent_mean_order" or status is None or plan.missing_for(h):
+        return "", ""
+    decision = tables.get("ordinal_invariance_decision")
+    level = str(decision["level"].iloc[0]) if decision is not None and len(decision) else ""
+    return judge(h, plan, codebook, ordinal_tables(tables), invariance=level)[0]["verdict"], level
 
 
 def _status(tables: dict, key: str, model: str):
@@ -273,6 +296,9 @@ def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *
 def claims_rows(plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invariance: str = "",
                 lang: str = "en") -> pd.DataFrame:
     """The claims table: every hypothesis of the plan judged, in the plan's order."""
-    rows = [row for h in plan.hypotheses for row in judge(h, plan, codebook, tables, invariance=invariance,
-                                                          lang=lang)]
+    rows = []
+    for h in plan.hypotheses:
+        ordinal_verdict, ordinal_level = ordinal_columns(h, plan, codebook, tables)
+        rows += [{**row, "ordinal_verdict": ordinal_verdict, "ordinal_level": ordinal_level}
+                 for row in judge(h, plan, codebook, tables, invariance=invariance, lang=lang)]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS).astype({"n": "Int64"})
