@@ -119,7 +119,7 @@ def _invariance_problems(result: CleaningResult, codebook: Codebook, source: str
 
 
 
-#: Groups the comparisons across governance levels need (invariance, latent means).
+#: Groups the comparisons across groups need (invariance, latent means).
 MIN_LEVELS = 2
 
 
@@ -127,8 +127,8 @@ def design_problems(result: CleaningResult, source: str, codebook_levels: list[s
                     level: str | None) -> list[Problem]:
     """Degenerate samples, found before any notebook runs (not as a TypeError deep in one).
 
-    One respondent, a single governance level, or a blank level column cannot be analysed
-    by notebooks 01–06; levels with too few officials were already merged by cleaning
+    No respondent, a single group, or a blank grouping column cannot be analysed by
+    notebooks 01–06; groups with too few respondents were already merged by cleaning
     (:class:`hpmob.clean.CleaningRules`), so what remains is counted here. `level` is the
     plan's grouping variable (None: a plan without one, only the empty sample is checked).
     """
@@ -141,25 +141,25 @@ def design_problems(result: CleaningResult, source: str, codebook_levels: list[s
         return []
     levels = result.responses[level].dropna()
     if levels.empty:
-        return [Problem(source, None, level, None, "the level column is blank for every analysed respondent",
-                        "the comparisons across governance levels need it: fill in each respondent's level")]
+        return [Problem(source, None, level, None, f"the {level} column is blank for every analysed respondent",
+                        f"the comparisons across groups need it: fill in each respondent's {level}")]
     merged = "" if result.merges is None or result.merges.empty else \
-        " after merging levels with fewer than {} officials ({})".format(
+        " after merging groups with fewer than {} respondents ({})".format(
             result.rules.min_group, ", ".join(f"{m.group} into {m.merged_into}" for m in result.merges.itertuples()))
     present = [v for v in codebook_levels if (levels == v).any()]
     if len(present) < MIN_LEVELS:
         return [Problem(source, None, level, None,
-                        f"only one governance level ({present[0]}) remains{merged}; the comparisons across "
-                        f"levels (invariance, latent means) need at least {MIN_LEVELS}",
-                        "analyse an export with officials from at least two levels")]
+                        f"only one group of {level} ({present[0]}) remains{merged}; the comparisons across "
+                        f"groups (invariance, latent means) need at least {MIN_LEVELS}",
+                        "analyse an export with respondents from at least two groups")]
     absent = [v for v in codebook_levels if v not in present]
     if absent:
         # Notebooks 04-06 compare every level of the codebook (reference level, contrasts):
         # refuse here rather than fail in notebook 04 with a KeyError.
         return [Problem(source, None, level, None,
-                        f"no analysed officials at level(s) {', '.join(absent)}{merged}; the study's "
-                        "notebooks compare every level of the codebook",
-                        f"analyse an export with at least {result.rules.min_group} officials at every level")]
+                        f"no analysed respondents in {level} group(s) {', '.join(absent)}{merged}; the study's "
+                        "notebooks compare every group the plan orders",
+                        f"analyse an export with at least {result.rules.min_group} respondents in every group")]
     return []
 
 
@@ -219,7 +219,7 @@ def _book_files(book: Path, notebooks: list[Path], raw: Path, codebook: Codebook
         f"The hpmob compendium's analysis (notebooks 01–06) run on `{raw.name}` with the codebook "
         f"`{Path(codebook.source).name}` by `hpmob run --raw`. Constructs in this codebook: {asked}.", "",
         "Chapters: validation and cleaning, descriptives and reliability, measurement model, invariance "
-        "across governance levels, structural model, and the claims table, in which claims about "
+        "across groups, structural model, and the claims table, in which claims about "
         "constructs this survey did not ask are marked *not testable with these data*.", "",
     ])
     (book / "index.md").write_text(index, encoding="utf-8")
@@ -327,7 +327,7 @@ def _check_no_personal_data(frame: pd.DataFrame, cb: Codebook, folder: Path, wha
     if leaks:
         raise RuntimeError(f"personal data reached {what} in {folder}: "
                            + "; ".join(f"{p} ({v})" for p, v in leaks[:5]))
-    # non-response rows ("missing") count no group of officials (hpmob.sample.sample_composition)
+    # non-response rows ("missing") count no group of respondents (hpmob.sample.sample_composition)
     small = find_small_counts(folder / "tables", MIN_CELL, skip={"value": {"missing"}})
     if small:
         raise RuntimeError(f"a count under {MIN_CELL} reached {what} in {folder}: "

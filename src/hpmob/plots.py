@@ -1,8 +1,8 @@
-"""Figures for the survey: diverging Likert bars and composite means by governance level.
+"""Figures for the survey: diverging Likert bars and composite means by group.
 
 Every function returns a :class:`matplotlib.figure.Figure` and never calls
 ``plt.show()``, so notebooks display it and scripts save it with ``fig.savefig``.
-Labels (item wording, construct names, response categories, governance levels) come
+Labels (item wording, construct names, response categories, group names) come
 from the :class:`~hpmob.codebook.Codebook` in Vietnamese or English.
 
 Vietnamese needs glyphs many fonts lack (ế, ự, ẫ, ...), and matplotlib draws an
@@ -18,7 +18,7 @@ missing_glyphs
 likert_diverging
     Diverging stacked bars of every item, grouped by construct.
 composites_by_level
-    Point-range plot of composite means with CIs by governance level.
+    Point-range plot of composite means with CIs by group (e.g. the plan's grouping variable).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ _DIVERGING = {
     6: ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"],
     7: ["#b2182b", "#ef8a62", "#fddbc7", "#bdbdbd", "#d1e5f0", "#67a9cf", "#2166ac"],
 }
-# Okabe–Ito colours (colour-blind safe) for governance levels, top level darkest.
+# Okabe–Ito colours (colour-blind safe) for the groups, in codebook order, first darkest.
 _LEVEL_STYLE = [("#0072B2", "o"), ("#E69F00", "s"), ("#009E73", "D"), ("#CC79A7", "^"), ("#56B4E9", "v")]
 
 _TEXT = {
@@ -1194,8 +1194,8 @@ def robustness_figure(table: pd.DataFrame, *, hypotheses: Sequence[str], lang: s
 
 
 _POWER_TEXT = {
-    "en": {"x": "Officials per governance level", "y": "Power (share of simulated\nstudies detecting the effect)"},
-    "vi": {"x": "Số cán bộ mỗi cấp", "y": "Độ mạnh (tỷ lệ nghiên cứu mô phỏng\nphát hiện được hiệu ứng)"},
+    "en": {"x": "Respondents per group", "y": "Power (share of simulated\nstudies detecting the effect)"},
+    "vi": {"x": "Số người trả lời mỗi nhóm", "y": "Độ mạnh (tỷ lệ nghiên cứu mô phỏng\nphát hiện được hiệu ứng)"},
 }
 
 
