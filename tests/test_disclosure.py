@@ -110,8 +110,8 @@ def test_run_on_a_level_of_three_stops_before_any_notebook_with_a_clear_message(
     done = subprocess.run([sys.executable, "-m", "hpmob.cli", "run", "--raw", export, "--codebook",
                            ROOT / "data" / "codebook.yaml", "--out", out], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert f"{export}:-:level: error: no analysed officials at level(s) city after merging levels with fewer " \
-           "than 5 officials (city into district)" in done.stderr
+    assert f"{export}:-:level: error: no analysed respondents in level group(s) city after merging groups with " \
+           "fewer than 5 respondents (city into district)" in done.stderr
     assert "nothing was run or written" in done.stderr
     assert not out.exists() and not (tmp_path / ".run.partial").exists()
 

@@ -10,12 +10,14 @@ case-sensitively (``se`` and ``pm`` are variable names for a standard error and 
 model), level names in any case.
 """
 
+import ast
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 STUDY_CODES = re.compile(r"\b(?:AW|RT|PM|IM|DT|SE|CO|SOL)\d*\b")
 LEVEL_NAMES = re.compile(r"\b(?:city|district|commune)\b", re.IGNORECASE)
@@ -72,3 +74,109 @@ def test_import_contracts_hold(root):
     result = subprocess.run([str(exe), str(root / "pyproject.toml")], cwd=root, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ----------------------------------------------------- study decisions are passed in, not defaulted
+#: Hypothesis labels of this study's kind (H1, H6, H4_DT; not a matrix block H21): a generic module names none.
+HYPOTHESIS_LABELS = re.compile(r"\bH[1-9](?:_[A-Z]+)?\b")
+#: Defaults that equal a plan value by coincidence and are a statistical convention, not the
+#: study's decision: (module, parameter). Power .80 is Cohen's (1988) conventional target.
+CONVENTIONS = {("plots.py", "target"), ("power.py", "target")}
+
+
+def _plan_values(root) -> set:
+    """What the plan decides: the share threshold, the grouping variable and its groups, the
+    breakdown attributes and the hypothesis ids and labels (words only, not a placeholder dash)."""
+    plan = yaml.safe_load((root / "data" / "analysis_plan.yaml").read_text(encoding="utf-8"))
+    words = {plan["grouping"]["variable"], *plan["grouping"]["order"], *plan["sample"]["composition"]}
+    for h in plan["hypotheses"]:
+        words |= {h["id"], h.get("label", h["id"])}
+    return {float(plan["estimation"]["agree_threshold"])} | {w for w in words if re.search(r"\w", str(w))}
+
+
+def _flat(value):
+    if isinstance(value, (tuple, list, set, frozenset)):
+        for v in value:
+            yield from _flat(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _flat(v)
+    else:
+        yield value
+
+
+def study_defaults(text: str, values: set, module: str = "") -> list[tuple[int, str, object]]:
+    """(line, parameter, value) of every default (of a function argument or a class field, also
+    through a module constant) that is, or holds, one of `values`."""
+    tree = ast.parse(text)
+    consts = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    consts[target.id] = value
+
+    def literal(node):
+        if isinstance(node, ast.Name):
+            return consts.get(node.id)
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            return None
+
+    found = []
+    for node in ast.walk(tree):
+        pairs = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            positional = a.posonlyargs + a.args
+            pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults))
+            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+            pairs = [(arg.arg, d) for arg, d in pairs]
+        elif isinstance(node, ast.ClassDef):
+            pairs = [(s.target.id, s.value) for s in node.body
+                     if isinstance(s, ast.AnnAssign) and s.value is not None and isinstance(s.target, ast.Name)]
+        for name, default in pairs:
+            if (module, name) in CONVENTIONS:
+                continue
+            hits = [v for v in _flat(literal(default))
+                    if isinstance(v, (str, float)) and not isinstance(v, bool) and v in values]
+            found += [(default.lineno, name, v) for v in hits]
+    return found
+
+
+def test_no_generic_default_is_a_decision_of_the_plan(root):
+    values = _plan_values(root)
+    assert {0.8, "level", "H7"} <= values  # what the check looks for, so it cannot pass vacuously
+    found = [f"src/hpmob/{rel}:{line}: {name}={value!r}" for rel, path in _generic_modules(root)
+             for line, name, value in study_defaults(path.read_text(encoding="utf-8"), values, rel)]
+    assert not found, ("defaults in the generic library that are the plan's decisions (make the caller pass "
+                       "them: the study layer reads the plan):\n" + "\n".join(found))
+
+
+def test_the_default_check_finds_a_planted_decision():
+    planted = ('BY = ("level", "area")\n'
+               "def share(x, *, threshold=0.80, conf=0.95): ...\n"
+               "def table(x, by=BY, order=None): ...\n"
+               "class Rules:\n    merge: tuple = ('position',)\n"
+               "def figure(t, *, hypotheses=('H7', 'H6')): ...\n")
+    found = study_defaults(planted, {0.8, "level", "area", "position", "H7", "H6"})
+    assert found == [(2, "threshold", 0.8), (3, "by", "level"), (3, "by", "area"), (5, "merge", "position"),
+                     (6, "hypotheses", "H7"), (6, "hypotheses", "H6")]
+    assert study_defaults("def f(x, conf=0.95, lang='en'): ...\n", {0.8, "level"}) == []
+
+
+def test_the_generic_library_names_no_hypothesis_label(root):
+    plan = yaml.safe_load((root / "data" / "analysis_plan.yaml").read_text(encoding="utf-8"))
+    # the pattern covers this plan's labels (guard against a rename that makes it vacuous)
+    assert [h["id"] for h in plan["hypotheses"] if HYPOTHESIS_LABELS.fullmatch(h["id"])][:3] == ["H7", "H6_AW", "H6"]
+    found = [f"src/hpmob/{rel}:{lineno}: {m.group(0)}" for rel, path in _generic_modules(root)
+             for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             for m in HYPOTHESIS_LABELS.finditer(line)]
+    assert not found, "hypothesis labels in the generic library (the plan names them):\n" + "\n".join(found)
+    assert [m.group(0) for m in HYPOTHESIS_LABELS.finditer("judge H3 by H4_DT; RMSEA_CLOSE_H0, H21, H0")] == \
+        ["H3", "H4_DT"]

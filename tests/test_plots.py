@@ -26,10 +26,12 @@ from hpmob.plots import (  # noqa: E402
     missing_glyphs,
     use_vietnamese_font,
 )
-from hpmob.score import composite_by_group, composite_scores  # noqa: E402
+from hpmob.score import VN_BANDS, composite_by_group, composite_scores  # noqa: E402
 from hpmob.simulate import simulate_sample  # noqa: E402
 
 # Letters with stacked diacritics that many Latin fonts lack.
+#: What the study layer passes for this study's composites figure (plan grouping, 1–5 scale, bands).
+BY_LEVEL = {"group": "level", "scale": (1.0, 5.0), "bands": VN_BANDS}
 HARD = "ếựỗẫĐ"
 
 
@@ -177,7 +179,7 @@ def summary(cb, sample):
 
 
 def test_composites_by_level(cb, summary):
-    fig = composites_by_level(summary, lang="vi", codebook=cb)
+    fig = composites_by_level(summary, lang="vi", codebook=cb, **BY_LEVEL)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert [lab.split()[0] for lab in labels] == ["AW", "RT", "PM", "IM"]
@@ -200,15 +202,15 @@ def test_composites_by_level_suppressed_and_errors(cb, summary):
     s = summary.copy()
     s.loc[s.index[0], ["mean", "ci_low", "ci_high"]] = np.nan
     s.loc[s.index[0], "suppressed"] = True
-    fig = composites_by_level(s, lang="en", codebook=cb)
+    fig = composites_by_level(s, lang="en", codebook=cb, **BY_LEVEL)
     assert "suppressed" in fig.get_supxlabel()
     assert len(fig.axes[0].containers[0].lines[0].get_xdata()) == 3
     with pytest.raises(ValueError, match="not values of .level."):
-        composites_by_level(s.assign(group="urban"), codebook=cb)
+        composites_by_level(s.assign(group="urban"), codebook=cb, **BY_LEVEL)
     with pytest.raises(KeyError, match="ci_low"):
-        composites_by_level(s.drop(columns=["ci_low"]), codebook=cb)
+        composites_by_level(s.drop(columns=["ci_low"]), codebook=cb, **BY_LEVEL)
     with pytest.raises(TypeError):
-        composites_by_level(pd.Series([1.0]))
+        composites_by_level(pd.Series([1.0]), **BY_LEVEL)
 
 
 def test_cleaning_flow_figure_shows_every_rule_and_the_counts():
@@ -256,7 +258,7 @@ def test_latent_means_figure_has_a_point_and_interval_per_group_and_factor():
         "ci.lower": [0, -0.4, -0.7, 0, -0.3, -0.5],
         "ci.upper": [0, 0.0, -0.3, 0, 0.1, -0.1],
     })
-    fig = latent_means_figure(table, lang="vi")
+    fig = latent_means_figure(table, lang="vi", group="level")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["PM", "AW"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -291,10 +293,15 @@ def test_robustness_figure_has_a_panel_per_claim_and_a_row_per_variant():
         "variant": ["main", "alt"] * 2, "estimate": [0.3, 0.2, -0.3, -0.1], "ci_low": [0.1, -0.1, -0.5, -0.3],
         "ci_high": [0.5, 0.4, -0.1, 0.1], "verdict": ["supported", "not supported"] * 2, "changes": [False, True] * 2,
     })
-    fig = robustness_figure(table)
+    fig = robustness_figure(table, hypotheses=["H1", "H6"])
     titled = [ax for ax in fig.axes if ax.get_title(loc="left")]
     assert [ax.get_title(loc="left") for ax in titled] == ["H1: A", "H6 (AW): B"]
     assert [t.get_text() for t in titled[0].get_yticklabels()] == ["main", "alt"]
+    # the caller chooses the claims: by full label, and a label that is no claim shows nothing
+    only = robustness_figure(table, hypotheses=["H6 (AW)"])
+    assert [ax.get_title(loc="left") for ax in only.axes if ax.get_title(loc="left")] == ["H6 (AW): B"]
+    with pytest.raises(TypeError, match="list of labels"):
+        robustness_figure(table, hypotheses="H1")
 
 
 # ---------------------------------------------------------------- legible on the page
@@ -340,16 +347,16 @@ def _every_figure(cb, sample, summary):
     figs = {f"likert {c}": plots.likert_diverging(sample, cb, constructs=[c]) for c in cb.constructs["code"]}
     figs["likert PM vi"] = plots.likert_diverging(sample, cb, constructs=["PM"], lang="vi")
     figs.update({
-        "composites": plots.composites_by_level(summary, codebook=cb),
+        "composites": plots.composites_by_level(summary, codebook=cb, **BY_LEVEL),
         "cleaning flow": plots.cleaning_flow_figure(flow),
         "parallel analysis": plots.parallel_analysis_figure(pa),
-        "latent means": plots.latent_means_figure(latent, codebook=cb, names=names),
+        "latent means": plots.latent_means_figure(latent, codebook=cb, group="level", names=names),
         "cfa": plots.measurement_diagram(_cfa_estimates(cb), names=names),
         "structural": plots.structural_diagram(_structural_estimates(), exclude_lhs=("AW", "DT", "SE", "CO"),
                                                names=dict(names, training_z="Training courses",
                                                           district="District level", commune="Commune level")),
         "power": plots.power_curve_figure(curve),
-        "robustness": plots.robustness_figure(robust),
+        "robustness": plots.robustness_figure(robust, hypotheses=["H1"]),
     })
     return figs
 

@@ -27,7 +27,7 @@ def test_required_n_and_bad_input():
                           "power": [0.5, 0.85, 0.2, 0.6]})
     out = required_n(curve, 0.8).set_index("effect")["n_per_level"]
     assert out["a"] == 80 and np.isnan(out["b"])
-    with pytest.raises(ValueError, match="at least 20 officials"):
+    with pytest.raises(ValueError, match="at least 20 respondents per group"):
         power_curve((10,), n_rep=2, seed=1)
     with pytest.raises(ValueError, match="n_rep"):
         power_curve((40,), n_rep=1, seed=1)

@@ -213,7 +213,7 @@ def test_make_all_makes_the_raw_files_read_only():
 def test_power_reports_progress_and_says_when_no_size_reaches_the_target():
     done = cli("power", "--n", "20", "--reps", "2", "--seed", "3", "--jobs", "1", "--target", "1.01", timeout=600)
     assert done.returncode == 0, done.stderr
-    assert "[1/1] 20 officials per level, 2 simulated studies …" in done.stderr
+    assert "[1/1] 20 respondents per group, 2 simulated studies …" in done.stderr
     assert "no size reaches the target (largest tried: 20)" in done.stdout
     assert "NaN" not in done.stdout and "nan" not in done.stdout
 

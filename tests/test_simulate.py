@@ -12,9 +12,6 @@ import pytest
 from hpmob.codebook import load_codebook
 from hpmob.io import sha256_file
 from hpmob.simulate import (
-    SHIPPED_FILE,
-    SHIPPED_N,
-    SHIPPED_SEED,
     implied_item_covariance,
     implied_ystar_moments,
     load_population_model,
@@ -22,6 +19,11 @@ from hpmob.simulate import (
     simulate_export,
     simulate_sample,
 )
+
+
+#: The shipped export's generator facts, as data (data/population_model.yaml, shipped_export).
+_SHIPPED = load_population_model()["shipped_export"]
+SHIPPED_SEED, SHIPPED_N, SHIPPED_FILE = _SHIPPED["seed"], _SHIPPED["n"], _SHIPPED["file"]
 
 
 def _cli(*args, cwd):
@@ -43,6 +45,20 @@ def test_shipped_export_is_reproduced_by_the_recorded_command(tmp_path, root):
     assert command in readme
     out = simulate_export(SHIPPED_SEED, SHIPPED_N, tmp_path / SHIPPED_FILE)
     assert sha256_file(out) == sha256_file(root / "data" / "raw" / SHIPPED_FILE)
+    manifest = (root / "data" / "raw" / "MANIFEST.sha256").read_text(encoding="utf-8").split()
+    assert manifest[manifest.index(SHIPPED_FILE) - 1] == sha256_file(out)
+
+
+def test_unit_names_come_from_the_population_model():
+    # the places are the model's (data), not the simulator's: without them, numbered units
+    model = load_population_model()
+    sample = simulate_sample(60, seed=3)
+    own = make_raw_export(sample, seed=3, model=model)["unit_name"]
+    places = {p for ps in model["unit_names"]["places"].values() for p in ps} | set(model["unit_names"]["top"])
+    assert all(any(p in u for p in places) for u in own)
+    bare = make_raw_export(sample, seed=3, model={k: v for k, v in model.items() if k != "unit_names"})["unit_name"]
+    assert not any(p in u for u in bare for p in places)
+    assert bare.str.fullmatch(r"\S+ unit \d+").all()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""hpmob: a reproducible compendium for the Hai Phong mass-mobilization (dân vận) survey.
+"""hpmob: a reproducible survey-study compendium (codebook, analysis plan, SEM, notebooks, book).
 
 The package holds everything worth testing; the notebooks in ``notebooks/`` call it.
 Modules are named for what they do: ``paths`` (where the project's files live),

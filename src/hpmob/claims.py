@@ -91,7 +91,8 @@ def claims_from_responses(responses: pd.DataFrame, codebook: Codebook, plan: Ana
     """The claims table of one in-process run of the study (:func:`hpmob.study.run.run_study`).
 
     Only the steps the claims depend on run; ``settings`` as in ``run_study``
-    (``methods=("delta",)`` is fast; the notebooks judge H3 by the bootstrap).
+    (``methods=("delta",)`` is fast; the notebooks judge indirect effects by the plan's
+    ``indirect_method``, a bootstrap interval for this study).
     """
     from hpmob.study.run import run_study
 

@@ -68,13 +68,14 @@ class CleaningRules:
     min_group : int
         Smallest group of a design attribute that may be analysed and published
         (default :data:`hpmob.privacy.MIN_CELL`, 5).
-    merge_small_groups : tuple of str
-        Attributes the published tables break down by (governance level, area, position,
-        theory level: :data:`hpmob.compare.DEFAULT_BY`) whose groups under ``min_group``
+    merge_small_groups : tuple of str, optional
+        Attributes the published tables break down by, whose groups under ``min_group``
         analysed respondents are merged into their neighbour in the codebook's order
         (:func:`hpmob.disclosure.merge_small_groups`). No later table can then describe,
         or fail on, a group of three, and no test statistic or total gives its size
         back, which blanking its cells alone cannot ensure. Each merge is a row of the flow.
+        Default (None): every categorical attribute of the codebook; the study layer
+        passes the plan's breakdowns (``sample.composition``).
     """
 
     speeder_fraction: float = 1 / 3
@@ -83,7 +84,7 @@ class CleaningRules:
     min_age_at_entry: int = 16
     apply: tuple[str, ...] = RULES
     min_group: int = MIN_CELL
-    merge_small_groups: tuple[str, ...] = ("level", "area", "position", "theory_level")
+    merge_small_groups: tuple[str, ...] | None = None
 
     def __post_init__(self):
         unknown = set(self.apply) - set(RULES)
@@ -294,7 +295,10 @@ def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
     analysed = coded.loc[keep, ["resp_id", *cb.attribute_columns, *cb.item_columns]].reset_index(drop=True)
     flow = consort_flow(len(coded), exclusions, rules)
     merges = []
-    for col in rules.merge_small_groups:
+    breakdowns = rules.merge_small_groups
+    if breakdowns is None:
+        breakdowns = [a for a in cb.attribute_columns if cb.column_kind(a) == "categorical"]
+    for col in breakdowns:
         if col not in analysed or cb.column_kind(col) != "categorical":
             continue
         order = list(cb.value_labels(col, "en"))

@@ -171,7 +171,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
     from hpmob.power import power_curve, required_n
 
     def progress(k, n_sizes, n):
-        print(f"[{k + 1}/{n_sizes}] {n} officials per level, {args.reps} simulated studies …", file=sys.stderr,
+        print(f"[{k + 1}/{n_sizes}] {n} respondents per group, {args.reps} simulated studies …", file=sys.stderr,
               flush=True)
 
     curve = power_curve(args.n, n_rep=args.reps, seed=args.seed, n_jobs=args.jobs, progress=progress,
@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hpmob",
         description=(
-            "Reproducible compendium of the Hai Phong mass-mobilization (dân vận) survey. "
+            "Reproducible survey-study compendium: the study its codebook and analysis plan describe. "
             "Run 'make all' to rebuild everything; these subcommands are its steps."
         ),
     )
@@ -318,8 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "none: the notebooks' defaults")
     runv.set_defaults(func=_cmd_run)
 
-    pwr = add("power", help="Monte Carlo power for H6 and H3 by officials per level")
-    pwr.add_argument("--n", type=int, nargs="+", default=[40, 80, 120, 160], help="officials per level")
+    pwr = add("power", help="Monte Carlo power of the plan's power hypotheses by respondents per group")
+    pwr.add_argument("--n", type=int, nargs="+", default=[40, 80, 120, 160], help="respondents per group")
     pwr.add_argument("--reps", type=int, default=200, help="simulated studies per size")
     pwr.add_argument("--seed", type=int, required=True, help="root random seed (same seed, same curve)")
     pwr.add_argument("--jobs", type=int, default=2, help="parallel workers (the curve does not depend on it)")

@@ -78,7 +78,6 @@ from hpmob.codebook import Codebook
 from hpmob.score import OVERALL_GROUP, agreement_share, composite_scores
 
 __all__ = [
-    "DEFAULT_BY",
     "MIN_CELL",
     "PADJUST_METHODS",
     "agreement_chi2",
@@ -92,9 +91,6 @@ __all__ = [
 
 #: Smallest group that enters a test (one constant for the package, :mod:`hpmob.privacy`).
 MIN_CELL = privacy.MIN_CELL
-
-#: Default grouping attributes (DESIGN.md, respondent attributes); another instrument passes ``by``.
-DEFAULT_BY = ("level", "area", "position", "theory_level")
 
 #: Multiplicity corrections accepted by ``padjust`` (pingouin's names, see
 #: :func:`pingouin.multicomp`). Holm (1979) is the default: it controls the
@@ -603,11 +599,16 @@ def posthoc_games_howell(
 
 
 # ------------------------------------------------------------------ combined table
+def _categorical_attributes(codebook: Codebook) -> list[str]:
+    return [a for a in codebook.attribute_columns if codebook.column_kind(a) == "categorical"]
+
+
 def _check_attribute(data: pd.DataFrame, codebook: Codebook, attr, func: str) -> list | None:
     if not isinstance(attr, str) or attr not in data.columns:
         raise KeyError(
-            f"{func}(): grouping attribute {attr!r} is not a column of the data; use respondent "
-            f"attributes such as {_fmt(DEFAULT_BY)} (join the attributes to the answers first)"
+            f"{func}(): grouping attribute {attr!r} is not a column of the data; use categorical "
+            f"attributes of the codebook such as {_fmt(_categorical_attributes(codebook))} (join the "
+            "attributes to the answers first)"
         )
     if attr in codebook.attribute_columns:
         try:
@@ -624,8 +625,8 @@ def group_comparison_table(
     data: pd.DataFrame,
     codebook: Codebook,
     constructs: str | Sequence[str] | None = None,
-    by: str | Sequence[str] = DEFAULT_BY,
     *,
+    by: str | Sequence[str],
     conf: float = 0.95,
     min_cell: int = MIN_CELL,
     padjust: str = "holm",
@@ -660,8 +661,9 @@ def group_comparison_table(
     codebook : Codebook
     constructs : str or list of str, optional
         Constructs to score and compare; default all constructs of the codebook.
-    by : str or sequence of str, default ("level", "area", "position", "theory_level")
-        Categorical attributes to group by.
+    by : str or sequence of str
+        Categorical attributes to group by (the caller's breakdowns: the study layer
+        passes the plan's ``sample.composition``).
     conf : float, default 0.95
     min_cell : int, default MIN_CELL (5)
         Groups smaller than this are suppressed in the descriptives and dropped

@@ -1,8 +1,8 @@
-"""Figures for the survey: diverging Likert bars and composite means by governance level.
+"""Figures for the survey: diverging Likert bars and composite means by group.
 
 Every function returns a :class:`matplotlib.figure.Figure` and never calls
 ``plt.show()``, so notebooks display it and scripts save it with ``fig.savefig``.
-Labels (item wording, construct names, response categories, governance levels) come
+Labels (item wording, construct names, response categories, group names) come
 from the :class:`~hpmob.codebook.Codebook` in Vietnamese or English.
 
 Vietnamese needs glyphs many fonts lack (ế, ự, ẫ, ...), and matplotlib draws an
@@ -18,7 +18,7 @@ missing_glyphs
 likert_diverging
     Diverging stacked bars of every item, grouped by construct.
 composites_by_level
-    Point-range plot of composite means with CIs by governance level.
+    Point-range plot of composite means with CIs by group (e.g. the plan's grouping variable).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from hpmob.codebook import Codebook, load_codebook
-from hpmob.score import VN_BANDS, _check_codebook, _check_frame, _numeric_items, _resolve_constructs
+from hpmob.score import _check_codebook, _check_frame, _numeric_items, _resolve_constructs
 
 __all__ = [
     "FONT_CANDIDATES",
@@ -75,7 +75,7 @@ _DIVERGING = {
     6: ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"],
     7: ["#b2182b", "#ef8a62", "#fddbc7", "#bdbdbd", "#d1e5f0", "#67a9cf", "#2166ac"],
 }
-# Okabe–Ito colours (colour-blind safe) for governance levels, top level darkest.
+# Okabe–Ito colours (colour-blind safe) for the groups, in codebook order, first darkest.
 _LEVEL_STYLE = [("#0072B2", "o"), ("#E69F00", "s"), ("#009E73", "D"), ("#CC79A7", "^"), ("#56B4E9", "v")]
 
 _TEXT = {
@@ -532,34 +532,39 @@ def composites_by_level(
     lang: str = "en",
     codebook: Codebook | None = None,
     constructs: Sequence[str] | None = None,
-    bands: Sequence[tuple[float, float, str]] | None = VN_BANDS,
-    group: str = "level",
-    scale: tuple[float, float] = (1.0, 5.0),
+    group: str,
+    scale: tuple[float, float],
+    bands: Sequence[tuple[float, float, str]] | None = None,
     label_width: int = 26,
     label_lines: int = 4,
     title: str | None = None,
     font: str | None = None,
 ) -> Figure:
-    """Point-range plot of composite means with confidence intervals by governance level.
+    """Point-range plot of composite means with confidence intervals by group.
 
     Parameters
     ----------
     summary : pandas.DataFrame
-        Output of :func:`hpmob.score.composite_by_group` grouped by ``level``:
+        Output of :func:`hpmob.score.composite_by_group` grouped by the attribute `group`:
         columns ``construct, group, n, mean, ci_low, ci_high`` (``conf`` is used for
         the axis label if present). Suppressed cells (NaN mean) are left out and
         noted under the plot.
     lang : {"vi", "en"}, default "en"
         Language of construct names, level names and axis text.
     codebook : Codebook, optional
-        Source of construct names and the group order (of the attribute ``group``;
-        ``scale`` is the response scale's range, the axis limits);
+        Source of construct names and the group order (of the attribute `group`);
         default :func:`~hpmob.codebook.load_codebook`.
     constructs : list of str, optional
         Constructs to show, top to bottom; default those in `summary`, in codebook order.
-    bands : sequence of (lowest, highest, label) or None, default VN_BANDS
+    group : str
+        The categorical attribute `summary` is grouped by (the caller's grouping
+        variable, e.g. the plan's): its value labels name the points.
+    scale : (float, float)
+        The response scale's range, the axis limits (e.g. ``(1.0, 5.0)``).
+    bands : sequence of (lowest, highest, label) or None, default None
         Mean bands shaded in the background and named along the top (the part of
-        the label for `lang`, when labels are "vi / en"); None for no bands.
+        the label for `lang`, when labels are "vi / en"), e.g.
+        :data:`hpmob.score.VN_BANDS` on a 1–5 scale; None for no bands.
     label_width, label_lines : int, default 26 and 4
         Construct names are wrapped at `label_width` characters and cut with "…"
         after `label_lines` lines.
@@ -905,7 +910,7 @@ def parallel_analysis_figure(pa: pd.DataFrame, *, max_factors: int = 15, lang: s
 
 
 def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Codebook | None = None,
-                        group: str = "level", names: dict[str, str] | None = None) -> Figure:
+                        group: str, names: dict[str, str] | None = None) -> Figure:
     """Latent mean differences from the reference group, with confidence intervals.
 
     Parameters
@@ -916,6 +921,8 @@ def latent_means_figure(table: pd.DataFrame, *, lang: str = "en", codebook: Code
     lang : {"en", "vi"}
         Language of the group labels, taken from the codebook's labels of ``group``.
     codebook : Codebook, optional
+    group : str
+        The grouping attribute of the multigroup model (the caller's, e.g. the plan's).
     names : dict, optional
         Factor → name in words for the axis labels (default: the factor codes).
 
@@ -1122,8 +1129,7 @@ _ROBUST_TEXT = {
 }
 
 
-def robustness_figure(table: pd.DataFrame, *, hypotheses: tuple[str, ...] = ("H7", "H6", "H1", "H2", "H3", "H4", "H5"),
-                      lang: str = "en") -> Figure:
+def robustness_figure(table: pd.DataFrame, *, hypotheses: Sequence[str], lang: str = "en") -> Figure:
     """Specification-curve style view: each claim's estimate and CI under every variant.
 
     One panel per claim, stacked in one column at the book's width, one row per variant.
@@ -1132,19 +1138,34 @@ def robustness_figure(table: pd.DataFrame, *, hypotheses: tuple[str, ...] = ("H7
     ----------
     table : DataFrame
         :func:`hpmob.variants.robustness_table` output.
-    hypotheses : tuple of str
-        Which claims to show (by their ``hypothesis`` prefix).
+    hypotheses : sequence of str
+        Which claims to show: values of the table's ``hypothesis`` column, or their first
+        word (``"P1"`` also shows ``"P1 (x)"``). The caller's choice (the study layer's
+        :attr:`hpmob.study.plan.AnalysisPlan.estimate_labels`: claims judged by an estimate).
     lang : {"en", "vi"}
         Language of the legend and axis label (the claims are shown as the table words them).
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"claim": ["A", "A", "B", "B"], "hypothesis": ["P1", "P1", "P2", "P2"],
+    ...                       "variant": ["main", "alt"] * 2, "estimate": [0.3, 0.2, 0.5, 0.4],
+    ...                       "ci_low": [0.1, -0.1, 0.3, 0.2], "ci_high": [0.5, 0.4, 0.7, 0.6],
+    ...                       "verdict": ["supported", "not supported", "supported", "supported"]})
+    >>> fig = robustness_figure(table, hypotheses=["P2"])
+    >>> [ax.get_title(loc="left") for ax in fig.axes]
+    ['P2: B']
     """
     _check_lang(lang)
+    if isinstance(hypotheses, str):
+        raise TypeError(f"robustness_figure(): hypotheses is a list of labels, e.g. [{hypotheses!r}]")
     text = _ROBUST_TEXT[lang]
     use_vietnamese_font()
-    shown = table[table["hypothesis"].astype(str).str.split(" ").str[0].isin(hypotheses)]
+    label = table["hypothesis"].astype(str)
+    shown = table[label.isin(hypotheses) | label.str.split(" ").str[0].isin(hypotheses)]
     claims = list(dict.fromkeys(shown["claim"]))
     variants = list(dict.fromkeys(shown["variant"]))
     panel_h = 0.28 * len(variants) + 0.9
@@ -1173,8 +1194,8 @@ def robustness_figure(table: pd.DataFrame, *, hypotheses: tuple[str, ...] = ("H7
 
 
 _POWER_TEXT = {
-    "en": {"x": "Officials per governance level", "y": "Power (share of simulated\nstudies detecting the effect)"},
-    "vi": {"x": "Số cán bộ mỗi cấp", "y": "Độ mạnh (tỷ lệ nghiên cứu mô phỏng\nphát hiện được hiệu ứng)"},
+    "en": {"x": "Respondents per group", "y": "Power (share of simulated\nstudies detecting the effect)"},
+    "vi": {"x": "Số người trả lời mỗi nhóm", "y": "Độ mạnh (tỷ lệ nghiên cứu mô phỏng\nphát hiện được hiệu ứng)"},
 }
 
 

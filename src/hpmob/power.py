@@ -208,7 +208,7 @@ def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int,
     """
     sizes = [int(n) for n in n_per_level]
     if min(sizes) < 20:
-        raise ValueError(f"at least 20 officials per level are needed to fit the models; got {min(sizes)}")
+        raise ValueError(f"at least 20 respondents per group are needed to fit the models; got {min(sizes)}")
     model = _equal_levels(model or load_population_model())
     codebook = codebook or load_codebook()
     plan = plan or load_plan(codebook=codebook)

@@ -97,6 +97,7 @@ def _prepared(params: dict):
     """Notebook settings, codebook, plan (with the specification's plan settings) and the
     cleaned responses of one specification: what every use of a specification starts from."""
     from hpmob.clean import CleaningRules, clean_export, read_responses, write_processed
+    from hpmob.study import steps
     from hpmob.variants import variant_settings
 
     # a grid may set the plan's estimation settings (e.g. missing) beside notebook parameters
@@ -106,6 +107,7 @@ def _prepared(params: dict):
     rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
                           straightline_min_items=p["straightline_min_items"],
                           min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
+    rules = steps.breakdown_rules(rules, codebook, plan)
     with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
         # the cleaning of steps.cleaning, without its per-run validation and tables (the
         # export was validated once by _inputs)

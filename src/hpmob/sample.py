@@ -10,9 +10,12 @@ from hpmob.privacy import MIN_CELL
 
 
 def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None,
-                       attributes: tuple[str, ...] = ("level", "area", "position"),
+                       attributes: tuple[str, ...] | None = None,
                        *, min_cell: int = MIN_CELL) -> pd.DataFrame:
     """Count respondents by each categorical attribute, with bilingual labels.
+
+    `attributes` are the caller's breakdowns (the study layer passes the plan's
+    ``sample.composition``); default every categorical attribute of the codebook.
 
     Returns
     -------
@@ -31,6 +34,8 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
     only hid what subtraction gave back).
     """
     cb = codebook or load_codebook()
+    if attributes is None:
+        attributes = [a for a in cb.attribute_columns if cb.column_kind(a) == "categorical"]
     rows = []
     for attr in attributes:
         labels_vi, labels_en = cb.value_labels(attr, "vi"), cb.value_labels(attr, "en")
@@ -53,9 +58,10 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
     return out.reset_index(drop=True)
 
 
-def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by: str | None = "level",
+def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by: str | None = None,
                 min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """Percentage of missing answers per item, overall and by group.
+    """Percentage of missing answers per item, overall and by the caller's group column `by`
+    (the study layer passes the plan's grouping variable; None: overall only).
 
     Returns
     -------

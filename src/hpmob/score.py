@@ -656,12 +656,12 @@ def agreement_share(
     *,
     by: str | None = None,
     conf: float = 0.95,
-    threshold: float = 0.80,
+    threshold: float | None = None,
     min_items: float | int = 0.5,
     composite_cut: float | None = None,
     min_cell: int = MIN_CELL,
 ) -> pd.DataFrame:
-    """Share of respondents agreeing, with Wilson CI and a verdict against a threshold.
+    """Share of respondents agreeing, with Wilson CI and a verdict against the caller's threshold.
 
     For each item, a respondent agrees if the (keyed) answer is one of the scale's
     agree codes (e.g. 4–5 on a 1–5 scale). For each construct, a respondent "agrees
@@ -671,10 +671,12 @@ def agreement_share(
     who answered "neutral" to half the items as agreeing). The denominator is the
     respondents who answered the item (or have a composite).
 
-    The verdict is ``"supported"`` when the **lower** confidence limit exceeds
-    `threshold`, i.e. the share is credibly above it, else ``"not supported"``.
-    A claim that most respondents agree with a construct (lower limit above 80 %)
-    passes the construct's code as `items`.
+    With a `threshold`, the verdict is ``"supported"`` when the **lower** confidence
+    limit exceeds it, i.e. the share is credibly above it, else ``"not supported"``.
+    The threshold is the claim's, so it has no default: a claim that most respondents
+    agree with a construct passes the construct's code as `items` and its own share
+    (the study layer reads it from the analysis plan). Without one the table gives
+    the shares only (``threshold`` NaN, ``verdict`` missing).
 
     Parameters
     ----------
@@ -691,8 +693,9 @@ def agreement_share(
         the overall rows only.
     conf : float, default 0.95
         Confidence level of the Wilson interval (:func:`wilson_ci`).
-    threshold : float, default 0.80
-        Share the lower confidence limit must exceed (the caller's claim).
+    threshold : float, optional
+        Share the lower confidence limit must exceed (the caller's claim); without
+        it no verdict is given.
     min_items : float or int, default 0.5
         Minimum answered items for a composite (see :func:`composite_scores`).
     composite_cut : float, optional
@@ -722,16 +725,21 @@ def agreement_share(
     >>> cb = load_codebook(wb / "codebook.yaml")
     >>> s = simulate_sample(300, 2, model=load_population_model(wb / "population_model.yaml"), codebook=cb)
     >>> df = s.answers.join(s.attributes)
-    >>> tab = agreement_share(df, cb, "TR", by="gender")
+    >>> tab = agreement_share(df, cb, "TR", by="gender", threshold=0.75)
     >>> tab.columns[:6].tolist()
     ['construct', 'item', 'group', 'n', 'n_agree', 'share']
+    >>> tab.loc[tab["item"] == "composite", ["group", "verdict"]].values.tolist()
+    [['all', 'supported'], ['male', 'not supported'], ['female', 'not supported']]
+    >>> bool(agreement_share(df, cb, "TR")["verdict"].isna().all())
+    True
     """
     func = "agreement_share"
     _check_frame(data, func)
     _check_codebook(codebook, func)
     _check_conf(conf, func)
     _check_min_cell(min_cell, func)
-    if not isinstance(threshold, Real) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
+    if threshold is not None and (not isinstance(threshold, Real) or isinstance(threshold, bool)
+                                  or not 0 <= threshold <= 1):
         raise ValueError(f"{func}(): threshold is a share between 0 and 1 (e.g. 0.80); got {threshold!r}")
     known_items = codebook.item_columns
     constructs_known = list(codebook.constructs["code"])
@@ -790,8 +798,12 @@ def agreement_share(
         out["share"] = out["n_agree"] / out["n"]
     low, high = wilson_ci(out["n_agree"].to_numpy(), out["n"].to_numpy(), conf)
     out["ci_low"], out["ci_high"] = low, high
-    out["threshold"] = float(threshold)
-    out["verdict"] = np.where(out["ci_low"] > threshold, "supported", "not supported")
+    if threshold is None:
+        out["threshold"] = np.nan
+        out["verdict"] = pd.Series(None, index=out.index, dtype="object")
+    else:
+        out["threshold"] = float(threshold)
+        out["verdict"] = np.where(out["ci_low"] > threshold, "supported", "not supported")
     # Group rows of one item add up to its "all" row: a blank small group is suppressed
     # with a complement, so it cannot be recovered by subtraction (hpmob.disclosure).
     out = suppress_small_groups(out, n_col="n", threshold=min_cell, within=["construct", "item"],

@@ -35,15 +35,6 @@ from scipy import stats
 from hpmob.codebook import Codebook, load_codebook
 from hpmob.paths import project_root
 
-#: The command that made the shipped export (recorded in data/raw/README.md and tested).
-#: 20250903 is the first seed from 20250902 up whose sample represents the population:
-#: see :func:`latent_mean_z` (in 20250902's sample one level's mean on one construct lay
-#: 2.9 standard errors below the population's, by chance).
-SHIPPED_SEED = 20250903
-SHIPPED_N = 520
-SHIPPED_FILE = "hpmob_survey_export.csv"
-
-
 def load_population_model(path: str | Path | None = None) -> dict:
     """Load the population model (``data/population_model.yaml``).
 
@@ -329,17 +320,6 @@ _MIDDLE_M = ["Văn", "Đức", "Minh", "Quang", "Hữu", "Thanh"]
 _MIDDLE_F = ["Thị", "Thu", "Ngọc", "Thanh", "Minh"]
 _GIVEN_M = ["Hùng", "Dũng", "Tuấn", "Nam", "Hải", "Long", "Quân", "Thắng", "Sơn", "Việt", "Bình", "Cường"]
 _GIVEN_F = ["Lan", "Hương", "Hà", "Mai", "Hạnh", "Thảo", "Trang", "Linh", "Ngọc", "Phương", "Yến", "Huyền"]
-# Hai Phong before the 2025 reorganization: 7 urban districts, 6 rural districts, 2 island districts.
-_DISTRICTS = {
-    "urban": ["Hồng Bàng", "Ngô Quyền", "Lê Chân", "Hải An", "Kiến An", "Đồ Sơn", "Dương Kinh"],
-    "rural": ["Thủy Nguyên", "An Dương", "An Lão", "Kiến Thụy", "Tiên Lãng", "Vĩnh Bảo"],
-    "island": ["Cát Hải", "Bạch Long Vĩ"],
-}
-_COMMUNE_PREFIX = {"urban": "phường", "rural": "xã", "island": "thị trấn"}
-_COMMUNE_NAMES = ["Đông Hải", "Tràng Cát", "An Lư", "Lạch Tray", "Vĩnh Niệm", "Tân Dương", "Hòa Bình",
-                  "Quang Trung", "Bắc Sơn", "Nam Sơn", "Tiên Minh", "Cát Bà", "Đại Đồng", "Minh Tân"]
-_CITY_UNITS = ["Ban Dân vận Thành ủy", "Ủy ban MTTQ Việt Nam thành phố", "Văn phòng UBND thành phố",
-               "Thành đoàn Hải Phòng", "Hội Liên hiệp Phụ nữ thành phố"]
 
 
 def _strip_diacritics(text: str) -> str:
@@ -347,10 +327,12 @@ def _strip_diacritics(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _personal_columns(rng, attributes: pd.DataFrame, levels: tuple) -> pd.DataFrame:
+def _personal_columns(rng, attributes: pd.DataFrame, levels: tuple, units: dict | None) -> pd.DataFrame:
+    """Invented names, phones, e-mails and unit names; `units` is the model's ``unit_names``
+    (the places of the survey's own setting), without it units are numbered."""
     n = len(attributes)
     male = (attributes["gender"] == "male").to_numpy()
-    names, phones, emails, units = [], [], [], []
+    names, phones, emails, unit_names = [], [], [], []
     for i in range(n):
         fam = _FAMILY[rng.integers(len(_FAMILY))]
         mid = (_MIDDLE_M if male[i] else _MIDDLE_F)[rng.integers(5)]
@@ -361,18 +343,24 @@ def _personal_columns(rng, attributes: pd.DataFrame, levels: tuple) -> pd.DataFr
         # example.vn: reserved-style placeholder domain, no real mailbox
         emails.append(f"{_strip_diacritics(giv).lower()}.{_strip_diacritics(fam).lower()}"
                       f"{rng.integers(10, 99)}@example.vn")
-        level, area = attributes["level"].iat[i], attributes["area"].iat[i]
-        district_name = _DISTRICTS[area][rng.integers(len(_DISTRICTS[area]))]
-        kind = "Quận ủy" if area == "urban" else "Huyện ủy"
+        level = attributes["level"].iat[i]
+        if units is None:  # a model without place names: a numbered unit of the stratum
+            unit_names.append(f"{level} unit {rng.integers(1, 100)}")
+            continue
+        area = attributes["area"].iat[i]
+        places = units["places"][area]
+        place = places[rng.integers(len(places))]
         # the unit's name follows the stratum: the model's first (top) level, its second, the rest
         if level == levels[0]:
-            units.append(_CITY_UNITS[rng.integers(len(_CITY_UNITS))])
+            unit_names.append(units["top"][rng.integers(len(units["top"]))])
         elif level == levels[1]:
-            units.append(f"{['Ban Dân vận', 'Văn phòng', 'Ủy ban MTTQ'][rng.integers(3)]} {kind} {district_name}")
+            offices = units["middle"]["offices"]
+            unit_names.append(f"{offices[rng.integers(len(offices))]} {units['middle']['kind'][area]} {place}")
         else:
-            units.append(f"Đảng ủy {_COMMUNE_PREFIX[area]} {_COMMUNE_NAMES[rng.integers(len(_COMMUNE_NAMES))]}, "
-                         f"{district_name}")
-    return pd.DataFrame({"full_name": names, "phone": phones, "email": emails, "unit_name": units})
+            local = units["local"]
+            name = local["names"][rng.integers(len(local["names"]))]
+            unit_names.append(f"{local['unit']} {local['prefix'][area]} {name}, {place}")
+    return pd.DataFrame({"full_name": names, "phone": phones, "email": emails, "unit_name": unit_names})
 
 
 def _label_variant(rng, label: str, aliases: list[str]) -> str:
@@ -420,7 +408,7 @@ def make_raw_export(sample: SimulatedSample, seed: int, *, n_duplicates: int | N
     d = model["defects"]
     attrs = sample.attributes.reset_index(drop=True)
     n = len(attrs)
-    personal = _personal_columns(rng, attrs, _levels(model))
+    personal = _personal_columns(rng, attrs, _levels(model), model.get("unit_names"))
 
     items = cb.item_columns
     answers = sample.answers.to_numpy().astype(object)  # ints, later labels

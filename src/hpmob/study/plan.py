@@ -204,6 +204,21 @@ class AnalysisPlan:
         return [c for c in self.grouping.get("constructs", []) if c not in self.absent]
 
     @property
+    def estimate_labels(self) -> list[str]:
+        """Claims-table labels of the hypotheses judged by one estimate and its interval
+        (``path``, ``indirect``, ``latent_mean_order``, ``share_above``), in plan order, each
+        once: what a figure of estimates across specifications shows.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> load_plan(codebook=load_codebook()).estimate_labels[:3]
+        ['H7', 'H6 (AW)', 'H6']
+        """
+        kinds = ("path", "indirect", "latent_mean_order", "share_above")
+        return list(dict.fromkeys(h.label for h in self.hypotheses if h.type in kinds))
+
+    @property
     def ranking_ids(self) -> list[str]:
         """Ids of the ``ranking`` hypotheses (each names its results table)."""
         return [h.id for h in self.hypotheses if h.type == "ranking"]

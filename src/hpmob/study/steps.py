@@ -26,8 +26,8 @@ from hpmob.study.result import StepResult
 from hpmob.study.verdicts import (NOT_ESTIMABLE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, claims_rows, fit_problem,
                                   judge, latent_order_holds, ordinal_tables)
 
-__all__ = ["descriptives", "measurement", "invariance", "ordinal_invariance", "comparisons", "structural", "claims",
-           "fit_model"]
+__all__ = ["breakdown_attributes", "breakdown_rules", "descriptives", "measurement", "invariance",
+           "ordinal_invariance", "comparisons", "structural", "claims", "fit_model"]
 
 
 def fit_model(model: str, data: pd.DataFrame, plan: AnalysisPlan, *, estimator: str | None = None, **kw):
@@ -105,6 +105,23 @@ def _joined(res: StepResult, keys) -> dict:
 
 
 # --------------------------------------------------------------------------- cleaning
+def breakdown_attributes(plan: AnalysisPlan, codebook: Codebook) -> tuple[str, ...]:
+    """The attributes the published tables break down by: the plan's ``sample.composition``,
+    else every categorical attribute of the codebook."""
+    return tuple(plan.sample.get("composition") or [a for a in codebook.attribute_columns
+                                                    if codebook.column_kind(a) == "categorical"])
+
+
+def breakdown_rules(rules, codebook: Codebook, plan: AnalysisPlan):
+    """`rules` with the plan's breakdowns as the attributes whose small groups are merged,
+    unless the caller named them (:class:`hpmob.clean.CleaningRules`)."""
+    from dataclasses import replace
+
+    if rules.merge_small_groups is not None:
+        return rules
+    return replace(rules, merge_small_groups=breakdown_attributes(plan, codebook))
+
+
 def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, processed_dir=None,
              verify_manifest: bool = True, source: str | None = None) -> StepResult:
     """Manifest check, validation, cleaning rules, missingness and sample composition.
@@ -136,6 +153,7 @@ def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, process
                                               "problem": p.problem} for p in problems],
                                             columns=["row", "column", "value", "problem"])
     res.glue.update(n_raw=len(raw), n_warnings=len(problems))
+    rules = breakdown_rules(rules, codebook, plan)
     result = clean_export(raw, codebook, rules)
     if processed_dir is not None:
         write_processed(result, processed_dir)
@@ -156,9 +174,7 @@ def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, process
     res.glue["max_item_missing_pct"] = float(miss.loc[miss.group == "all", "pct_missing"].max())
     groups = ["all"] + (list(plan.grouping["order"]) if group else [])
     res.objects["missingness_wide"] = miss.pivot(index="item", columns="group", values="pct_missing")[groups].round(1).T
-    attributes = plan.sample.get("composition") or [a for a in codebook.attribute_columns
-                                                     if codebook.column_kind(a) == "categorical"]
-    comp = sample_composition(result.responses, codebook, tuple(attributes))
+    comp = sample_composition(result.responses, codebook, breakdown_attributes(plan, codebook))
     res.tables["sample_composition"] = comp
     if group:
         for row in comp[comp.attribute == group].itertuples():
