@@ -7,8 +7,11 @@ position have three officials each (merged by the same rule) is run through the
 whole study (``hpmob run --raw``, with its book), and an "attacker" derives every count
 it can from the published tables, the figure texts and the book's pages: published cells,
 blank cells recovered by subtraction from a published total, and sums of blank cells.
-None may lie in 1–4. Non-response rows ("No answer") count no group of officials and are
-published (:func:`hpmob.sample.sample_composition`); they are left out of the search.
+None may lie in 1–4. The export also has exactly three analysed respondents without a
+governance level: a "No answer" cell like any other, which the margin minus the groups
+would give back unless a complement is suppressed with it (issue 19's last gap). One
+derivation the descriptive tables cannot stop is kept as a strict xfail: the invariance
+models of chapter 04 use the respondents with a known level, and publish their number.
 """
 
 from __future__ import annotations
@@ -66,9 +69,11 @@ def test_find_small_counts_names_file_row_and_value(tmp_path):
 
 
 # ------------------------------------------------------------------ acceptance
-def _export(path: Path, *, city: int | None = None, island: int | None = None, front: int | None = None) -> Path:
+def _export(path: Path, *, city: int | None = None, island: int | None = None, front: int | None = None,
+            no_level: int | None = None) -> Path:
     """The simulator's export with only ``city`` city officials, ``island`` island officials
-    and ``front`` Fatherland Front cadres (the others moved to a neighbouring value)."""
+    and ``front`` Fatherland Front cadres (the others moved to a neighbouring value), and
+    exactly ``no_level`` analysed respondents without a governance level ("Không trả lời")."""
     done = subprocess.run([sys.executable, "-m", "hpmob.cli", "simulate", "--seed", "20251201", "--n", "300",
                            "--out", path], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -83,9 +88,29 @@ def _export(path: Path, *, city: int | None = None, island: int | None = None, f
         k = header.index(column)
         for r in [r for r in body if normalize_label(r[k]) == normalize_label(label)][keep:]:
             r[k] = other
-    out = io.StringIO(newline="")
-    csv.writer(out, lineterminator="\n").writerows([header, *body])
-    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    def write():
+        out = io.StringIO(newline="")
+        csv.writer(out, lineterminator="\n").writerows([header, *body])
+        path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+
+    if no_level is not None:
+        from hpmob.clean import clean_export
+        from hpmob.codebook import load_codebook
+        from hpmob.io import load_export
+
+        cb, k = load_codebook(), header.index("level")
+        for r in body:  # everyone else gets a level, so the number without one is exact
+            if not r[k].strip() or normalize_label(r[k]) == normalize_label("Không trả lời"):
+                r[k] = "Cấp xã, phường, thị trấn"
+        blanked = 0
+        while True:  # a blanked respondent may be excluded (speeder, ...): blank until enough are analysed
+            write()
+            left = int(clean_export(load_export(path, cb), cb).responses["level"].isna().sum())
+            if left == no_level:
+                break
+            body[blanked][k] = "Không trả lời"
+            blanked += 1
+    write()
     return path
 
 
@@ -119,38 +144,54 @@ def test_run_on_a_level_of_three_stops_before_any_notebook_with_a_clear_message(
 def _derived_counts(tables: Path, n_analysed: int) -> list[tuple[str, str, int]]:
     """Every group count a reader can derive from the published tables.
 
-    Every published ``n`` of every table (group rows, test rows, pairs), and per partition
-    (the groups of one attribute, or of one construct/item/attribute with its overall row)
-    the blank cells' total by subtraction from the published margin.
+    Every published count of every table (``n`` of group rows, test rows and pairs,
+    ``n_A``/``n_B`` of pairs), and per partition the published margin minus the published
+    cells: the blank cells' total, or, with no blank cell, the respondents the partition's
+    groups leave out (those without a group value). Partitions: the values of an
+    attribute, "No answer" included (margin: the number analysed); the groups of one
+    item (margins: its overall row and its chi-square test's n); the groups of one
+    attribute × construct (margin: the Welch test's n, which also bounds the composites
+    by level).
     """
+    read = {p.name: pd.read_csv(p) for p in sorted(tables.glob("*.csv"))}
+    welch = {}  # (attribute, construct) -> n of the Welch test: the sum of the groups it keeps
+    if "group_comparisons.csv" in read:
+        t = read["group_comparisons.csv"]
+        welch = {(b, c): n for b, c, n in t.loc[t["row"] == "welch", ["by", "construct", "n"]].values if pd.notna(n)}
+    chi2 = {}  # (construct, item) -> n of the chi-square test of the shares by the grouping variable
+    for name, t in read.items():
+        if {"chi2", "item", "construct", "n"} <= set(t.columns):
+            chi2.update({(c, i): n for c, i, n in t[["construct", "item", "n"]].values if pd.notna(n)})
     found = []
-    for path in sorted(tables.glob("*.csv")):
-        t = pd.read_csv(path)
+    for name, t in read.items():
+        for col in ("n", "n_A", "n_B"):
+            if col in t:
+                found += [(name, f"published {col}", int(v)) for v in pd.to_numeric(t[col], errors="coerce").dropna()]
         if "n" not in t:
             continue
-        rows = t[t["value"] != "missing"] if "value" in t else t  # non-response rows: see the module docstring
-        found += [(path.name, "published", int(v)) for v in pd.to_numeric(rows["n"], errors="coerce").dropna()]
+        parts = []  # (where, cells, margins)
         if "by" in t and "row" in t:  # group comparisons: groups of one attribute and construct
-            groups = t[t["row"] == "group"]
-            parts = [(f"{path.name}:{key}", g, None) for key, g in groups.groupby(["by", "construct"])]
-        elif "attribute" in t and "value" in t:  # composition: values of an attribute + non-response
-            parts = [(f"{path.name}:{a}", g[g["value"] != "missing"], n_analysed - int(
-                g.loc[g["value"] == "missing", "n"].fillna(0).sum())) for a, g in t.groupby("attribute")]
-        elif "group" in t:
+            for (b, c), g in t[t["row"] == "group"].groupby(["by", "construct"]):
+                parts.append((f"{name}:{b}:{c}", g, [welch.get((b, c))]))
+        elif "attribute" in t and "value" in t:  # composition: values of an attribute, "No answer" included
+            parts = [(f"{name}:{a}", g, [n_analysed]) for a, g in t.groupby("attribute")]
+        elif "group" in t and "construct" in t:
             keys = [c for c in ("construct", "item") if c in t]
-            parts = []
-            for key, g in (t.groupby(keys) if keys else [("", t)]):
+            for key, g in t.groupby(keys):
+                key = key if isinstance(key, tuple) else (key,)
                 cells = g[g["group"] != "all"]
-                total = g.loc[g["group"] == "all", "n"]
-                parts.append((f"{path.name}:{key}", cells, int(total.iloc[0]) if total.notna().any() else None))
-        else:
-            continue
-        for where, cells, margin in parts:
+                margins = [int(v) for v in g.loc[g["group"] == "all", "n"].dropna()]
+                if "n_agree" in t:  # shares by level: the chi-square test of the same item
+                    margins.append(chi2.get(key))
+                elif "item" not in t:  # composites by level: the Welch test of the same construct by level
+                    margins.append(welch.get(("level", key[0])))
+                parts.append((f"{name}:{key}", cells, margins))
+        for where, cells, margins in parts:
             n = pd.to_numeric(cells["n"], errors="coerce")
-            blank = n.isna()
-            if margin is not None and blank.any():
-                found.append((where, f"{int(blank.sum())} blank cell(s), by subtraction",
-                              margin - int(n.dropna().sum())))
+            for margin in [m for m in margins if m is not None and pd.notna(m)]:
+                rest = int(margin) - int(n.dropna().sum())
+                if rest:
+                    found.append((where, f"margin {int(margin)} minus {int(n.notna().sum())} published cell(s)", rest))
     return found
 
 
@@ -167,9 +208,10 @@ def test_run_on_a_level_too_small_for_invariance_stops_before_any_notebook(tmp_p
 
 @pytest.fixture(scope="module")
 def small_group_run(tmp_path_factory):
-    """A full run (notebooks 01-06 and the book) on an export with two groups of three."""
+    """A full run (notebooks 01-06 and the book) on an export with two groups of three and
+    three analysed respondents without a governance level."""
     base = tmp_path_factory.mktemp("disclosure")
-    export = _export(base / "export.csv", island=3, front=3)
+    export = _export(base / "export.csv", island=3, front=3, no_level=3)
     out = base / "run"
     done = subprocess.run([sys.executable, "-m", "hpmob.cli", "run", "--raw", export, "--codebook",
                            ROOT / "data" / "codebook.yaml", "--out", out, "--data-statement",
@@ -188,6 +230,11 @@ def test_the_small_area_and_position_are_merged_and_reported(small_group_run):
     composition = pd.read_csv(small_group_run / "tables" / "sample_composition.csv").set_index(["attribute", "value"])
     assert composition.loc[("area", "island"), "n"] == 0
     assert composition.loc[("position", "front_or_mass_org"), "n"] == 0
+    # the three without a level are blank, and so is the smallest level, their complement
+    level = composition.loc["level"]
+    assert level.loc["missing", "suppressed"] and pd.isna(level.loc["missing", "n"])
+    assert level["suppressed"].sum() == 2 and level.loc[level["suppressed"], "pct"].isna().all()
+    assert level.loc[level["suppressed"]].index.tolist() == ["city", "missing"]
 
 
 def test_no_count_under_5_can_be_derived_from_the_published_tables(small_group_run):
@@ -197,6 +244,16 @@ def test_no_count_under_5_can_be_derived_from_the_published_tables(small_group_r
     assert len(derived) > 50  # the attacker did read the tables
     small = [d for d in derived if 0 < d[2] < THRESHOLD]
     assert small == []
+
+
+@pytest.mark.xfail(strict=True, reason="chapter 04 publishes the number of respondents with a known level that "
+                                       "its invariance models use (invariance_status.csv, the sentence on group "
+                                       "sizes): the number analysed minus it is the number without a level")
+def test_the_invariance_models_do_not_give_away_the_respondents_without_a_level(small_group_run):
+    flow = pd.read_csv(small_group_run / "tables" / "cleaning_flow.csv")
+    status = pd.read_csv(small_group_run / "tables" / "invariance_status.csv")
+    gaps = {int(flow["n_remaining"].iloc[-1]) - int(n) for n in status["n"].dropna()}
+    assert not [g for g in gaps if 0 < g < THRESHOLD]
 
 
 _SMALL_N = re.compile(r"\bn\s*=\s*([1-4])\b(?![.,]\d)")
