@@ -63,6 +63,75 @@ def test_merge_small_groups_is_declared_and_repeated():
     assert merged.isna().sum() == 1
 
 
+@pytest.mark.parametrize("counts, missing", [([40, 60, 3], 3), ([40, 3, 60, 9], 9), ([1, 1, 90, 2], 2)])
+def test_a_missing_category_is_a_cell_but_never_a_complement(counts, missing):
+    fixed = [False] * (len(counts) - 1) + [True]
+    hide = suppression_pattern(counts, THRESHOLD, fixed=fixed)
+    shown = [c for c, h in zip(counts, hide) if not h]
+    hidden = [c for c, h in zip(counts, hide) if h]
+    assert all(c >= THRESHOLD for c in shown)
+    assert len(hidden) >= 2 and sum(hidden) >= THRESHOLD
+    # a missing category of 5 or more stays shown (another table may publish it anyway)
+    assert hide[-1] == (missing < THRESHOLD)
+
+
+def _three_without_a_level():
+    from hpmob.simulate import simulate_sample
+
+    s = simulate_sample(n=300, seed=3)
+    data = s.answers.join(s.attributes)
+    data["level"] = data["level"].astype(object)
+    data.loc[data.index[:3], "level"] = None
+    return data
+
+
+def test_the_group_tables_hide_three_respondents_without_a_level_with_a_complement():
+    from hpmob.codebook import load_codebook
+    from hpmob.compare import agreement_chi2, group_comparison_table, posthoc_games_howell
+    from hpmob.sample import missingness, sample_composition
+    from hpmob.score import agreement_share, composite_by_group, composite_scores
+
+    cb, data = load_codebook(), _three_without_a_level()
+    scores = composite_scores(data, cb, constructs=["PM"])
+    smallest = data["level"].value_counts().idxmin()
+    checks = {
+        "composition": sample_composition(data, cb, ("level",)).query("value != 'missing'").set_index("value"),
+        "missingness": missingness(data, cb).query("group != 'all' and item == 'PM1'").set_index("group"),
+        "shares": agreement_share(data, cb, ["PM1"], by="level").query("group != 'all' and item == 'PM1'").set_index(
+            "group"),
+        "composites": composite_by_group(scores.join(data["level"]), "level").set_index("group"),
+        "comparisons": group_comparison_table(data, cb, ["PM"], by="level").query("row == 'group'").set_index(
+            "level"),
+    }
+    for name, table in checks.items():  # the smallest level is blank with the three, nothing else
+        assert table.index[table["suppressed"].astype(bool)].tolist() == [smallest], name
+        assert table.loc[smallest, "n"] is pd.NA or pd.isna(table.loc[smallest, "n"]), name
+    overall = composite_by_group(scores.assign(all="all"), "all")["n"].iloc[0]
+    assert overall - checks["composites"]["n"].dropna().sum() > THRESHOLD  # the three and the complement
+    table = group_comparison_table(data, cb, ["PM"], by="level")
+    assert pd.isna(table.loc[table["row"] == "welch", "n"]).all()  # the test's n includes the complement
+    pairs = table[table["row"] == "games_howell"]
+    with_smallest = (pairs["A"] == smallest) | (pairs["B"] == smallest)
+    assert pairs.loc[with_smallest, "n"].isna().all() and pairs.loc[~with_smallest, "n"].notna().all()
+    gh = posthoc_games_howell(scores.join(data["level"]), "PM", "level")
+    assert gh.loc[gh["A"] == smallest, "n_A"].isna().all() and gh.loc[gh["B"] == smallest, "n_B"].isna().all()
+    assert gh.loc[gh["A"] != smallest, "n_A"].notna().all()
+    assert agreement_chi2(data, cb, ["PM1"], "level")["n"].isna().all()
+
+
+def test_without_missing_answers_nothing_is_hidden():
+    from hpmob.codebook import load_codebook
+    from hpmob.compare import agreement_chi2, group_comparison_table
+    from hpmob.simulate import simulate_sample
+
+    cb, s = load_codebook(), simulate_sample(n=300, seed=3)
+    data = s.answers.join(s.attributes)
+    data = data[data["level"].notna()]
+    table = group_comparison_table(data, cb, ["PM"], by="level")
+    assert not table["suppressed"].fillna(False).any() and table["n"].notna().all()
+    assert agreement_chi2(data, cb, ["PM1"], "level")["n"].notna().all()
+
+
 def test_find_small_counts_names_file_row_and_value(tmp_path):
     pd.DataFrame({"value": ["a", "missing", "b"], "n": [3, 2, 50]}).to_csv(tmp_path / "t.csv", index=False)
     assert find_small_counts(tmp_path, 5, skip={"value": {"missing"}}) == [(tmp_path / "t.csv", 1, "n", 3)]
