@@ -335,3 +335,81 @@ def test_no_small_n_in_notebook_outputs_or_book_pages(small_group_run):
     assert len(texts) > 6
     hits = [(p.name, m.group(0)) for p in texts for m in _SMALL_N.finditer(p.read_text(encoding="utf-8"))]
     assert hits == []
+
+
+# ------------------------------------------------------------------ degenerate samples, failed runs
+@pytest.fixture(scope="module")
+def plain_export(tmp_path_factory):
+    path = _export(tmp_path_factory.mktemp("plain") / "export.csv")
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    return rows[0], rows[1:]
+
+
+def _write(path: Path, header, body) -> Path:
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([header, *body])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("one respondent", ("only one governance level (district) remains; the comparisons across levels "
+                        "(invariance, latent means) need at least 2")),
+    ("one level", ("only one governance level (commune) remains; the comparisons across levels (invariance, "
+                   "latent means) need at least 2")),
+    ("blank level column", "the level column is blank for every analysed respondent"),
+])
+def test_degenerate_samples_are_refused_with_a_located_message_before_any_notebook(plain_export, tmp_path, case,
+                                                                                  message):
+    from hpmob.codebook import load_codebook
+    from hpmob.io import ExportError
+    from hpmob.own_export import check_own_export
+
+    header, body = plain_export
+    k = header.index("level")
+    body = {"one respondent": [body[1]],
+            "one level": [[*r[:k], "Cấp xã, phường, thị trấn", *r[k + 1:]] for r in body],
+            "blank level column": [[*r[:k], "", *r[k + 1:]] for r in body]}[case]
+    export = _write(tmp_path / "export.csv", header, body)
+    before = export.read_bytes()
+    with pytest.raises(ExportError) as caught:
+        check_own_export(export, load_codebook())
+    assert f"{export}:-:level: error: {message}" in str(caught.value)
+    assert export.read_bytes() == before
+
+
+def test_a_failed_run_is_checked_for_small_counts_like_a_finished_one(plain_export, tmp_path, monkeypatch):
+    import hpmob.own_export as own
+
+    header, body = plain_export
+    export = _write(tmp_path / "export.csv", header, body)
+
+    def fails_after_a_table(work, *args, **kwargs):
+        (work / "tables").mkdir(parents=True)
+        pd.DataFrame({"group": ["a", "b"], "n": [2, 80]}).to_csv(work / "tables" / "t.csv", index=False)
+        raise RuntimeError("notebook 02 failed")
+
+    monkeypatch.setattr(own, "_run_into", fails_after_a_table)
+    with pytest.raises(RuntimeError, match=r"a count under 5 reached the failed run's partial output in .*"
+                                           r"t\.csv row 1 \(n = 2\)"):
+        own.run_own_export(export, ROOT / "data" / "codebook.yaml", tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # nothing that looks like a finished run
+
+
+def test_the_figure_legend_prints_no_suppressed_n():
+    import matplotlib.pyplot as plt
+
+    from hpmob.codebook import load_codebook
+    from hpmob.plots import composites_by_level
+    from hpmob.score import composite_by_group, composite_scores
+
+    cb, data = load_codebook(), _three_without_a_level()
+    summary = composite_by_group(composite_scores(data, cb, constructs=["AW", "PM"]).join(data["level"]), "level",
+                                 order=["city", "district", "commune"])
+    fig = composites_by_level(summary, lang="en", codebook=cb)
+    legend = {t.get_text().split(" (")[0]: t.get_text() for t in fig.legends[0].get_texts()}
+    plt.close(fig)
+    smallest = cb.value_labels("level", "en")[data["level"].value_counts().idxmin()]
+    assert not re.search(r"n = \d", legend.pop(smallest))
+    shown = [int(m) for text in legend.values() for m in re.findall(r"n = (\d+)", text)]
+    assert len(shown) == 2 and min(shown) >= THRESHOLD
