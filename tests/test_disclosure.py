@@ -7,11 +7,12 @@ position have three officials each (merged by the same rule) is run through the
 whole study (``hpmob run --raw``, with its book), and an "attacker" derives every count
 it can from the published tables, the figure texts and the book's pages: published cells,
 blank cells recovered by subtraction from a published total, and sums of blank cells.
-None may lie in 1–4. The export also has exactly three analysed respondents without a
-governance level: a "No answer" cell like any other, which the margin minus the groups
-would give back unless a complement is suppressed with it (issue 19's last gap). One
-derivation the descriptive tables cannot stop is kept as a strict xfail: the invariance
-models of chapter 04 use the respondents with a known level, and publish their number.
+None may lie in 1–4. The export also has exactly three respondents without a governance
+level whom the other rules keep: the plan's grouping (``missing: exclude``) has cleaning
+exclude them (rule ``no_group_value``), so the models within and across levels use the
+same N; the flow, itself a published table, hides that 3 with a complement and the
+numbers remaining that would give it back. The "No answer" rows of the other attributes
+(area, position, theory level) are cells of their partitions, suppressed with a complement.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import pandas as pd
 import pytest
 
 from hpmob.codebook import normalize_label
-from hpmob.disclosure import find_small_counts, merge_small_groups, suppress_small_groups, suppression_pattern
+from hpmob.disclosure import (find_small_counts, merge_small_groups, suppress_flow, suppress_small_groups,
+                               suppression_pattern)
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLD = 5
@@ -73,6 +75,50 @@ def test_a_missing_category_is_a_cell_but_never_a_complement(counts, missing):
     assert len(hidden) >= 2 and sum(hidden) >= THRESHOLD
     # a missing category of 5 or more stays shown (another table may publish it anyway)
     assert hide[-1] == (missing < THRESHOLD)
+
+
+def _flow(counts, n_raw=500):
+    remaining = [n_raw - sum(counts[:k + 1]) for k in range(len(counts))]
+    return pd.DataFrame({"rule": ["raw", *[f"r{k}" for k in range(len(counts))], "analysed"],
+                         "n_excluded": [0, *counts, sum(counts)],
+                         "n_remaining": [n_raw, *remaining, n_raw - sum(counts)]})
+
+
+def _flow_derivations(flow):
+    """Every exclusion count, or sum of consecutive ones, a reader gets from a published flow:
+    published counts, differences of two published numbers remaining less the published
+    counts between them, and the total excluded less the published counts."""
+    exc, rem = flow["n_excluded"].iloc[1:-1].tolist(), flow["n_remaining"].tolist()
+    found = [int(v) for v in exc if pd.notna(v)]
+    found.append(int(flow["n_excluded"].iloc[-1]) - sum(found))
+    for i in range(len(rem)):
+        for j in range(i + 1, len(rem) - 1 + 1):
+            if pd.notna(rem[i]) and pd.notna(rem[j]):
+                between = [v for v in exc[i:j] if pd.notna(v)]  # steps i+1..j
+                found.append(int(rem[i]) - int(rem[j]) - sum(int(v) for v in between))
+    return found
+
+
+@pytest.mark.parametrize("counts", [[13, 13, 10, 10, 6, 3], [3, 40, 0, 20], [2, 2, 30, 1], [0, 4, 9, 0, 0, 8],
+                                    [13, 0, 10], [30, 2, 1, 1, 12]])
+def test_no_small_exclusion_count_follows_from_the_published_flow(counts):
+    flow = _flow(counts)
+    out = suppress_flow(flow, threshold=THRESHOLD)
+    derived = _flow_derivations(out)
+    assert not [d for d in derived if 0 < d < THRESHOLD], (out, derived)
+    small = [0 < c < THRESHOLD for c in counts]
+    assert out["suppressed"].iloc[1:-1].tolist() >= small  # every small count is blank (at least)
+    # the ends stay: raw submissions and the number analysed (and the total excluded)
+    assert out["n_remaining"].iloc[[0, -1]].tolist() == flow["n_remaining"].iloc[[0, -1]].tolist()
+    assert out["n_excluded"].iloc[-1] == sum(counts)
+    if not any(small):
+        assert not out["suppressed"].any() and out["n_remaining"].notna().all()
+
+
+def test_the_shipped_flow_hides_the_three_without_a_level_with_the_smallest_other_count():
+    out = suppress_flow(_flow([13, 13, 10, 10, 6, 3], n_raw=520), threshold=THRESHOLD)
+    assert out.loc[out["suppressed"], "rule"].tolist() == ["r4", "r5"]  # 6 impossible values, 3 without a level
+    assert out["n_remaining"].isna().tolist() == [False] * 5 + [True, False, False]  # 468 only
 
 
 def _three_without_a_level():
@@ -236,6 +282,8 @@ def _derived_counts(tables: Path, n_analysed: int) -> list[tuple[str, str, int]]
         for col in ("n", "n_A", "n_B"):
             if col in t:
                 found += [(name, f"published {col}", int(v)) for v in pd.to_numeric(t[col], errors="coerce").dropna()]
+        if {"n_excluded", "n_remaining"} <= set(t.columns):  # the cleaning flow: sequential margins
+            found += [(name, "flow", d) for d in _flow_derivations(t)]
         if "n" not in t:
             continue
         parts = []  # (where, cells, margins)
@@ -299,11 +347,14 @@ def test_the_small_area_and_position_are_merged_and_reported(small_group_run):
     composition = pd.read_csv(small_group_run / "tables" / "sample_composition.csv").set_index(["attribute", "value"])
     assert composition.loc[("area", "island"), "n"] == 0
     assert composition.loc[("position", "front_or_mass_org"), "n"] == 0
-    # the three without a level are blank, and so is the smallest level, their complement
+    # the three without a level were excluded by the plan's rule: no "No answer" level row,
+    # nothing blank at any level, the city n visible; the flow hides the 3 with a complement
     level = composition.loc["level"]
-    assert level.loc["missing", "suppressed"] and pd.isna(level.loc["missing", "n"])
-    assert level["suppressed"].sum() == 2 and level.loc[level["suppressed"], "pct"].isna().all()
-    assert level.loc[level["suppressed"]].index.tolist() == ["city", "missing"]
+    assert "missing" not in level.index and not level["suppressed"].any() and level["n"].notna().all()
+    assert int(level["n"].sum()) == int(flow["n_remaining"].iloc[-1])
+    step = flow.set_index("rule").loc["no_group_value"]
+    assert step["suppressed"] and pd.isna(step["n_excluded"])
+    assert flow["suppressed"].sum() == 2 and flow.loc[flow["suppressed"], "n_excluded"].isna().all()
 
 
 def test_no_count_under_5_can_be_derived_from_the_published_tables(small_group_run):
@@ -315,9 +366,6 @@ def test_no_count_under_5_can_be_derived_from_the_published_tables(small_group_r
     assert small == []
 
 
-@pytest.mark.xfail(strict=True, reason="chapter 04 publishes the number of respondents with a known level that "
-                                       "its invariance models use (invariance_status.csv, the sentence on group "
-                                       "sizes): the number analysed minus it is the number without a level")
 def test_the_invariance_models_do_not_give_away_the_respondents_without_a_level(small_group_run):
     flow = pd.read_csv(small_group_run / "tables" / "cleaning_flow.csv")
     status = pd.read_csv(small_group_run / "tables" / "invariance_status.csv")

@@ -16,6 +16,9 @@ complement from the groups, and it is never itself chosen as a complement, since
 "No answer" row of a composition table, or the same subtraction on another table, may
 publish it.
 
+:func:`suppress_flow` applies the same rule to a sequential flow (a CONSORT diagram), whose
+margins are the total excluded and the number remaining after every step.
+
 :func:`merge_small_groups` handles a degenerate design instead: a group too small to
 publish at all (three officials at one level) is merged into its neighbour in a declared
 order, and the merge is reported.
@@ -148,6 +151,63 @@ def suppress_small_groups(table: pd.DataFrame, *, n_col: str, threshold: int, wi
             out[col] = out[col].mask(hide)
     previous = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else False
     out["suppressed"] = (hide | previous).to_numpy()
+    return out
+
+
+def suppress_flow(flow: pd.DataFrame, *, threshold: int, excluded: str = "n_excluded",
+                  remaining: str = "n_remaining") -> pd.DataFrame:
+    """Suppress small exclusion counts of a sequential flow, with complements and margins.
+
+    A flow (raw → excluded by each step → analysed) publishes two kinds of margins: the
+    total excluded (first minus last ``remaining``), which all exclusion counts add up to,
+    and the ``remaining`` after every step, whose consecutive differences are the
+    exclusion counts. A count under `threshold` is suppressed with the smallest other
+    counts needed (:func:`suppression_pattern`), and so is every ``remaining`` from the
+    first suppressed step up to the last one: the shown ``remaining`` values then give
+    only the blank counts' total, which holds at least `threshold` respondents.
+
+    Parameters
+    ----------
+    flow : DataFrame
+        First row the start (its ``remaining`` the number who entered), then one row per
+        step, last row the end (its `excluded` the total excluded, its `remaining` the
+        number analysed). Steps that exclude nobody (0) are neither suppressed nor
+        complements.
+    threshold : int
+        Smallest count that may be published (or derived).
+    excluded, remaining : str
+        The count columns.
+
+    Returns
+    -------
+    DataFrame
+        `flow` with `excluded` and `remaining` as nullable integers (missing where
+        suppressed) and a ``suppressed`` column marking the steps whose count is blank.
+        With a single step excluding anyone there is no complement: its count is the
+        total excluded, and is left as it is.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"rule": ["start", "a", "b", "c", "end"], "n_excluded": [0, 13, 6, 3, 22],
+    ...                   "n_remaining": [100, 87, 81, 78, 78]})
+    >>> out = suppress_flow(f, threshold=5)
+    >>> out["n_excluded"].tolist(), out["n_remaining"].tolist()
+    ([0, 13, <NA>, <NA>, 22], [100, 87, <NA>, 78, 78])
+    """
+    out = flow.copy()
+    steps = out.index[1:-1]
+    counts = pd.to_numeric(out.loc[steps, excluded], errors="coerce").fillna(0).astype(int).tolist()
+    hide = suppression_pattern(counts, threshold)
+    if sum(hide) < 2:  # nothing small, or no complement to hide it with
+        hide = [False] * len(counts)
+    hidden = [k for k, h in zip(steps, hide) if h]
+    out[excluded] = pd.array(out[excluded], dtype="Int64")
+    out[remaining] = pd.array(out[remaining], dtype="Int64")
+    out["suppressed"] = out.index.isin(hidden)
+    if hidden:
+        out.loc[hidden, excluded] = pd.NA
+        first, last = out.index.get_loc(hidden[0]), out.index.get_loc(hidden[-1])
+        out.loc[out.index[first:last], remaining] = pd.NA
     return out
 
 

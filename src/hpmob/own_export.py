@@ -33,7 +33,7 @@ import pandas as pd
 import yaml
 
 from hpmob.codebook import Codebook, load_codebook
-from hpmob.clean import CleaningResult, clean_export
+from hpmob.clean import NO_GROUP_VALUE, CleaningResult, clean_export
 from hpmob.io import MANIFEST_NAME, ExportError, Problem, read_export, sha256_file, validate_export
 from hpmob.notebooks import run_plan
 from hpmob.outdir import finish_run, start_run
@@ -81,7 +81,8 @@ def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | Non
         If the export does not match the codebook (missing columns, unknown labels,
         wrong types); every problem is listed with file, row, column and value.
     """
-    grouping = load_plan(plan, codebook=codebook).grouping or {}
+    plan_obj = load_plan(plan, codebook=codebook)
+    grouping = plan_obj.grouping or {}
     frame = read_export(raw)
     problems = validate_export(frame, codebook, source=str(raw))
     errors = [p for p in problems if p.severity == "error"]
@@ -89,7 +90,8 @@ def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | Non
         raise ExportError(errors)
     group = grouping.get("variable")
     levels = [str(v) for v in grouping.get("order") or []] if group else []
-    result = clean_export(frame, codebook)
+    # the cleaning the run will do, the plan's required group value included
+    result = clean_export(frame, codebook, plan_obj.cleaning_rules())
     design = design_problems(result, str(raw), levels, level=group or "level")
     if not design and levels:
         constructs = list(grouping.get("constructs") or []) if invariance_constructs is None else invariance_constructs
@@ -132,6 +134,10 @@ def design_problems(result: CleaningResult, source: str, codebook_levels: list[s
     """
     flow = ", ".join(f"{r.rule} {r.n_excluded}" for r in result.flow.itertuples() if r.n_excluded)
     n = len(result.responses)
+    if n == 0 and (result.exclusions["rule"] == NO_GROUP_VALUE).any():
+        # the rule that excludes respondents without a level took everyone the others kept
+        return [Problem(source, None, level, None, "the level column is blank for every analysed respondent",
+                        "the comparisons across governance levels need it: fill in each respondent's level")]
     if n == 0:
         return [Problem(source, None, None, None, f"no respondent remains after cleaning ({flow})",
                         "check the export: every submission was excluded by a cleaning rule")]

@@ -103,9 +103,10 @@ def _prepared(params: dict):
     plan_settings = {k: params[k] for k in PLAN_SETTINGS if k in params}
     p = variant_settings({k: v for k, v in params.items() if k not in plan_settings})
     raw, codebook, plan = _inputs(p["raw_file"], p["codebook_file"], p["plan_file"])
-    rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
-                          straightline_min_items=p["straightline_min_items"],
-                          min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
+    rules = plan.cleaning_rules(CleaningRules(
+        speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
+        straightline_min_items=p["straightline_min_items"], min_age_at_entry=p["min_age_at_entry"],
+        apply=tuple(p["rules"])))
     with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
         # the cleaning of steps.cleaning, without its per-run validation and tables (the
         # export was validated once by _inputs)
