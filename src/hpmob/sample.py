@@ -26,7 +26,7 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
 
     Notes
     -----
-    The "missing" row is a cell like any other: three respondents without a level follow
+    The "missing" row is a cell like any other: three respondents without a value follow
     from the number analysed minus the published groups, so publishing the groups would
     publish them. It is never chosen as a complement (another table's margin minus its
     groups gives it too). The percentages are of all respondents, not of those with a
@@ -37,13 +37,14 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
     --------
     >>> import pandas as pd
     >>> from hpmob.codebook import load_codebook
-    >>> r = pd.DataFrame({"level": ["city"] * 20 + ["district"] * 40 + ["commune"] * 60 + [None] * 3})
-    >>> sample_composition(r, load_codebook(), ("level",))[["value", "n", "suppressed"]]
-          value     n  suppressed
-    0      city  <NA>        True
-    1  district    40       False
-    2   commune    60       False
-    3   missing  <NA>        True
+    >>> from hpmob.paths import project_root
+    >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+    >>> r = pd.DataFrame({"gender": ["male"] * 40 + ["female"] * 60 + [None] * 3})
+    >>> sample_composition(r, cb, ("gender",))[["value", "n", "suppressed"]]
+         value     n  suppressed
+    0     male  <NA>        True
+    1   female    60       False
+    2  missing  <NA>        True
     """
     cb = codebook or load_codebook()
     rows = []
