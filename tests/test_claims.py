@@ -41,7 +41,9 @@ def plan(cb):
 
 @pytest.fixture(scope="module")
 def shipped_run(root, cb, plan):
-    responses = clean_export(load_export(root / "data" / "raw" / "hpmob_survey_export.csv", cb), cb).responses
+    # the study's cleaning: the plan's grouping excludes respondents without a level
+    responses = clean_export(load_export(root / "data" / "raw" / "hpmob_survey_export.csv", cb), cb,
+                             plan.cleaning_rules()).responses
     return run_study(responses, cb, plan, measurement=False, comparisons=False, methods=("delta",))
 
 

@@ -166,3 +166,29 @@ def test_modified_raw_file_fails_the_manifest_check_and_raw_is_never_written(shi
         fh.write(b"\n")
     with pytest.raises(ExportError, match="was modified.*restore the original"):
         run_cleaning(copy, tmp_path / "processed2", cb)
+
+
+def test_respondents_without_a_required_value_are_excluded_after_the_other_rules(shipped, cb, result):
+    from hpmob.clean import NO_GROUP_VALUE
+
+    required = clean_export(load_export(shipped, cb), cb, CleaningRules(require_value=("level",)))
+    no_level = result.responses.loc[result.responses["level"].isna(), "resp_id"]
+    assert len(no_level) == 3  # the shipped export: 3 analysed respondents without a level
+    # exactly those, and only they, are excluded by the new rule; the others keep their reason
+    log = required.exclusions.set_index("resp_id")
+    assert sorted(log.index[log["rule"] == NO_GROUP_VALUE]) == sorted(no_level)
+    assert (log.loc[no_level, "detail"] == "no value of level (blank or no answer)").all()
+    kept = required.exclusions[required.exclusions["rule"] != NO_GROUP_VALUE].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, result.exclusions)
+    assert required.responses["level"].notna().all() and len(required.responses) == len(result.responses) - 3
+    flow = required.flow.set_index("rule")
+    assert list(flow.index[-2:]) == [NO_GROUP_VALUE, "analysed"]
+    assert flow.loc[NO_GROUP_VALUE, "n_excluded"] == 3
+    assert flow.loc["analysed", "n_excluded"] == flow["n_excluded"].iloc[1:-1].sum()
+    assert flow.loc["analysed", "n_remaining"] == len(required.responses)
+    assert NO_GROUP_VALUE not in set(result.flow["rule"])  # not required: no row
+
+
+def test_a_required_value_the_export_lacks_is_named(shipped, cb):
+    with pytest.raises(KeyError, match="require_value names 'shoe_size'"):
+        clean_export(load_export(shipped, cb), cb, CleaningRules(require_value=("shoe_size",)))

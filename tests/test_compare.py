@@ -38,7 +38,7 @@ from hpmob.compare import (
     omega_squared_ci,
     posthoc_games_howell,
 )
-from hpmob.score import composite_scores
+from hpmob.score import agreement_share, composite_scores
 from hpmob.simulate import simulate_sample
 
 TOL = dict(rtol=1e-12, atol=1e-12)
@@ -351,7 +351,13 @@ def test_agreement_chi2_small_groups_and_yates(data, cb):
     res = agreement_chi2(d, cb, "RT1", "area")
     assert res.loc[0, "dropped_groups"] == "island" and res.loc[0, "k"] == 2
     obs = _agree_table(d[d["area"] != "island"], "RT1", "area")
-    assert res.loc[0, "n"] == obs.sum()
+    # the 4 island officials are suppressed in the shares with a complement that the test
+    # keeps, so the test's n (the kept groups' total) would give that complement back
+    shares = agreement_share(d, cb, ["RT1"], by="area")
+    rt1 = shares[(shares["item"] == "RT1") & (shares["group"] != "all")]
+    assert rt1["suppressed"].sum() == 2 and pd.isna(res.loc[0, "n"])
+    whole = agreement_chi2(d, cb, "RT1", "area", min_cell=4)  # island kept, nothing suppressed
+    assert whole.loc[0, "n"] == _agree_table(d, "RT1", "area").sum()
     yates = agreement_chi2(d, cb, "RT1", "area", correction=True)
     ref = stats.chi2_contingency(obs, correction=True)
     np.testing.assert_allclose(yates.loc[0, ["chi2", "pvalue"]].to_numpy(float), [ref.statistic, ref.pvalue],

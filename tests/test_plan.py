@@ -148,3 +148,20 @@ def test_hpmob_run_stops_on_a_plan_problem_before_anything_runs(tmp_path, plan_d
     assert f"invalid analysis plan {bad}" in result.stderr and "hypothesis H1" in result.stderr
     assert "nothing was run" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_the_grouping_declares_what_cleaning_does_with_respondents_without_a_group(plan, cb, tmp_path, plan_dict):
+    assert plan.grouping["missing"] == "exclude"
+    assert plan.cleaning_rules().require_value == ("level",)
+    plan_dict["grouping"]["missing"] = "keep"
+    keep = tmp_path / "keep.yaml"
+    keep.write_text(yaml.safe_dump(plan_dict, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert load_plan(keep, codebook=cb).cleaning_rules().require_value == ()
+
+
+def test_an_unknown_treatment_of_respondents_without_a_group_is_located(tmp_path, plan_dict, cb):
+    plan_dict["grouping"]["missing"] = "impute"
+    path, problems = _problems(tmp_path, plan_dict, cb)
+    line = next(p for p in problems if "grouping.missing" in p)
+    assert line.startswith(f"{path}:") and int(line.split(":")[1]) > 1
+    assert "'impute' unknown" in line and "use one of exclude, keep" in line

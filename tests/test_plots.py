@@ -229,6 +229,24 @@ def test_cleaning_flow_figure_shows_every_rule_and_the_counts():
     assert any("Phiếu nộp trùng" in t for t in vi)
 
 
+def test_cleaning_flow_figure_prints_no_suppressed_count():
+    import pandas as pd
+
+    from hpmob.disclosure import suppress_flow
+    from hpmob.plots import cleaning_flow_figure
+
+    flow = suppress_flow(pd.DataFrame({
+        "rule": ["raw submissions", "duplicate", "impossible_value", "no_group_value", "analysed"],
+        "n_excluded": [0, 13, 6, 3, 22], "n_remaining": [100, 87, 81, 78, 78]}), threshold=5)
+    texts = [t.get_text() for t in cleaning_flow_figure(flow).axes[0].texts]
+    assert any("No value of the grouping variable\nn = suppressed" in t for t in texts)
+    assert any("Impossible value\nn = suppressed" in t for t in texts)
+    assert "n = suppressed" in texts and "Analysed respondents\nn = 78" in texts  # 81 remaining is blank
+    assert not any(f"n = {k}" in t for t in texts for k in (3, 6, 81))
+    vi = [t.get_text() for t in cleaning_flow_figure(flow, lang="vi").axes[0].texts]
+    assert any("Không có giá trị của biến nhóm\nn = ẩn" in t for t in vi)
+
+
 def test_measurement_diagram_shows_every_loading_and_factor_correlation():
     import pandas as pd
 

@@ -3,7 +3,10 @@
 - FIML is the plan's missing-data treatment; the ``listwise`` variant reproduces the claims
   table the study had before it switched (``tests/data/claims_before_fiml.csv``: the main
   variant's claims table computed in-process at commit 04b0d81, listwise deletion, 1000
-  bootstrap resamples, seed 20250902).
+  bootstrap resamples, seed 20250902). Its H7 and solutions rows (shares of available cases)
+  were recomputed with the same settings when the plan's grouping began to exclude the three
+  respondents without a level (rule ``no_group_value``); the model rows were unchanged,
+  since listwise deletion already dropped them (the level dummies are covariates).
 - The claims table says which estimator, missing-data treatment and N each verdict used.
 - A model that cannot be fitted (a group far too small) or did not converge gives the
   verdict "not estimable", never supported / not supported, in the table and the sentence.
@@ -34,8 +37,10 @@ def plan(cb):
 
 
 @pytest.fixture(scope="module")
-def responses(root, cb):
-    return clean_export(load_export(root / "data" / "raw" / "hpmob_survey_export.csv", cb), cb).responses
+def responses(root, cb, plan):
+    # the study's cleaning: the plan's grouping excludes respondents without a level
+    return clean_export(load_export(root / "data" / "raw" / "hpmob_survey_export.csv", cb), cb,
+                        plan.cleaning_rules()).responses
 
 
 def test_the_plan_uses_fiml_and_the_listwise_variant_is_named(plan):
@@ -71,7 +76,7 @@ def test_claims_table_says_estimator_missing_treatment_and_n(fiml_run, responses
     assert (h6["n"] == inv.glue["inv_n"]).all()
     paths = claims[claims["hypothesis"].isin(["H1", "H2", "H3", "H4", "H5"])]
     assert (paths["missing"] == "FIML").all() and (paths["n"] == sem.objects["sem"].n).all()
-    # FIML keeps the incomplete respondents listwise deletion drops (365 complete of 468)
+    # FIML keeps the incomplete respondents listwise deletion drops (365 complete of 465)
     assert sem.objects["sem"].n == len(responses) > 365
     shares = claims[claims["hypothesis"].isin(["H7", "solutions"])]
     assert (shares["missing"] == "available cases").all() and (shares["n"] <= len(responses)).all()

@@ -17,6 +17,11 @@ Rules, in order:
    scale has reverse-keyed items (at least ``straightline_min_items`` answered).
 5. ``impossible_value`` — an attribute outside the codebook's plausible bounds (age 4) or
    inconsistent with another (years in post > age − ``min_age_at_entry``).
+6. ``no_group_value``   — no value of an attribute in ``require_value`` (blank or "no
+   answer"). The caller declares it: the study layer names its plan's grouping variable
+   when the plan says ``missing: exclude``, so that the models within and across groups
+   use the same respondents and no difference of their N gives the number without a
+   group away.
 
 Then a degenerate design is repaired by a declared rule: a group of a breakdown attribute
 (e.g. area or position) with fewer than ``min_group`` analysed respondents is merged
@@ -42,6 +47,9 @@ from hpmob.io import load_export, parse_integer, parse_timestamp, verify_manifes
 from hpmob.privacy import MIN_CELL
 
 RULES = ("duplicate", "item_nonresponse", "speeder", "straight_liner", "impossible_value")
+#: The rule excluding respondents without a value of a required attribute; applied when
+#: :attr:`CleaningRules.require_value` names one, after the rules of :data:`RULES`.
+NO_GROUP_VALUE = "no_group_value"
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,10 @@ class CleaningRules:
         back, which blanking its cells alone cannot ensure. Each merge is a row of the flow.
         Default (None): every categorical attribute of the codebook; the study layer
         passes the plan's breakdowns (``sample.composition``).
+    require_value : tuple of str
+        Attributes every analysed respondent must have a value of (none by default);
+        a respondent without one is excluded by rule ``no_group_value``, a row of the
+        flow after the other rules.
     """
 
     speeder_fraction: float = 1 / 3
@@ -85,6 +97,7 @@ class CleaningRules:
     apply: tuple[str, ...] = RULES
     min_group: int = MIN_CELL
     merge_small_groups: tuple[str, ...] | None = None
+    require_value: tuple[str, ...] = ()
 
     def __post_init__(self):
         unknown = set(self.apply) - set(RULES)
@@ -230,6 +243,10 @@ def flag_exclusions(coded: pd.DataFrame, codebook: Codebook | None = None,
                 problems + "years_in_post = " + coded["years_in_post"].astype(str) + " exceeds age "
                 + coded["age"].astype(str) + f" − {rules.min_age_at_entry}; ")
         mark(problems != "", "impossible_value", lambda i: problems[i].rstrip("; "))
+    for col in rules.require_value:
+        if col not in coded:
+            raise KeyError(f"require_value names {col!r}, which is not a column of the export")
+        mark(coded[col].isna(), NO_GROUP_VALUE, f"no value of {col} (blank or no answer)")
     log = pd.DataFrame([(i, r, d) for i, (r, d) in sorted(excluded.items())], columns=["row", "rule", "detail"])
     return log
 
@@ -245,13 +262,13 @@ def consort_flow(n_raw: int, exclusions: pd.DataFrame, rules: CleaningRules) -> 
     counts = exclusions["rule"].value_counts()
     rows = [{"step": 0, "rule": "raw submissions", "n_excluded": 0, "n_remaining": n_raw}]
     remaining = n_raw
-    for k, rule in enumerate(RULES, start=1):
-        if rule not in rules.apply:
+    for k, rule in enumerate((*RULES, NO_GROUP_VALUE), start=1):
+        if rule not in rules.apply and not (rule == NO_GROUP_VALUE and rules.require_value):
             continue
         n = int(counts.get(rule, 0))
         remaining -= n
         rows.append({"step": k, "rule": rule, "n_excluded": n, "n_remaining": remaining})
-    rows.append({"step": len(RULES) + 1, "rule": "analysed", "n_excluded": n_raw - remaining,
+    rows.append({"step": len(RULES) + 2, "rule": "analysed", "n_excluded": n_raw - remaining,
                  "n_remaining": remaining})
     return pd.DataFrame(rows)
 
@@ -307,10 +324,10 @@ def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
         merges += [{"attribute": col, **row} for row in log_col.to_dict("records")]
     if merges:
         # the flow says what happened without the group's size (that is what must not show)
-        steps = pd.DataFrame([{"step": len(RULES) + 1, "rule": f"merged: {m['attribute']} {m['group']} into "
+        steps = pd.DataFrame([{"step": len(RULES) + 2, "rule": f"merged: {m['attribute']} {m['group']} into "
                                                                 f"{m['merged_into']} ({m['reason']})",
                                "n_excluded": 0, "n_remaining": int(flow["n_remaining"].iloc[-1])} for m in merges])
-        flow = pd.concat([flow.iloc[:-1], steps, flow.iloc[-1:].assign(step=len(RULES) + 2)], ignore_index=True)
+        flow = pd.concat([flow.iloc[:-1], steps, flow.iloc[-1:].assign(step=len(RULES) + 3)], ignore_index=True)
     return CleaningResult(analysed, exclusions, flow, rules,
                           pd.DataFrame(merges, columns=["attribute", "group", "merged_into", "reason"]))
 

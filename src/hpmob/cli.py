@@ -121,8 +121,12 @@ def _cmd_manifest(args: argparse.Namespace) -> int:
 
 def _cmd_clean(args: argparse.Namespace) -> int:
     from hpmob.clean import run_cleaning
+    from hpmob.study.plan import load_plan
 
-    result = run_cleaning(args.raw, args.out, _load_codebook_arg(args.codebook))
+    codebook = _load_codebook_arg(args.codebook)
+    # the plan's cleaning (its grouping may exclude respondents without a group), as in notebook 01
+    rules = load_plan(args.plan, codebook=codebook).cleaning_rules()
+    result = run_cleaning(args.raw, args.out, codebook, rules)
     print(result.flow.to_string(index=False))
     print(f"wrote {args.out}/responses.csv and {args.out}/exclusions.csv")
     return 0
@@ -285,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     cln.add_argument("--out", type=Path, default=Path("data/processed"), help="folder for responses.csv and "
                                                                                "exclusions.csv")
     cln.add_argument("--codebook", type=Path, help="codebook YAML (default: data/codebook.yaml)")
+    cln.add_argument("--plan", type=Path, help="analysis plan YAML whose grouping says what to do with respondents "
+                                               "without a group (default: data/analysis_plan.yaml)")
     cln.set_defaults(func=_cmd_clean)
 
     runv = add(

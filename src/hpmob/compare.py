@@ -75,6 +75,7 @@ from scipy import optimize, stats
 
 from hpmob import privacy
 from hpmob.codebook import Codebook
+from hpmob.disclosure import suppress_small_groups, suppression_pattern
 from hpmob.score import OVERALL_GROUP, agreement_share, composite_scores
 
 __all__ = [
@@ -593,9 +594,26 @@ def posthoc_games_howell(
         for gv, na, nb in zip(gh["hedges"], gh["n_A"], gh["n_B"])
     ], dtype="float64").reshape(-1, 2)
     gh["hedges_ci_low"], gh["hedges_ci_high"] = ci[:, 0], ci[:, 1]
+    hidden = _suppressed_groups(y, g, _levels(g, order, codebook, name), min_cell)
+    for side in ("A", "B"):
+        gh[f"n_{side}"] = gh[f"n_{side}"].astype("Int64").mask(gh[side].isin(hidden))
     gh["dv"], gh["group"], gh["conf"] = dv, name, conf
     gh["dropped_groups"] = ", ".join(map(str, dropped))
     return gh[_GH_COLUMNS].reset_index(drop=True)
+
+
+def _suppressed_groups(y: pd.Series, g: pd.Series, levels: list, min_cell: int) -> set:
+    """Groups whose count a published table of `y` by `g` suppresses (primary or complement).
+
+    The partition is the groups plus the respondents without a group (their number is
+    the overall n minus the groups), as in :func:`hpmob.score.composite_by_group`, so a
+    test table blanks the same counts as the descriptives it sits next to.
+    """
+    answered = y.notna().to_numpy(dtype=bool)
+    counts = [int((answered & (g == lev).fillna(False).to_numpy(dtype=bool)).sum()) for lev in levels]
+    counts.append(int((answered & g.isna().to_numpy(dtype=bool)).sum()))
+    hide = suppression_pattern(counts, min_cell, fixed=[False] * len(levels) + [True])
+    return {lev for lev, h in zip(levels, hide) if h}
 
 
 # ------------------------------------------------------------------ combined table
@@ -639,12 +657,14 @@ def group_comparison_table(
 
     * ``row == "group"``: n, mean and sd of the composite per group, in the
       codebook's order; cells with fewer than `min_cell` respondents are blanked
-      by :func:`hpmob.privacy.suppress_small_cells` (n, mean and sd missing,
-      ``suppressed=True``);
+      with their complements by :func:`hpmob.disclosure.suppress_small_groups`
+      (n, mean and sd missing, ``suppressed=True``); the respondents without a
+      group are a cell of that partition (no row of their own);
     * ``row == "welch"``: the omnibus test (:func:`compare_groups`) with
-      ``effect="omega2"`` and its interval, and ``eta2``;
+      ``effect="omega2"`` and its interval, and ``eta2``; its ``n`` is blank when
+      it includes a group whose n is suppressed (it would give it back);
     * ``row == "games_howell"``: the pairs (:func:`posthoc_games_howell`) with
-      ``effect="hedges"``, n = n_A + n_B.
+      ``effect="hedges"``, n = n_A + n_B (blank when either is suppressed).
 
     **Multiplicity.** ``p_adjusted`` of the Welch rows is adjusted (Holm by
     default) across *all* omnibus tests of the table, every attribute × construct,
@@ -722,12 +742,23 @@ def group_comparison_table(
                 v = y[(g == lev).fillna(False).to_numpy(dtype=bool)].dropna()
                 desc.append({"level": lev, "n": len(v), "mean": v.mean() if len(v) else np.nan,
                              "sd": v.std(ddof=1) if len(v) > 1 else np.nan})
-            desc = privacy.suppress_small_cells(pd.DataFrame(desc), n_col="n", value_cols=["mean", "sd"],
-                                                min_cell=min_cell)
+            # respondents without a group are a cell of the partition (the overall n minus
+            # the groups gives them), suppressed when small with a complement; no row
+            desc.append({"level": None, "n": int(y[g.isna().to_numpy(dtype=bool)].notna().sum()),
+                         "mean": np.nan, "sd": np.nan})
+            desc = pd.DataFrame(desc)
+            sizes = dict(zip(desc["level"], desc["n"]))
+            desc = suppress_small_groups(desc, n_col="n", value_cols=["mean", "sd"], threshold=min_cell,
+                                         missing_mask=desc["level"].isna())
+            desc = desc[desc["level"].notna()]
+            # a test's n adds up the groups it keeps (n >= min_cell); it would give back a
+            # suppressed complement among them
+            hidden = set(desc.loc[desc["suppressed"], "level"])
+            tested_hidden = {lev for lev in hidden if sizes[lev] >= min_cell}
             desc["row"] = "group"
             o = omni[omni["dv"] == con].iloc[0]
             test = pd.DataFrame([{
-                "row": "welch", "n": o["n"], "k": o["k"], "F": o["F"], "df1": o["df1"], "df2": o["df2"],
+                "row": "welch", "n": np.nan if tested_hidden else o["n"], "k": o["k"], "F": o["F"], "df1": o["df1"], "df2": o["df2"],
                 "pvalue": o["pvalue"], "effect": "omega2", "estimate": o["omega2"],
                 "ci_low": o["omega2_ci_low"], "ci_high": o["omega2_ci_high"], "eta2": o["eta2"],
                 "conf": conf, "dropped_groups": o["dropped_groups"],
@@ -741,7 +772,8 @@ def group_comparison_table(
                                               min_cell=min_cell)
                 if len(gh):
                     parts.append(pd.DataFrame({
-                        "row": "games_howell", "A": gh["A"], "B": gh["B"], "n": gh["n_A"] + gh["n_B"],
+                        "row": "games_howell", "A": gh["A"], "B": gh["B"],
+                        "n": (gh["n_A"] + gh["n_B"]).mask(gh["A"].isin(hidden) | gh["B"].isin(hidden)),
                         "diff": gh["diff"], "se": gh["se"], "T": gh["T"], "df": gh["df"],
                         "pvalue": gh["pval"], "effect": "hedges", "estimate": gh["hedges"],
                         "ci_low": gh["hedges_ci_low"], "ci_high": gh["hedges_ci_high"], "conf": conf,
@@ -824,7 +856,9 @@ def agreement_chi2(
         One row per item and composite (``item == "composite"``): ``construct,
         item, group, k, n, chi2, dof, pvalue, p_adjusted, cramers_v,
         cramers_v_corrected, min_expected, low_expected, dropped_groups``. NaN
-        statistics when fewer than two groups remain or everyone (no one) agrees.
+        statistics when fewer than two groups remain or everyone (no one) agrees;
+        ``n`` is blank when it includes a group whose count
+        :func:`hpmob.score.agreement_share` suppresses (it would give it back).
 
     Examples
     --------
@@ -854,6 +888,11 @@ def agreement_chi2(
                              min_items=min_items, composite_cut=composite_cut)
     # The overall rows ("all") come first in each block; the group rows follow.
     counts = counts[counts["group"].ne(OVERALL_GROUP)]
+    # the groups the published shares suppress (with their complements): a test's n
+    # that adds up a suppressed group would give it back
+    shown = agreement_share(data, codebook, items_or_construct, by=group, min_cell=min_cell,
+                            min_items=min_items, composite_cut=composite_cut)
+    hidden = {(c, i, lev) for c, i, lev in shown.loc[shown["suppressed"], ["construct", "item", "group"]].values}
     levels = _levels(data[group], order, codebook, group)
     rows = []
     for (con, item), block in counts.groupby(["construct", "item"], sort=False):
@@ -865,7 +904,8 @@ def agreement_chi2(
         agree = block.loc[kept, "n_agree"].to_numpy(dtype="float64")
         n = block.loc[kept, "n"].to_numpy(dtype="float64")
         obs = np.vstack([agree, n - agree])
-        row = {"construct": con, "item": item, "group": group, "k": len(kept), "n": int(n.sum()),
+        n_total = pd.NA if any((con, item, lev) in hidden for lev in kept) else int(n.sum())
+        row = {"construct": con, "item": item, "group": group, "k": len(kept), "n": n_total,
                "chi2": np.nan, "dof": np.nan, "pvalue": np.nan, "cramers_v": np.nan,
                "cramers_v_corrected": np.nan, "min_expected": np.nan, "low_expected": False,
                "dropped_groups": ", ".join(map(str, dropped))}
@@ -884,4 +924,4 @@ def agreement_chi2(
     if out.empty:
         return pd.DataFrame(columns=_CHI2_COLUMNS)
     out["p_adjusted"] = _adjust(out["pvalue"], padjust)
-    return out[_CHI2_COLUMNS].astype({"k": "int64", "n": "int64", "low_expected": bool})
+    return out[_CHI2_COLUMNS].astype({"k": "int64", "n": "Int64", "low_expected": bool})

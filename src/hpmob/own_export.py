@@ -34,7 +34,7 @@ import pandas as pd
 import yaml
 
 from hpmob.codebook import Codebook, load_codebook
-from hpmob.clean import CleaningResult, CleaningRules, clean_export
+from hpmob.clean import NO_GROUP_VALUE, CleaningResult, CleaningRules, clean_export
 from hpmob.io import MANIFEST_NAME, ExportError, Problem, read_export, sha256_file, validate_export
 from hpmob.notebooks import run_plan
 from hpmob.outdir import finish_run, start_run
@@ -89,8 +89,10 @@ def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | Non
         raise ExportError(errors)
     group = grouping.get("variable")
     levels = [str(v) for v in grouping.get("order") or []] if group else []
-    # the cleaning the study will run: its small groups merged in the plan's breakdowns
-    result = clean_export(frame, codebook, breakdown_rules(CleaningRules(), codebook, analysis_plan))
+    # the cleaning the study will run: its small groups merged in the plan's breakdowns, the
+    # plan's required group value included
+    result = clean_export(frame, codebook,
+                          analysis_plan.cleaning_rules(breakdown_rules(CleaningRules(), codebook, analysis_plan)))
     design = design_problems(result, str(raw), levels, level=group)
     if not design and levels:
         constructs = list(grouping.get("constructs") or []) if invariance_constructs is None else invariance_constructs
@@ -134,6 +136,10 @@ def design_problems(result: CleaningResult, source: str, codebook_levels: list[s
     """
     flow = ", ".join(f"{r.rule} {r.n_excluded}" for r in result.flow.itertuples() if r.n_excluded)
     n = len(result.responses)
+    if n == 0 and (result.exclusions["rule"] == NO_GROUP_VALUE).any():
+        # the rule that excludes respondents without a level took everyone the others kept
+        return [Problem(source, None, level, None, "the level column is blank for every analysed respondent",
+                        "the comparisons across governance levels need it: fill in each respondent's level")]
     if n == 0:
         return [Problem(source, None, None, None, f"no respondent remains after cleaning ({flow})",
                         "check the export: every submission was excluded by a cleaning rule")]
@@ -327,8 +333,8 @@ def _check_no_personal_data(frame: pd.DataFrame, cb: Codebook, folder: Path, wha
     if leaks:
         raise RuntimeError(f"personal data reached {what} in {folder}: "
                            + "; ".join(f"{p} ({v})" for p, v in leaks[:5]))
-    # non-response rows ("missing") count no group of respondents (hpmob.sample.sample_composition)
-    small = find_small_counts(folder / "tables", MIN_CELL, skip={"value": {"missing"}})
+    # "No answer" rows are cells like any other (hpmob.sample.sample_composition)
+    small = find_small_counts(folder / "tables", MIN_CELL)
     if small:
         raise RuntimeError(f"a count under {MIN_CELL} reached {what} in {folder}: "
                            + "; ".join(f"{p.name} row {r} ({c} = {v})" for p, r, c, v in small[:5]))

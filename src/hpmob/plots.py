@@ -715,14 +715,20 @@ def cleaning_flow_figure(flow: pd.DataFrame, *, lang: str = "en") -> Figure:
         "en": {"raw submissions": "Raw submissions", "analysed": "Analysed respondents",
                "duplicate": "Duplicate submission", "item_nonresponse": "Too many items unanswered",
                "speeder": "Speeder (completion time)", "straight_liner": "Straight-liner",
-               "impossible_value": "Impossible value", "excluded": "Excluded"},
+               "impossible_value": "Impossible value", "no_group_value": "No value of the grouping variable",
+               "excluded": "Excluded", "suppressed": "suppressed"},
         "vi": {"raw submissions": "Phiếu thu về", "analysed": "Phiếu đưa vào phân tích",
                "duplicate": "Phiếu nộp trùng", "item_nonresponse": "Bỏ trống quá nhiều câu",
                "speeder": "Trả lời quá nhanh", "straight_liner": "Chọn một đáp án cho mọi câu",
-               "impossible_value": "Giá trị không hợp lý", "excluded": "Loại"},
+               "impossible_value": "Giá trị không hợp lý", "no_group_value": "Không có giá trị của biến nhóm",
+               "excluded": "Loại", "suppressed": "ẩn"},
     }[lang]
     use_vietnamese_font()
     steps = flow[~flow["rule"].isin(["raw submissions", "analysed"])].reset_index(drop=True)
+
+    def count(v) -> str:  # a count the published flow suppressed (hpmob.disclosure.suppress_flow)
+        return texts["suppressed"] if pd.isna(v) else str(int(v))
+
     n_raw = int(flow["n_remaining"].iloc[0])
     n_final = int(flow["n_remaining"].iloc[-1])
     height = 1.2 * (len(steps) + 1.3)
@@ -744,13 +750,13 @@ def cleaning_flow_figure(flow: pd.DataFrame, *, lang: str = "en") -> Figure:
                     arrowprops={"arrowstyle": "->", "color": "#333333"})
         ax.annotate("", xy=(5.4, y - 0.6), xytext=(2.4, y - 0.6),
                     arrowprops={"arrowstyle": "->", "color": "#999999"})
-        box(5.4, y - 0.6, 4.3, f"{texts['excluded']}: {texts.get(row.rule, row.rule)}\nn = {row.n_excluded}",
+        box(5.4, y - 0.6, 4.3, f"{texts['excluded']}: {texts.get(row.rule, row.rule)}\nn = {count(row.n_excluded)}",
             "#fbeaea")
         y = y_next
         if k == len(steps) - 1:  # the last remaining box is the analysed sample
             box(0.3, y, 4.2, f"{texts['analysed']}\nn = {n_final}", "#e3f3e6")
         else:
-            box(0.3, y, 4.2, f"n = {row.n_remaining}", "#f4f4f4")
+            box(0.3, y, 4.2, f"n = {count(row.n_remaining)}", "#f4f4f4")
     ax.set_ylim(y - 0.6, 0.6)
     fig.tight_layout()
     return fig

@@ -21,17 +21,33 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
     -------
     DataFrame
         ``attribute, value, label_vi, label_en, n, pct, suppressed``; ``pct`` is the share
-        of respondents with a known value; "missing" rows count unknown values. A value
-        held by fewer than ``min_cell`` respondents is suppressed together with the
-        smallest other values of the attribute needed so that the blank count cannot be
-        recovered from the total or the percentages (:func:`hpmob.disclosure.suppress_small_groups`).
+        of all respondents; a "missing" row counts those without a value. A cell held by
+        fewer than ``min_cell`` respondents, the "missing" row included, is suppressed
+        together with the smallest other values of the attribute needed so that no blank
+        count can be recovered from the total or the percentages
+        (:func:`hpmob.disclosure.suppress_small_groups`).
 
     Notes
     -----
-    "Missing" rows are published whatever their size: they count non-response, not a
-    group of respondents sharing an attribute, and they follow anyway from the number
-    analysed minus the respondents of each published group (blanking them, as before,
-    only hid what subtraction gave back).
+    The "missing" row is a cell like any other: three respondents without a value follow
+    from the number analysed minus the published groups, so publishing the groups would
+    publish them. It is never chosen as a complement (another table's margin minus its
+    groups gives it too). The percentages are of all respondents, not of those with a
+    known value: shares of the known values would give their total, and with it the
+    missing count.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.paths import project_root
+    >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+    >>> r = pd.DataFrame({"gender": ["male"] * 40 + ["female"] * 60 + [None] * 3})
+    >>> sample_composition(r, cb, ("gender",))[["value", "n", "suppressed"]]
+         value     n  suppressed
+    0     male  <NA>        True
+    1   female    60       False
+    2  missing  <NA>        True
     """
     cb = codebook or load_codebook()
     if attributes is None:
@@ -40,21 +56,18 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
     for attr in attributes:
         labels_vi, labels_en = cb.value_labels(attr, "vi"), cb.value_labels(attr, "en")
         counts = responses[attr].value_counts(dropna=True)
-        known = int(counts.sum())
+        total = len(responses)
         for value in labels_vi:
             n = int(counts.get(value, 0))
             rows.append({"attribute": attr, "value": value, "label_vi": labels_vi[value],
-                         "label_en": labels_en[value], "n": n, "pct": 100 * n / known if known else float("nan")})
+                         "label_en": labels_en[value], "n": n, "pct": 100 * n / total if total else float("nan")})
         n_missing = int(responses[attr].isna().sum())
         if n_missing:
             rows.append({"attribute": attr, "value": "missing", "label_vi": "Không trả lời",
-                         "label_en": "No answer", "n": n_missing, "pct": float("nan")})
+                         "label_en": "No answer", "n": n_missing, "pct": 100 * n_missing / total})
     table = pd.DataFrame(rows)
-    values = table["value"] != "missing"
-    out = suppress_small_groups(table[values], n_col="n", threshold=min_cell, within=["attribute"],
-                                value_cols=["pct"])
-    missing = table[~values].assign(suppressed=False)
-    out = pd.concat([out, missing.astype({"n": "Int64", "pct": "Float64"})]).sort_index()
+    out = suppress_small_groups(table, n_col="n", threshold=min_cell, within=["attribute"], value_cols=["pct"],
+                                missing_mask=table["value"] == "missing")
     return out.reset_index(drop=True)
 
 
@@ -68,7 +81,8 @@ def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by
     DataFrame
         ``item, construct, group, n, pct_missing, suppressed`` (``group == "all"`` for the
         whole sample); small groups are suppressed with complements, as in
-        :func:`sample_composition`.
+        :func:`sample_composition`, and so are the respondents without a group (no row
+        of their own, but the "all" row counts them).
     """
     cb = codebook or load_codebook()
     construct = cb.items.set_index("code")["construct"]
@@ -76,6 +90,10 @@ def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by
     if by is not None:
         order = cb.value_labels(by, "en") if cb.column_kind(by) == "categorical" else {}
         parts += [(g, responses[responses[by] == g]) for g in order]
+        # respondents without a group count in the "all" row only: a cell of the partition
+        # (suppressed when small, with a complement), never published as a row
+        if responses[by].isna().any():
+            parts.append((None, responses[responses[by].isna()]))
     rows = []
     for group, frame in parts:
         pct = 100 * frame[cb.item_columns].isna().mean()
@@ -85,5 +103,6 @@ def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by
     table = pd.DataFrame(rows)
     # groups of one item add up to its "all" row: complements keep a small group's n from
     # following by subtraction (pct_missing × n would give it back, so it goes too)
-    return suppress_small_groups(table, n_col="n", threshold=min_cell, within=["item"], value_cols=["pct_missing"],
-                                 margin_mask=table["group"] == "all")
+    out = suppress_small_groups(table, n_col="n", threshold=min_cell, within=["item"], value_cols=["pct_missing"],
+                                margin_mask=table["group"] == "all", missing_mask=table["group"].isna())
+    return out[out["group"].notna()].reset_index(drop=True)

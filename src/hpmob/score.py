@@ -705,8 +705,10 @@ def agreement_share(
         ``share``, the CI are set to missing, ``verdict`` to ``"suppressed"`` and
         ``suppressed=True``; so are the smallest other groups of the item needed so
         that no blank count follows from the overall row
-        (:func:`hpmob.disclosure.suppress_small_groups`). Overall rows are suppressed
-        only if themselves small.
+        (:func:`hpmob.disclosure.suppress_small_groups`). Respondents with a missing
+        `by` value are a cell of that partition too (no row of their own): fewer than
+        `min_cell` of them suppress the smallest group with them. Overall rows are
+        suppressed only if themselves small.
 
     Returns
     -------
@@ -760,6 +762,10 @@ def agreement_share(
     _require_columns(data, items, func, "")
     keyed = _keyed(data, items, codebook, func)
     groups = _group_keys(data, by, codebook, func)
+    if by is not None and data[by].isna().any():
+        # Respondents without a group count in the overall rows only, so the overall row
+        # minus the groups gives their number: a cell of each item's partition, never a row.
+        groups.append((None, data[by].isna().to_numpy(dtype=bool)))
     construct_of = codebook.items.set_index("code")["construct"]
 
     rows = []
@@ -808,7 +814,8 @@ def agreement_share(
     # with a complement, so it cannot be recovered by subtraction (hpmob.disclosure).
     out = suppress_small_groups(out, n_col="n", threshold=min_cell, within=["construct", "item"],
                                 value_cols=["n_agree", "share", "ci_low", "ci_high"],
-                                margin_mask=out["group"] == "all")
+                                margin_mask=out["group"] == "all", missing_mask=out["group"].isna())
+    out = out[out["group"].notna()].reset_index(drop=True)
     out[["n_agree", "share", "ci_low", "ci_high"]] = out[["n_agree", "share", "ci_low", "ci_high"]].astype("float64")
     out.loc[out["suppressed"], "verdict"] = "suppressed"
     out["group"] = out["group"].astype(object)
@@ -832,14 +839,17 @@ def composite_by_group(
         :func:`composite_scores`), optionally with the grouping column.
     group : str or pandas.Series
         Name of the grouping column in `scores`, or a Series aligned on its index
-        (e.g. ``attributes["gender"]``). Rows with a missing group are dropped.
+        (e.g. ``attributes["gender"]``). Rows with a missing group get no row of
+        their own (see `min_cell`).
     conf : float, default 0.95
         Confidence level; the interval is ``mean ± t(n−1) · sd / sqrt(n)``.
     min_cell : int, default MIN_CELL (5)
         Cells with fewer respondents are suppressed (``n`` and statistics missing,
         ``suppressed=True``), together with the smallest other groups of the construct
         needed so that no blank count follows from the total
-        (:func:`hpmob.disclosure.suppress_small_groups`).
+        (:func:`hpmob.disclosure.suppress_small_groups`). Respondents with a missing
+        group are a cell of that partition too (no row of their own: their number is
+        the overall n minus the groups).
     order : sequence, optional
         Group order (the study layer passes its plan's group order). Default: the
         categories of a categorical group, else sorted.
@@ -899,8 +909,15 @@ def composite_by_group(
                 order = present
     order = [v for v in order if v in present] + [v for v in present if v not in order]
     rows = []
+    no_group = g.isna().to_numpy(dtype=bool)
     for con in values.columns:
         x = pd.Series(values[con].to_numpy(dtype="float64", na_value=np.nan), index=values.index)
+        if no_group.any():
+            # respondents without a group: in the construct's overall n (published with the
+            # overall composites), so a cell of the partition, suppressed when small; no row
+            rows.append({"construct": con, "group": None, "n": int(x[no_group].notna().sum()), "mean": np.nan,
+                         "sd": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "conf": float(conf),
+                         "suppressed": False})
         for lev in order:
             v = x[(g == lev).fillna(False).to_numpy(dtype=bool)].dropna()
             n = len(v)
@@ -918,7 +935,9 @@ def composite_by_group(
     # The groups of one construct add up to its overall n: complements keep a blank small
     # group from being recovered by subtraction; se and the interval would give n back.
     stats_cols = ["mean", "sd", "se", "ci_low", "ci_high"]
-    out = suppress_small_groups(out, n_col="n", threshold=min_cell, within=["construct"], value_cols=stats_cols)
+    out = suppress_small_groups(out, n_col="n", threshold=min_cell, within=["construct"], value_cols=stats_cols,
+                                missing_mask=out["group"].isna())
+    out = out[out["group"].notna()].reset_index(drop=True)
     out[stats_cols] = out[stats_cols].astype("float64")
     out["group"] = out["group"].astype(object)
     return out.astype({"suppressed": bool})

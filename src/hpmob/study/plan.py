@@ -68,6 +68,13 @@ _REQUIRED_FIELDS = {
     "ranking": (),
     "not_testable": ("reason",),
 }
+#: What cleaning does with a respondent without a value of the grouping variable:
+#: ``exclude`` (rule ``no_group_value`` of :mod:`hpmob.clean`, the default) keeps the
+#: models within and across groups on the same respondents, so that the difference of
+#: their N cannot give the number without a group away; ``keep`` analyses them wherever
+#: the group is not needed.
+GROUP_MISSING = ("exclude", "keep")
+
 _TOP_KEYS = ("version", "sample", "measurement", "grouping", "structural", "estimation", "hypotheses", "power")
 _DEFAULT = Path("data") / "analysis_plan.yaml"
 _LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -197,6 +204,24 @@ class AnalysisPlan:
         """Constructs of the structural model that no declared path predicts."""
         outcomes = {r["lhs"] for r in self.structural_regressions}
         return [c for c in self.structural_constructs if c not in outcomes]
+
+    def cleaning_rules(self, rules=None):
+        """`rules` (default :class:`hpmob.clean.CleaningRules`) with what the plan declares:
+        the grouping variable as a required value when ``grouping.missing`` is ``exclude``.
+
+        >>> from hpmob.codebook import load_codebook
+        >>> load_plan(codebook=load_codebook()).cleaning_rules().require_value
+        ('level',)
+        """
+        from dataclasses import replace
+
+        from hpmob.clean import CleaningRules
+
+        rules = CleaningRules() if rules is None else rules
+        var = self.grouping.get("variable")
+        if var and self.grouping.get("missing", "exclude") == "exclude" and var not in rules.require_value:
+            rules = replace(rules, require_value=(*rules.require_value, var))
+        return rules
 
     @property
     def group_constructs(self) -> list[str]:
@@ -398,6 +423,11 @@ def plan_from_dict(data, codebook: Codebook, *, source: str = "<dict>", lines: d
                 P.add(("grouping", "constructs", i), "grouping.constructs",
                       f"{c} is not in measurement.constructs", "compare only constructs of the measurement model")
         grouping.setdefault("constructs", [])
+        grouping.setdefault("missing", "exclude")
+        if grouping["missing"] not in GROUP_MISSING:
+            P.add(("grouping", "missing"), "grouping.missing", f"{grouping['missing']!r} unknown",
+                  f"use one of {', '.join(GROUP_MISSING)} (what cleaning does with a respondent without a "
+                  f"value of {grouping.get('variable')})")
 
     # --- structural
     struct = data.get("structural") or {}

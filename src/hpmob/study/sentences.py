@@ -271,6 +271,52 @@ def latent_contrasts(construct: str, ref: str, rows: dict) -> dict:
                      f"{construct} so với {ref}: {'; '.join(vi)}.")
 
 
+_FLOW_WORDS = {
+    "duplicate": ("{} duplicate submissions", "{} phiếu nộp trùng"),
+    "item_nonresponse": ("{} with too many unanswered items", "{} phiếu bỏ trống quá nhiều câu"),
+    "speeder": ("{} speeders", "{} phiếu trả lời quá nhanh"),
+    "straight_liner": ("{} straight-liners", "{} phiếu chọn một đáp án cho mọi câu"),
+    "impossible_value": ("{} with impossible values", "{} phiếu có giá trị không hợp lý"),
+    "no_group_value": ("{} without a value of `{var}`", "{} phiếu không có giá trị `{var}`"),
+}
+
+
+def cleaning_flow(flow, n_raw: int, min_cell: int, group: str | None = None) -> dict:
+    """The cleaning flow in words, from the published (suppressed) flow table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"rule": ["raw submissions", "speeder", "analysed"], "n_excluded": [0, 10, 10],
+    ...                   "n_remaining": [100, 90, 90], "suppressed": [False, False, False]})
+    >>> cleaning_flow(f, 100, 5)["en"]
+    'Of 100 raw submissions, 10 (10.0 %) were excluded and **90 respondents are analysed**: 10 speeders.'
+    """
+    n = int(flow["n_remaining"].iloc[-1])
+    en, vi = [], []
+    for row in flow.iloc[1:-1].itertuples():
+        if row.rule not in _FLOW_WORDS:  # merges exclude no one
+            continue
+        w_en, w_vi = _FLOW_WORDS[row.rule]
+        if row.suppressed:
+            en.append(w_en.format("a suppressed number", var=group))
+            vi.append(w_vi.format("", var=group).strip() + " (số bị ẩn)")
+        else:
+            en.append(w_en.format(int(row.n_excluded), var=group))
+            vi.append(w_vi.format(int(row.n_excluded), var=group))
+    note_en = note_vi = ""
+    if flow["suppressed"].any():
+        note_en = (f" Exclusion counts under {min_cell} are suppressed in the flow, with the smallest other count "
+                   "and the numbers remaining between them, so that none follows from the totals.")
+        note_vi = (f" Các số loại dưới {min_cell} được ẩn trong sơ đồ, cùng với số nhỏ nhất khác và số còn lại "
+                   "giữa chúng, để không số nào suy ra được từ các tổng.")
+    pct = 100 * (n_raw - n) / n_raw if n_raw else float("nan")
+    return bilingual(f"Of {n_raw} raw submissions, {n_raw - n} ({pct:.1f} %) were excluded and **{n} respondents "
+                     f"are analysed**{': ' * bool(en)}{', '.join(en)}.{note_en}",
+                     f"Trong {n_raw} phiếu thu về, {n_raw - n} phiếu ({pct:.1f} %) bị loại và **{n} người trả lời "
+                     f"được phân tích**{': ' * bool(vi)}{', '.join(vi)}.{note_vi}")
+
+
 def _treatment(missing: str) -> tuple[str, str]:
     """Who a model uses, in words, under the missing-data treatment ``missing``."""
     if missing == "ml":

@@ -131,7 +131,8 @@ def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, process
     ``missingness``, ``sample_composition``; ``objects["responses"]`` is the analysed
     sample. With ``processed_dir`` the processed data are written there.
     """
-    from hpmob.clean import clean_export, rules_table, write_processed
+    from hpmob.clean import NO_GROUP_VALUE, RULES, clean_export, rules_table, write_processed
+    from hpmob.disclosure import suppress_flow
     from hpmob.io import read_export, sha256_file, validate_export, verify_manifest as check_manifest
     from hpmob.sample import missingness, sample_composition
 
@@ -153,21 +154,26 @@ def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, process
                                               "problem": p.problem} for p in problems],
                                             columns=["row", "column", "value", "problem"])
     res.glue.update(n_raw=len(raw), n_warnings=len(problems))
-    rules = breakdown_rules(rules, codebook, plan)
+    # the plan's grouping may require a value (rule no_group_value)
+    rules = plan.cleaning_rules(breakdown_rules(rules, codebook, plan))
     result = clean_export(raw, codebook, rules)
     if processed_dir is not None:
         write_processed(result, processed_dir)
     res.objects.update(responses=result.responses, result=result)
     res.tables["rules"] = rules_table(rules)
-    flow = result.flow
+    # the flow is published: a small exclusion count is blank with a complement, and so
+    # are the numbers remaining that would give them back (hpmob.disclosure.suppress_flow)
+    flow = suppress_flow(result.flow, threshold=rules.min_group)
     res.tables["cleaning_flow"] = flow
     res.tables["exclusions"] = result.exclusions
     n_analysed = int(flow["n_remaining"].iloc[-1])
     res.glue.update(n_analysed=n_analysed, n_excluded=len(raw) - n_analysed,
                     pct_excluded=100 * (len(raw) - n_analysed) / len(raw))
-    counts = dict(zip(flow["rule"], flow["n_excluded"]))
-    for rule in ("duplicate", "item_nonresponse", "speeder", "straight_liner", "impossible_value"):
-        res.glue[f"n_{rule}"] = int(counts.get(rule, 0))
+    shown = flow[~flow["suppressed"]]
+    for rule, n in zip(shown["rule"], shown["n_excluded"]):
+        if rule in (*RULES, NO_GROUP_VALUE):
+            res.glue[f"n_{rule}"] = int(n)
+    res.sentences["flow"] = S.cleaning_flow(flow, len(raw), rules.min_group, plan.grouping.get("variable"))
     group = plan.grouping.get("variable")
     miss = missingness(result.responses, codebook, by=group)
     res.tables["missingness"] = miss
