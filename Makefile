@@ -193,6 +193,7 @@ $(PDF): $(BOOK) | $(CHROMIUM)
 pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer can annotate
 
 # --- checks ----------------------------------------------------------------------
+# Two test processes (pytest-xdist; conftest.py groups the tests a worker runs as a whole).
 # nbval reruns the notebooks as an analyst would (interactive defaults, outputs to build/scratch/).
 # The two long ones (05: 2000 bootstrap refits, 08: the power simulation) are left to the book
 # build of the same session (tests/conftest.py: built_book runs `make all`, which executes every
@@ -200,6 +201,7 @@ pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer
 NBVAL_SKIP := notebooks/05-structural.ipynb notebooks/08-power.ipynb
 test: $(ENV_STAMP) | $(CHROMIUM)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
 	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider --durations=15 \
+	    -n 2 --dist loadgroup \
 	    $(addprefix --ignore=,$(NBVAL_SKIP))
 
 bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~6 min)
