@@ -193,8 +193,21 @@ $(PDF): $(BOOK) | $(CHROMIUM)
 pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer can annotate
 
 # --- checks ----------------------------------------------------------------------
-test: $(ENV_STAMP) | $(CHROMIUM)  ## unit tests, docstring examples, nbval over notebooks/, output check, book smoke test
-	$(PY) -m pytest tests notebooks src/hpmob --nbval-lax --doctest-modules -p no:cacheprovider --durations=15
+# Two test processes (pytest-xdist; --dist loadfile: a test file runs on one worker, so its
+# module-scoped fixtures, a full `hpmob run` in several files, are built once), then
+# nbval, which reruns the notebooks as an analyst would (interactive defaults, outputs to
+# build/scratch/), one after the other in one process: each reads what the one before wrote.
+# The two long ones (05: 2000 bootstrap refits, 08: the power simulation) are left to the book
+# build of the same session (tests/conftest.py: built_book runs `make all`, which executes every
+# notebook and fails on any error), so they are not run twice. Both runs report; either fails the target.
+NBVAL_SKIP := notebooks/05-structural.ipynb notebooks/08-power.ipynb
+test: $(ENV_STAMP) | $(CHROMIUM)  ## unit tests and docstring examples (2 workers), nbval over notebooks/, book and browser checks
+	status=0; \
+	$(PY) -m pytest tests src/hpmob --doctest-modules -p no:cacheprovider --durations=15 -n 2 --dist loadfile \
+	    || status=$$?; \
+	$(PY) -m pytest notebooks --nbval-lax -p no:cacheprovider -p no:xdist --durations=5 \
+	    $(addprefix --ignore=,$(NBVAL_SKIP)) || status=$$?; \
+	exit $$status
 
 bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~6 min)
 	$(PY) bench/bench_summary.py

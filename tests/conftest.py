@@ -55,9 +55,27 @@ def make_env():
 
 
 @pytest.fixture(scope="session")
-def built_book(root):
-    """The real book, built once per test session offline by `make all` (so its raw-readonly stamp too); the book and browser tests share it."""
-    result = subprocess.run(_offline(["make", "-C", str(root), "all"]), capture_output=True, text=True,
-                            env=make_env())
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+def built_book(root, tmp_path_factory):
+    """The real book, built once per test session offline by `make all` (so its raw-readonly stamp too); the book and browser tests share it.
+
+    Under pytest-xdist each worker has a session of its own: the first worker to ask builds
+    the book, holding a lock in the run's shared temporary folder, and records the outcome
+    there; a worker that asks later waits for the lock and reads that outcome.
+    """
+    import fcntl
+    import json
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder all workers' temporary folders are in
+    outcome = shared / "built_book.json"
+    with open(shared / "built_book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not outcome.exists():
+            result = subprocess.run(_offline(["make", "-C", str(root), "all"]), capture_output=True, text=True,
+                                    env=make_env())
+            outcome.write_text(json.dumps({"returncode": result.returncode,
+                                           "log": result.stdout[-3000:] + result.stderr[-3000:]}))
+    built = json.loads(outcome.read_text())
+    assert built["returncode"] == 0, built["log"]
     return root / "book" / "_build" / "html"

@@ -349,21 +349,52 @@ def _strip_path(output: dict, prefix: str) -> dict:
     return output
 
 
-def run_plan(plan: list[tuple], *, label: str = "", stream=None) -> list[Path]:
+def run_plan(plan: list[tuple], *, label: str = "", stream=None, jobs: int = 1,
+             needs: dict[int, set[int]] | None = None) -> list[Path]:
     """Run the ``(source, output, parameters)`` steps of a plan, one progress line per notebook.
 
     Long runs (six notebooks, minutes each) otherwise print nothing until the end. Lines
     go to ``stream`` (default standard error), e.g. ``[2/6] 02-descriptives.ipynb … 14 s``.
 
+    Parameters
+    ----------
+    plan : list of tuple
+        ``(source, output, parameters)`` per notebook, in the order of the progress lines.
+    label : str
+        Prefix of every progress line (e.g. the variant's name).
+    stream : file-like, optional
+        Where progress goes; default standard error.
+    jobs : int
+        Notebooks run at once. With ``jobs > 1`` and ``needs``, a step starts as soon as
+        the steps it needs are done (a kernel each, as ``make -j``), and its progress line
+        is printed when it ends.
+    needs : dict of int to set of int, optional
+        Step index -> indices of the steps it reads from. Required for ``jobs > 1``: without
+        it every step needs all steps before it, and the plan runs one notebook at a time.
+
     Returns
     -------
     list of pathlib.Path
-        The executed notebooks, in order.
+        The executed notebooks, in plan order.
+
+    Raises
+    ------
+    NotebookError
+        The first failing notebook's error, once the steps already running have ended; no
+        later step starts.
+
+    Examples
+    --------
+    >>> import io
+    >>> run_plan([], stream=io.StringIO())
+    []
     """
     import sys
     import time
 
     stream = stream if stream is not None else sys.stderr
+    if jobs > 1 and needs is not None and len(plan) > 1:
+        return _run_plan_parallel(plan, label, stream, jobs, needs)
     done = []
     for k, (source, output, params) in enumerate(plan, start=1):
         start = time.perf_counter()
@@ -379,3 +410,56 @@ def run_plan(plan: list[tuple], *, label: str = "", stream=None) -> list[Path]:
         print(f" {time.perf_counter() - start:.0f} s", file=stream, flush=True)
         done.append(Path(output))
     return done
+
+
+def _run_plan_parallel(plan: list[tuple], label: str, stream, jobs: int, needs: dict[int, set[int]]) -> list[Path]:
+    # Threads, not processes: papermill already runs in a worker thread of its own
+    # (_interruptible) and the work happens in the kernels, so a thread per running step only
+    # waits. Daemon threads and kernels that watch their parent end with this process, so
+    # Ctrl-C (KeyboardInterrupt in this, the calling thread) leaves nothing running.
+    import queue
+    import threading
+    import time
+
+    finished: queue.Queue = queue.Queue()
+    started: dict[int, float] = {}
+    done: set[int] = set()
+    n = len(plan)
+
+    def work(k: int) -> None:
+        source, output, params = plan[k]
+        try:
+            run_notebook(source, output, params)
+            finished.put((k, None))
+        except BaseException as err:  # handed to the calling thread
+            finished.put((k, err))
+
+    def line(k: int, end: str) -> None:
+        print(f"{label}[{k + 1}/{n}] {Path(plan[k][0]).name} … {end}", file=stream, flush=True)
+
+    try:
+        while len(done) < n:
+            for k in range(n):
+                ready = k not in started and needs.get(k, set(range(k))) <= done
+                if ready and len(started) - len(done) < jobs:
+                    started[k] = time.perf_counter()
+                    threading.Thread(target=work, args=(k,), name=f"notebook-{k + 1}", daemon=True).start()
+            try:
+                k, err = finished.get(timeout=0.2)  # a short timeout keeps the wait interruptible
+            except queue.Empty:
+                continue
+            if err is not None:
+                line(k, "failed")
+                # as make does: start nothing more, let the running notebooks end, then report
+                for _ in range(len(started) - len(done) - 1):
+                    other, other_err = finished.get()
+                    line(other, "failed" if other_err is not None else f"{time.perf_counter() - started[other]:.0f} s")
+                    done.add(other)
+                raise err
+            line(k, f"{time.perf_counter() - started[k]:.0f} s")
+            done.add(k)
+    except KeyboardInterrupt:
+        for k in sorted(set(started) - done):
+            line(k, "stopped")
+        raise
+    return [Path(output) for _, output, _ in plan]

@@ -43,7 +43,7 @@ from hpmob.disclosure import find_small_counts
 from hpmob.privacy import MIN_CELL, find_personal_data
 from hpmob.study.plan import load_plan
 from hpmob.study.steps import breakdown_rules
-from hpmob.variants import variant_plan
+from hpmob.variants import DEFAULT_JOBS, plan_needs, variant_plan
 
 #: The banner every study notebook opens with (a one-line quote beginning "**Synthetic data.**";
 #: its wording is the study's); an own-export run replaces the whole line.
@@ -320,7 +320,8 @@ def _run_into(work: Path, raw: Path, codebook_path: Path, cb: Codebook, plan_pat
     params = {"raw_file": str(raw), "codebook_file": str(codebook_path), "verify_raw_manifest": False,
               "study_file": "",
               **({"plan_file": str(plan_path)} if plan_path else {}), **(parameters or {})}
-    executed = run_plan(variant_plan("--raw run", params, work))
+    steps = variant_plan("--raw run", params, work)
+    executed = run_plan(steps, jobs=DEFAULT_JOBS, needs=plan_needs(steps))  # 02-05 side by side
     for output in executed:
         _replace_banner(output, statement)
     if book:

@@ -29,6 +29,34 @@ from hpmob.paths import project_root
 
 #: Notebooks that a variant reruns (00 only describes the study; 07 compares variants).
 VARIANT_NOTEBOOKS = ("01", "02", "03", "04", "05", "06")
+#: What each notebook reads from the others (the Makefile's rules say the same): 01 cleans
+#: the data the others read, and 06 reads the tables of 02-05, so 02-05 can run side by side.
+NOTEBOOK_NEEDS = {"02": ("01",), "03": ("01",), "04": ("01",), "05": ("01",), "06": ("01", "02", "03", "04", "05")}
+#: Notebooks run at once by a variant or ``hpmob run`` (the machines have 2 cores).
+DEFAULT_JOBS = 2
+
+
+def plan_needs(plan: list[tuple]) -> dict[int, set[int]]:
+    """Which steps of a notebook plan each step waits for (:func:`hpmob.notebooks.run_plan`).
+
+    A notebook named in :data:`NOTEBOOK_NEEDS` waits for the listed notebooks that are in
+    the plan; any other waits for every step before it.
+
+    Examples
+    --------
+    >>> plan = [(f"{n}-x.ipynb", None, {}) for n in ("01", "02", "03", "06")]
+    >>> plan_needs(plan)
+    {0: set(), 1: {0}, 2: {0}, 3: {0, 1, 2}}
+    """
+    index = {Path(source).name[:2]: k for k, (source, _, _) in enumerate(plan)}
+    needs = {}
+    for k, (source, _, _) in enumerate(plan):
+        prefix = Path(source).name[:2]
+        if prefix in NOTEBOOK_NEEDS:
+            needs[k] = {index[p] for p in NOTEBOOK_NEEDS[prefix] if p in index}
+        else:
+            needs[k] = set(range(k))
+    return needs
 
 
 def load_variants(path: str | Path | None = None) -> dict[str, dict]:
@@ -75,14 +103,19 @@ def variant_plan(name: str, params: dict, out_dir: str | Path, notebooks_dir: st
     return plan
 
 
-def run_variant(name: str, *, variants_file: str | Path | None = None, out_root: str | Path | None = None) -> Path:
-    """Execute every study notebook for one variant into ``build/variants/NAME/``."""
+def run_variant(name: str, *, variants_file: str | Path | None = None, out_root: str | Path | None = None,
+                jobs: int = DEFAULT_JOBS) -> Path:
+    """Execute every study notebook for one variant into ``build/variants/NAME/``.
+
+    ``jobs`` notebooks run at once where they do not read each other (:func:`plan_needs`).
+    """
     variants = load_variants(variants_file)
     if name not in variants:
         raise ValueError(f"unknown variant {name!r}; variants.yaml defines {', '.join(variants)}")
     root = project_root()
     out_dir = (Path(out_root) if out_root is not None else root / "build" / "variants") / name
-    run_plan(variant_plan(name, variants[name], out_dir), label=f"variant {name} ")
+    plan = variant_plan(name, variants[name], out_dir)
+    run_plan(plan, label=f"variant {name} ", jobs=jobs, needs=plan_needs(plan))
     return out_dir
 
 
