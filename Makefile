@@ -47,7 +47,7 @@ BOOK := book/_build/html/index.html
 MULTIVERSE_NAMED := build/multiverse/named/specifications.csv
 MULTIVERSE_FULL := build/multiverse/full/specifications.csv
 
-.PHONY: all env lock test lab book pdf bench clean distclean notebooks variants variants-inprocess check-variants \
+.PHONY: all env lock test lint format lab book pdf bench clean distclean notebooks variants variants-inprocess check-variants \
     bench-detail raw-readonly multiverse
 
 all: $(BOOK) build/.raw-readonly  ## env -> notebooks -> book
@@ -201,13 +201,22 @@ pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer
 # build of the same session (tests/conftest.py: built_book runs `make all`, which executes every
 # notebook and fails on any error), so they are not run twice. Both runs report; either fails the target.
 NBVAL_SKIP := notebooks/05-structural.ipynb notebooks/08-power.ipynb
-test: $(ENV_STAMP) | $(CHROMIUM)  ## unit tests and docstring examples (2 workers), nbval over notebooks/, book and browser checks
+test: $(ENV_STAMP) | $(CHROMIUM)  ## lint, unit tests and docstring examples (2 workers), nbval over notebooks/, book and browser checks
+	$(MAKE) --no-print-directory lint
 	status=0; \
 	$(PY) -m pytest tests src/hpmob --doctest-modules -p no:cacheprovider --durations=15 -n 2 --dist loadfile \
 	    || status=$$?; \
 	$(PY) -m pytest notebooks --nbval-lax -p no:cacheprovider -p no:xdist --durations=5 \
 	    $(addprefix --ignore=,$(NBVAL_SKIP)) || status=$$?; \
 	exit $$status
+
+LINT_PATHS := src tests bench
+lint: $(ENV_STAMP)  ## ruff's checks ([tool.ruff] in pyproject.toml); part of `make test`
+	$(BIN)/ruff check $(LINT_PATHS)
+
+format: $(ENV_STAMP)  ## ruff's formatter and import sorting over the code (rewrites files; review the diff)
+	$(BIN)/ruff check --select I --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~6 min)
 	$(PY) bench/bench_summary.py

@@ -29,8 +29,8 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
-
 from timing import median_seconds  # noqa: E402  (bench/timing.py)
+
 from hpmob.sem.invariance import invariance  # noqa: E402
 
 REF = Path(__file__).resolve().parents[1] / "tests" / "reference"

@@ -22,15 +22,14 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import semopy  # noqa: E402
-
 from timing import median_seconds  # noqa: E402  (bench/timing.py)
+
 from hpmob.sem import fit  # noqa: E402
 
 REF = Path(__file__).resolve().parents[1] / "tests" / "reference"

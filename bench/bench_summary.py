@@ -75,8 +75,8 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_bootstrap import HPMOB_MODEL, ITEMS31, _naive  # noqa: E402  (bench/bench_bootstrap.py)
-from timing import median_seconds  # noqa: E402  (bench/timing.py)
 from bench_validate import validate_row  # noqa: E402  (bench/bench_validate.py)
+from timing import median_seconds  # noqa: E402  (bench/timing.py)
 
 from hpmob.paths import project_root  # noqa: E402
 from hpmob.variants import directory_digest  # noqa: E402

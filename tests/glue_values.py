@@ -1,6 +1,8 @@
 """Glue values of executed notebooks: {notebook: {name: text/plain}}."""
-import json, sys
+import json
+import sys
 from pathlib import Path
+
 
 def glue_values(folder):
     out = {}

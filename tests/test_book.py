@@ -3,7 +3,6 @@
 import re
 import subprocess
 
-import pytest
 from conftest import make_env as _make_env
 
 

@@ -7,8 +7,6 @@ side (beyond the threshold for shares) and the shipped sample has at least 80 % 
 show it (power from the shipped interval's width), "either" when power is lower.
 """
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from hpmob.claims import (

@@ -28,8 +28,13 @@ import pandas as pd
 import pytest
 
 from hpmob.codebook import normalize_label
-from hpmob.disclosure import (find_small_counts, merge_small_groups, suppress_flow, suppress_small_groups,
-                               suppression_pattern)
+from hpmob.disclosure import (
+    find_small_counts,
+    merge_small_groups,
+    suppress_flow,
+    suppress_small_groups,
+    suppression_pattern,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLD = 5
@@ -274,7 +279,7 @@ def _derived_counts(tables: Path, n_analysed: int) -> list[tuple[str, str, int]]
         t = read["group_comparisons.csv"]
         welch = {(b, c): n for b, c, n in t.loc[t["row"] == "welch", ["by", "construct", "n"]].values if pd.notna(n)}
     chi2 = {}  # (construct, item) -> n of the chi-square test of the shares by the grouping variable
-    for name, t in read.items():
+    for t in read.values():
         if {"chi2", "item", "construct", "n"} <= set(t.columns):
             chi2.update({(c, i): n for c, i, n in t[["construct", "item", "n"]].values if pd.notna(n)})
     found = []

@@ -14,8 +14,8 @@ import pytest
 
 from hpmob.codebook import load_codebook
 from hpmob.sem import fit_multigroup, latent_mean_differences
-from hpmob.study.models import measurement_syntax as measurement_model
 from hpmob.simulate import implied_ystar_moments, simulate_sample
+from hpmob.study.models import measurement_syntax as measurement_model
 
 LEVELS = ["city", "district", "commune"]
 

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hpmob.robustness import (choice_flips, grid_specifications, multiverse_report, named_points_table,
-                                    run_multiverse)
+from hpmob.robustness import choice_flips, grid_specifications, multiverse_report, named_points_table, run_multiverse
 
 
 def test_the_shipped_grid_has_at_least_48_specifications_and_the_named_variants_as_points():
@@ -119,7 +118,7 @@ def test_path_joint_test_runs_the_claim_under_its_null(small_grid):
     """Two distinct specifications, 3 null draws: the observed curve is the specifications'
     own estimates (the same as the grid's claims table), and every p-value is a valid
     bootstrap p-value (1 + #null >= observed) / (1 + draws)."""
-    from hpmob.robustness import path_joint_test, run_specification, claim_path_estimate
+    from hpmob.robustness import claim_path_estimate, path_joint_test, run_specification
 
     specs = small_grid[(small_grid["agreement_cut"] == "0.80") & (small_grid["covariates"] == "level")].head(2)
     res = path_joint_test(specs, "IM", "PM", "+", n_null=3, seed=1, n_jobs=1)

@@ -15,9 +15,9 @@ import pytest
 
 from hpmob.codebook import load_codebook
 from hpmob.sem import fit
+from hpmob.simulate import load_population_model, simulate_sample
 from hpmob.study.models import structural_syntax
 from hpmob.study.plan import load_plan
-from hpmob.simulate import load_population_model, simulate_sample
 
 
 @pytest.mark.slow

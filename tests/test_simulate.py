@@ -20,7 +20,6 @@ from hpmob.simulate import (
     simulate_sample,
 )
 
-
 #: The shipped export's generator facts, as data (data/population_model.yaml, shipped_export).
 _SHIPPED = load_population_model()["shipped_export"]
 SHIPPED_SEED, SHIPPED_N, SHIPPED_FILE = _SHIPPED["seed"], _SHIPPED["n"], _SHIPPED["file"]

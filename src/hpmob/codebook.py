@@ -807,7 +807,7 @@ class Codebook:
 
     def missing_codes(self, scale_or_item: str) -> list[int]:
         """Codes that mean "no answer" on a scale (to be set to missing, not averaged)."""
-        return sorted((self.data["scales"][self._scale_name(scale_or_item)].get("missing") or {}))
+        return sorted(self.data["scales"][self._scale_name(scale_or_item)].get("missing") or {})
 
     def agree_codes(self, scale_or_item: str) -> list[int]:
         """Codes counted as agreement (e.g. 4–5) when reporting the share agreeing."""

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io as _io
 import re
 import zlib
 from dataclasses import dataclass

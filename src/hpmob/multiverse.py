@@ -16,8 +16,10 @@ Examples
 >>> grid = {"dimensions": {"cut": {"half": {"agree": 0.5}, "most": {"agree": 0.75}},
 ...                        "missing": {"fiml": {"missing": "ml"}, "listwise": {"missing": "listwise"}}},
 ...         "exclude": [{"cut": "most", "missing": "listwise"}]}
->>> expand_grid(grid)[["spec_id", "cut", "missing"]].to_dict("list")
-{'spec_id': ['cut=half|missing=fiml', 'cut=half|missing=listwise', 'cut=most|missing=fiml'], 'cut': ['half', 'half', 'most'], 'missing': ['fiml', 'listwise', 'fiml']}
+>>> expand_grid(grid)["spec_id"].tolist()
+['cut=half|missing=fiml', 'cut=half|missing=listwise', 'cut=most|missing=fiml']
+>>> expand_grid(grid)[["cut", "missing"]].to_dict("list")
+{'cut': ['half', 'half', 'most'], 'missing': ['fiml', 'listwise', 'fiml']}
 """
 
 from __future__ import annotations

@@ -232,8 +232,9 @@ def normalize_executed_notebook(path: str | Path) -> Path:
             data = output.get("data", {})
             if "text/html" in data:
                 names: dict[str, int] = {}  # Styler id -> its number in this cell
-                data["text/html"] = _edit_text(data["text/html"], lambda text: _STYLER_ID.sub(
-                    lambda m: "T_c%d_%d" % (index, names.setdefault(m.group(1), len(names))), text))
+                # the lambdas run here, inside this iteration, so they see this cell's index and names
+                data["text/html"] = _edit_text(data["text/html"], lambda text: _STYLER_ID.sub(  # noqa: B023
+                    lambda m: f"T_c{index}_{names.setdefault(m.group(1), len(names))}", text))  # noqa: B023
             if "text/plain" in data:  # "<... Styler at 0x7f66...>": an address, not a result
                 data["text/plain"] = _edit_text(data["text/plain"], lambda text: _ADDRESS.sub(">", text))
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

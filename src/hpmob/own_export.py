@@ -33,13 +33,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from hpmob.codebook import Codebook, load_codebook
 from hpmob.clean import NO_GROUP_VALUE, CleaningResult, CleaningRules, clean_export
+from hpmob.codebook import Codebook, load_codebook
+from hpmob.disclosure import find_small_counts
 from hpmob.io import MANIFEST_NAME, ExportError, Problem, read_export, sha256_file, validate_export
 from hpmob.notebooks import run_plan
 from hpmob.outdir import finish_run, start_run
 from hpmob.paths import project_root
-from hpmob.disclosure import find_small_counts
 from hpmob.privacy import MIN_CELL, find_personal_data
 from hpmob.study.plan import load_plan
 from hpmob.study.steps import breakdown_rules
@@ -186,7 +186,6 @@ def _replace_banner(notebook: Path, statement: str) -> None:
 def _book_files(book: Path, notebooks: list[Path], raw: Path, codebook: Codebook, statement: str,
                 title: str) -> None:
     from hpmob.bookpages import codebook_markdown
-
     from hpmob.notebooks import book_notebook
 
     shipped = project_root() / "book"

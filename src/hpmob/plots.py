@@ -97,7 +97,7 @@ _TEXT = {
 
 
 # ------------------------------------------------------------------------------ fonts
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font_cmap(path: str) -> frozenset[int]:
     # fontTools ships with matplotlib (a hard dependency), so this adds no package.
     from fontTools.ttLib import TTFont
@@ -409,7 +409,7 @@ def likert_diverging(
 
     # One shared x-range so bar lengths compare across panels.
     stats_by_item, max_left, max_right, n_range = {}, 0.0, 0.0, []
-    for con, items, x in groups:
+    for _con, items, x in groups:
         for it in items:
             lo, hi = codebook.scale_range(it)
             counts, n = _likert_counts(x[it], lo, hi)

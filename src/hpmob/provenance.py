@@ -80,7 +80,7 @@ def environment_summary() -> dict:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "commit": git_commit(),
-        "built": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "built": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 

@@ -504,7 +504,7 @@ def _fit_one_factor_ml(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, int
     f, W = parts(lam, theta)
     converged = False
     it = 0
-    for it in range(1, _ML_MAXITER + 1):
+    for it in range(1, _ML_MAXITER + 1):  # noqa: B007 (the count is reported after the loop)
         WSW = W @ S @ W
         E = W - WSW  # dF/dΣ
         grad = np.concatenate([2.0 * E @ lam, np.diag(E)])

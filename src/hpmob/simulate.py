@@ -35,6 +35,7 @@ from scipy import stats
 from hpmob.codebook import Codebook, load_codebook
 from hpmob.paths import project_root
 
+
 def load_population_model(path: str | Path | None = None) -> dict:
     """Load the population model (``data/population_model.yaml``).
 
@@ -303,11 +304,11 @@ def implied_item_covariance(items: list[str], model: dict | None = None,
         e2 = np.zeros((m, m))
         for i in range(m):
             e2[i, i] = 1 + 2 * upper[i].sum() + sum(
-                stats.norm.sf(max(z[i, k], z[i, l])) for k in range(len(tau)) for l in range(len(tau)))
+                stats.norm.sf(max(z[i, k], z[i, h])) for k in range(len(tau)) for h in range(len(tau)))
             for j in range(i + 1, m):
                 bvn = stats.multivariate_normal(mean=[0, 0], cov=[[1, corr[i, j]], [corr[i, j], 1]])
                 # P(Y_i > a, Y_j > b) = P(-Y_i < -a, -Y_j < -b) = Phi2(-a, -b; rho)
-                joint = sum(bvn.cdf([-z[i, k], -z[j, l]]) for k in range(len(tau)) for l in range(len(tau)))
+                joint = sum(bvn.cdf([-z[i, k], -z[j, h]]) for k in range(len(tau)) for h in range(len(tau)))
                 e2[i, j] = e2[j, i] = 1 + upper[i].sum() + upper[j].sum() + joint
         ex += shares[lev] * e1
         exx += shares[lev] * e2

@@ -358,7 +358,7 @@ def plan_from_dict(data, codebook: Codebook, *, source: str = "<dict>", lines: d
     Traceback (most recent call last):
     ...
     hpmob.study.plan.PlanError: invalid analysis plan <dict> (1 problem):
-      - <dict>: measurement.constructs: XX is not a construct of the codebook ... — use one of AW, RT, PM, IM, DT, SE, CO, SOL or add it to the codebook
+      - <dict>: measurement.constructs: XX is not a construct of the codebook ... — use one of AW, ... or add it to the codebook
     Fix these entries of the plan (or the codebook); nothing was run.
     """
     P = _Problems(source, lines or {})

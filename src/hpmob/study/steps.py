@@ -17,14 +17,30 @@ import pandas as pd
 
 from hpmob import criteria
 from hpmob.codebook import Codebook
-from hpmob.score import (agreement_share, composite_by_group, composite_scores, empty_agreement_table,
-                         item_statistics, mean_band, reverse_key)
+from hpmob.score import (
+    agreement_share,
+    composite_by_group,
+    composite_scores,
+    empty_agreement_table,
+    item_statistics,
+    mean_band,
+    reverse_key,
+)
 from hpmob.study import sentences as S
 from hpmob.study.models import indirect_label, measurement_syntax, structural_data, structural_syntax
 from hpmob.study.plan import AnalysisPlan
 from hpmob.study.result import StepResult
-from hpmob.study.verdicts import (NOT_ESTIMABLE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, claims_rows, fit_problem,
-                                  judge, latent_order_holds, ordinal_tables)
+from hpmob.study.verdicts import (
+    NOT_ESTIMABLE,
+    NOT_SUPPORTED,
+    NOT_TESTABLE,
+    SUPPORTED,
+    claims_rows,
+    fit_problem,
+    judge,
+    latent_order_holds,
+    ordinal_tables,
+)
 
 __all__ = ["breakdown_attributes", "breakdown_rules", "descriptives", "measurement", "invariance",
            "ordinal_invariance", "comparisons", "structural", "claims", "fit_model"]
@@ -133,7 +149,8 @@ def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, process
     """
     from hpmob.clean import NO_GROUP_VALUE, RULES, clean_export, rules_table, write_processed
     from hpmob.disclosure import suppress_flow
-    from hpmob.io import read_export, sha256_file, validate_export, verify_manifest as check_manifest
+    from hpmob.io import read_export, sha256_file, validate_export
+    from hpmob.io import verify_manifest as check_manifest
     from hpmob.sample import missingness, sample_composition
 
     res = StepResult("cleaning", full_precision={"missingness", "sample_composition", "cleaning_flow"})
