@@ -12,9 +12,9 @@ to it:
   resample and take percentile, bias-corrected (BC; lavaan's ``bca.simple``)
   or bias-corrected and accelerated (BCa; Efron 1987) intervals.
 
-Refitting is the expensive part. ``fit()`` starts semopy's SLSQP from semopy's
-own start values, polishes the optimum and then computes SEs and fit measures,
-which costs about 0.05-0.5 s per model. A bootstrap resample moves the
+Refitting is the expensive part. ``fit()`` computes start values, iterates to
+the optimum, polishes it and then computes SEs and fit measures, which costs
+about 0.02-0.5 s per model. A bootstrap resample moves the
 estimates by about one standard error, so the full-sample estimate is an
 excellent start. From there, Newton steps with the exact analytic Hessian of
 F_ML (falling back to Fisher scoring where that Hessian is not positive
@@ -23,7 +23,7 @@ vectorized RAM matrices, with no semopy model per replicate. Fisher scoring
 alone, the iteration ``fit()`` uses to polish, converges only linearly under
 misfit (about 40 steps for PoliticalDemocracy). A replicate whose
 warm-started iteration does not converge is refitted from scratch with
-``fit()``'s own estimator (semopy plus polish). If that fails as well, the
+``fit()``'s own estimator. If that fails as well, the
 replicate is counted as failed, kept as a row of NaN, and reported.
 
 Conventions follow lavaan 0.6-14 (``parameterEstimates`` with
@@ -349,7 +349,7 @@ class _Plan:
                     nu = np.linalg.solve(C[: self.p, : self.p], ybar)
                     est[mr] = nu[mo]
                 return est, _OK
-        # cold start: fit()'s own estimator (semopy's start values, SLSQP, polish)
+        # cold start: fit()'s own estimator (start values, optimiser, polish)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -590,8 +590,8 @@ def bootstrap(
         (exact analytic Hessian, with Fisher scoring as the fallback) on
         vectorized RAM matrices. This is fast. If the warm start does not
         converge, the replicate is refitted from scratch. ``False`` always refits
-        from scratch with ``fit()``'s estimator (semopy SLSQP plus polishing),
-        which is slow and meant for checking.
+        from scratch with ``fit()``'s estimator (start values, optimiser and
+        polish), which is slow and meant for checking.
     estimator : {"ML", "MLR"}
         ML and MLR have the same point estimates, so the replicates are the
         same. The argument is accepted so that calls can mirror ``fit()``.
