@@ -448,18 +448,18 @@ def _run_batch(plan: _Plan, kind: str, items: list, warm_start: bool):
         status = np.empty(len(items), dtype=int)
         admissible = np.empty(len(items), dtype=bool)
         N = plan.X.shape[0]
+        by_rows = hasattr(plan, "refit_rows")  # FIML: refits from row multiplicities, no resampled copy
         for n, item in enumerate(items):
             if kind == "bootstrap":
                 rep, seq = item
                 # one generator per replicate from its own SeedSequence child: the draw
                 # does not depend on which worker or batch handles the replicate
                 idx = np.random.default_rng(seq).integers(0, N, size=N)
-                Xb = plan.X[idx]
             else:  # jackknife: leave out row `item`
                 rep = item
-                Xb = np.delete(plan.X, item, axis=0)
+                idx = np.delete(np.arange(N), item)
             ids[n] = rep
-            E[n], status[n] = plan.refit(Xb, warm_start)
+            E[n], status[n] = plan.refit_rows(idx, warm_start) if by_rows else plan.refit(plan.X[idx], warm_start)
             admissible[n] = status[n] == _FAILED or plan.admissible(E[n])
         return ids, E, status, admissible
 
