@@ -19,7 +19,13 @@ import pandas as pd
 import pytest
 
 from hpmob.sem import fit
-from hpmob.sem.fiml import Patterns, Resample, _minus2_loglik_weighted_blocks, minus2_loglik, minus2_loglik_weighted
+from hpmob.sem.fiml import (
+    Patterns,
+    Resample,
+    _minus2_loglik_weighted_blocks,
+    minus2_loglik,
+    minus2_loglik_weighted,
+)
 
 HS_CSV = Path(__file__).parent / "reference" / "data" / "HolzingerSwineford1939_mar.csv"
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"

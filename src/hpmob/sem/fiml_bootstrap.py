@@ -92,7 +92,6 @@ class FimlPlan:
     def _weighted_fit(self, w: np.ndarray) -> tuple[np.ndarray, bool]:
         """Quasi-Newton refit of the resample with row multiplicities ``w`` (over the data's rows)."""
         from .fiml import Resample, minus2_loglik_weighted
-
         from .multigroup import _Block
 
         Hinv0 = self._Hinv
