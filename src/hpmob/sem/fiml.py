@@ -139,13 +139,21 @@ class Patterns:
             miss = np.nonzero(self.mask[ks] == 0)[1].reshape(len(ks), r)  # row-major: per pattern
             self._by_missing.append((ks, miss))
         # the same groups with their rows, and each row's position in its group (weighted likelihood)
+        # every incomplete pattern in one group, its missing indices padded to the largest count
+        # with indices p, p + 1, ...: dummy variables with unit precision and no covariance, which
+        # change no term and save a group of LAPACK calls per count of missing variables
         self._rows_by_missing = []
-        where = np.full(K, -1)
-        for ks, miss in self._by_missing:
-            if miss.shape[1]:
-                where[ks] = np.arange(ks.size)
-                rows = np.flatnonzero(np.isin(pid, ks))
-                self._rows_by_missing.append((ks, miss, rows, where[pid[rows]]))
+        inc = np.flatnonzero(n_miss > 0)
+        if inc.size:
+            r_max = int(n_miss.max())
+            miss = np.tile(np.arange(p, p + r_max), (inc.size, 1))
+            for j, k in enumerate(inc):
+                m = np.flatnonzero(self.mask[k] == 0)
+                miss[j, : m.size] = m
+            where = np.full(K, -1)
+            where[inc] = np.arange(inc.size)
+            rows = np.flatnonzero(np.isin(pid, inc))
+            self._rows_by_missing.append((inc, miss, rows, where[pid[rows]]))
 
     def inverse_blocks(self, sigma: np.ndarray):
         """Per pattern, the inverse of the observed block of ``sigma`` (zero-padded) and its log-determinant.
@@ -299,6 +307,9 @@ def minus2_loglik_weighted(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, rs: 
     p = pt.p
     P = linalg.cho_solve((L, True), np.eye(p), check_finite=False)
     logdet = np.full(len(pt.items), 2.0 * np.sum(np.log(np.diag(L))))
+    pad = pt._rows_by_missing[0][1].shape[1] if pt._rows_by_missing else 0
+    Pa = np.eye(p + pad)  # P and the padding variables (see Patterns)
+    Pa[:p, :p] = P
     # complete rows: sum w (x - mu)(x - mu)' from their moments
     d = rs.mean_c - mu
     PM = P @ (rs.scatter_c + rs.n_c * np.outer(d, d))
@@ -307,9 +318,9 @@ def minus2_loglik_weighted(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, rs: 
     Q_rows = PM @ P
     r = rs.n_c * (P @ d)
     for ks, miss, rows, at, w in rs.groups:
-        Pmm = P[miss[:, :, None], miss[:, None, :]]  # (K_r, r, r)
-        Pm = np.transpose(P[:, miss], (1, 0, 2))  # (K_r, p, r)
-        if miss.shape[1] == 1:  # one variable missing (the common case): scalars, no LAPACK call
+        Pmm = Pa[miss[:, :, None], miss[:, None, :]]  # (K_r, r, r)
+        Pm = np.transpose(Pa[:p, miss], (1, 0, 2))  # (K_r, p, r)
+        if miss.shape[1] == 1:  # one variable missing at most (the common case): no LAPACK call
             W = np.transpose(Pm, (0, 2, 1)) / Pmm
             logdet[ks] += np.log(Pmm[:, 0, 0])
         else:
@@ -320,7 +331,8 @@ def minus2_loglik_weighted(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, rs: 
             obs = pt.observed[rows]
             E = (pt.X0[rows] - mu) * obs
             Z = E @ P
-            v = np.take_along_axis(Z, miss[at], axis=1)  # (P e)_m of each row
+            # (P e)_m of each row; the padding's value is never used (its row of W is 0)
+            v = np.take_along_axis(Z, np.minimum(miss[at], p - 1), axis=1)
             Z -= np.einsum("ir,irp->ip", v, W[at])
             Z *= obs  # exact zeros where the Schur complement leaves rounding residue
             wZ = w[:, None] * Z
