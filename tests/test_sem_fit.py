@@ -318,12 +318,54 @@ def test_non_convergence_warns(monkeypatch):
     fit_module = importlib.import_module("hpmob.sem.fit")  # the module, not the function
 
     original = fit_module._SemopyEngine.polish
+    native = fit_module._polish
 
     def not_converged(self, *args, **kwargs):
         x, _ = original(self, *args, **kwargs)
         return x, False
 
+    # both routes stop short: hpmob's own engine (which then hands over to semopy's) and semopy's
+    monkeypatch.setattr(fit_module, "_polish", lambda *a, **k: (native(*a, **k)[0], False))
     monkeypatch.setattr(fit_module._SemopyEngine, "polish", not_converged)
     with pytest.warns(UserWarning, match="did not reach a stationary point.*identification"):
         result = fit("F =~ x1 + x2 + x3 + x4", _one_factor_data())
     assert result.converged is False
+
+
+def _semopy_route(pm, X, monkeypatch):
+    """fit()'s estimate with hpmob's own engine switched off: semopy's SLSQP start, then polish."""
+    import importlib
+
+    fit_module = importlib.import_module("hpmob.sem.fit")
+    with monkeypatch.context() as m:
+        m.setattr(fit_module, "_native_estimate", lambda *a, **k: None)
+        return fit_module._estimate(pm, X)
+
+
+@pytest.mark.parametrize("case", ["hs", "hs_meanstructure", "poldem", "fixed_x"])
+def test_native_engine_equals_semopy_route(case, hs_ref, pd_ref, hs_data, pd_data, monkeypatch):
+    """hpmob's own start and optimiser reach semopy's (polished) solution to 1e-8 relative.
+
+    The native route replaced semopy's SLSQP as the default start for speed; every free
+    parameter, the implied covariance and the objective must stay where they were.
+    """
+    import importlib
+
+    from hpmob.sem.syntax import parse_model
+
+    fit_module = importlib.import_module("hpmob.sem.fit")
+    model, data, ms = {
+        "hs": (hs_ref["model"], hs_data, False),
+        "hs_meanstructure": (hs_ref["model"], hs_data, True),
+        "poldem": (pd_ref["model"], pd_data, False),
+        # fixed.x covariates: their moments are fixed at the sample values in both routes
+        "fixed_x": ("visual =~ x1 + x2 + x3\nvisual ~ ageyr + grade", hs_data.dropna(subset=["grade"]), False),
+    }[case]
+    pm = parse_model(model, meanstructure=ms)
+    X, _ = fit_module._prepare_data(data, pm)
+    fast = fit_module._estimate(pm, X)
+    assert fit_module._native_estimate(pm, X, fast.S, fast.free_of_row, fast.q) is not None  # the fast route ran
+    slow = _semopy_route(pm, X, monkeypatch)
+    assert fast.converged and slow.converged
+    np.testing.assert_allclose(fast.theta, slow.theta, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(fast.sigma, slow.sigma, rtol=1e-10, atol=1e-14)

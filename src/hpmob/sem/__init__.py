@@ -7,10 +7,12 @@ results can be compared line by line with R (see ``tests/test_sem_*.py``).
 
 What is computed where:
 
-* semopy supplies only the *starting solution* of single-group fits with complete
-  data (listwise); its SLSQP stops about 1e-3 from the optimum, so hpmob polishes it
-  by Fisher scoring. Standard errors, robust corrections, fit measures, standardized
-  solutions, defined parameters and modification indices are hpmob's own code.
+* Single-group fits with complete data (listwise) are estimated by hpmob's own
+  engine (moment/FABIN 3 starts, Fisher scoring, BFGS, a Fisher-scoring polish).
+  semopy is only the fallback start where that route fails or ends improper (its
+  SLSQP stops about 1e-3 from the optimum, so hpmob polishes it the same way).
+  Standard errors, robust corrections, fit measures, standardized solutions,
+  defined parameters and modification indices are hpmob's own code.
 * Multigroup fits (:func:`fit_multigroup`; semopy cannot constrain parameters equal
   across groups), full-information ML for incomplete data (``missing="ml"``, see
   :mod:`hpmob.sem.fiml`), bootstrap refits and the ordinal fits are hand-written

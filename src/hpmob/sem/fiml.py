@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
-__all__ = ["normalise_missing", "Patterns", "minus2_loglik", "em_h1", "baseline_minus2_loglik", "casewise_scores"]
+__all__ = ["normalise_missing", "Patterns", "minus2_loglik", "minus2_loglik_weighted", "Resample", "em_h1",
+           "baseline_minus2_loglik", "casewise_scores"]
 
 LOG2PI = math.log(2 * math.pi)
 #: EM for the saturated model stops when no mean or covariance changes by more than this
@@ -84,6 +85,8 @@ class Patterns:
         observed = np.isfinite(X)
         keep = observed.any(axis=1)
         self.n_empty = int((~keep).sum())
+        #: positions in the input of the rows kept (a row with no observed value is dropped)
+        self.kept = np.flatnonzero(keep)
         self.X = X[keep]
         observed = observed[keep]
         self.n, self.p = self.X.shape
@@ -105,6 +108,7 @@ class Patterns:
         K = order.size
         self.row_pattern = pid
         X0 = np.where(observed, self.X, 0.0)
+        self.X0 = X0  # the data with 0 for a missing cell (casewise terms of the weighted likelihood)
         by = np.argsort(pid, kind="stable")
         starts = np.searchsorted(pid[by], np.arange(K))
         self.counts = counts[order].astype(float)
@@ -134,6 +138,22 @@ class Patterns:
             ks = np.flatnonzero(n_miss == r)
             miss = np.nonzero(self.mask[ks] == 0)[1].reshape(len(ks), r)  # row-major: per pattern
             self._by_missing.append((ks, miss))
+        # the same groups with their rows, and each row's position in its group (weighted likelihood)
+        # every incomplete pattern in one group, its missing indices padded to the largest count
+        # with indices p, p + 1, ...: dummy variables with unit precision and no covariance, which
+        # change no term and save a group of LAPACK calls per count of missing variables
+        self._rows_by_missing = []
+        inc = np.flatnonzero(n_miss > 0)
+        if inc.size:
+            r_max = int(n_miss.max())
+            miss = np.tile(np.arange(p, p + r_max), (inc.size, 1))
+            for j, k in enumerate(inc):
+                m = np.flatnonzero(self.mask[k] == 0)
+                miss[j, : m.size] = m
+            where = np.full(K, -1)
+            where[inc] = np.arange(inc.size)
+            rows = np.flatnonzero(np.isin(pid, inc))
+            self._rows_by_missing.append((inc, miss, rows, where[pid[rows]]))
 
     def inverse_blocks(self, sigma: np.ndarray):
         """Per pattern, the inverse of the observed block of ``sigma`` (zero-padded) and its log-determinant.
@@ -218,6 +238,139 @@ def minus2_loglik(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, gradient: boo
     Q = np.einsum("k,kpq->pq", n, Qk)
     r = n @ sid
     return total, (Q + Q.T) / 2, r
+
+
+class Resample:
+    """The rows of :class:`Patterns` repeated ``weights`` times (a bootstrap or jackknife sample).
+
+    A resample consists of rows of the original data, so its patterns are those of ``pt``
+    with new counts. The complete rows enter the likelihood through their weighted sum and
+    cross-product (computed here once per resample: ``(p x p)`` work per evaluation, however
+    many rows), the incomplete rows with a positive weight casewise.
+
+    Parameters
+    ----------
+    pt : Patterns
+    weights : ndarray (pt.n,)
+        Multiplicity of each (kept) row.
+    """
+
+    def __init__(self, pt: Patterns, weights: np.ndarray):
+        w = np.asarray(weights, dtype=float)
+        self.counts = np.bincount(pt.row_pattern, weights=w, minlength=len(pt.items))
+        self.n = float(self.counts.sum())
+        full = np.flatnonzero(pt.n_observed_in == pt.p)
+        if full.size:
+            rows = np.flatnonzero(pt.row_pattern == full[0])
+            Xc, wc = pt.X[rows], w[rows]
+            self.n_c = float(wc.sum())
+            self.mean_c = wc @ Xc / max(self.n_c, 1.0)
+            D = Xc - self.mean_c  # centred first: no cancellation when the means are large
+            self.scatter_c = D.T @ (wc[:, None] * D)
+        else:
+            self.n_c, self.mean_c, self.scatter_c = 0.0, np.zeros(pt.p), np.zeros((pt.p, pt.p))
+        # incomplete rows drawn at least once, by number of missing variables
+        self.groups = []
+        for ks, miss, rows, at in pt._rows_by_missing:
+            on = w[rows] > 0
+            self.groups.append((ks, miss, rows[on], at[on], w[rows[on]]))
+
+
+def minus2_loglik_weighted(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, rs: Resample):
+    """``(-2 log L, Q, r)`` of :func:`minus2_loglik` for the resample ``rs`` of the rows of ``pt``.
+
+    With ``e_i`` the observed part of ``x_i - mu``, ``P = Sigma^-1`` and, per pattern,
+    ``Sigma_oo^-1 = P_oo - P_om P_mm^-1 P_mo`` (zero in the missing rows and columns) and
+    ``det(Sigma_oo) = det(Sigma) det(P_mm)``: ``-2 log L = sum_k n_k (p_k log 2pi +
+    log|Sigma_oo|) + sum_i w_i e_i' z_i`` with ``z_i = Sigma_oo^-1 e_i``, ``Q = sum_k n_k
+    Sigma_oo^-1 - sum_i w_i z_i z_i'`` and ``r = sum_i w_i z_i``. The complete rows' terms
+    come from their weighted moments; no resampled copy of the data, no per-pattern inverse
+    (one Cholesky factor, and solves of the size of the missing variables).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.fiml import Patterns, Resample, minus2_loglik, minus2_loglik_weighted
+    >>> X = np.array([[0.5, np.nan], [1.0, 2.0], [np.nan, -1.0], [0.2, 0.1]])
+    >>> S, m = np.array([[1.0, 0.3], [0.3, 2.0]]), np.array([0.1, 0.2])
+    >>> pt = Patterns(X)
+    >>> rs = Resample(pt, np.array([2.0, 0.0, 1.0, 1.0])[pt.kept])  # rows 0, 0, 2, 3
+    >>> got = minus2_loglik_weighted(S, m, pt, rs)
+    >>> want = minus2_loglik(S, m, Patterns(X[[0, 0, 2, 3]]), gradient=True)
+    >>> all(np.allclose(a, b, rtol=1e-13) for a, b in zip(got, want))
+    True
+    """
+    try:
+        L = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        return _minus2_loglik_weighted_blocks(sigma, mu, pt, rs)
+    p = pt.p
+    P = linalg.cho_solve((L, True), np.eye(p), check_finite=False)
+    logdet = np.full(len(pt.items), 2.0 * np.sum(np.log(np.diag(L))))
+    pad = pt._rows_by_missing[0][1].shape[1] if pt._rows_by_missing else 0
+    Pa = np.eye(p + pad)  # P and the padding variables (see Patterns)
+    Pa[:p, :p] = P
+    # complete rows: sum w (x - mu)(x - mu)' from their moments
+    d = rs.mean_c - mu
+    PM = P @ (rs.scatter_c + rs.n_c * np.outer(d, d))
+    quad = float(np.trace(PM))
+    SI = rs.n * P
+    Q_rows = PM @ P
+    r = rs.n_c * (P @ d)
+    for ks, miss, rows, at, w in rs.groups:
+        Pmm = Pa[miss[:, :, None], miss[:, None, :]]  # (K_r, r, r)
+        Pm = np.transpose(Pa[:p, miss], (1, 0, 2))  # (K_r, p, r)
+        if miss.shape[1] == 1:  # one variable missing at most (the common case): no LAPACK call
+            W = np.transpose(Pm, (0, 2, 1)) / Pmm
+            logdet[ks] += np.log(Pmm[:, 0, 0])
+        else:
+            W = np.linalg.solve(Pmm, np.transpose(Pm, (0, 2, 1)))  # P_mm^-1 P_mo, (K_r, r, p)
+            logdet[ks] += np.linalg.slogdet(Pmm)[1]
+        SI -= np.transpose(Pm * rs.counts[ks][:, None, None], (1, 0, 2)).reshape(p, -1) @ W.reshape(-1, p)
+        if rows.size:
+            obs = pt.observed[rows]
+            E = (pt.X0[rows] - mu) * obs
+            Z = E @ P
+            # (P e)_m of each row; the padding's value is never used (its row of W is 0)
+            v = np.take_along_axis(Z, np.minimum(miss[at], p - 1), axis=1)
+            Z -= np.einsum("ir,irp->ip", v, W[at])
+            Z *= obs  # exact zeros where the Schur complement leaves rounding residue
+            wZ = w[:, None] * Z
+            quad += float(np.sum(wZ * E))
+            Q_rows += Z.T @ wZ
+            r += wZ.sum(axis=0)
+    total = float(rs.counts @ (pt.n_observed_in * LOG2PI + logdet)) + quad
+    Q = SI - Q_rows
+    return total, (Q + Q.T) / 2, r
+
+
+def _minus2_loglik_weighted_blocks(sigma, mu, pt: Patterns, rs: Resample):
+    """The same when Sigma is not positive definite as a whole (only the observed blocks need be)."""
+    inv = pt.inverse_blocks(sigma)
+    if inv is None:
+        return math.inf, None, None
+    si, logdet = inv
+    full = np.flatnonzero(pt.n_observed_in == pt.p)
+    total = float(rs.counts @ (pt.n_observed_in * LOG2PI + logdet))
+    Q, r = np.einsum("k,kpq->pq", rs.counts, si), 0.0
+    if full.size and rs.n_c > 0:
+        d = rs.mean_c - mu
+        S = rs.scatter_c / rs.n_c
+        s0 = si[full[0]]
+        sid = s0 @ d
+        total += rs.n_c * (float(np.sum(s0 * S)) + float(d @ sid))
+        Q = Q - rs.n_c * (s0 @ S @ s0 + np.outer(sid, sid))
+        r = r + rs.n_c * sid
+    w = np.zeros(pt.n)
+    for _, _, rows, _, wr in rs.groups:
+        w[rows] = wr
+    on = np.flatnonzero(w)
+    E = (pt.X0[on] - mu) * pt.observed[on]
+    Z = np.einsum("ipq,iq->ip", si[pt.row_pattern[on]], E)
+    wZ = w[on][:, None] * Z
+    total += float(np.sum(wZ * E))
+    Q = Q - Z.T @ wZ
+    return total, (Q + Q.T) / 2, r + wZ.sum(axis=0)
 
 
 def em_h1(pt: Patterns, tol: float = EM_TOL, max_iter: int = EM_MAX_ITER):

@@ -691,8 +691,9 @@ def _inverse(M: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(M)
 
 
-def _admissible_starts(model: _Model, fabin: bool) -> np.ndarray | None:
-    theta0 = _starts(model, fabin=fabin)
+def _admissible_starts(model: _Model, fabin: bool, theta0: np.ndarray | None = None) -> np.ndarray | None:
+    if theta0 is None:
+        theta0 = _starts(model, fabin=fabin)
     if not np.isfinite(model.objective(theta0)):
         theta0 = _safe_starts(model, theta0)
     return theta0 if np.isfinite(model.objective(theta0)) else None
@@ -719,11 +720,12 @@ def _estimate(model: _Model) -> tuple[np.ndarray, bool, str]:
     # when the two estimators disagree on the sign of a loading the moment starts are the
     # unreliable ones (mixed-sign indicators): start from FABIN 3 and keep the other as fallback
     loading = np.array([e.theta for e in model.entries if e.theta >= 0 and e.row.op == "=~"], dtype=int)
-    first = not np.array_equal(np.sign(_starts(model)[loading]), np.sign(_starts(model, fabin=True)[loading]))
-    theta0 = _admissible_starts(model, fabin=first)
+    starts = {False: _starts(model), True: _starts(model, fabin=True)}  # each computed once
+    first = not np.array_equal(np.sign(starts[False][loading]), np.sign(starts[True][loading]))
+    theta0 = _admissible_starts(model, first, starts[first].copy())
     if theta0 is None:
         first = not first
-        theta0 = _admissible_starts(model, fabin=first)
+        theta0 = _admissible_starts(model, first, starts[first].copy())
     if theta0 is None:
         raise RuntimeError(
             "No admissible starting values: the implied covariance matrix is not positive definite "
@@ -731,7 +733,7 @@ def _estimate(model: _Model) -> tuple[np.ndarray, bool, str]:
         )
     theta, f, ok = _optimize(model, theta0)
     if not ok or _improper(model, theta):
-        alt0 = _admissible_starts(model, fabin=not first)
+        alt0 = _admissible_starts(model, not first, starts[not first].copy())
         if alt0 is not None:
             alt, f_alt, ok_alt = _optimize(model, alt0)
             better = f_alt < f - 1e-10 * (1 + abs(f)) if np.isfinite(f) else np.isfinite(f_alt)

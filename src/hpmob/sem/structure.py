@@ -1,6 +1,6 @@
 """Model-implied moments and their derivatives in RAM form.
 
-semopy estimates the model; everything computed *after* estimation (standard
+Everything computed *after* estimation (standard
 errors, robust corrections, standardized solution, modification indices) needs
 the Jacobian of the implied moments with respect to lavaan's free parameters,
 and for modification indices also with respect to parameters that are not in
