@@ -147,7 +147,7 @@ def test_the_group_tables_hide_three_respondents_without_a_level_with_a_compleme
     smallest = data["level"].value_counts().idxmin()
     checks = {
         "composition": sample_composition(data, cb, ("level",)).query("value != 'missing'").set_index("value"),
-        "missingness": missingness(data, cb).query("group != 'all' and item == 'PM1'").set_index("group"),
+        "missingness": missingness(data, cb, by="level").query("group != 'all' and item == 'PM1'").set_index("group"),
         "shares": agreement_share(data, cb, ["PM1"], by="level").query("group != 'all' and item == 'PM1'").set_index(
             "group"),
         "composites": composite_by_group(scores.join(data["level"]), "level").set_index("group"),
@@ -406,9 +406,9 @@ def _write(path: Path, header, body) -> Path:
 
 
 @pytest.mark.parametrize(("case", "message"), [
-    ("one respondent", ("only one governance level (district) remains; the comparisons across levels "
+    ("one respondent", ("only one group of level (district) remains; the comparisons across groups "
                         "(invariance, latent means) need at least 2")),
-    ("one level", ("only one governance level (commune) remains; the comparisons across levels (invariance, "
+    ("one level", ("only one group of level (commune) remains; the comparisons across groups (invariance, "
                    "latent means) need at least 2")),
     ("blank level column", "the level column is blank for every analysed respondent"),
 ])
@@ -459,7 +459,7 @@ def test_the_figure_legend_prints_no_suppressed_n():
     cb, data = load_codebook(), _three_without_a_level()
     summary = composite_by_group(composite_scores(data, cb, constructs=["AW", "PM"]).join(data["level"]), "level",
                                  order=["city", "district", "commune"])
-    fig = composites_by_level(summary, lang="en", codebook=cb)
+    fig = composites_by_level(summary, lang="en", codebook=cb, group="level", scale=(1.0, 5.0))
     legend = {t.get_text().split(" (")[0]: t.get_text() for t in fig.legends[0].get_texts()}
     plt.close(fig)
     smallest = cb.value_labels("level", "en")[data["level"].value_counts().idxmin()]
