@@ -37,6 +37,12 @@ def _f(x: float, nd: int = 2) -> str:
     return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
 
 
+def _d(x: float, nd: int = 3) -> str:
+    """A difference to ``nd`` places; one that rounds to zero is 0, never "-0.000"."""
+    text = f"{x:.{nd}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def _list(xs) -> str:
     return ", ".join(xs) if xs else "none"
 
@@ -216,8 +222,8 @@ def invariance_sequence(decisions: dict, deltas: dict) -> dict:
         d_cfi, d_rmsea = deltas[level]
         holds = decision == "invariant"
         en.append(f"{'full ' if level not in ('metric', 'thresholds') else ''}{level} invariance {'holds' if holds else 'does not hold'} "
-                  f"(ΔCFI = {d_cfi:.3f}, ΔRMSEA = {d_rmsea:.3f})")
-        vi.append(f"bất biến {level} {'đạt' if holds else 'không đạt'} (ΔCFI = {d_cfi:.3f}, ΔRMSEA = {d_rmsea:.3f})")
+                  f"(ΔCFI = {_d(d_cfi)}, ΔRMSEA = {_d(d_rmsea)})")
+        vi.append(f"bất biến {level} {'đạt' if holds else 'không đạt'} (ΔCFI = {_d(d_cfi)}, ΔRMSEA = {_d(d_rmsea)})")
     first_en = "; ".join(en)
     return bilingual(first_en[0].upper() + first_en[1:] + ".", "; ".join(vi).capitalize() + ".")
 
