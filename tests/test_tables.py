@@ -32,12 +32,14 @@ def test_rounding_by_kind_and_whole_numbers_as_integers():
         format_number(1.0, "decimal")
 
 
-def test_suppressed_cells_read_less_than_min_cell_and_the_footnote_says_why():
+def test_suppressed_cells_read_suppressed_and_the_footnote_says_why():
+    # one label for small cells and their complements: "< 5" would be false for a complement of 45
     frame = pd.DataFrame({"group": ["a", "b"], "n": [40, 3], "mean": [3.2, pd.NA],
                           "suppressed": [False, True]}).astype({"mean": "Float64"})
     out = render_table(frame, suppressed="suppressed", min_cell=5).data
-    assert "&lt; 5" in out and "<NA>" not in out and "&lt;NA&gt;" not in out and "nan" not in out.lower()
-    assert "fewer than 5 respondents" in out
+    assert ">suppressed<" in out and "&lt; 5" not in out
+    assert "<NA>" not in out and "&lt;NA&gt;" not in out and "nan" not in out.lower()
+    assert "fewer than 5 respondents, or a cell hidden with such a cell" in out
     assert "suppressed" not in format_table(frame, suppressed="suppressed").columns
     # a missing value that was not suppressed is a dash, and no footnote is added
     clean = render_table(frame.assign(suppressed=False)).data

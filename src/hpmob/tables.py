@@ -7,8 +7,10 @@ rendered here, the same way everywhere:
   spaces for underscores), a confidence interval as one "[low, high]" column;
 * numbers rounded by kind: estimates to 2 or 3 decimals, p-values as "< .001" or ".034",
   percentages to one decimal, whole numbers as whole numbers (never "411.0");
-* no index; missing values as "—"; suppressed cells (too few respondents) as "< 5",
-  explained in a footnote under the table;
+* no index; missing values as "—"; suppressed cells as "suppressed", explained in a
+  footnote under the table (fewer than 5 respondents, or a cell hidden with such a cell by
+  complementary suppression: one label for both, so the label never states a false "< 5"
+  and does not tell which of the hidden cells is the small one);
 * wide tables split into several tables that repeat the key columns, or scrolled inside
   their own frame (the book's stylesheet adds the visible cue).
 
@@ -26,6 +28,8 @@ import pandas as pd
 
 #: Column names formatted as p-values unless the caller says otherwise.
 P_VALUE_NAMES = frozenset({"p", "pvalue", "p_value", "p-value", "p_adjusted", "p_holm", "rmsea.pvalue"})
+#: What a suppressed cell shows (the footnote under the table says why).
+SUPPRESSED = "suppressed"
 #: The kinds a column can be formatted as.
 KINDS = ("estimate", "estimate3", "p", "percent", "integer", "text")
 
@@ -189,13 +193,13 @@ def format_table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None
 
     Examples
     --------
-    >>> t = pd.DataFrame({"group": ["g1", "g2"], "n": [64.0, 3.0], "share": [0.8123, None],
+    >>> t = pd.DataFrame({"group": ["g1", "g2"], "n": [64.0, None], "share": [0.8123, None],
     ...                   "ci_low": [0.7, None], "ci_high": [0.9, None], "pvalue": [0.0, None],
     ...                   "suppressed": [False, True]})
     >>> format_table(t, labels={"share": "Share"}, ci={"95 % CI": ("ci_low", "ci_high")},
     ...              suppressed="suppressed").to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
     [{'Group': 'g1', 'N': '64', 'Share': '0.81', '95 % CI': '[0.70, 0.90]', 'Pvalue': '< .001'},
-     {'Group': 'g2', 'N': '3', 'Share': '< 5', '95 % CI': '< 5', 'Pvalue': '< 5'}]
+     {'Group': 'g2', 'N': 'suppressed', 'Share': 'suppressed', '95 % CI': 'suppressed', 'Pvalue': 'suppressed'}]
     """
     labels, kinds, ci = dict(labels or {}), dict(kinds or {}), dict(ci or {})
     frame = frame.reset_index(drop=True)
@@ -208,7 +212,7 @@ def format_table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None
         raise KeyError(f"format_table: no column(s) {', '.join(map(str, missing))} in the table; "
                        f"it has {', '.join(map(str, frame.columns))}")
     mask = frame[suppressed].fillna(False).astype(bool) if suppressed else pd.Series(False, index=frame.index)
-    tag = f"< {min_cell}"
+    tag = SUPPRESSED
     out = {}
     for col in shown:
         if col in highs:
@@ -304,8 +308,9 @@ def render_table(frame: pd.DataFrame, *, caption: str | None = None, notes: Sequ
     cells = format_table(frame, min_cell=min_cell, suppressed=suppressed, **options)
     notes = list(notes)
     if suppressed is not None and frame[suppressed].fillna(False).astype(bool).any():
-        notes.append(f"< {min_cell}: fewer than {min_cell} respondents; the cell is suppressed to protect "
-                     "confidentiality.")
+        notes.append(f"{SUPPRESSED}: fewer than {min_cell} respondents, or a cell hidden with such a cell so "
+                     "that neither can be derived from the totals (complementary suppression); suppressed to "
+                     "protect confidentiality.")
     if len(cells) == 1 and len(cells.columns) > (max_columns or 8):  # one wide row reads as a list
         cells = pd.DataFrame({"Statistic": list(cells.columns), "Value": list(cells.iloc[0])})
         max_columns = None

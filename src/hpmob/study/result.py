@@ -76,7 +76,7 @@ class StepResult:
 
     def table(self, name: str, decimals: int = 3, rows: int | None = None, **options):
         """A table for the page (:func:`hpmob.tables.render_table`): labels in words, intervals in
-        brackets, estimates to ``decimals`` places, p-values as "< .001", suppressed cells as "< 5".
+        brackets, estimates to ``decimals`` places, p-values as "< .001", suppressed cells as "suppressed".
         ``rows``: only the first rows. ``options`` go to the renderer (``caption``, ``labels``, ...)."""
         from hpmob.tables import column_kind, render_table
 

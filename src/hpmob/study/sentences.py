@@ -283,7 +283,7 @@ _FLOW_WORDS = {
     "speeder": ("{} speeders", "{} phiếu trả lời quá nhanh"),
     "straight_liner": ("{} straight-liners", "{} phiếu chọn một đáp án cho mọi câu"),
     "impossible_value": ("{} with impossible values", "{} phiếu có giá trị không hợp lý"),
-    "no_group_value": ("{} without a value of `{var}`", "{} phiếu không có giá trị `{var}`"),
+    "no_group_value": ("{} without a value of the grouping variable ({var})", "{} phiếu không có giá trị của biến nhóm ({var})"),
 }
 
 
@@ -296,7 +296,7 @@ def cleaning_flow(flow, n_raw: int, min_cell: int, group: str | None = None) -> 
     >>> f = pd.DataFrame({"rule": ["raw submissions", "speeder", "analysed"], "n_excluded": [0, 10, 10],
     ...                   "n_remaining": [100, 90, 90], "suppressed": [False, False, False]})
     >>> cleaning_flow(f, 100, 5)["en"]
-    'Of 100 raw submissions, 10 (10.0 %) were excluded and **90 respondents are analysed**: 10 speeders.'
+    'Of 100 raw submissions, 10 (10.0 %) were excluded and 90 respondents are analysed: 10 speeders.'
     """
     n = int(flow["n_remaining"].iloc[-1])
     en, vi = [], []
@@ -317,10 +317,11 @@ def cleaning_flow(flow, n_raw: int, min_cell: int, group: str | None = None) -> 
         note_vi = (f" Các số loại dưới {min_cell} được ẩn trong sơ đồ, cùng với số nhỏ nhất khác và số còn lại "
                    "giữa chúng, để không số nào suy ra được từ các tổng.")
     pct = 100 * (n_raw - n) / n_raw if n_raw else float("nan")
-    return bilingual(f"Of {n_raw} raw submissions, {n_raw - n} ({pct:.1f} %) were excluded and **{n} respondents "
-                     f"are analysed**{': ' * bool(en)}{', '.join(en)}.{note_en}",
-                     f"Trong {n_raw} phiếu thu về, {n_raw - n} phiếu ({pct:.1f} %) bị loại và **{n} người trả lời "
-                     f"được phân tích**{': ' * bool(vi)}{', '.join(vi)}.{note_vi}")
+    # plain text: the sentence is glued as text (no Markdown inside it)
+    return bilingual(f"Of {n_raw} raw submissions, {n_raw - n} ({pct:.1f} %) were excluded and {n} respondents "
+                     f"are analysed{': ' * bool(en)}{', '.join(en)}.{note_en}",
+                     f"Trong {n_raw} phiếu thu về, {n_raw - n} phiếu ({pct:.1f} %) bị loại và {n} người trả lời "
+                     f"được phân tích{': ' * bool(vi)}{', '.join(vi)}.{note_vi}")
 
 
 def _treatment(missing: str) -> tuple[str, str]:
