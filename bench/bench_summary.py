@@ -131,7 +131,7 @@ def build_rows(clone: Path) -> list[dict]:
     print("the full grid of variants.yaml (in process, 2 workers) ...", flush=True)
     grid_out = clone / "build" / "multiverse" / "bench-full"
     grid = _timed([hpmob, "multiverse", "--out", str(grid_out), "--jobs", "2"], clone, env)
-    n_specs = len(pd.read_csv(grid_out / "specifications.csv"))
+    n_specs = pd.read_csv(grid_out / "specifications.csv")["spec_id"].nunique()  # one row per claim
     return [
         {"task": "cold make all (env installed)", "hpmob_s": cold, "reference_s": serial,
          "reference": "make JOBS=1 all (serial)", "target": "< 90 s", "met": cold < 90,
