@@ -218,7 +218,7 @@ format: $(ENV_STAMP)  ## ruff's formatter and import sorting over the code (rewr
 	$(BIN)/ruff check --select I --fix $(LINT_PATHS)
 	$(BIN)/ruff format $(LINT_PATHS)
 
-bench: $(ENV_STAMP)  ## one table: builds, a variant, invariance, bootstrap, power, each vs a reference (~6 min)
+bench: $(ENV_STAMP)  ## one table: builds, variants, the grid, the engine vs live lavaan, validate (~17 min with R)
 	$(PY) bench/bench_summary.py
 
 bench-detail: $(ENV_STAMP)  ## the detailed benchmarks: hpmob vs lavaan, semopy, pingouin, naive loops

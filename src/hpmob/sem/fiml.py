@@ -312,10 +312,10 @@ def minus2_loglik_weighted(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, rs: 
     Pa[:p, :p] = P
     # complete rows: sum w (x - mu)(x - mu)' from their moments
     d = rs.mean_c - mu
-    PM = P @ (rs.scatter_c + rs.n_c * np.outer(d, d))
-    quad = float(np.trace(PM))
+    P_scatter = P @ (rs.scatter_c + rs.n_c * np.outer(d, d))
+    quad = float(np.trace(P_scatter))
     SI = rs.n * P
-    Q_rows = PM @ P
+    Q_rows = P_scatter @ P
     r = rs.n_c * (P @ d)
     for ks, miss, rows, at, w in rs.groups:
         Pmm = Pa[miss[:, :, None], miss[:, None, :]]  # (K_r, r, r)
