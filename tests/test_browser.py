@@ -20,7 +20,8 @@ body { margin: 0; } article.bd-article { width: 690px; margin-left: 100px; }
 <div class="cell docutils container"><div class="cell_input docutils container"><pre>print("hello")</pre></div></div>
 <pre>Traceback (most recent call last):
 UserWarning: mean of empty slice, written to /home/someone/hpmob/results/tables/x.csv
-n_agree  &lt;NA&gt;  NaN</pre>
+n_agree  &lt;NA&gt;  NaN
+&lt;IPython.core.display.Markdown object&gt;</pre>
 <p><a href="missing.html">a missing page</a>, <a href="#nowhere">a missing anchor</a>,
 <a href="good.html#nothere">an anchor missing elsewhere</a>, <a href="#top">fine</a></p>
 </article></body></html>"""
@@ -57,7 +58,7 @@ def test_a_deliberately_broken_page_fails_on_every_defect(pages, tmp_path):
     details = "\n".join(map(str, problems))
     assert "px right of the column" in details and "without the visible scroll cue" in details
     assert "image without caption" in details and "image without alt text" in details
-    for text in ("'Traceback'", "'Warning'", "'<NA>'", "'NaN'"):
+    for text in ("'Traceback'", "'Warning'", "'<NA>'", "'NaN'", "' object>'"):
         assert text in details, text
     assert "/home/someone/hpmob" in details
     assert "'missing.html': no such file" in details

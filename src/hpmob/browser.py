@@ -9,7 +9,8 @@ saves a full-page screenshot of it and reports what a reviewer would object to:
   set by the book's ``hpmob.js``);
 * ``caption`` — an image that is not in a captioned figure, or has no alt text;
 * ``code`` — a visible notebook code cell not tagged as a deliberate listing;
-* ``text`` — "Traceback", "Warning", "<NA>" or "NaN" in the visible text;
+* ``text`` — "Traceback", "Warning", "<NA>", "NaN" or an object's repr ("<IPython.core.display.Markdown
+  object>": an output that had nothing to show) in the visible text;
 * ``path`` — an absolute local path in the visible text or a link;
 * ``link`` — a local link to a missing file or to an anchor the target page lacks.
 
@@ -30,7 +31,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run")
 #: Texts that must not appear on a page (case-sensitive; "Warning" also inside "UserWarning").
-FORBIDDEN_TEXTS = ("Traceback", "Warning", "<NA>", "NaN")
+FORBIDDEN_TEXTS = ("Traceback", "Warning", "<NA>", "NaN", " object>")
 #: Cell tags that mark a code cell shown on purpose (see hpmob.notebooks.LISTING_TAGS).
 LISTING_CLASSES = ("tag_listing", "tag_show-input")
 #: Pages of the HTML build that are not the book's content.

@@ -81,10 +81,11 @@ class StepResult:
         from hpmob.tables import column_kind, render_table
 
         frame = self.tables[name]
-        if frame.empty:  # nothing to show (e.g. no freed item, so no dMACS): the step's sentence says why
+        if frame.empty:  # nothing to list (e.g. no freed item, so no dMACS): say so in one line
             from IPython.display import Markdown
 
-            return Markdown("")
+            caption = options.get("caption")
+            return Markdown(f"*{caption}: nothing to list.*" if caption else "*Nothing to list.*")
         if name in self.index_tables:  # a matrix or a named-value column: its index is a column
             frame = frame.reset_index()
         frame = frame.head(rows) if rows is not None else frame
