@@ -289,21 +289,29 @@ class _SemopyEngine:
                 step = np.linalg.solve(J, -g)
             except np.linalg.LinAlgError:
                 break
-            t = 1.0
-            while t > 1e-6:
-                x_new = x + t * step
-                f_new = self.objective(x_new)
-                if np.isfinite(f_new) and f_new <= f + 1e-14 * max(1.0, abs(f)):
-                    break
-                t /= 2
-            else:
+            found = _backtrack(self.objective, x, f, step)
+            if found is None:
                 break
-            x, f = x_new, f_new
-            if np.max(np.abs(t * step)) < 1e-11 * (1 + np.max(np.abs(x))):
+            x_new, f_new = found
+            moved, x, f = x_new - x, x_new, f_new
+            if np.max(np.abs(moved)) < 1e-11 * (1 + np.max(np.abs(x))):
                 break
         sigma, G = self.evaluate(x)
         g = ml_gradient(sigma, self.S, G)
         return x, bool(np.isfinite(f) and np.max(np.abs(g)) < 1e-6)
+
+
+def _backtrack(objective, x: np.ndarray, f: float, step: np.ndarray):
+    """Halve ``step`` until the objective does not increase (to 1e-14 relative); ``None`` if it
+    still does at a step of 1e-6 (the Newton/Fisher direction is then no descent direction)."""
+    t = 1.0
+    while t > 1e-6:
+        x_new = x + t * step
+        f_new = objective(x_new)
+        if np.isfinite(f_new) and f_new <= f + 1e-14 * max(1.0, abs(f)):
+            return x_new, f_new
+        t /= 2
+    return None
 
 
 @contextlib.contextmanager
@@ -770,18 +778,13 @@ def _polish(mdl, x: np.ndarray, max_iter: int = 100) -> tuple[np.ndarray, bool]:
             step = np.linalg.solve(2 * mdl.information(), -g)
         except np.linalg.LinAlgError:
             break
-        t = 1.0
-        while t > 1e-6:
-            x_new = x + t * step
-            f_new = mdl.objective(x_new)
-            if np.isfinite(f_new) and f_new <= f + 1e-14 * max(1.0, abs(f)):
-                break
-            t /= 2
-        else:
+        found = _backtrack(mdl.objective, x, f, step)
+        if found is None:
             mdl.objective(x)
             break
-        x, f = x_new, f_new
-        if np.max(np.abs(t * step)) < 1e-11 * (1 + np.max(np.abs(x))):
+        x_new, f_new = found
+        moved, x, f = x_new - x, x_new, f_new
+        if np.max(np.abs(moved)) < 1e-11 * (1 + np.max(np.abs(x))):
             break
     f = mdl.objective(x)
     g = mdl.gradient(x)

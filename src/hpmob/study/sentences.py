@@ -43,6 +43,15 @@ def _d(x: float, nd: int = 3) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+def _ordering(order, ordered: bool) -> tuple[str, str]:
+    """The clause on a claimed group order ("The ordering a < b < c holds in the estimates."), EN and VI."""
+    if not order:
+        return "", ""
+    chain = " < ".join(order)
+    return (f" The ordering {chain} {'holds' if ordered else 'does not hold'} in the estimates.",
+            f" Thứ tự {chain} {'đúng' if ordered else 'không đúng'} theo ước lượng.")
+
+
 def _list(xs) -> str:
     return ", ".join(xs) if xs else "none"
 
@@ -253,10 +262,7 @@ def latent_mean_verdict(label: str, construct: str, verdict: str, rows: dict, co
     parts_vi = "; ".join(f"{grp} {_f(e)} (KTC 95 % {_f(lo)} đến {_f(hi)})" for grp, (e, lo, hi, _) in rows.items())
     e, lo, hi, d = rows[g]
     side = "excludes" if (lo > 0 or hi < 0) else "includes"
-    extra_en = extra_vi = ""
-    if order:
-        extra_en = f" The ordering {' < '.join(order)} {'holds' if ordered else 'does not hold'} in the estimates."
-        extra_vi = f" Thứ tự {' < '.join(order)} {'đúng' if ordered else 'không đúng'} theo ước lượng."
+    extra_en, extra_vi = _ordering(order, ordered)
     return bilingual(
         f"{label} verdict: {verdict}. Relative to {ref}, the latent mean of {construct} is {parts}; the "
         f"{g} − {ref} interval {side} zero ({_f(d)} latent SD).{extra_en}",
@@ -555,10 +561,7 @@ def ordinal_latent_verdict(label: str, construct: str, verdict: str, level: str,
     g, ref = contrast
     e, lo, hi, _ = rows[g]
     side = "excludes" if (lo > 0 or hi < 0) else "includes"
-    extra_en = extra_vi = ""
-    if order:
-        extra_en = f" The ordering {' < '.join(order)} {'holds' if ordered else 'does not hold'} in the estimates."
-        extra_vi = f" Thứ tự {' < '.join(order)} {'đúng' if ordered else 'không đúng'} theo ước lượng."
+    extra_en, extra_vi = _ordering(order, ordered)
     return bilingual(
         f"Ordinal treatment (WLSMV, {level} invariance): {label} {verdict}; the latent mean of {construct} in {g} "
         f"differs from {ref} by {_f(e)} latent SD of the reference group (95 % CI {_f(lo)} to {_f(hi)}), an "
