@@ -42,7 +42,7 @@ from hpmob.outdir import finish_run, start_run
 from hpmob.paths import project_root
 from hpmob.privacy import MIN_CELL, find_personal_data
 from hpmob.study.plan import load_plan
-from hpmob.study.steps import breakdown_rules
+from hpmob.study.steps import study_cleaning_rules
 from hpmob.variants import DEFAULT_JOBS, plan_needs, variant_plan
 
 #: The banner every study notebook opens with (a one-line quote beginning "**Synthetic data.**";
@@ -92,7 +92,7 @@ def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | Non
     # the cleaning the study will run: its small groups merged in the plan's breakdowns, the
     # plan's required group value included
     result = clean_export(frame, codebook,
-                          analysis_plan.cleaning_rules(breakdown_rules(CleaningRules(), codebook, analysis_plan)))
+                          study_cleaning_rules(CleaningRules(), codebook, analysis_plan))
     design = design_problems(result, str(raw), levels, level=group)
     if not design and levels:
         constructs = list(grouping.get("constructs") or []) if invariance_constructs is None else invariance_constructs

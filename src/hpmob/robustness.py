@@ -107,7 +107,7 @@ def _prepared(params: dict):
     rules = CleaningRules(speeder_fraction=p["speeder_fraction"], max_item_missing=p["max_item_missing"],
                           straightline_min_items=p["straightline_min_items"],
                           min_age_at_entry=p["min_age_at_entry"], apply=tuple(p["rules"]))
-    rules = plan.cleaning_rules(steps.breakdown_rules(rules, codebook, plan))
+    rules = steps.study_cleaning_rules(rules, codebook, plan)
     with tempfile.TemporaryDirectory(prefix="hpmob-spec-") as tmp:
         # the cleaning of steps.cleaning, without its per-run validation and tables (the
         # export was validated once by _inputs)

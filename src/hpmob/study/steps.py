@@ -42,7 +42,7 @@ from hpmob.study.verdicts import (
     ordinal_tables,
 )
 
-__all__ = ["breakdown_attributes", "breakdown_rules", "descriptives", "measurement", "invariance",
+__all__ = ["breakdown_attributes", "breakdown_rules", "study_cleaning_rules", "descriptives", "measurement", "invariance",
            "ordinal_invariance", "comparisons", "structural", "claims", "fit_model"]
 
 
@@ -138,6 +138,13 @@ def breakdown_rules(rules, codebook: Codebook, plan: AnalysisPlan):
     return replace(rules, merge_small_groups=breakdown_attributes(plan, codebook))
 
 
+def study_cleaning_rules(rules, codebook: Codebook, plan: AnalysisPlan):
+    """`rules` as the study cleans: the plan's breakdowns merged (:func:`breakdown_rules`) and
+    the plan's required grouping value (:meth:`AnalysisPlan.cleaning_rules`). Notebook 01, the
+    design check before ``hpmob run`` and the robustness grid all clean with these."""
+    return plan.cleaning_rules(breakdown_rules(rules, codebook, plan))
+
+
 def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, processed_dir=None,
              verify_manifest: bool = True, source: str | None = None) -> StepResult:
     """Manifest check, validation, cleaning rules, missingness and sample composition.
@@ -171,8 +178,7 @@ def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, process
                                               "problem": p.problem} for p in problems],
                                             columns=["row", "column", "value", "problem"])
     res.glue.update(n_raw=len(raw), n_warnings=len(problems))
-    # the plan's grouping may require a value (rule no_group_value)
-    rules = plan.cleaning_rules(breakdown_rules(rules, codebook, plan))
+    rules = study_cleaning_rules(rules, codebook, plan)
     result = clean_export(raw, codebook, rules)
     if processed_dir is not None:
         write_processed(result, processed_dir)
