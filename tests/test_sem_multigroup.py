@@ -234,6 +234,38 @@ def test_hs_partial_search(hs_ref, hs_data):
     assert one.freed == ("x3~1",) and not one.holds
 
 
+@pytest.mark.parametrize("missing", ["listwise", "ml"])
+def test_se_none_skips_only_the_standard_errors(hs_ref, hs_data, missing):
+    """lavaan's se = "none": the same estimates and fit measures, no standard errors, and a clear error
+    where standard errors are needed."""
+    spec = hs_ref["models"]["scalar"]
+    full = fit_multigroup(hs_ref["model"], hs_data, "school", group_equal=spec["group.equal"], missing=missing)
+    bare = fit_multigroup(hs_ref["model"], hs_data, "school", group_equal=spec["group.equal"], missing=missing,
+                          se="none")
+    assert (full.se, bare.se) == ("standard", "none")
+    np.testing.assert_array_equal(bare.estimates["est"], full.estimates["est"])
+    pd.testing.assert_series_equal(bare.fit_measures, full.fit_measures)
+    free = full.estimates["se"] > 0
+    assert bare.estimates.loc[free, ["se", "z", "pvalue", "ci.lower", "ci.upper"]].isna().all().all()
+    assert bare.vcov.isna().all().all()
+    with pytest.raises(ValueError, match="se='standard'"):
+        latent_mean_differences(bare, "visual")
+    with pytest.raises(ValueError, match="only available with estimator='ML'"):
+        fit_multigroup(hs_ref["model"], hs_data, "school", missing="ml", estimator="MLR", se="none")
+    with pytest.raises(ValueError, match="'standard' or 'none'"):
+        fit_multigroup(hs_ref["model"], hs_data, "school", se="robust")
+
+
+def test_partial_search_final_model_has_the_standard_errors_of_a_direct_fit(hs_ref, hs_data):
+    """The search's steps skip standard errors; its final model is the same fit as one made directly."""
+    out = partial_invariance_search(hs_ref["model"], hs_data, "school", level="scalar", missing="ml")
+    direct = fit_multigroup(hs_ref["model"], hs_data, "school", group_equal=("loadings", "intercepts"),
+                            group_partial=out.freed, missing="ml")
+    assert out.result.se == "standard" and out.reference.se == "none"
+    pd.testing.assert_frame_equal(out.result.estimates, direct.estimates)
+    pd.testing.assert_frame_equal(out.result.vcov, direct.vcov)
+
+
 def test_hs_latent_mean_differences(hs_fits, hs_ref):
     pe = pd.DataFrame(hs_ref["models"]["scalar"]["parameterEstimates"])
     for f in ("visual", "textual", "speed"):

@@ -67,16 +67,23 @@ class FimlPlan:
                     self.label_fixed[lab] = e.value
         self._admissible = True
         self._fast = None
-        self._Hinv = self._inverse_hessian()
+        self._Hinv = self._inverse_hessian(getattr(st, "info", None))
 
     # ------------------------------------------------------------- fast route
-    def _inverse_hessian(self) -> np.ndarray | None:
-        """Inverse Hessian of F = -2 log L / N at the full-sample estimate; None if not positive definite."""
-        from .multigroup import _Model, _observed_information
+    def _inverse_hessian(self, info: np.ndarray | None = None) -> np.ndarray | None:
+        """Inverse Hessian of F = -2 log L / N at the full-sample estimate; None if not positive definite.
 
-        mdl = _Model(self.pm, self.entries, [self.X], fiml=True, h1=False)
-        self._fast = mdl.blocks[0]  # kept for the refits in this process
-        H = 2 * _observed_information(mdl, self.est0)  # twice the unit observed information
+        ``info``: the fit's unit observed information, when it has one (a FIML fit computes it
+        for its standard errors: the same numerical Hessian of the same objective at the same
+        estimate, so reusing it saves one Hessian per plan and changes no bit).
+        """
+        if info is None or np.shape(info) != (self.est0.size, self.est0.size):
+            from .multigroup import _Model, _observed_information
+
+            mdl = _Model(self.pm, self.entries, [self.X], fiml=True, h1=False)
+            self._fast = mdl.blocks[0]  # kept for the refits in this process
+            info = _observed_information(mdl, self.est0)
+        H = 2 * np.asarray(info, dtype=float)  # twice the unit observed information
         H = (H + H.T) / 2
         try:
             np.linalg.cholesky(H)

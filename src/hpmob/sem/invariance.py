@@ -405,9 +405,10 @@ class PartialSearch:
     score_tests : list of pandas.DataFrame
         The ranking (:func:`release_order`) used at each step.
     result : MultigroupResult
-        The final (partial) model.
+        The final (partial) model, with standard errors.
     reference : MultigroupResult
-        The previous level's model.
+        The previous level's model; under ML without standard errors (``se == "none"``:
+        the search compares fit only), under MLR with them.
     """
 
     freed: tuple
@@ -468,9 +469,16 @@ def partial_invariance_search(
     prev_name = _PREVIOUS[level]
     partial = (partial,) if isinstance(partial, str) else tuple(partial)
 
-    def run(eq, part):
+    # Under ML the steps compare fit only (chi-square, CFI, RMSEA) and rank releases by score tests
+    # of the expected information: no step needs standard errors, whose observed information (a
+    # numerical Hessian under FIML) is most of a fit's time. The final model is refitted with them
+    # below; estimation is deterministic, so it is the same fit. MLR's scaled statistics need the
+    # information at every step.
+    step_se = "none" if str(estimator).upper() == "ML" else "standard"
+
+    def run(eq, part, se=step_se):
         return fit_multigroup(model, data, group, group_equal=eq, group_partial=_applicable(part, eq, model),
-                              group_order=group_order, missing=missing, estimator=estimator)  # fmt: skip
+                              group_order=group_order, missing=missing, estimator=estimator, se=se)  # fmt: skip
 
     ref = run(STEPS[prev_name], partial)
     cur = run(STEPS[level], partial)
@@ -502,6 +510,8 @@ def partial_invariance_search(
         row.update(_compare(ref, cur, crit))
         rows.append(row)
         holds = row["decision"] == "invariant"
+    if getattr(cur, "se", "standard") == "none":
+        cur = run(STEPS[level], partial + tuple(freed), se="standard")
     return PartialSearch(freed=tuple(freed), holds=holds, table=_table(rows), score_tests=rankings,
                          result=cur, reference=ref)  # fmt: skip
 
@@ -537,6 +547,9 @@ def latent_mean_differences(result: MultigroupResult, factor: str) -> pd.DataFra
         Wald test and interval (level as in the fit), and ``std.lv`` (the
         difference in units of the group's latent SD, lavaan's std.lv).
     """
+    if getattr(result, "se", "standard") == "none":
+        raise ValueError("The fit has no standard errors (se='none'); fit it again with se='standard' to compare "
+                         "latent means.")
     st = result._state
     lv = st.pm.lv
     if factor not in lv:

@@ -126,6 +126,10 @@ class MultigroupResult:
     improper : tuple of str
         Heywood cases and non-positive-definite latent covariance matrices, one
         sentence each; empty for a proper solution.
+    se : str
+        ``"standard"``, or ``"none"`` when the fit skipped the standard errors
+        (lavaan's ``se = "none"``: ``se``, ``z``, ``pvalue``, the intervals and
+        ``vcov`` are NaN; estimates and fit measures are unaffected).
     """
 
     estimates: pd.DataFrame
@@ -149,6 +153,7 @@ class MultigroupResult:
     n_patterns: pd.Series | None = None
     convergence: str = ""
     improper: tuple = ()
+    se: str = "standard"
 
     def __repr__(self) -> str:
         fm = self.fit_measures
@@ -968,6 +973,7 @@ def fit_multigroup(
     estimator: str = "ML",
     missing: str = "listwise",
     ci: float = 0.95,
+    se: str = "standard",
 ) -> MultigroupResult:
     """Fit a multigroup SEM/CFA in lavaan syntax with lavaan's ``group.equal`` semantics.
 
@@ -1005,6 +1011,11 @@ def fit_multigroup(
         (see :mod:`hpmob.sem.fiml`); the h1 model is then estimated by EM.
     ci : float
         Level of the Wald confidence intervals.
+    se : {"standard", "none"}
+        lavaan's ``se``: ``"none"`` skips the information matrix (with ``missing="ml"``
+        a numerical Hessian, most of a fit's time) when only the estimates and the fit
+        measures are wanted, e.g. the steps of a partial-invariance search. Only with
+        ``estimator="ML"`` (MLR's scaled test needs the information).
 
     Returns
     -------
@@ -1026,6 +1037,11 @@ def fit_multigroup(
         raise NotImplementedError(
             f"estimator={estimator!r}: multigroup fits support estimator='ML' (lavaan's default) and 'MLR'."
         )
+    if se not in ("standard", "none"):
+        raise ValueError(f"se must be 'standard' or 'none'; got {se!r}.")
+    if se == "none" and est_name != "ML":
+        raise ValueError(f"se='none' is only available with estimator='ML' (the {est_name} test statistic "
+                         "needs the information matrix); use se='standard'.")
     if not (isinstance(ci, (int, float)) and 0 < ci < 1):
         raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
     geq = _normalise_equal(group_equal)
@@ -1047,11 +1063,11 @@ def fit_multigroup(
                          fiml=True, ci=ci, estimator=est_name)  # fmt: skip
         return replace(res, missing="listwise")
     return fit_groups(model, pm, Xs, labels, group=group, group_equal=geq, group_partial=partial,
-                      fiml=fiml, ci=ci, estimator=est_name)  # fmt: skip
+                      fiml=fiml, ci=ci, estimator=est_name, se=se)  # fmt: skip
 
 
 def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, group_equal, group_partial,
-               fiml: bool, ci: float, estimator: str = "ML") -> MultigroupResult:  # fmt: skip
+               fiml: bool, ci: float, estimator: str = "ML", se: str = "standard") -> MultigroupResult:  # fmt: skip
     """Estimate prepared groups (``Xs``: one data matrix per group); ``fit_multigroup``'s engine.
 
     ``hpmob.sem.fit`` calls it with one group for single-group FIML.
@@ -1076,8 +1092,12 @@ def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, gr
                       f"{', '.join(map(repr, bad_h1))} (too few rows for the variables?)")
         mdl.objective(theta)
         # lavaan's default information: expected with complete data, observed with missing = "ml"
-        info = _observed_information(mdl, theta) if fiml else mdl.information()
-        vcov = _safe_inv(info) / mdl.N
+        if se == "none":
+            info = None
+            vcov = np.full((mdl.q, mdl.q), np.nan)
+        else:
+            info = _observed_information(mdl, theta) if fiml else mdl.information()
+            vcov = _safe_inv(info) / mdl.N
         robust = None
         if estimator == "MLR":
             # lavaan's MLR: Huber-White SEs (observed information, first-order meat) and the
@@ -1162,6 +1182,7 @@ def fit_groups(model: str, pm: ParsedModel, Xs: list, labels: list, *, group, gr
                              index=pd.Index(labels, name=group), name="n_patterns"),
         convergence=reason,
         improper=tuple(improper),
+        se=se,
     )
 
 
@@ -1381,8 +1402,9 @@ def _estimates(mdl: _Model, theta, vcov, labels, ci):
     out["se"] = se
     out["z"] = z
     out["pvalue"] = np.where(test, 2 * stats.norm.sf(np.abs(z)), np.nan)
-    out["ci.lower"] = np.where(test, est - zq * se, est)
-    out["ci.upper"] = np.where(test, est + zq * se, est)
+    # no standard error (se = "none"): no interval either, not the point as both ends
+    out["ci.lower"] = np.where(np.isnan(se), np.nan, np.where(test, est - zq * se, est))
+    out["ci.upper"] = np.where(np.isnan(se), np.nan, np.where(test, est + zq * se, est))
     out["std.lv"] = np.concatenate(slv_all)
     out["std.all"] = np.concatenate(sall_all)
     r2 = pd.DataFrame.from_dict(r2_rows, orient="index")
