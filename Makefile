@@ -90,12 +90,15 @@ $(EXECUTED): export HPMOB_OUTPUT_ROOT := $(CURDIR)
 build/notebooks/%.ipynb: notebooks/%.ipynb $(SRC) $(ENV_STAMP)
 	$(BIN)/hpmob run-notebook $< $@ $(NB_PARAMS)
 
-# In a parallel build each notebook has a core: 05 (bootstrap) and 08 (power simulation)
-# then run without joblib workers, which would only compete with the other job and cost
-# a start-up each. Their results do not depend on the number of workers (seeds are per
-# replicate: tests/test_sem_indirect.py, tests/test_power.py).
+# In a parallel build 05 (bootstrap) runs without joblib workers, which would only compete
+# with the other job. 08 (power simulation) is the longest notebook: it always has two
+# workers, so that when the other job has run out of notebooks both cores finish the
+# simulation (while both jobs run, three processes share two cores; the total work is the
+# same). Results do not depend on the number of workers (seeds are per replicate:
+# tests/test_sem_indirect.py, tests/test_power.py).
 NOTEBOOK_WORKERS := $(if $(filter 1,$(JOBS)),2,1)
-build/notebooks/05-structural.ipynb build/notebooks/08-power.ipynb: NB_PARAMS := -p n_jobs $(NOTEBOOK_WORKERS)
+build/notebooks/05-structural.ipynb: NB_PARAMS := -p n_jobs $(NOTEBOOK_WORKERS)
+build/notebooks/08-power.ipynb: NB_PARAMS := -p n_jobs 2
 # One language per book: figure labels in BOOK_LANG (English; `make BOOK_LANG=vi all` builds the
 # Vietnamese edition of the figures, the codebook appendix has both languages' wording).
 BOOK_LANG ?= en
