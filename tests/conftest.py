@@ -1,4 +1,5 @@
-"""Shared fixtures: the project root and a tiny notebook factory."""
+"""Shared fixtures: the project root, the shipped codebook and plan, the reference data sets,
+the shipped export, a tiny notebook factory and the book built once per session."""
 
 from __future__ import annotations
 
@@ -8,17 +9,43 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from hpmob.paths import project_root
 
 ROOT = project_root(Path(__file__).parent)
+#: the reference data sets the R scripts in tests/reference/ read (semopy ships the same two)
+REFERENCE_DATA = ROOT / "tests" / "reference" / "data"
+SHIPPED_EXPORT = ROOT / "data" / "raw" / "hpmob_survey_export.csv"
 
 
 @pytest.fixture(scope="session")
 def root() -> Path:
     """The compendium's root folder."""
     return ROOT
+
+
+@pytest.fixture(scope="module")
+def cb():
+    """The shipped codebook (one per test module: a test that changes it cannot reach another module)."""
+    from hpmob.codebook import load_codebook
+
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def plan(cb):
+    """The shipped analysis plan, read against the shipped codebook."""
+    from hpmob.study.plan import load_plan
+
+    return load_plan(codebook=cb)
+
+
+@pytest.fixture(scope="module")
+def hs() -> pd.DataFrame:
+    """HolzingerSwineford1939 as the lavaan references read it (one per test module)."""
+    return pd.read_csv(REFERENCE_DATA / "HolzingerSwineford1939.csv")
 
 
 @pytest.fixture

@@ -19,16 +19,10 @@ from hpmob.claims import (
     power_two_sided,
 )
 from hpmob.clean import clean_export
-from hpmob.codebook import load_codebook
 from hpmob.io import load_export
 from hpmob.simulate import simulate_sample
 from hpmob.study.plan import load_plan
 from hpmob.study.run import run_study
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,8 @@ import pyreadstat
 import pytest
 
 from hpmob.clean import RULES, CleaningRules, clean_export, read_responses, recode_export, run_cleaning, write_processed
-from hpmob.codebook import load_codebook
 from hpmob.io import ExportError, load_export, read_export, write_manifest
 from hpmob.simulate import make_raw_export, simulate_sample
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,6 @@ REFLECTIVE = ["AW", "RT", "PM", "IM", "DT", "SE", "CO"]
 VI_DIACRITIC = set("àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
 
 
-@pytest.fixture(scope="module")
-def cb() -> Codebook:
-    return load_codebook()
-
-
 @pytest.fixture
 def d(cb) -> dict:
     """A fresh, mutable copy of the shipped codebook dict."""

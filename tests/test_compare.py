@@ -28,7 +28,6 @@ from scipy import stats
 from scipy.stats.contingency import association
 from statsmodels.stats.multitest import multipletests
 
-from hpmob.codebook import load_codebook
 from hpmob.compare import (
     agreement_chi2,
     compare_groups,
@@ -43,11 +42,6 @@ from hpmob.simulate import simulate_sample
 
 TOL = dict(rtol=1e-12, atol=1e-12)
 LEVELS = ["city", "district", "commune"]
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
 
 
 @pytest.fixture(scope="module")

@@ -64,8 +64,8 @@ def ref_dir(root):
 
 
 @pytest.fixture(scope="module")
-def hs(ref_dir):
-    return pd.read_csv(ref_dir / "data" / "HolzingerSwineford1939.csv")[HS_ITEMS]
+def hs(hs):  # the nine test items of the shared data set
+    return hs[HS_ITEMS]
 
 
 @pytest.fixture(scope="module")

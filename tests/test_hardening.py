@@ -42,11 +42,6 @@ N = 15
 
 
 @pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
 def source():
     text = SHIPPED.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))

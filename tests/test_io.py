@@ -20,7 +20,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hpmob.codebook import load_codebook
 from hpmob.io import (
     MANIFEST_NAME,
     ExportError,
@@ -53,11 +52,6 @@ def problem_records(output: str, path: str) -> list[str]:
         elif records and not line.startswith(f"{path}: "):
             records[-1] += "\n" + line
     return records
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
 
 
 @pytest.fixture(scope="module")

@@ -6,19 +6,9 @@ import sys
 import pytest
 import yaml
 
-from hpmob.codebook import codebook_from_dict, load_codebook
+from hpmob.codebook import codebook_from_dict
 from hpmob.study.models import covariate_columns, indirect_label, measurement_syntax, structural_syntax
 from hpmob.study.plan import PlanError, load_plan
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def plan(cb):
-    return load_plan(codebook=cb)
 
 
 @pytest.fixture

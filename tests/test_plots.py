@@ -17,7 +17,6 @@ import pytest  # noqa: E402
 from fontTools.ttLib import TTFont  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from hpmob.codebook import load_codebook  # noqa: E402
 from hpmob.plots import (  # noqa: E402
     FONT_CANDIDATES,
     VIETNAMESE_SAMPLE,
@@ -33,11 +32,6 @@ from hpmob.simulate import simulate_sample  # noqa: E402
 #: What the study layer passes for this study's composites figure (plan grouping, 1–5 scale, bands).
 BY_LEVEL = {"group": "level", "scale": (1.0, 5.0), "bands": VN_BANDS}
 HARD = "ếựỗẫĐ"
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
 
 
 @pytest.fixture(scope="module")

@@ -56,11 +56,6 @@ def ref_dir(root):
 
 
 @pytest.fixture(scope="module")
-def hs(ref_dir):
-    return pd.read_csv(ref_dir / "data" / "HolzingerSwineford1939.csv")
-
-
-@pytest.fixture(scope="module")
 def hs_missing(ref_dir):
     return pd.read_csv(ref_dir / "data" / "HolzingerSwineford1939_x123_missing.csv")[["x1", "x2", "x3"]]
 

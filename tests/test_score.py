@@ -32,11 +32,6 @@ AW = ["AW1", "AW2", "AW3", "AW4", "AW5"]
 
 
 @pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
 def sample(cb):
     """Processed-format responses: attributes + items as answered, ~3 % missing."""
     s = simulate_sample(n=300, seed=11)
@@ -432,7 +427,6 @@ def test_group_column_with_missing_values_as_read_from_csv():
     # responses.csv gives level as pandas' nullable "string" dtype with <NA> for "no answer"
     import pandas as pd
 
-    from hpmob.codebook import load_codebook
     from hpmob.score import agreement_share, composite_by_group, composite_scores
     from hpmob.simulate import simulate_sample
 

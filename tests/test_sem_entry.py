@@ -22,11 +22,6 @@ DATA = Path(__file__).parent / "reference" / "data"
 MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 
 
-@pytest.fixture(scope="module")
-def hs():
-    return pd.read_csv(DATA / "HolzingerSwineford1939.csv")
-
-
 @pytest.mark.parametrize("missing", ["listwise", "ml"])
 def test_fit_with_group_is_fit_multigroup(missing):
     data = pd.read_csv(DATA / "HolzingerSwineford1939_mar.csv")

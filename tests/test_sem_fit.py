@@ -69,11 +69,6 @@ def pd_ref():
 
 
 @pytest.fixture(scope="module")
-def hs_data():
-    return pd.read_csv(REF / "data" / "HolzingerSwineford1939.csv")
-
-
-@pytest.fixture(scope="module")
 def pd_data():
     return pd.read_csv(REF / "data" / "PoliticalDemocracy.csv")
 
@@ -93,14 +88,14 @@ def hpmob_data(hpmob_ref):
 
 
 @pytest.fixture(scope="module")
-def fits(hs_ref, pd_ref, hs_data, pd_data, hpmob_ref, hpmob_data):
+def fits(hs_ref, pd_ref, hs, pd_data, hpmob_ref, hpmob_data):
     """Every reference model fitted once; keyed like the reference blocks."""
     return {
         "hpmob_ML": (fit(hpmob_ref["model"], hpmob_data), hpmob_ref["ML"]),
         "hpmob_MLR": (fit(hpmob_ref["model"], hpmob_data, estimator="MLR"), hpmob_ref["MLR"]),
-        "hs_ML": (fit(hs_ref["model"], hs_data), hs_ref["ML"]),
-        "hs_MLR": (fit(hs_ref["model"], hs_data, estimator="MLR"), hs_ref["MLR"]),
-        "hs_ML_meanstructure": (fit(hs_ref["model"], hs_data, meanstructure=True), hs_ref["ML_meanstructure"]),
+        "hs_ML": (fit(hs_ref["model"], hs), hs_ref["ML"]),
+        "hs_MLR": (fit(hs_ref["model"], hs, estimator="MLR"), hs_ref["MLR"]),
+        "hs_ML_meanstructure": (fit(hs_ref["model"], hs, meanstructure=True), hs_ref["ML_meanstructure"]),
         "poldem_ML": (fit(pd_ref["model"], pd_data), pd_ref),
     }
 
@@ -244,35 +239,35 @@ def test_fixed_x_regression_equals_ml_ols(pd_data):
 # ------------------------------------------------------------------ errors
 
 
-def test_unknown_variable_is_named(hs_data):
+def test_unknown_variable_is_named(hs):
     with pytest.raises(ValueError, match=r"'x10'.*not columns of `data`.*Did you mean 'x1'"):
-        fit("visual =~ x1 + x2 + x10", hs_data)
+        fit("visual =~ x1 + x2 + x10", hs)
 
 
-def test_too_few_rows(hs_data):
+def test_too_few_rows(hs):
     with pytest.raises(ValueError, match=r"Too few complete rows: 5 .* 9 observed variables"):
-        fit(_load("lavaan_hs.json")["model"], hs_data.head(5))
+        fit(_load("lavaan_hs.json")["model"], hs.head(5))
 
 
-def test_non_numeric_column(hs_data):
-    bad = hs_data.assign(x2=hs_data["x2"].astype(str) + " pts")
+def test_non_numeric_column(hs):
+    bad = hs.assign(x2=hs["x2"].astype(str) + " pts")
     with pytest.raises(ValueError, match=r"'x2' \((object|str)\) .*not numeric"):
         fit("visual =~ x1 + x2 + x3", bad)
 
 
-def test_other_input_errors(hs_data):
+def test_other_input_errors(hs):
     with pytest.raises(ValueError, match="estimator must be one of"):
-        fit("visual =~ x1 + x2 + x3", hs_data, estimator="WLSMV")
+        fit("visual =~ x1 + x2 + x3", hs, estimator="WLSMV")
     with pytest.raises(ValueError, match="'d', which is not a parameter label"):
-        fit("visual =~ x1 + a*x2 + x3\nind := a*d", hs_data)
+        fit("visual =~ x1 + a*x2 + x3\nind := a*d", hs)
     with pytest.raises(ValueError, match="operator '==' .* not supported"):
-        fit("visual =~ x1 + a*x2 + b*x3\na == b", hs_data)
+        fit("visual =~ x1 + a*x2 + b*x3\na == b", hs)
     with pytest.raises(TypeError, match="pandas DataFrame"):
-        fit("visual =~ x1 + x2 + x3", hs_data.to_numpy())
+        fit("visual =~ x1 + x2 + x3", hs.to_numpy())
 
 
-def test_missing_rows_dropped_with_warning(hs_data):
-    d = hs_data.copy()
+def test_missing_rows_dropped_with_warning(hs):
+    d = hs.copy()
     d.loc[:2, "x1"] = np.nan
     with pytest.warns(UserWarning, match="3 row"):
         res = fit("visual =~ x1 + x2 + x3", d)
@@ -343,7 +338,7 @@ def _semopy_route(pm, X, monkeypatch):
 
 
 @pytest.mark.parametrize("case", ["hs", "hs_meanstructure", "poldem", "fixed_x"])
-def test_native_engine_equals_semopy_route(case, hs_ref, pd_ref, hs_data, pd_data, monkeypatch):
+def test_native_engine_equals_semopy_route(case, hs_ref, pd_ref, hs, pd_data, monkeypatch):
     """hpmob's own start and optimiser reach semopy's (polished) solution to 1e-8 relative.
 
     The native route replaced semopy's SLSQP as the default start for speed; every free
@@ -355,11 +350,11 @@ def test_native_engine_equals_semopy_route(case, hs_ref, pd_ref, hs_data, pd_dat
 
     fit_module = importlib.import_module("hpmob.sem.fit")
     model, data, ms = {
-        "hs": (hs_ref["model"], hs_data, False),
-        "hs_meanstructure": (hs_ref["model"], hs_data, True),
+        "hs": (hs_ref["model"], hs, False),
+        "hs_meanstructure": (hs_ref["model"], hs, True),
         "poldem": (pd_ref["model"], pd_data, False),
         # fixed.x covariates: their moments are fixed at the sample values in both routes
-        "fixed_x": ("visual =~ x1 + x2 + x3\nvisual ~ ageyr + grade", hs_data.dropna(subset=["grade"]), False),
+        "fixed_x": ("visual =~ x1 + x2 + x3\nvisual ~ ageyr + grade", hs.dropna(subset=["grade"]), False),
     }[case]
     pm = parse_model(model, meanstructure=ms)
     X, _ = fit_module._prepare_data(data, pm)

@@ -16,24 +16,12 @@ import pandas as pd
 import pytest
 
 from hpmob.clean import clean_export
-from hpmob.codebook import load_codebook
 from hpmob.io import load_export
 from hpmob.simulate import simulate_sample
 from hpmob.study import steps
-from hpmob.study.plan import load_plan
 from hpmob.study.run import run_study
 from hpmob.study.verdicts import NOT_ESTIMABLE, NOT_SUPPORTED, SUPPORTED, claims_rows, judge
 from hpmob.variants import load_variants
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def plan(cb):
-    return load_plan(codebook=cb)
 
 
 @pytest.fixture(scope="module")

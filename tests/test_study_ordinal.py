@@ -15,18 +15,12 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from hpmob.codebook import load_codebook
 from hpmob.simulate import load_population_model, simulate_sample
 from hpmob.study import steps
 from hpmob.study.plan import load_plan
 from hpmob.study.verdicts import NOT_ESTIMABLE, NOT_SUPPORTED, SUPPORTED, claims_rows
 
 N, SEED = 500, 3
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
 
 
 @pytest.fixture(scope="module")
