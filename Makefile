@@ -226,7 +226,7 @@ bench: $(ENV_STAMP)  ## one table: builds, variants, the grid, the engine vs liv
 
 bench-detail: $(ENV_STAMP)  ## the detailed benchmarks: hpmob vs lavaan, semopy, pingouin, naive loops
 	@for script in bench/bench_sem.py bench/bench_invariance.py bench/bench_bootstrap.py \
-	    bench/bench_reliability.py; do echo "== $$script"; $(PY) $$script; done
+	    bench/bench_reliability.py bench/bench_guards.py; do echo "== $$script"; $(PY) $$script; done
 
 # The notebooks declare the kernel "python3" shown as "Python 3 (hpmob)": registered here in
 # .venv, it replaces ipykernel's built-in spec of the same name, so Lab offers the kernel the

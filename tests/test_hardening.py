@@ -13,7 +13,6 @@ import hashlib
 import io
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -327,33 +326,27 @@ def _bomb(path: Path, rows: int = 0, cell_bytes: int = 0) -> Path:
 def test_xlsx_bomb_with_a_huge_cell_is_refused_from_the_zip_directory(tmp_path):
     path = _bomb(tmp_path / "cell.xlsx", cell_bytes=50 * 2**20)
     assert path.stat().st_size < 2**20
-    start = time.perf_counter()
-    with pytest.raises(ExportError, match="max_decompressed_bytes"):
+    with pytest.raises(ExportError, match="max_decompressed_bytes"):  # its speed: bench/bench_guards.py
         read_export(path, ReadLimits(max_decompressed_bytes=10 * 2**20))
-    assert time.perf_counter() - start < 1
 
 
-def test_xlsx_with_millions_of_rows_is_refused_within_seconds(tmp_path):
+def test_xlsx_with_millions_of_rows_is_refused_at_the_row_limit(tmp_path):
     path = _bomb(tmp_path / "rows.xlsx", rows=1_200_000)
-    start = time.perf_counter()
-    with pytest.raises(ExportError) as info:
+    with pytest.raises(ExportError) as info:  # its speed: bench/bench_guards.py
         read_export(path)
-    assert time.perf_counter() - start < 10
     (problem,) = info.value.problems
     assert "max_rows" in problem.problem and problem.row == 1_000_002
 
 
-def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
+def test_yaml_alias_bomb_is_refused(tmp_path):
     text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
     for i in range(1, 10):
         prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
         text += f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]\n"
     path = tmp_path / "bomb.yaml"
     path.write_text(text, encoding="utf-8")
-    start = time.perf_counter()
-    with pytest.raises(CodebookError, match="alias"):
+    with pytest.raises(CodebookError, match="alias"):  # before expanding it; its speed: bench/bench_guards.py
         load_codebook(path)
-    assert time.perf_counter() - start < 2
 
 
 def test_deeply_nested_yaml_is_a_codebook_error(tmp_path):

@@ -26,7 +26,6 @@ saturated model vanishes at the implied moments) hold to 1e-10.
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from pathlib import Path
 
@@ -242,15 +241,10 @@ def test_zero_path_with_a_defined_indirect_effect_and_fiml():
         ["lhs", "op", "rhs"]).loc[("y", "~", "m"), "est"] > 0.2  # fmt: skip
 
 
-def test_transform_is_fast():
+def test_transform_reproduces_the_model_covariance():
     rng = np.random.default_rng(11)
     L = rng.uniform(0.5, 0.9, size=(31, 1))
     sigma = L @ L.T + np.diag(rng.uniform(0.3, 0.7, size=31))
     X = rng.normal(size=(400, 31)) @ np.linalg.cholesky(sigma).T + 3.0
-    transform_to_moments(X, sigma, np.full(31, 3.0))  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(10):
-        Z = transform_to_moments(X, sigma, np.full(31, 3.0))
-    per_call = (time.perf_counter() - t0) / 10
+    Z = transform_to_moments(X, sigma, np.full(31, 3.0))  # its speed: bench/bench_guards.py
     assert np.abs(np.cov(Z, rowvar=False, bias=True) - sigma).max() < 1e-10
-    assert per_call < 0.05, f"{per_call:.4f} s per 400 x 31 transformation"  # observed about 0.002 s

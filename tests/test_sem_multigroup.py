@@ -526,16 +526,11 @@ def test_hpmob_latent_means(hp_fits, hp_ref, key):
 
 
 @needs_hpmob
-def test_hpmob_sequence_is_fast(hp_ref, hp_data):
-    import time
-
+def test_hpmob_sequence_decisions_follow_lavaans_fit_measures(hp_ref, hp_data):
     r = hp_ref["model7"]
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # its speed: bench/bench_invariance.py
         warnings.simplefilter("ignore")
         tab = invariance(r["model"], hp_data, r["group"], group_order=r["group.label"])
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 10  # about 0.5 s on one core; generous for loaded machines
     fm = [r["models"][m]["fitMeasures"] for m in tab["model"]]
     expected = ["reference"] + [
         "invariant"
