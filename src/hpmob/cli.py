@@ -120,12 +120,14 @@ def _cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from hpmob.clean import run_cleaning
+    from hpmob.clean import CleaningRules, run_cleaning
     from hpmob.study.plan import load_plan
+    from hpmob.study.steps import study_cleaning_rules
 
     codebook = _load_codebook_arg(args.codebook)
-    # the plan's cleaning (its grouping may exclude respondents without a group), as in notebook 01
-    rules = load_plan(args.plan, codebook=codebook).cleaning_rules()
+    # the study's cleaning, as notebook 01 applies it: the plan's breakdowns merged and its
+    # required grouping value (the plan alone would leave small breakdown cells unmerged)
+    rules = study_cleaning_rules(CleaningRules(), codebook, load_plan(args.plan, codebook=codebook))
     result = run_cleaning(args.raw, args.out, codebook, rules)
     print(result.flow.to_string(index=False))
     print(f"wrote {args.out}/responses.csv and {args.out}/exclusions.csv")
