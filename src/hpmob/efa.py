@@ -246,9 +246,10 @@ def kmo(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> tuple[float, pd.
     --------
     >>> import pandas as pd
     >>> from hpmob.efa import kmo
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> overall, per_item = kmo(hs[[f"x{i}" for i in range(1, 10)]])  # doctest: +SKIP
-    >>> round(overall, 3), per_item.idxmin()  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> overall, per_item = kmo(hs[[f"x{i}" for i in range(1, 10)]])
+    >>> round(overall, 3), per_item.idxmin()
     (0.752, 'x7')
     """
     func = "kmo"
@@ -304,8 +305,9 @@ def bartlett_sphericity(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> 
     --------
     >>> import pandas as pd
     >>> from hpmob.efa import bartlett_sphericity
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> bartlett_sphericity(hs[[f"x{i}" for i in range(1, 10)]]).round(1)  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> bartlett_sphericity(hs[[f"x{i}" for i in range(1, 10)]]).round(1)
     chisq     904.1
     df         36.0
     pvalue      0.0
@@ -441,9 +443,10 @@ def parallel_analysis(
     --------
     >>> import pandas as pd
     >>> from hpmob.efa import parallel_analysis
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> pa = parallel_analysis(hs[[f"x{i}" for i in range(1, 10)]], seed=1)  # doctest: +SKIP
-    >>> int(pa["retain"].sum())  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> pa = parallel_analysis(hs[[f"x{i}" for i in range(1, 10)]], seed=1)
+    >>> int(pa["retain"].sum())
     3
     """
     func = "parallel_analysis"
@@ -616,14 +619,15 @@ def efa_loadings(
     --------
     >>> import pandas as pd
     >>> from hpmob.efa import efa_loadings
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
     >>> groups = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...           "speed": ["x7", "x8", "x9"]}
     >>> loadings, phi = efa_loadings(hs[[f"x{i}" for i in range(1, 10)]], 3,
-    ...                              constructs=groups)  # doctest: +SKIP
-    >>> loadings.loc["x4", ["visual", "textual", "speed"]].round(2).tolist()  # doctest: +SKIP
+    ...                              constructs=groups)
+    >>> loadings.loc["x4", ["visual", "textual", "speed"]].round(2).tolist()
     [0.02, 0.85, 0.01]
-    >>> round(float(phi.loc["visual", "textual"]), 2)  # doctest: +SKIP
+    >>> round(float(phi.loc["visual", "textual"]), 2)
     0.32
     """
     # factor_analyzer is imported here: it pulls in scikit-learn, which the
@@ -738,9 +742,10 @@ def suitability_table(
     --------
     >>> import pandas as pd
     >>> from hpmob.efa import suitability_table
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> tab = suitability_table(hs[[f"x{i}" for i in range(1, 10)]], seed=1)  # doctest: +SKIP
-    >>> tab[["n", "kmo", "n_factors_parallel", "kmo_ok"]].round(3)  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> tab = suitability_table(hs[[f"x{i}" for i in range(1, 10)]], seed=1)
+    >>> tab[["n", "kmo", "n_factors_parallel", "kmo_ok"]].round(3)
          n    kmo  n_factors_parallel  kmo_ok
     0  301  0.752                   3    True
     """

@@ -78,9 +78,14 @@ def dmacs(result, items=None, *, reference=None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from hpmob.sem import fit_multigroup  # doctest: +SKIP
-    >>> res = fit_multigroup(m, hs, "school", group_equal=("loadings", "intercepts"), group_partial=("x3~1",))  # doctest: +SKIP
-    >>> dmacs(res)  # doctest: +SKIP
+    >>> from hpmob.sem import fit_multigroup
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> res = fit_multigroup(m, hs, "school", group_equal=("loadings", "intercepts"), group_partial=("x3~1",))
+    >>> dmacs(res).round(3)
+      item  factor reference        focal  dmacs  mean_difference  sd_pooled
+    0   x3  visual   Pasteur  Grant-White  0.481           -0.532      1.106
     """
     e = result.estimates
     labels = list(result.group_labels)

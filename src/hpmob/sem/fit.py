@@ -490,9 +490,10 @@ def fit(
     --------
     >>> import pandas as pd
     >>> from hpmob.sem import fit
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9", hs)  # doctest: +SKIP
-    >>> round(res.fit_measures["cfi"], 3)  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9", hs)
+    >>> round(float(res.fit_measures["cfi"]), 3)
     0.931
     """
     if group is not None:

@@ -640,13 +640,14 @@ def bootstrap(
     --------
     >>> import pandas as pd
     >>> from hpmob.sem.indirect import bootstrap
-    >>> pd_data = pd.read_csv("tests/reference/data/PoliticalDemocracy.csv")  # doctest: +SKIP
+    >>> from semopy.examples import political_democracy
+    >>> pd_data = political_democracy.get_data()
     >>> model = '''ind60 =~ x1 + x2 + x3
     ... dem60 =~ y1 + y2 + y3 + y4
     ... dem60 ~ a*ind60
     ... '''
-    >>> boot = bootstrap(model, pd_data, n_boot=500, seed=1)  # doctest: +SKIP
-    >>> boot.shape, round(boot["a"].std(), 3), boot.attrs["n_failed"]  # doctest: +SKIP
+    >>> boot = bootstrap(model, pd_data, n_boot=500, seed=1)
+    >>> boot.shape, round(float(boot["a"].std()), 3), boot.attrs["n_failed"]
     ((500, 15), 0.333, 0)
     """
     n_boot = _check_count(n_boot, "n_boot", 2)
@@ -852,14 +853,25 @@ def indirect_effects(
 
     Examples
     --------
-    >>> import json
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.sem.indirect import indirect_effects
-    >>> ref = json.load(open("tests/reference/lavaan_poldem.json"))  # doctest: +SKIP
-    >>> pd_data = pd.read_csv("tests/reference/data/PoliticalDemocracy.csv")  # doctest: +SKIP
-    >>> res = fit(ref["model"], pd_data)  # doctest: +SKIP
-    >>> indirect_effects(res, pd_data, defined="ind", n_boot=1000, seed=1).round(3)  # doctest: +SKIP
+    >>> from semopy.examples import political_democracy
+    >>> pd_data = political_democracy.get_data()
+    >>> model = '''ind60 =~ x1 + x2 + x3
+    ... dem60 =~ y1 + y2 + y3 + y4
+    ... dem65 =~ y5 + y6 + y7 + y8
+    ... dem60 ~ a*ind60
+    ... dem65 ~ c*ind60 + b*dem60
+    ... y1 ~~ y5
+    ... y2 ~~ y4 + y6
+    ... y3 ~~ y7
+    ... y4 ~~ y8
+    ... y6 ~~ y8
+    ... ind := a*b
+    ... total := c + a*b
+    ... '''
+    >>> res = fit(model, pd_data)
+    >>> indirect_effects(res, pd_data, defined="ind", n_boot=1000, seed=1).round(3)
       effect                method    est     se  ci.lower  ci.upper  n_draws
     0    ind                 delta  1.242  0.355     0.545     1.938     <NA>
     1    ind            montecarlo  1.242  0.357     0.575     1.968    20000

@@ -240,8 +240,16 @@ def invariance(
     Examples
     --------
     >>> from hpmob.sem.invariance import invariance
-    >>> tab = invariance(m, hs, "school")  # doctest: +SKIP
-    >>> tab[["model", "cfi", "delta_cfi", "decision"]]  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> tab = invariance(m, hs, "school")
+    >>> tab[["model", "cfi", "delta_cfi", "decision"]].round(3)
+            model    cfi  delta_cfi       decision
+    0  configural  0.923        NaN      reference
+    1      metric  0.921     -0.002      invariant
+    2      scalar  0.882     -0.038  not invariant
+    3      strict  0.873     -0.009      invariant
     """
     crit = _criteria(criteria)
     plan = _resolve_steps(steps)

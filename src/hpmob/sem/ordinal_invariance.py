@@ -348,8 +348,15 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, 
 
     Examples
     --------
-    >>> d = pd.read_csv("tests/reference/data/HolzingerSwineford1939_ordinal.csv")  # doctest: +SKIP
-    >>> fit_ordinal_multigroup(m, d, "school", items, step="scalar").fit_measures["cfi.scaled"]  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[["school"]].join(hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop")))
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> res = fit_ordinal_multigroup(m, d, "school", items, step="scalar")
+    >>> round(float(res.fit_measures["cfi.scaled"]), 3)
+    0.959
     """
     prepared = _prepare(model, data, group, ordered, group_order)
     return _fit_step(prepared, step, partial, model, ci)
@@ -688,7 +695,18 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str, ordered, *,
 
     Examples
     --------
-    >>> ordinal_invariance(m, d, "school", items)[["model", "cfi.scaled", "decision"]]  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[["school"]].join(hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop")))
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> ordinal_invariance(m, d, "school", items)[["model", "cfi.scaled", "decision"]].round(3)
+            model  cfi.scaled       decision
+    0  configural       0.996      reference
+    1  thresholds       0.997      invariant
+    2      metric       1.000      invariant
+    3      scalar       0.959  not invariant
     """
     crit = _criteria(criteria)
     rows, fits, prev = [], {}, None
@@ -821,8 +839,15 @@ def ordinal_partial_search(model: str, data: pd.DataFrame, group: str, ordered, 
 
     Examples
     --------
-    >>> s = ordinal_partial_search(m, d, "school", items, level="scalar")  # doctest: +SKIP
-    >>> s.freed, s.holds  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[["school"]].join(hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop")))
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> s = ordinal_partial_search(m, d, "school", items, level="scalar")
+    >>> s.freed, s.holds
+    (('x3~1', 'x4~1'), False)
     """
     if level not in _RELEASES:
         raise ValueError(f"level must be one of {list(_RELEASES)} for ordinal items; got {level!r}."
