@@ -293,8 +293,17 @@ def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
     Examples
     --------
     >>> from hpmob.io import load_export
-    >>> result = clean_export(load_export("data/raw/hpmob_survey_export.csv"))  # doctest: +SKIP
-    >>> result.flow  # doctest: +SKIP
+    >>> from hpmob.paths import project_root
+    >>> result = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv"))
+    >>> result.flow
+       step              rule  n_excluded  n_remaining
+    0     0   raw submissions           0          520
+    1     1         duplicate          13          507
+    2     2  item_nonresponse          13          494
+    3     3           speeder          10          484
+    4     4    straight_liner          10          474
+    5     5  impossible_value           6          468
+    6     7          analysed          52          468
     """
     cb = codebook or load_codebook()
     coded = recode_export(raw, cb)

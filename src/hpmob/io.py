@@ -21,7 +21,10 @@ Rows are numbered as in a spreadsheet: the header is row 1, the first respondent
 Examples
 --------
 >>> from hpmob.io import load_export
->>> raw = load_export("data/raw/hpmob_survey_export.csv")  # doctest: +SKIP
+>>> from hpmob.paths import project_root
+>>> raw = load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+>>> raw.shape
+(520, 53)
 """
 
 from __future__ import annotations

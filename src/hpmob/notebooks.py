@@ -106,8 +106,24 @@ def run_notebook(
 
     Examples
     --------
+    A two-cell notebook in a temporary folder, its parameter overridden (the kernel
+    starts in about two seconds):
+
+    >>> import os
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from unittest import mock
+    >>> import nbformat
     >>> from hpmob.notebooks import run_notebook
-    >>> run_notebook("notebooks/00-overview.ipynb", "build/notebooks/00-overview.ipynb")  # doctest: +SKIP
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> defaults = nbformat.v4.new_code_cell("n = 2", metadata={"tags": ["parameters"]})
+    >>> nb = nbformat.v4.new_notebook(cells=[defaults, nbformat.v4.new_code_cell("print(n * 21)")])
+    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    >>> nbformat.write(nb, folder / "tiny.ipynb")
+    >>> with mock.patch.dict(os.environ):  # run_notebook sets the build's variables; keep them out of this session
+    ...     out = run_notebook(folder / "tiny.ipynb", folder / "out.ipynb", {"n": 3})
+    >>> nbformat.read(out, as_version=4).cells[-1].outputs[0]["text"]
+    '63\\n'
     """
     import papermill as pm  # heavy import, only needed here
 

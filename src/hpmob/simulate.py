@@ -517,8 +517,13 @@ def simulate_export(seed: int, n: int, out: str | Path, *, model: dict | None = 
 
     Examples
     --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
     >>> from hpmob.simulate import simulate_export
-    >>> simulate_export(seed=1, n=100, out="/tmp/export.csv")  # doctest: +SKIP
+    >>> path = simulate_export(seed=1, n=100, out=Path(tempfile.mkdtemp()) / "export.csv")
+    >>> pd.read_csv(path).shape
+    (100, 53)
     """
     model = model or load_population_model()
     cb = codebook or load_codebook()
