@@ -62,7 +62,7 @@ ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci
 class SemResult:
     """Result of :func:`fit`, laid out like lavaan's output.
 
-    Attributes
+    Parameters
     ----------
     estimates : pandas.DataFrame
         ``parameterEstimates(fit, standardized = TRUE)``: one row per parameter in
@@ -96,6 +96,22 @@ class SemResult:
     improper : tuple of str
         Heywood cases and a non-positive-definite latent covariance matrix, one
         sentence each; empty for a proper solution.
+    _state : object, optional
+        The engine's fitted state, which :func:`hpmob.sem.modification_indices` and the
+        bootstrap read; None for results built otherwise (the ordinal fits).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from hpmob.sem import fit
+    >>> res = fit("visual =~ x1 + x2 + x3", holzinger39.get_data())
+    >>> res.n, res.estimator, res.converged, res.improper
+    (301, 'ML', True, ())
+    >>> res.estimates[["lhs", "op", "rhs", "est"]].head(3).round(3)
+          lhs  op rhs    est
+    0  visual  =~  x1  1.000
+    1  visual  =~  x2  0.778
+    2  visual  =~  x3  1.107
     """
 
     estimates: pd.DataFrame
