@@ -83,6 +83,8 @@ class SemResult:
         Covariance matrix of the free parameters (named by label, else ``lhs op rhs``).
     converged : bool
         Whether the optimizer reached a stationary point.
+    model : str
+        The model syntax as given.
     implied_mean, sample_mean : pandas.Series or None
         Only with ``meanstructure=True`` (always with ``missing="ml"``).
     missing : str
