@@ -270,7 +270,7 @@ def kmo(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> tuple[float, pd.
 
 
 def bartlett_sphericity(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> pd.Series:
-    """Bartlett's (1950) test that the items are uncorrelated (R = I).
+    """Test that the items are uncorrelated (R = I), after Bartlett (1950).
 
     .. math:: \\chi^2 = -\\left(n - 1 - \\frac{2p + 5}{6}\\right)\\ln|R|, \\qquad df = p(p-1)/2.
 
@@ -383,7 +383,7 @@ def parallel_analysis(
     method: str = "pca",
     nan_policy: str = "pairwise",
 ) -> pd.DataFrame:
-    """Horn's (1965) parallel analysis: how many factors stand out from noise?
+    """Count the factors that stand out from noise by Horn's (1965) parallel analysis.
 
     The eigenvalues of the observed correlation matrix are compared with those
     of ``n_iter`` data sets of independent standard-normal variables of the
@@ -482,7 +482,24 @@ def parallel_analysis(
 # EFA loadings
 # --------------------------------------------------------------------------- #
 class EFASolution(NamedTuple):
-    """Result of :func:`efa_loadings`; unpack as ``loadings, phi = efa_loadings(...)``."""
+    """Result of :func:`efa_loadings`; unpack as ``loadings, phi = efa_loadings(...)``.
+
+    Parameters
+    ----------
+    loadings : pandas.DataFrame
+        Items × (factors, communality, uniqueness, primary[, construct]).
+    phi : pandas.DataFrame
+        Factor correlation matrix (identity for orthogonal or no rotation).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from hpmob.efa import efa_loadings
+    >>> hs = holzinger39.get_data()
+    >>> solution = efa_loadings(hs[[f"x{i}" for i in range(1, 10)]], 3)
+    >>> type(solution).__name__, solution.loadings.shape, solution.phi.shape
+    ('EFASolution', (9, 6), (3, 3))
+    """
 
     #: Items × (factors, communality, uniqueness, primary[, construct]).
     loadings: pd.DataFrame
@@ -714,7 +731,7 @@ def suitability_table(
     quantile: float = PARALLEL_QUANTILE,
     nan_policy: str = "pairwise",
 ) -> pd.DataFrame:
-    """Is the item set suitable for factor analysis, and how many factors? One row.
+    """Summarize in one row whether the items suit factor analysis, and how many factors.
 
     Parameters
     ----------
