@@ -114,11 +114,11 @@ def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by
     >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
     >>> r = pd.DataFrame({item: [4.0] * 20 for item in cb.item_columns})
     >>> r.loc[:4, "SP1"] = None  # 5 of 20 did not answer SP1
-    >>> missingness(r, cb).set_index("item").loc[["SP1", "SP2"], ["group", "n", "pct_missing"]]
-         group   n  pct_missing
-    item
-    SP1    all  20         25.0
-    SP2    all  20          0.0
+    >>> table = missingness(r, cb)
+    >>> table[table["item"].isin(["SP1", "SP2"])][["item", "group", "n", "pct_missing"]]
+      item group   n  pct_missing
+    0  SP1   all  20         25.0
+    1  SP2   all  20          0.0
     """
     cb = codebook or load_codebook()
     construct = cb.items.set_index("code")["construct"]
