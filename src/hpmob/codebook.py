@@ -103,6 +103,12 @@ class CodebookError(ValueError):
         File path or a description such as ``"<dict>"``.
     problems : list of str
         One message per problem.
+
+    Examples
+    --------
+    >>> err = CodebookError("codebook.yaml", ["items[0]: no code"])
+    >>> err.problems, str(err).splitlines()[0]
+    (['items[0]: no code'], 'invalid codebook codebook.yaml (1 problem):')
     """
 
     def __init__(self, source: str, problems: list[str] | tuple[str, ...] = ()):
@@ -233,6 +239,16 @@ def normalize_label(text: str) -> str:
     to one code, while a genuinely different word must not. Diacritics are therefore
     kept (stripping them would merge distinct Vietnamese words); spellings without
     diacritics are accepted only when the codebook lists them as ``aliases``.
+
+    Parameters
+    ----------
+    text : str
+        A label as exported (any object is turned into text first).
+
+    Returns
+    -------
+    str
+        The NFC form, case-folded, with runs of whitespace as one space and no edge spaces.
 
     Examples
     --------
@@ -761,7 +777,17 @@ class Codebook:
         return [it["code"] for it in self.data["items"] if it["reverse"]]
 
     def items_of(self, construct: str) -> list[str]:
-        """Item codes of `construct`, in file order.
+        """Return the item codes of `construct`, in file order.
+
+        Parameters
+        ----------
+        construct : str
+            A construct code.
+
+        Returns
+        -------
+        list of str
+            Its items; an unknown construct is a ``KeyError``.
 
         Examples
         --------
@@ -791,11 +817,37 @@ class Codebook:
         )
 
     def scale_of(self, item: str) -> str:
-        """Name of the response scale of `item`."""
+        """Return the name of the response scale of `item`.
+
+        Parameters
+        ----------
+        item : str
+            An item code.
+
+        Returns
+        -------
+        str
+            The scale's name, a key of the codebook's ``scales``.
+
+        Examples
+        --------
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").scale_of("SP1")
+        'agree7'
+        """
         return self._item(item)["scale"]
 
     def scale_range(self, scale_or_item: str) -> tuple[int, int]:
-        """(lowest, highest) valid code of a scale; reverse keying maps x to lo + hi - x.
+        """Return (lowest, highest) valid code of a scale; reverse keying maps x to lo + hi - x.
+
+        Parameters
+        ----------
+        scale_or_item : str
+            A scale's name or an item code.
+
+        Returns
+        -------
+        tuple of int
+            The lowest and the highest code.
 
         Examples
         --------
@@ -806,11 +858,43 @@ class Codebook:
         return min(codes), max(codes)
 
     def missing_codes(self, scale_or_item: str) -> list[int]:
-        """Codes that mean "no answer" on a scale (to be set to missing, not averaged)."""
+        """Return the codes that mean "no answer" on a scale (to be set to missing, not averaged).
+
+        Parameters
+        ----------
+        scale_or_item : str
+            A scale's name or an item code.
+
+        Returns
+        -------
+        list of int
+            The scale's missing codes, sorted; empty if it declares none.
+
+        Examples
+        --------
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").missing_codes("SP1")
+        [9]
+        """
         return sorted(self.data["scales"][self._scale_name(scale_or_item)].get("missing") or {})
 
     def agree_codes(self, scale_or_item: str) -> list[int]:
-        """Codes counted as agreement (e.g. 4–5) when reporting the share agreeing."""
+        """Return the codes counted as agreement (e.g. 4–5) when reporting the share agreeing.
+
+        Parameters
+        ----------
+        scale_or_item : str
+            A scale's name or an item code (its scale is used).
+
+        Returns
+        -------
+        list of int
+            The scale's ``agree_codes``; empty if it declares none.
+
+        Examples
+        --------
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").agree_codes("SP1")
+        [5, 6, 7]
+        """
         return list(self.data["scales"][self._scale_name(scale_or_item)].get("agree_codes") or [])
 
     def value_labels(self, scale_or_attribute: str, lang: str = "vi",
@@ -868,7 +952,24 @@ class Codebook:
         return self.data["meta"].get("number_locale")
 
     def column_kind(self, column: str) -> str:
-        """What a raw-export column is: ``admin``, ``personal``, ``categorical``, ``integer`` or ``item``."""
+        """Tell what a raw-export column is: ``admin``, ``personal``, ``categorical``, ``integer`` or ``item``.
+
+        Parameters
+        ----------
+        column : str
+            A column of the export.
+
+        Returns
+        -------
+        str
+            Its kind; a column the codebook does not know is a ``KeyError``.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.column_kind("SP1"), cb.column_kind("gender"), cb.column_kind("age")
+        ('item', 'categorical', 'integer')
+        """
         if column in self.admin_columns:
             return "admin"
         if column in self.personal_columns:
@@ -885,6 +986,16 @@ class Codebook:
         label maps to its missing code (e.g. 9); for categorical attributes it maps to
         ``None``. Item columns also accept the bare numeric codes (``"4"``), as some
         platforms export codes rather than labels.
+
+        Parameters
+        ----------
+        column : str
+            An item or a categorical attribute.
+
+        Returns
+        -------
+        dict
+            Normalized spelling to code (None for a categorical attribute's "no answer").
 
         Examples
         --------
@@ -911,12 +1022,27 @@ class Codebook:
         return out
 
     def integer_bounds(self, column: str) -> dict[str, tuple[int, int]]:
-        """Hard ``range`` and ``plausible`` bounds of an integer attribute.
+        """Return the hard ``range`` and ``plausible`` bounds of an integer attribute.
 
         A value outside ``range`` cannot be right (a data-entry or export error: the
         validator rejects the file); a value inside ``range`` but outside ``plausible``
         (age 4) is a respondent-level problem that the cleaning step excludes with a
         logged reason. Without ``plausible``, the two coincide.
+
+        Parameters
+        ----------
+        column : str
+            An integer attribute.
+
+        Returns
+        -------
+        dict
+            ``{"range": (lo, hi), "plausible": (lo, hi)}``.
+
+        Examples
+        --------
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").integer_bounds("age")
+        {'range': (0, 120), 'plausible': (18, 70)}
         """
         at = self._attribute(column)
         if at["type"] != "integer":
@@ -926,13 +1052,36 @@ class Codebook:
 
     # --- derived copies
     def to_dict(self) -> dict:
-        """A deep copy of the codebook dict (safe to modify)."""
+        """Return a deep copy of the codebook dict (safe to modify).
+
+        Returns
+        -------
+        dict
+            The codebook's sections as loaded.
+
+        Examples
+        --------
+        >>> sorted(load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").to_dict())
+        ['admin', 'attributes', 'constructs', 'items', 'meta', 'personal', 'scales']
+        """
         return copy.deepcopy(self.data)
 
     def with_reverse(self, item: str, flag: bool = True) -> Codebook:
         """Return a copy with the reverse-keying flag of `item` set to `flag`.
 
         Useful to test that scoring honours the codebook rather than hard-coded items.
+
+        Parameters
+        ----------
+        item : str
+            An item code.
+        flag : bool
+            The new ``reverse`` flag.
+
+        Returns
+        -------
+        Codebook
+            A new codebook; this one is unchanged.
 
         Examples
         --------
@@ -964,6 +1113,7 @@ def codebook_from_dict(d: Mapping, source: str = "<dict>") -> Codebook:
     Returns
     -------
     Codebook
+        The validated codebook.
 
     Raises
     ------
@@ -996,6 +1146,7 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
     Returns
     -------
     Codebook
+        The validated codebook; its ``source`` is the file's path.
 
     Raises
     ------
@@ -1044,6 +1195,7 @@ def codebook_table(codebook: Codebook, lang: str = "en") -> pd.DataFrame:
     Parameters
     ----------
     codebook : Codebook
+        The instrument to list.
     lang : {"en", "vi"}, default "en"
         Language of the construct labels and scale descriptions.
 
