@@ -646,9 +646,9 @@ def bootstrap(
     ... dem60 =~ y1 + y2 + y3 + y4
     ... dem60 ~ a*ind60
     ... '''
-    >>> boot = bootstrap(model, pd_data, n_boot=500, seed=1)
+    >>> boot = bootstrap(model, pd_data, n_boot=200, seed=1, n_jobs=1)
     >>> boot.shape, round(float(boot["a"].std()), 3), boot.attrs["n_failed"]
-    ((500, 15), 0.333, 0)
+    ((200, 15), 0.317, 0)
     """
     n_boot = _check_count(n_boot, "n_boot", 2)
     seed = _check_seed(seed)
@@ -871,13 +871,13 @@ def indirect_effects(
     ... total := c + a*b
     ... '''
     >>> res = fit(model, pd_data)
-    >>> indirect_effects(res, pd_data, defined="ind", n_boot=1000, seed=1).round(3)
+    >>> indirect_effects(res, pd_data, defined="ind", n_boot=300, n_mc=5000, seed=1, n_jobs=1).round(3)
       effect                method    est     se  ci.lower  ci.upper  n_draws
     0    ind                 delta  1.242  0.355     0.545     1.938     <NA>
-    1    ind            montecarlo  1.242  0.357     0.575     1.968    20000
-    2    ind  bootstrap_percentile  1.242  0.344     0.595     1.928     1000
-    3    ind          bootstrap_bc  1.242  0.344     0.600     1.935     1000
-    4    ind         bootstrap_bca  1.242  0.344     0.594     1.927     1000
+    1    ind            montecarlo  1.242  0.357     0.566     1.973     5000
+    2    ind  bootstrap_percentile  1.242  0.354     0.615     1.942      300
+    3    ind          bootstrap_bc  1.242  0.354     0.640     2.136      300
+    4    ind         bootstrap_bca  1.242  0.354     0.630     2.079      300
     """
     if not isinstance(result, SemResult) or result._state is None:
         raise TypeError("`result` must be the SemResult returned by hpmob.sem.fit().")
