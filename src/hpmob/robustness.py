@@ -226,7 +226,7 @@ def claim_curves(results: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> import pandas as pd
     >>> from hpmob.robustness import claim_curves
-    >>> results = pd.DataFrame({"claim": ["c"] * 3, "hypothesis": ["H1"] * 3, "spec_id": ["a", "b", "c"],
+    >>> results = pd.DataFrame({"claim": ["c"] * 3, "hypothesis": ["hyp"] * 3, "spec_id": ["a", "b", "c"],
     ...                         "estimate": [0.2, 0.4, 0.1], "verdict": ["supported", "supported", "not supported"]})
     >>> claim_curves(results)[["claim", "n_specifications", "share_supported", "fragile"]].round(3)
       claim  n_specifications  share_supported  fragile

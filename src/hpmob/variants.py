@@ -448,7 +448,7 @@ def robustness_table(variants_dir: str | Path) -> pd.DataFrame:
     >>> root = Path(tempfile.mkdtemp())
     >>> for name, verdict in [("main", "supported"), ("listwise", "not supported")]:
     ...     (root / name / "tables").mkdir(parents=True)
-    ...     pd.DataFrame({"claim": ["c1"], "hypothesis": ["H1"], "estimate": [0.5], "ci_low": [0.1],
+    ...     pd.DataFrame({"claim": ["c1"], "hypothesis": ["hyp"], "estimate": [0.5], "ci_low": [0.1],
     ...                   "ci_high": [0.9], "verdict": [verdict]}).to_csv(root / name / "tables" / "claims.csv")
     >>> robustness_table(root)[["variant", "verdict", "changes"]]
         variant        verdict  changes
