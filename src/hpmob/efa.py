@@ -244,7 +244,6 @@ def kmo(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> tuple[float, pd.
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import kmo
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()
@@ -303,7 +302,6 @@ def bartlett_sphericity(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> 
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import bartlett_sphericity
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()
@@ -441,7 +439,6 @@ def parallel_analysis(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import parallel_analysis
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()
@@ -634,7 +631,6 @@ def efa_loadings(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import efa_loadings
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()
@@ -757,7 +753,6 @@ def suitability_table(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import suitability_table
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()

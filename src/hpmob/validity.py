@@ -168,7 +168,6 @@ def standardized_loadings(result, *, min_loading: float = criteria.LOADING_MIN) 
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import standardized_loadings
     >>> from semopy.examples import holzinger39
@@ -242,7 +241,6 @@ def composite_reliability(result, *, method: str = "standardized") -> pd.Series:
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import composite_reliability
     >>> from semopy.examples import holzinger39
@@ -298,7 +296,6 @@ def average_variance_extracted(result, *, method: str = "standardized") -> pd.Se
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import average_variance_extracted
     >>> from semopy.examples import holzinger39
@@ -379,7 +376,6 @@ def fornell_larcker(result, *, method: str = "standardized") -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import fornell_larcker
     >>> from semopy.examples import holzinger39
@@ -493,7 +489,6 @@ def htmt(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.validity import htmt
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()
@@ -603,7 +598,6 @@ def validity_table(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import validity_table
     >>> from semopy.examples import holzinger39

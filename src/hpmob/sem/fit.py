@@ -506,7 +506,6 @@ def fit(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()

@@ -638,7 +638,6 @@ def bootstrap(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem.indirect import bootstrap
     >>> from semopy.examples import political_democracy
     >>> pd_data = political_democracy.get_data()

@@ -1030,7 +1030,6 @@ def fit_multigroup(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem.multigroup import fit_multigroup
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()
