@@ -97,6 +97,13 @@ class AuthorYearLabelStyle(BaseLabelStyle):
         ------
         str
             :func:`author_year_label`, suffixed when another entry has the same one.
+
+        Examples
+        --------
+        >>> from pybtex.database import Entry, Person
+        >>> entries = [Entry("book", fields={"year": "2015"}, persons={"author": [Person("Kline, Rex B.")]})] * 2
+        >>> list(AuthorYearLabelStyle().format_labels(entries))
+        ['Kline 2015a', 'Kline 2015b']
         """
         entries = list(sorted_entries)
         labels = [author_year_label(e) for e in entries]

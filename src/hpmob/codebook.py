@@ -721,59 +721,142 @@ class Codebook:
     # --- tidy tables (copies, so callers may modify them freely)
     @property
     def items(self) -> pd.DataFrame:
-        """Items in file order: code, construct, scale, reverse, text_vi, text_en."""
+        """Items in file order: code, construct, scale, reverse, text_vi, text_en.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.items[["code", "construct", "reverse"]].head(2)
+          code construct  reverse
+        0  SP1        SP    False
+        1  SP2        SP    False
+        """
         return self._tables["items"].copy()
 
     @property
     def constructs(self) -> pd.DataFrame:
-        """Constructs in file order: code, label_vi, label_en, reflective, role, n_items."""
+        """Constructs in file order: code, label_vi, label_en, reflective, role, n_items.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.constructs[["code", "n_items"]].head(2)
+          code  n_items
+        0   SP        4
+        1   EN        4
+        """
         return self._tables["constructs"].copy()
 
     @property
     def scales(self) -> pd.DataFrame:
-        """Scales in long format: scale, code, label_vi, label_en, is_missing."""
+        """Scales in long format: scale, code, label_vi, label_en, is_missing.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.scales.columns.tolist()
+        ['scale', 'code', 'label_vi', 'label_en', 'is_missing']
+        """
         return self._tables["scales"].copy()
 
     @property
     def attributes(self) -> pd.DataFrame:
-        """Attributes: code, type, label_vi, label_en, values (ordered tuple or None), range ((min, max) or None)."""
+        """Attributes: code, type, label_vi, label_en, values (ordered tuple or None), range ((min, max) or None).
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.attributes[["code", "type"]].head(2)
+            code         type
+        0  level  categorical
+        1   area  categorical
+        """
         return self._tables["attributes"].copy()
 
     # --- column lists
     @property
     def admin_columns(self) -> list[str]:
-        """Platform columns (respondent id, submission time, duration)."""
+        """Platform columns (respondent id, submission time, duration).
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.admin_columns
+        ['respondent_id', 'submitted_at', 'duration_sec']
+        """
         return list(self.data["admin"])
 
     @property
     def personal_columns(self) -> list[str]:
-        """Personal-data columns, which must never leave ``data/raw``."""
+        """Personal-data columns, which must never leave ``data/raw``.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> len(cb.personal_columns) > 0
+        True
+        """
         return list(self.data["personal"])
 
     @property
     def attribute_columns(self) -> list[str]:
-        """Respondent attribute columns in file order."""
+        """Respondent attribute columns in file order.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.attribute_columns[:3]
+        ['level', 'area', 'position']
+        """
         return [a["code"] for a in self.data["attributes"]]
 
     @property
     def item_columns(self) -> list[str]:
-        """Item columns in file order."""
+        """Item columns in file order.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.item_columns[:5]
+        ['SP1', 'SP2', 'SP3', 'SP4', 'EN1']
+        """
         return [it["code"] for it in self.data["items"]]
 
     @property
     def expected_columns(self) -> list[str]:
-        """All columns of a raw export: admin + personal + attributes + items."""
+        """All columns of a raw export: admin + personal + attributes + items.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> len(cb.expected_columns) == len(cb.admin_columns + cb.personal_columns + cb.attribute_columns + cb.item_columns)
+        True
+        """
         return self.admin_columns + self.personal_columns + self.attribute_columns + self.item_columns
 
     # --- constructs and items
     @property
     def reflective_constructs(self) -> list[str]:
-        """Codes of reflective constructs (the ones modelled as latent factors)."""
+        """Codes of reflective constructs (the ones modelled as latent factors).
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.reflective_constructs
+        ['SP', 'EN', 'WB', 'TR']
+        """
         return [c for c, spec in self.data["constructs"].items() if spec["reflective"]]
 
     @property
     def reverse_items(self) -> list[str]:
-        """Codes of reverse-keyed items."""
+        """Codes of reverse-keyed items.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.reverse_items
+        ['EN4']
+        """
         return [it["code"] for it in self.data["items"] if it["reverse"]]
 
     def items_of(self, construct: str) -> list[str]:
@@ -948,7 +1031,14 @@ class Codebook:
 
     @property
     def number_locale(self) -> str | None:
-        """How the export writes numbers: ``"vi"`` (1.000,5), ``"en"`` (1,000.5) or ``None`` (undeclared)."""
+        """How the export writes numbers: ``"vi"`` (1.000,5), ``"en"`` (1,000.5) or ``None`` (undeclared).
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> load_codebook().number_locale in ("vi", "en", None)
+        True
+        """
         return self.data["meta"].get("number_locale")
 
     def column_kind(self, column: str) -> str:

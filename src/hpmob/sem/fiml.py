@@ -179,6 +179,15 @@ class Patterns:
             ``(si, logdet)``: ``si`` of shape (K, p, p) holds each pattern's inverse in its observed
             rows and columns (zero elsewhere), ``logdet`` (K,) the log-determinants; None when a
             block is not positive definite.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from hpmob.sem.fiml import Patterns
+        >>> pt = Patterns(np.array([[1.0, 2.0], [np.nan, 4.0], [3.0, 6.0]]))
+        >>> si, logdet = pt.inverse_blocks(np.array([[2.0, 0.5], [0.5, 1.0]]))
+        >>> si.shape, [round(float(v), 4) + 0.0 for v in logdet]  # log 1.75 and log 1 (x2 alone)
+        ((2, 2, 2), [0.5596, 0.0])
         """
         try:
             L = np.linalg.cholesky(sigma)
@@ -221,6 +230,14 @@ class Patterns:
         -------
         mean, var : numpy.ndarray
             Length p each, from the observed cells of each column.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from hpmob.sem.fiml import Patterns
+        >>> pt = Patterns(np.array([[1.0, 2.0], [np.nan, 4.0], [3.0, 6.0]]))
+        >>> pt.available_moments()
+        (array([2., 4.]), array([1.        , 2.66666667]))
         """
         mean = np.nanmean(self.X, axis=0)
         var = np.nanmean((self.X - mean) ** 2, axis=0)

@@ -214,6 +214,23 @@ class FimlPlan:
         -------
         tuple of (numpy.ndarray, int)
             As :meth:`refit`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.syntax import parse_model
+        >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+        >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+        >>> pm = parse_model("f =~ x1 + x2 + x3", meanstructure=True)
+        >>> X = df[pm.ov].to_numpy()
+        >>> plan = FimlPlan(pm, fit("f =~ x1 + x2 + x3", df, missing="ml"), X)
+        >>> rows = np.random.default_rng(1).integers(0, len(X), len(X))  # one bootstrap resample
+        >>> est, status = plan.refit_rows(rows)
+        >>> bool(np.abs(est - plan.est0).max() > 0), bool(np.isfinite(est).all())
+        (True, True)
         """
         from .indirect import _OK
 
@@ -244,6 +261,23 @@ class FimlPlan:
         tuple of (numpy.ndarray, int)
             The estimates (NaN when the refit failed) and the status code of
             :mod:`hpmob.sem.indirect` (ok, restarted from scratch, failed).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.syntax import parse_model
+        >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+        >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+        >>> pm = parse_model("f =~ x1 + x2 + x3", meanstructure=True)
+        >>> X = df[pm.ov].to_numpy()
+        >>> plan = FimlPlan(pm, fit("f =~ x1 + x2 + x3", df, missing="ml"), X)
+        >>> rows = np.random.default_rng(1).integers(0, len(X), len(X))  # one bootstrap resample
+        >>> est, status = plan.refit(X[rows], warm_start=False)  # from scratch
+        >>> est.shape == plan.est0.shape, bool(np.isfinite(est).all())
+        (True, True)
         """
         from .indirect import _FAILED, _OK, _RESTARTED
         from .multigroup import _estimate, _improper, _Model, _optimize
@@ -280,6 +314,23 @@ class FimlPlan:
         bool
             True when the refit had no negative variance, a positive-definite latent covariance
             matrix and finite estimates.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.syntax import parse_model
+        >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+        >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+        >>> pm = parse_model("f =~ x1 + x2 + x3", meanstructure=True)
+        >>> X = df[pm.ov].to_numpy()
+        >>> plan = FimlPlan(pm, fit("f =~ x1 + x2 + x3", df, missing="ml"), X)
+        >>> rows = np.random.default_rng(1).integers(0, len(X), len(X))  # one bootstrap resample
+        >>> est, status = plan.refit_rows(rows)
+        >>> plan.admissible(est)
+        True
         """
         return bool(self._admissible and np.all(np.isfinite(est)))
 
@@ -296,6 +347,22 @@ class FimlPlan:
         DataFrame
             One column per free parameter (named as ``result.vcov``) and per defined
             parameter (``:=``), evaluated on each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.syntax import parse_model
+        >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+        >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+        >>> pm = parse_model("f =~ x1 + x2 + x3", meanstructure=True)
+        >>> X = df[pm.ov].to_numpy()
+        >>> plan = FimlPlan(pm, fit("f =~ x1 + x2 + x3", df, missing="ml"), X)
+        >>> rows = np.random.default_rng(1).integers(0, len(X), len(X))  # one bootstrap resample
+        >>> plan.table(np.vstack([plan.est0, plan.refit_rows(rows)[0]])).shape
+        (2, 9)
         """
         from .indirect import _eval_vec
 

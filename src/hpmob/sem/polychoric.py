@@ -328,14 +328,36 @@ class OrdinalStats:
 
     @property
     def threshold_names(self) -> list[str]:
-        """Names of the first block of ``wls_obs``: ``x|t1``…, and ``x~1`` for a continuous x."""
+        """Names of the first block of ``wls_obs``: ``x|t1``…, and ``x~1`` for a continuous x.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem.polychoric import ordinal_stats
+        >>> hs = holzinger39.get_data()
+        >>> st = ordinal_stats(hs[["x1", "x2", "x3"]].apply(lambda x: pd.qcut(x, 3, labels=False)), ["x1", "x2", "x3"])
+        >>> st.threshold_names
+        ['x1|t1', 'x1|t2', 'x2|t1', 'x2|t2', 'x3|t1', 'x3|t2']
+        """
         num = self.numeric or [False] * len(self.items)
         return [f"{v}~1" if nm else f"{v}|t{k + 1}"
                 for v, th, nm in zip(self.items, self.thresholds, num) for k in range(len(th))]
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
-        """(i, j) with i > j, column by column: the order of the correlations in ``wls_obs``."""
+        """(i, j) with i > j, column by column: the order of the correlations in ``wls_obs``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem.polychoric import ordinal_stats
+        >>> hs = holzinger39.get_data()
+        >>> st = ordinal_stats(hs[["x1", "x2", "x3"]].apply(lambda x: pd.qcut(x, 3, labels=False)), ["x1", "x2", "x3"])
+        >>> st.pairs
+        [(1, 0), (2, 0), (2, 1)]
+        """
         p = len(self.items)
         return [(i, j) for j in range(p) for i in range(j + 1, p)]
 

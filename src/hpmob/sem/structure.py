@@ -62,6 +62,13 @@ class Ram:
         -------
         tuple of (str, int, int)
             The matrix and the row and column (for ``m`` the index twice).
+
+        Examples
+        --------
+        >>> from hpmob.sem.structure import Ram
+        >>> ram = Ram(["x1", "x2"], ["f"])
+        >>> ram.position("f", "=~", "x2"), ram.position("x1", "~~", "x2"), ram.position("x1", "~1", "")
+        (('A', 1, 2), ('P', 0, 1), ('m', 0, 0))
         """
         ix = self.index
         if op == "=~":
@@ -83,6 +90,16 @@ class Ram:
             A position from :meth:`position`.
         value : float
             The value.
+
+        Examples
+        --------
+        >>> from hpmob.sem.structure import Ram
+        >>> ram = Ram(["x1", "x2"], ["f"])
+        >>> for lhs, op, rhs, value in [("f", "=~", "x1", 1.0), ("f", "=~", "x2", 0.5), ("f", "~~", "f", 2.0),
+        ...                             ("x1", "~~", "x1", 1.0), ("x2", "~~", "x2", 1.0)]:
+        ...     ram.set(ram.position(lhs, op, rhs), value)
+        >>> float(ram.P[0, 0]), float(ram.A[1, 2])
+        (1.0, 0.5)
         """
         kind, i, j = pos
         if kind == "A":
@@ -105,6 +122,17 @@ class Ram:
             ``C P C'``, the implied covariance of all variables.
         mu : numpy.ndarray
             ``C m``, their implied mean.
+
+        Examples
+        --------
+        >>> from hpmob.sem.structure import Ram
+        >>> ram = Ram(["x1", "x2"], ["f"])
+        >>> for lhs, op, rhs, value in [("f", "=~", "x1", 1.0), ("f", "=~", "x2", 0.5), ("f", "~~", "f", 2.0),
+        ...                             ("x1", "~~", "x1", 1.0), ("x2", "~~", "x2", 1.0)]:
+        ...     ram.set(ram.position(lhs, op, rhs), value)
+        >>> C, V, mu = ram.solve()
+        >>> float(V[2, 2]), float(V[0, 2])  # var(f) and cov(x1, f)
+        (2.0, 2.0)
         """
         C = np.linalg.inv(np.eye(self.n) - self.A)
         V = C @ self.P @ C.T
@@ -119,6 +147,18 @@ class Ram:
             The p × p implied covariance.
         mean : numpy.ndarray
             The implied mean, length p.
+
+        Examples
+        --------
+        >>> from hpmob.sem.structure import Ram
+        >>> ram = Ram(["x1", "x2"], ["f"])
+        >>> for lhs, op, rhs, value in [("f", "=~", "x1", 1.0), ("f", "=~", "x2", 0.5), ("f", "~~", "f", 2.0),
+        ...                             ("x1", "~~", "x1", 1.0), ("x2", "~~", "x2", 1.0)]:
+        ...     ram.set(ram.position(lhs, op, rhs), value)
+        >>> cov, mean = ram.implied()
+        >>> cov, mean
+        (array([[3. , 1. ],
+               [1. , 1.5]]), array([0., 0.]))
         """
         _, V, mu = self.solve()
         p = self.p
@@ -141,6 +181,18 @@ class Ram:
             Shape (k, p, p): the derivative of the implied covariance of the observed variables.
         dmu : numpy.ndarray
             Shape (p, k): the derivative of their implied mean.
+
+        Examples
+        --------
+        >>> from hpmob.sem.structure import Ram
+        >>> ram = Ram(["x1", "x2"], ["f"])
+        >>> for lhs, op, rhs, value in [("f", "=~", "x1", 1.0), ("f", "=~", "x2", 0.5), ("f", "~~", "f", 2.0),
+        ...                             ("x1", "~~", "x1", 1.0), ("x2", "~~", "x2", 1.0)]:
+        ...     ram.set(ram.position(lhs, op, rhs), value)
+        >>> dS, dmu = ram.derivatives([[ram.position("f", "~~", "f")]])  # d Sigma / d var(f)
+        >>> dS[0]
+        array([[1.  , 0.5 ],
+               [0.5 , 0.25]])
         """
         C, V, mu_all = self.solve()
         p = self.p

@@ -103,7 +103,14 @@ class ParsedModel:
 
     @property
     def ov_nox(self) -> list[str]:
-        """Observed variables that are not fixed.x covariates, in lavaan's order."""
+        """Observed variables that are not fixed.x covariates, in lavaan's order.
+
+        Examples
+        --------
+        >>> from hpmob.sem.syntax import parse_model
+        >>> parse_model("y ~ x1 + x2").ov_nox
+        ['y']
+        """
         return [v for v in self.ov if v not in self.ov_x]
 
 

@@ -158,6 +158,12 @@ class Hypothesis:
         -------
         object
             The field's value.
+
+        Examples
+        --------
+        >>> h = Hypothesis("H9", "H9", "path", {"lhs": "Y", "rhs": "X"}, {"en": "X raises Y", "vi": "X tăng Y"})
+        >>> h.get("rhs"), h.get("sign", "+")
+        ('X', '+')
         """
         return self.spec.get(key, default)
 
@@ -299,6 +305,13 @@ class AnalysisPlan:
         -------
         Hypothesis
             The hypothesis; an unknown id is a ``KeyError`` that lists the plan's ids.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> plan.hypothesis("H1").type
+        'path'
         """
         for h in self.hypotheses:
             if h.id == hid:
@@ -307,18 +320,42 @@ class AnalysisPlan:
 
     @property
     def structural_regressions(self) -> list[dict]:
-        """Declared regressions whose variables all exist in this codebook."""
+        """Declared regressions whose variables all exist in this codebook.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> len(plan.structural_regressions) == len(plan.regressions)  # no construct absent
+        True
+        """
         return [r for r in self.regressions if r["lhs"] not in self.absent and r["rhs"] not in self.absent]
 
     @property
     def structural_constructs(self) -> list[str]:
-        """Constructs of the structural model (in codebook order)."""
+        """Constructs of the structural model (in codebook order).
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> set(plan.structural_constructs) <= set(plan.constructs)
+        True
+        """
         used = {v for r in self.structural_regressions for v in (r["lhs"], r["rhs"])}
         return [c for c in self.constructs if c in used]
 
     @property
     def exogenous_constructs(self) -> list[str]:
-        """Constructs of the structural model that no declared path predicts."""
+        """Constructs of the structural model that no declared path predicts.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> set(plan.exogenous_constructs) <= set(plan.structural_constructs)
+        True
+        """
         outcomes = {r["lhs"] for r in self.structural_regressions}
         return [c for c in self.structural_constructs if c not in outcomes]
 
@@ -354,7 +391,15 @@ class AnalysisPlan:
 
     @property
     def group_constructs(self) -> list[str]:
-        """Constructs compared across groups that this codebook has."""
+        """Constructs compared across groups that this codebook has.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> plan.group_constructs == [c for c in plan.grouping["constructs"] if c not in plan.absent]
+        True
+        """
         return [c for c in self.grouping.get("constructs", []) if c not in self.absent]
 
     @property
@@ -374,7 +419,15 @@ class AnalysisPlan:
 
     @property
     def ranking_ids(self) -> list[str]:
-        """Ids of the ``ranking`` hypotheses (each names its results table)."""
+        """Ids of the ``ranking`` hypotheses (each names its results table).
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> all(plan.hypothesis(i).type == "ranking" for i in plan.ranking_ids)
+        True
+        """
         return [h.id for h in self.hypotheses if h.type == "ranking"]
 
     def missing_for(self, h: Hypothesis) -> list[str]:
@@ -389,6 +442,13 @@ class AnalysisPlan:
         -------
         list of str
             The constructs it names that the codebook lacks.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> [h.id for h in plan.hypotheses if plan.missing_for(h)]
+        []
         """
         return [c for c in _constructs_named(h) if c in self.absent]
 
@@ -404,6 +464,14 @@ class AnalysisPlan:
         -------
         float
             Its own ``threshold``, else the plan's ``estimation.agree_threshold``.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> h = next(h for h in plan.hypotheses if h.type == "share_above")
+        >>> plan.threshold(h) == h.get("threshold", plan.estimation["agree_threshold"])
+        True
         """
         return float(h.get("threshold", self.estimation["agree_threshold"]))
 

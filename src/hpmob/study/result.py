@@ -70,6 +70,17 @@ class StepResult:
         -------
         list of pathlib.Path
             The files written.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import pandas as pd
+        >>> from hpmob.study.result import StepResult
+        >>> res = StepResult("demo", tables={"means": pd.DataFrame({"item": ["A1"], "mean": [3.8912]})}, glue={"n": 3},
+        ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+        >>> path = res.write_tables(tempfile.mkdtemp())[0]
+        >>> path.name, path.read_text().splitlines()
+        ('means.csv', ['item,mean', 'A1,3.8912'])
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -94,6 +105,15 @@ class StepResult:
         -------
         dict
             Glue name to value.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from hpmob.study.result import StepResult
+        >>> res = StepResult("demo", tables={"means": pd.DataFrame({"item": ["A1"], "mean": [3.8912]})}, glue={"n": 3},
+        ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+        >>> res.glue_values("vi")
+        {'n': 3, 'sentence_s': 'Ba.', 'sentence_s_vi': 'Ba.'}
         """
         values = dict(self.glue)
         for name, text in self.sentences.items():
@@ -108,6 +128,21 @@ class StepResult:
         ----------
         folder : path-like, optional
             Where the tables go; None: glue only.
+
+        Examples
+        --------
+        In a script the glued values are only recorded (a notebook shows them in the book):
+
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pandas as pd
+        >>> from hpmob.study.result import StepResult
+        >>> res = StepResult("demo", tables={"means": pd.DataFrame({"item": ["A1"], "mean": [3.8912]})}, glue={"n": 3},
+        ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> res.publish(folder)
+        >>> [p.name for p in folder.iterdir()]
+        ['means.csv']
         """
         from myst_nb import glue
 
@@ -137,6 +172,16 @@ class StepResult:
         -------
         IPython.display.HTML or IPython.display.Markdown
             The table, or a one-line "nothing to list" for an empty one.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from hpmob.study.result import StepResult
+        >>> res = StepResult("demo", tables={"means": pd.DataFrame({"item": ["A1"], "mean": [3.8912]})}, glue={"n": 3},
+        ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+        >>> html = res.table("means", caption="Item means").data
+        >>> "Item means" in html, ">3.891<" in html
+        (True, True)
         """
         from hpmob.tables import column_kind, render_table
 
