@@ -156,7 +156,7 @@ def claims_from_responses(responses: pd.DataFrame, codebook: Codebook, plan: Ana
     >>> codebook = load_codebook()
     >>> plan = load_plan(codebook=codebook)
     >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
-    >>> table = claims_from_responses(responses, codebook, plan, methods=("delta",))
+    >>> table = claims_from_responses(responses, codebook, plan, methods=("delta",), ordinal=False)
     >>> list(table.columns[:3]), set(table["verdict"]) <= {"supported", "not supported",
     ...     "not testable with these data", "not estimable"}
     (['claim', 'hypothesis', 'test'], True)

@@ -254,11 +254,11 @@ def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int,
 
     Examples
     --------
-    >>> curve = power_curve((60,), n_rep=4, seed=1, n_jobs=1)
+    >>> curve = power_curve((40,), n_rep=2, seed=1, n_jobs=1)
     >>> curve.columns.tolist()
     ['n_per_level', 'n_total', 'effect', 'power', 'mc_se', 'n_rep']
     >>> int(curve["n_total"].iloc[0]), bool(curve["power"].between(0, 1).all())
-    (180, True)
+    (120, True)
     """
     sizes = [int(n) for n in n_per_level]
     if min(sizes) < 20:
