@@ -635,7 +635,7 @@ def simulate_export(seed: int, n: int, out: str | Path, *, model: dict | None = 
     Parameters
     ----------
     seed : int
-        Seed of the sample; the defects use a seed derived from it.
+        Seed of the sample and of its defects (the same seed for both).
     n : int
         Submissions, duplicates included.
     out : path-like
