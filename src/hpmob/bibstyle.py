@@ -36,6 +36,16 @@ def _name(person) -> str:
 def author_year_label(entry) -> str:
     """Return the author–year label of a pybtex entry (without the a/b suffix).
 
+    Parameters
+    ----------
+    entry : pybtex.database.Entry
+        The entry; its authors, else its editors, else its ``key`` field name it.
+
+    Returns
+    -------
+    str
+        One name, "A and B", or "A et al.", then the year (``n.d.`` without one).
+
     Examples
     --------
     >>> from pybtex.database import Entry, Person
@@ -62,9 +72,39 @@ def author_year_label(entry) -> str:
 
 
 class AuthorYearLabelStyle(BaseLabelStyle):
-    """pybtex label style: "Author Year", with a, b, … when two entries share a label."""
+    """pybtex label style: "Author Year", with a, b, … when two entries share a label.
+
+    Examples
+    --------
+    >>> from pybtex.database import BibliographyData, Entry, Person
+    >>> def article(title):
+    ...     return Entry("article", fields={"year": "1999", "title": title, "journal": "J"},
+    ...                  persons={"author": [Person("Hu, Li-tze")]})
+    >>> bib = BibliographyData({"a": article("One"), "b": article("Two")})
+    >>> list(AuthorYearLabelStyle().format_labels(bib.entries.values()))
+    ['Hu 1999a', 'Hu 1999b']
+    """
 
     def format_labels(self, sorted_entries):
+        """Yield the label of each entry, in order, with a, b, … where labels repeat.
+
+        Parameters
+        ----------
+        sorted_entries : iterable of pybtex.database.Entry
+            The bibliography's entries in their sorted order.
+
+        Yields
+        ------
+        str
+            :func:`author_year_label`, suffixed when another entry has the same one.
+
+        Examples
+        --------
+        >>> from pybtex.database import Entry, Person
+        >>> entries = [Entry("book", fields={"year": "2015"}, persons={"author": [Person("Kline, Rex B.")]})] * 2
+        >>> list(AuthorYearLabelStyle().format_labels(entries))
+        ['Kline 2015a', 'Kline 2015b']
+        """
         entries = list(sorted_entries)
         labels = [author_year_label(e) for e in entries]
         counts, seen = Counter(labels), Counter()
@@ -77,7 +117,31 @@ class AuthorYearLabelStyle(BaseLabelStyle):
 
 
 class AuthorYearStyle(PlainStyle):
-    """pybtex's ``plain`` formatting with author–year labels."""
+    """pybtex's ``plain`` formatting with author–year labels.
+
+    Parameters
+    ----------
+    label_style, name_style, sorting_style : str, optional
+        pybtex plugin names, as for pybtex's ``BaseStyle`` (the labels default to
+        ``author_year``).
+    abbreviate_names : bool
+        Abbreviate first names.
+    min_crossrefs : int
+        As pybtex's ``BaseStyle``.
+    **kwargs
+        Passed to pybtex's ``BaseStyle``.
+
+    Examples
+    --------
+    >>> from pybtex.database import BibliographyData, Entry, Person
+    >>> def article(title):
+    ...     return Entry("article", fields={"year": "1999", "title": title, "journal": "J"},
+    ...                  persons={"author": [Person("Hu, Li-tze")]})
+    >>> bib = BibliographyData({"a": article("One"), "b": article("Two")})
+    >>> _ = setup(None)  # what Sphinx does when it loads the extension: registers the label style
+    >>> [entry.label for entry in AuthorYearStyle().format_bibliography(bib)]
+    ['Hu 1999a', 'Hu 1999b']
+    """
 
     default_label_style = "author_year"
 
@@ -107,7 +171,25 @@ def _reference_style():
 
 
 def setup(app):
-    """Register the plugins (Sphinx calls this when the extension is loaded)."""
+    """Register the plugins (Sphinx calls this when the extension is loaded).
+
+    Parameters
+    ----------
+    app : sphinx.application.Sphinx
+        The Sphinx application (unused: the plugins are registered with pybtex and
+        sphinxcontrib-bibtex directly).
+
+    Returns
+    -------
+    dict
+        The extension's metadata: safe for parallel reading and writing.
+
+    Examples
+    --------
+    >>> from hpmob.bibstyle import setup
+    >>> setup(None)
+    {'parallel_read_safe': True, 'parallel_write_safe': True}
+    """
     import sphinxcontrib.bibtex.plugin
 
     register_plugin("pybtex.style.labels", "author_year", AuthorYearLabelStyle)

@@ -21,7 +21,28 @@ SYNTHETIC_NOTE = (
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
-    """Render a DataFrame as a Markdown pipe table (no optional ``tabulate`` dependency)."""
+    """Render a DataFrame as a Markdown pipe table (no optional ``tabulate`` dependency).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table; missing cells print empty, ``|`` is escaped and line breaks become spaces.
+
+    Returns
+    -------
+    str
+        The pipe table, header and rule first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hpmob.bookpages import markdown_table
+    >>> print(markdown_table(pd.DataFrame({"code": [1, 2], "label": ["agree", "a|b"]})))
+    | code | label |
+    | --- | --- |
+    | 1 | agree |
+    | 2 | a\\|b |
+    """
     def cell(value) -> str:
         return "" if value is None or (isinstance(value, float) and value != value) else \
             str(value).replace("|", "\\|").replace("\n", " ")
@@ -49,6 +70,20 @@ def codebook_markdown(codebook: Codebook | None = None, *, note: str = SYNTHETIC
         book, the run's data statement for a book of another export.
     source_name : str
         File name the page says it was generated from.
+
+    Returns
+    -------
+    str
+        The page's MyST Markdown.
+
+    Examples
+    --------
+    >>> from hpmob.bookpages import codebook_markdown
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.paths import project_root
+    >>> page = codebook_markdown(load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml"), note="")
+    >>> page.splitlines()[0], "## Response scales" in page
+    ('# Appendix: codebook (Bộ mã hóa)', True)
     """
     cb = codebook or load_codebook()
     lines = ["# Appendix: codebook (Bộ mã hóa)", "", note,
@@ -86,7 +121,28 @@ def codebook_markdown(codebook: Codebook | None = None, *, note: str = SYNTHETIC
 
 
 def write_page(text: str, out: str | Path) -> Path:
-    """Write a generated page (UTF-8) and return its path."""
+    """Write a generated page (UTF-8) and return its path.
+
+    Parameters
+    ----------
+    text : str
+        The page.
+    out : path-like
+        The file (its folder is created if missing).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.bookpages import write_page
+    >>> write_page("# Title\\n", Path(tempfile.mkdtemp()) / "book" / "page.md").read_text(encoding="utf-8")
+    '# Title\\n'
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -45,7 +45,23 @@ _FORBIDDEN = re.compile("|".join(rf"(?<![A-Za-z]){t}(?![A-Za-z])" if t == "NaN" 
 
 @dataclass(frozen=True)
 class Problem:
-    """One defect found on one page of the book."""
+    """One defect found on one page of the book.
+
+    Parameters
+    ----------
+    page : str
+        The page, relative to the build.
+    kind : str
+        What kind of defect (``overflow``, ``caption``, ``code``, ``text``, ``path``, ``link``, ...).
+    detail : str
+        What exactly, in words.
+
+    Examples
+    --------
+    >>> from hpmob.browser import Problem
+    >>> print(Problem("chapter.html", "link", "'other.html': no such file"))
+    chapter.html: link: 'other.html': no such file
+    """
 
     page: str
     kind: str
@@ -128,14 +144,50 @@ def _ids_of(page: Path, cache: dict) -> set[str]:
 
 
 def book_pages(html_dir: str | Path) -> list[Path]:
-    """Return the content pages of an HTML build (no index/search pages, no static files)."""
+    """Return the content pages of an HTML build (no index/search pages, no static files).
+
+    Parameters
+    ----------
+    html_dir : path-like
+        The HTML build.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Sorted; ``genindex``/``search`` pages and ``_static``, ``_sources``, ``_images`` left out.
+
+    Examples
+    --------
+    >>> from hpmob.browser import book_pages
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> html_dir = Path(tempfile.mkdtemp())
+    >>> _ = (html_dir / "page.html").write_text('<html><head><title>T</title></head><body><h1 id="top">Tiny</h1>'
+    ...                                         '<p>One page, <a href="#top">back to the top</a>.</p></body></html>')
+    >>> (html_dir / "_static").mkdir()
+    >>> _ = (html_dir / "_static" / "x.html").write_text("")
+    >>> [p.name for p in book_pages(html_dir)]
+    ['page.html']
+    """
     html_dir = Path(html_dir)
     return sorted(p for p in html_dir.rglob("*.html")
                   if p.name not in SKIPPED_PAGES and not {"_static", "_sources", "_images"} & set(p.parts))
 
 
 def text_problems(page: str, text: str) -> list[Problem]:
-    """Forbidden texts and absolute paths in a page's visible text.
+    """Find forbidden texts and absolute paths in a page's visible text.
+
+    Parameters
+    ----------
+    page : str
+        The page's name, for the problems.
+    text : str
+        Its visible text.
+
+    Returns
+    -------
+    list of Problem
+        One per forbidden text (``NaN``, an object repr, ...) and per absolute path.
 
     Examples
     --------
@@ -154,7 +206,36 @@ def _context(text: str, match: re.Match) -> str:
 
 
 def link_problems(page: Path, links: list[str], ids: set[str], cache: dict) -> list[Problem]:
-    """Broken local links and anchors of one page (``ids``: the ids the page itself has)."""
+    """Find the broken local links and anchors of one page.
+
+    Parameters
+    ----------
+    page : pathlib.Path
+        The page's file.
+    links : list of str
+        Its ``href`` values (repeats are checked once; web, mail and data links are skipped).
+    ids : set of str
+        The ids the page itself has.
+    cache : dict
+        Ids of the other pages already read, filled as pages are read.
+
+    Returns
+    -------
+    list of Problem
+        Links to absolute paths, to missing files and to missing anchors.
+
+    Examples
+    --------
+    >>> from hpmob.browser import link_problems
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> html_dir = Path(tempfile.mkdtemp())
+    >>> _ = (html_dir / "page.html").write_text('<html><head><title>T</title></head><body><h1 id="top">Tiny</h1>'
+    ...                                         '<p>One page, <a href="#top">back to the top</a>.</p></body></html>')
+    >>> page = html_dir / "page.html"
+    >>> [p.detail for p in link_problems(page, ["#top", "#gone", "other.html", "https://doi.org/x"], {"top"}, {})]
+    ["'#gone': no anchor #gone in page.html", "'other.html': no such file"]
+    """
     found = []
     for href in dict.fromkeys(links):
         parts = urlsplit(href)
@@ -201,6 +282,19 @@ def check_book(html_dir: str | Path, *, screenshots: str | Path | None = None, w
     -------
     list of Problem
         Empty when every page passes.
+
+    Examples
+    --------
+    A one-page build in a temporary folder (Chromium starts in a second or two):
+
+    >>> from hpmob.browser import check_book
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> html_dir = Path(tempfile.mkdtemp())
+    >>> _ = (html_dir / "page.html").write_text('<html><head><title>T</title></head><body><h1 id="top">Tiny</h1>'
+    ...                                         '<p>One page, <a href="#top">back to the top</a>.</p></body></html>')
+    >>> check_book(html_dir)
+    []
     """
     from playwright.sync_api import sync_playwright
 
@@ -236,6 +330,29 @@ def print_pdf(html: str | Path, out: str | Path) -> Path:
 
     A4 pages, the book's print stylesheet (no sidebars, nothing scrolls), backgrounds kept
     so table rules and figure colours print.
+
+    Parameters
+    ----------
+    html : path-like
+        The page.
+    out : path-like
+        The PDF to write (its folder is created if missing).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Examples
+    --------
+    >>> from hpmob.browser import print_pdf
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> html_dir = Path(tempfile.mkdtemp())
+    >>> _ = (html_dir / "page.html").write_text('<html><head><title>T</title></head><body><h1 id="top">Tiny</h1>'
+    ...                                         '<p>One page, <a href="#top">back to the top</a>.</p></body></html>')
+    >>> print_pdf(html_dir / "page.html", html_dir / "page.pdf").read_bytes()[:5]
+    b'%PDF-'
     """
     from playwright.sync_api import sync_playwright
 

@@ -52,13 +52,34 @@ POWER_TARGET = 0.80
 
 
 def read_results_tables(folder: str | Path) -> dict:
-    """Every ``*.csv`` of a results folder, by file stem (the input of :func:`claims_table`)."""
+    """Read every ``*.csv`` of a results folder, by file stem (the input of :func:`claims_table`).
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder of results tables.
+
+    Returns
+    -------
+    dict
+        File stem to DataFrame, in name order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.claims import read_results_tables
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "sem_paths.csv").write_text("lhs,rhs,est\\ny,x,0.4\\n")
+    >>> {name: t.shape for name, t in read_results_tables(folder).items()}
+    {'sem_paths': (1, 3)}
+    """
     return {p.stem: pd.read_csv(p) for p in sorted(Path(folder).glob("*.csv"))}
 
 
 def claims_table(tables: dict | str | Path, *, codebook: Codebook, plan: AnalysisPlan,
                  invariance_level: str | None = None):
-    """The claims table from the results tables of notebooks 02–05 (or a folder of them).
+    """Build the claims table from the results tables of notebooks 02–05 (or a folder of them).
 
     Parameters
     ----------
@@ -66,6 +87,7 @@ def claims_table(tables: dict | str | Path, *, codebook: Codebook, plan: Analysi
         ``agreement_<construct>``, the ranking tables, ``latent_means``, ``sem_paths``,
         ``indirect_effects``; a claim whose table is absent is kept as not testable.
     codebook, plan
+        The instrument and the analysis plan whose claims are judged.
     invariance_level : str, optional
         Invariance level of the latent means; read from ``invariance_decision`` if absent.
 
@@ -75,6 +97,19 @@ def claims_table(tables: dict | str | Path, *, codebook: Codebook, plan: Analysi
         ``.tables["claims"]`` (columns :data:`CLAIM_COLUMNS`, one row per claim in the
         plan's order), ``.tables["claims_vi"]``, the counts as glue values and the summary
         sentence.
+
+    Examples
+    --------
+    Without any results table every claim is kept, as not testable:
+
+    >>> from hpmob.claims import claims_table
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study import load_plan
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> claims = claims_table({}, codebook=codebook, plan=plan).tables["claims"]
+    >>> len(claims) == len(plan.hypotheses), claims["verdict"].unique().tolist()
+    (True, ['not testable with these data'])
     """
     from hpmob.study.steps import claims
 
@@ -88,11 +123,43 @@ def claims_table(tables: dict | str | Path, *, codebook: Codebook, plan: Analysi
 
 def claims_from_responses(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, **settings
                           ) -> pd.DataFrame:
-    """The claims table of one in-process run of the study (:func:`hpmob.study.run.run_study`).
+    """Build the claims table of one in-process run of the study (:func:`hpmob.study.run.run_study`).
 
     Only the steps the claims depend on run; ``settings`` as in ``run_study``
     (``methods=("delta",)`` is fast; the notebooks judge indirect effects by the plan's
     ``indirect_method``, a bootstrap interval for this study).
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Cleaned responses (:func:`hpmob.clean.clean_export`).
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan whose claims are judged.
+    **settings
+        Passed to ``run_study`` (``methods``, ``n_boot``, ``seed``, ...).
+
+    Returns
+    -------
+    DataFrame
+        The claims table, columns :data:`CLAIM_COLUMNS`, one row per claim in the plan's order.
+
+    Examples
+    --------
+    >>> from hpmob.claims import claims_from_responses
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> table = claims_from_responses(responses, codebook, plan, methods=("delta",), ordinal=False)
+    >>> list(table.columns[:3]), set(table["verdict"]) <= {"supported", "not supported",
+    ...     "not testable with these data", "not estimable"}
+    (['claim', 'hypothesis', 'test'], True)
     """
     from hpmob.study.run import run_study
 
@@ -101,18 +168,57 @@ def claims_from_responses(responses: pd.DataFrame, codebook: Codebook, plan: Ana
 
 
 def power_two_sided(effect: float, se: float, alpha: float = 0.05) -> float:
-    """Power of a two-sided z-test of ``effect`` with standard error ``se``."""
+    """Compute the power of a two-sided z-test of ``effect`` with standard error ``se``.
+
+    Parameters
+    ----------
+    effect : float
+        The true effect.
+    se : float
+        The standard error of its estimate.
+    alpha : float
+        The test's level.
+
+    Returns
+    -------
+    float
+        The probability that the test rejects, on either side.
+
+    Examples
+    --------
+    >>> from hpmob.claims import power_two_sided
+    >>> round(power_two_sided(2.8, 1.0), 3), round(power_two_sided(0.0, 1.0), 3)
+    (0.8, 0.05)
+    """
     z = stats.norm.ppf(1 - alpha / 2)
     shift = abs(effect) / se
     return float(stats.norm.sf(z - shift) + stats.norm.cdf(-z - shift))
 
 
 def expected_verdict(true_effect: float, se: float, claimed_sign: int) -> str:
-    """What a claim's verdict should be, given the truth and the study's precision.
+    """Tell what a claim's verdict should be, given the truth and the study's precision.
 
-    Returns ``"supported"`` if the true effect has the claimed sign and power is at
-    least :data:`POWER_TARGET`, ``"not supported"`` if the true effect is zero or of
-    the other sign, else ``"either"``.
+    Parameters
+    ----------
+    true_effect : float
+        The effect in the population.
+    se : float
+        The study's standard error of its estimate.
+    claimed_sign : {1, -1}
+        The sign the claim states.
+
+    Returns
+    -------
+    str
+        ``"supported"`` if the true effect has the claimed sign and power is at least
+        :data:`POWER_TARGET`, ``"not supported"`` if the true effect is zero or of the other
+        sign, else ``"either"``.
+
+    Examples
+    --------
+    >>> from hpmob.claims import expected_verdict
+    >>> expected_verdict(0.3, 0.05, 1), expected_verdict(0.0, 0.05, 1), expected_verdict(0.05, 0.05, 1)
+    ('supported', 'not supported', 'either')
     """
     if true_effect == 0 or np.sign(true_effect) != claimed_sign:
         return NOT_SUPPORTED

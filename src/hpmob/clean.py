@@ -88,6 +88,13 @@ class CleaningRules:
         Attributes every analysed respondent must have a value of (none by default);
         a respondent without one is excluded by rule ``no_group_value``, a row of the
         flow after the other rules.
+
+    Examples
+    --------
+    >>> from hpmob.clean import CleaningRules
+    >>> rules = CleaningRules(apply=("duplicate", "speeder"))
+    >>> rules.apply, round(rules.speeder_fraction, 3)
+    (('duplicate', 'speeder'), 0.333)
     """
 
     speeder_fraction: float = 1 / 3
@@ -111,7 +118,31 @@ class CleaningRules:
 
 @dataclass(frozen=True)
 class CleaningResult:
-    """What cleaning produced: analysed responses, the exclusion log and the flow."""
+    """What cleaning produced: analysed responses, the exclusion log and the flow.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per analysed respondent: ``resp_id``, attributes as codes, items as codes.
+    exclusions : DataFrame
+        ``resp_id, rule, detail``: one row per excluded submission.
+    flow : DataFrame
+        The CONSORT-style flow (:func:`consort_flow`).
+    rules : CleaningRules
+        The rules applied.
+    merges : DataFrame, optional
+        ``attribute, group, merged_into, reason`` of the small groups merged.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> raw = load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+    >>> result = clean_export(raw)
+    >>> len(result.responses), len(result.exclusions), result.exclusions.columns.tolist()
+    (468, 52, ['resp_id', 'rule', 'detail'])
+    """
 
     responses: pd.DataFrame
     exclusions: pd.DataFrame
@@ -128,10 +159,32 @@ def recode_export(raw: pd.DataFrame, codebook: Codebook | None = None) -> pd.Dat
     nullable integers. Personal and admin columns are passed through unchanged (they are
     dropped later, after duplicate detection and the speeder rule have used them).
 
+    Parameters
+    ----------
+    raw : DataFrame
+        A validated export (:func:`hpmob.io.load_export`): text cells.
+    codebook : Codebook, optional
+        The labels and codes; default the shipped one.
+
+    Returns
+    -------
+    DataFrame
+        The codebook's expected columns, recoded as above, rows as in ``raw``.
+
     Raises
     ------
     KeyError
         If a label is unknown: run :func:`hpmob.io.validate_export` first.
+
+    Examples
+    --------
+    >>> from hpmob.clean import recode_export
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> raw = load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+    >>> coded = recode_export(raw)
+    >>> raw["gender"].iloc[0], coded["gender"].iloc[0], str(coded["age"].dtype)
+    ('Nam', 'male', 'Int64')
     """
     cb = codebook or load_codebook()
     out = pd.DataFrame(index=raw.index)
@@ -185,12 +238,24 @@ def flag_exclusions(coded: pd.DataFrame, codebook: Codebook | None = None,
     coded : DataFrame
         Output of :func:`recode_export` (rows in submission order).
     codebook : Codebook, optional
+        The instrument; default the shipped one.
     rules : CleaningRules
+        The exclusion rules and their thresholds.
 
     Returns
     -------
     DataFrame
         ``row, rule, detail``: the 0-based row of ``coded`` and why it is excluded.
+
+    Examples
+    --------
+    >>> from hpmob.clean import flag_exclusions, recode_export
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> raw = load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+    >>> log = flag_exclusions(recode_export(raw))
+    >>> log["rule"].value_counts().sort_index().to_dict()
+    {'duplicate': 13, 'impossible_value': 6, 'item_nonresponse': 13, 'speeder': 10, 'straight_liner': 10}
     """
     cb = codebook or load_codebook()
     items = cb.item_columns
@@ -252,12 +317,33 @@ def flag_exclusions(coded: pd.DataFrame, codebook: Codebook | None = None,
 
 
 def consort_flow(n_raw: int, exclusions: pd.DataFrame, rules: CleaningRules) -> pd.DataFrame:
-    """The CONSORT-style flow: raw submissions, exclusions by rule in order, analysed.
+    """Build the CONSORT-style flow: raw submissions, exclusions by rule in order, analysed.
+
+    Parameters
+    ----------
+    n_raw : int
+        Raw submissions.
+    exclusions : DataFrame
+        The exclusion log (a ``rule`` column), one row per excluded submission.
+    rules : CleaningRules
+        The rules applied; rules not applied get no row.
 
     Returns
     -------
     DataFrame
         ``step, rule, n_excluded, n_remaining`` with one row per step.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hpmob.clean import CleaningRules, consort_flow
+    >>> log = pd.DataFrame({"rule": ["duplicate", "speeder", "speeder"]})
+    >>> consort_flow(20, log, CleaningRules(apply=("duplicate", "speeder")))
+       step             rule  n_excluded  n_remaining
+    0     0  raw submissions           0           20
+    1     1        duplicate           1           19
+    2     3          speeder           2           17
+    3     7         analysed           3           17
     """
     counts = exclusions["rule"].value_counts()
     rows = [{"step": 0, "rule": "raw submissions", "n_excluded": 0, "n_remaining": n_raw}]
@@ -282,7 +368,9 @@ def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
     raw : DataFrame
         Validated export (:func:`hpmob.io.load_export`), rows in any order.
     codebook : Codebook, optional
+        The instrument (labels, scales, attributes); default the shipped one.
     rules : CleaningRules
+        The exclusion rules and their thresholds.
 
     Returns
     -------
@@ -293,8 +381,17 @@ def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
     Examples
     --------
     >>> from hpmob.io import load_export
-    >>> result = clean_export(load_export("data/raw/hpmob_survey_export.csv"))  # doctest: +SKIP
-    >>> result.flow  # doctest: +SKIP
+    >>> from hpmob.paths import project_root
+    >>> result = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv"))
+    >>> result.flow
+       step              rule  n_excluded  n_remaining
+    0     0   raw submissions           0          520
+    1     1         duplicate          13          507
+    2     2  item_nonresponse          13          494
+    3     3           speeder          10          484
+    4     4    straight_liner          10          474
+    5     5  impossible_value           6          468
+    6     7          analysed          52          468
     """
     cb = codebook or load_codebook()
     coded = recode_export(raw, cb)
@@ -333,7 +430,31 @@ def clean_export(raw: pd.DataFrame, codebook: Codebook | None = None,
 
 
 def write_processed(result: CleaningResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``responses.csv`` and ``exclusions.csv`` (UTF-8, ``\\n``, deterministic)."""
+    """Write ``responses.csv`` and ``exclusions.csv`` (UTF-8, ``\\n``, deterministic).
+
+    Parameters
+    ----------
+    result : CleaningResult
+        What :func:`clean_export` produced.
+    out_dir : path-like
+        The folder (created if missing).
+
+    Returns
+    -------
+    dict
+        ``{"responses": path, "exclusions": path}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from hpmob.clean import clean_export, write_processed
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> result = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv"))
+    >>> paths = write_processed(result, tempfile.mkdtemp())
+    >>> sorted(paths), paths["exclusions"].read_text(encoding="utf-8").splitlines()[0]
+    (['exclusions', 'responses'], 'resp_id,rule,detail')
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"responses": out_dir / "responses.csv", "exclusions": out_dir / "exclusions.csv"}
@@ -343,7 +464,33 @@ def write_processed(result: CleaningResult, out_dir: str | Path) -> dict[str, Pa
 
 
 def read_responses(path: str | Path, codebook: Codebook | None = None) -> pd.DataFrame:
-    """Read ``responses.csv`` back with the right types (nullable ints, string codes)."""
+    """Read ``responses.csv`` back with the right types (nullable ints, string codes).
+
+    Parameters
+    ----------
+    path : path-like
+        A ``responses.csv`` written by :func:`write_processed`.
+    codebook : Codebook, optional
+        Gives the columns' types; default the shipped one.
+
+    Returns
+    -------
+    DataFrame
+        ``resp_id`` and attribute codes as strings, integer attributes and items as
+        nullable integers (``Int64``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from hpmob.clean import clean_export, read_responses, write_processed
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> raw = load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+    >>> paths = write_processed(clean_export(raw), tempfile.mkdtemp())
+    >>> back = read_responses(paths["responses"])
+    >>> len(back), str(back["resp_id"].dtype), str(back["age"].dtype)
+    (468, 'string', 'Int64')
+    """
     cb = codebook or load_codebook()
     dtypes = {"resp_id": "string"}
     for col in cb.attribute_columns:
@@ -358,6 +505,35 @@ def run_cleaning(raw_path: str | Path, out_dir: str | Path, codebook: Codebook |
 
     The raw file is opened for reading only; ``check_manifest`` verifies its SHA-256
     against ``MANIFEST.sha256`` in the same folder first.
+
+    Parameters
+    ----------
+    raw_path : path-like
+        The raw export.
+    out_dir : path-like
+        Where ``responses.csv`` and ``exclusions.csv`` go (created if missing).
+    codebook : Codebook, optional
+        The instrument; default the shipped one.
+    rules : CleaningRules
+        The exclusion rules.
+    check_manifest : bool
+        Verify the raw file against the folder's manifest first.
+
+    Returns
+    -------
+    CleaningResult
+        As :func:`clean_export`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.clean import run_cleaning
+    >>> from hpmob.paths import project_root
+    >>> out = Path(tempfile.mkdtemp())
+    >>> result = run_cleaning(project_root() / "data" / "raw" / "hpmob_survey_export.csv", out)
+    >>> sorted(p.name for p in out.iterdir()), int(result.flow["n_remaining"].iloc[-1])
+    (['exclusions.csv', 'responses.csv'], 468)
     """
     raw_path = Path(raw_path)
     if check_manifest:
@@ -369,5 +545,22 @@ def run_cleaning(raw_path: str | Path, out_dir: str | Path, codebook: Codebook |
 
 
 def rules_table(rules: CleaningRules) -> pd.DataFrame:
-    """The thresholds in force, as a two-column table for the book."""
+    """Tabulate the thresholds in force as a two-column table for the book.
+
+    Parameters
+    ----------
+    rules : CleaningRules
+        The rules.
+
+    Returns
+    -------
+    DataFrame
+        ``parameter, value``, one row per field of ``rules``.
+
+    Examples
+    --------
+    >>> from hpmob.clean import CleaningRules, rules_table
+    >>> rules_table(CleaningRules())["parameter"].tolist()[:3]
+    ['speeder_fraction', 'max_item_missing', 'straightline_min_items']
+    """
     return pd.DataFrame([{"parameter": k, "value": v} for k, v in asdict(rules).items()])

@@ -244,7 +244,20 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``hpmob`` command."""
+    """Return the argument parser of the ``hpmob`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser, one subcommand per step (``run-notebook``, ``simulate``, ``run``, ...).
+
+    Examples
+    --------
+    >>> from hpmob.cli import build_parser
+    >>> args = build_parser().parse_args(["simulate", "--seed", "1", "--n", "30", "--out", "export.csv"])
+    >>> args.command, args.seed, args.n
+    ('simulate', 1, 30)
+    """
     parser = argparse.ArgumentParser(
         prog="hpmob",
         description=(
@@ -380,7 +393,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``hpmob`` console script."""
+    """Entry point of the ``hpmob`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 for a data or run problem (reported in lines, not
+        as a traceback).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.cli import main
+    >>> out = Path(tempfile.mkdtemp()) / "export.csv"
+    >>> main(["simulate", "--seed", "1", "--n", "30", "--out", str(out)])  # doctest: +ELLIPSIS
+    wrote ...export.csv (30 submissions, seed 1, codebook ...codebook.yaml); synthetic data
+    0
+    >>> out.is_file()
+    True
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -103,6 +103,12 @@ class CodebookError(ValueError):
         File path or a description such as ``"<dict>"``.
     problems : list of str
         One message per problem.
+
+    Examples
+    --------
+    >>> err = CodebookError("codebook.yaml", ["items[0]: no code"])
+    >>> err.problems, str(err).splitlines()[0]
+    (['items[0]: no code'], 'invalid codebook codebook.yaml (1 problem):')
     """
 
     def __init__(self, source: str, problems: list[str] | tuple[str, ...] = ()):
@@ -233,6 +239,16 @@ def normalize_label(text: str) -> str:
     to one code, while a genuinely different word must not. Diacritics are therefore
     kept (stripping them would merge distinct Vietnamese words); spellings without
     diacritics are accepted only when the codebook lists them as ``aliases``.
+
+    Parameters
+    ----------
+    text : str
+        A label as exported (any object is turned into text first).
+
+    Returns
+    -------
+    str
+        The NFC form, case-folded, with runs of whitespace as one space and no edge spaces.
 
     Examples
     --------
@@ -705,63 +721,156 @@ class Codebook:
     # --- tidy tables (copies, so callers may modify them freely)
     @property
     def items(self) -> pd.DataFrame:
-        """Items in file order: code, construct, scale, reverse, text_vi, text_en."""
+        """Items in file order: code, construct, scale, reverse, text_vi, text_en.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.items[["code", "construct", "reverse"]].head(2)
+          code construct  reverse
+        0  SP1        SP    False
+        1  SP2        SP    False
+        """
         return self._tables["items"].copy()
 
     @property
     def constructs(self) -> pd.DataFrame:
-        """Constructs in file order: code, label_vi, label_en, reflective, role, n_items."""
+        """Constructs in file order: code, label_vi, label_en, reflective, role, n_items.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.constructs[["code", "n_items"]].head(2)
+          code  n_items
+        0   SP        4
+        1   EN        4
+        """
         return self._tables["constructs"].copy()
 
     @property
     def scales(self) -> pd.DataFrame:
-        """Scales in long format: scale, code, label_vi, label_en, is_missing."""
+        """Scales in long format: scale, code, label_vi, label_en, is_missing.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.scales.columns.tolist()
+        ['scale', 'code', 'label_vi', 'label_en', 'is_missing']
+        """
         return self._tables["scales"].copy()
 
     @property
     def attributes(self) -> pd.DataFrame:
-        """Attributes: code, type, label_vi, label_en, values (ordered tuple or None), range ((min, max) or None)."""
+        """Attributes: code, type, label_vi, label_en, values (ordered tuple or None), range ((min, max) or None).
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.attributes[["code", "type"]].head(2)
+            code         type
+        0  level  categorical
+        1   area  categorical
+        """
         return self._tables["attributes"].copy()
 
     # --- column lists
     @property
     def admin_columns(self) -> list[str]:
-        """Platform columns (respondent id, submission time, duration)."""
+        """Platform columns (respondent id, submission time, duration).
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.admin_columns
+        ['respondent_id', 'submitted_at', 'duration_sec']
+        """
         return list(self.data["admin"])
 
     @property
     def personal_columns(self) -> list[str]:
-        """Personal-data columns, which must never leave ``data/raw``."""
+        """Personal-data columns, which must never leave ``data/raw``.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> len(cb.personal_columns) > 0
+        True
+        """
         return list(self.data["personal"])
 
     @property
     def attribute_columns(self) -> list[str]:
-        """Respondent attribute columns in file order."""
+        """Respondent attribute columns in file order.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.attribute_columns[:3]
+        ['level', 'area', 'position']
+        """
         return [a["code"] for a in self.data["attributes"]]
 
     @property
     def item_columns(self) -> list[str]:
-        """Item columns in file order."""
+        """Item columns in file order.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.item_columns[:5]
+        ['SP1', 'SP2', 'SP3', 'SP4', 'EN1']
+        """
         return [it["code"] for it in self.data["items"]]
 
     @property
     def expected_columns(self) -> list[str]:
-        """All columns of a raw export: admin + personal + attributes + items."""
+        """All columns of a raw export: admin + personal + attributes + items.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> len(cb.expected_columns) == len(cb.admin_columns + cb.personal_columns + cb.attribute_columns + cb.item_columns)
+        True
+        """
         return self.admin_columns + self.personal_columns + self.attribute_columns + self.item_columns
 
     # --- constructs and items
     @property
     def reflective_constructs(self) -> list[str]:
-        """Codes of reflective constructs (the ones modelled as latent factors)."""
+        """Codes of reflective constructs (the ones modelled as latent factors).
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.reflective_constructs
+        ['SP', 'EN', 'WB', 'TR']
+        """
         return [c for c, spec in self.data["constructs"].items() if spec["reflective"]]
 
     @property
     def reverse_items(self) -> list[str]:
-        """Codes of reverse-keyed items."""
+        """Codes of reverse-keyed items.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.reverse_items
+        ['EN4']
+        """
         return [it["code"] for it in self.data["items"] if it["reverse"]]
 
     def items_of(self, construct: str) -> list[str]:
-        """Item codes of `construct`, in file order.
+        """Return the item codes of `construct`, in file order.
+
+        Parameters
+        ----------
+        construct : str
+            A construct code.
+
+        Returns
+        -------
+        list of str
+            Its items; an unknown construct is a ``KeyError``.
 
         Examples
         --------
@@ -791,11 +900,37 @@ class Codebook:
         )
 
     def scale_of(self, item: str) -> str:
-        """Name of the response scale of `item`."""
+        """Return the name of the response scale of `item`.
+
+        Parameters
+        ----------
+        item : str
+            An item code.
+
+        Returns
+        -------
+        str
+            The scale's name, a key of the codebook's ``scales``.
+
+        Examples
+        --------
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").scale_of("SP1")
+        'agree7'
+        """
         return self._item(item)["scale"]
 
     def scale_range(self, scale_or_item: str) -> tuple[int, int]:
-        """(lowest, highest) valid code of a scale; reverse keying maps x to lo + hi - x.
+        """Return (lowest, highest) valid code of a scale; reverse keying maps x to lo + hi - x.
+
+        Parameters
+        ----------
+        scale_or_item : str
+            A scale's name or an item code.
+
+        Returns
+        -------
+        tuple of int
+            The lowest and the highest code.
 
         Examples
         --------
@@ -806,11 +941,43 @@ class Codebook:
         return min(codes), max(codes)
 
     def missing_codes(self, scale_or_item: str) -> list[int]:
-        """Codes that mean "no answer" on a scale (to be set to missing, not averaged)."""
+        """Return the codes that mean "no answer" on a scale (to be set to missing, not averaged).
+
+        Parameters
+        ----------
+        scale_or_item : str
+            A scale's name or an item code.
+
+        Returns
+        -------
+        list of int
+            The scale's missing codes, sorted; empty if it declares none.
+
+        Examples
+        --------
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").missing_codes("SP1")
+        [9]
+        """
         return sorted(self.data["scales"][self._scale_name(scale_or_item)].get("missing") or {})
 
     def agree_codes(self, scale_or_item: str) -> list[int]:
-        """Codes counted as agreement (e.g. 4–5) when reporting the share agreeing."""
+        """Return the codes counted as agreement (e.g. 4–5) when reporting the share agreeing.
+
+        Parameters
+        ----------
+        scale_or_item : str
+            A scale's name or an item code (its scale is used).
+
+        Returns
+        -------
+        list of int
+            The scale's ``agree_codes``; empty if it declares none.
+
+        Examples
+        --------
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").agree_codes("SP1")
+        [5, 6, 7]
+        """
         return list(self.data["scales"][self._scale_name(scale_or_item)].get("agree_codes") or [])
 
     def value_labels(self, scale_or_attribute: str, lang: str = "vi",
@@ -864,11 +1031,35 @@ class Codebook:
 
     @property
     def number_locale(self) -> str | None:
-        """How the export writes numbers: ``"vi"`` (1.000,5), ``"en"`` (1,000.5) or ``None`` (undeclared)."""
+        """How the export writes numbers: ``"vi"`` (1.000,5), ``"en"`` (1,000.5) or ``None`` (undeclared).
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> load_codebook().number_locale in ("vi", "en", None)
+        True
+        """
         return self.data["meta"].get("number_locale")
 
     def column_kind(self, column: str) -> str:
-        """What a raw-export column is: ``admin``, ``personal``, ``categorical``, ``integer`` or ``item``."""
+        """Tell what a raw-export column is: ``admin``, ``personal``, ``categorical``, ``integer`` or ``item``.
+
+        Parameters
+        ----------
+        column : str
+            A column of the export.
+
+        Returns
+        -------
+        str
+            Its kind; a column the codebook does not know is a ``KeyError``.
+
+        Examples
+        --------
+        >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+        >>> cb.column_kind("SP1"), cb.column_kind("gender"), cb.column_kind("age")
+        ('item', 'categorical', 'integer')
+        """
         if column in self.admin_columns:
             return "admin"
         if column in self.personal_columns:
@@ -885,6 +1076,16 @@ class Codebook:
         label maps to its missing code (e.g. 9); for categorical attributes it maps to
         ``None``. Item columns also accept the bare numeric codes (``"4"``), as some
         platforms export codes rather than labels.
+
+        Parameters
+        ----------
+        column : str
+            An item or a categorical attribute.
+
+        Returns
+        -------
+        dict
+            Normalized spelling to code (None for a categorical attribute's "no answer").
 
         Examples
         --------
@@ -911,12 +1112,27 @@ class Codebook:
         return out
 
     def integer_bounds(self, column: str) -> dict[str, tuple[int, int]]:
-        """Hard ``range`` and ``plausible`` bounds of an integer attribute.
+        """Return the hard ``range`` and ``plausible`` bounds of an integer attribute.
 
         A value outside ``range`` cannot be right (a data-entry or export error: the
         validator rejects the file); a value inside ``range`` but outside ``plausible``
         (age 4) is a respondent-level problem that the cleaning step excludes with a
         logged reason. Without ``plausible``, the two coincide.
+
+        Parameters
+        ----------
+        column : str
+            An integer attribute.
+
+        Returns
+        -------
+        dict
+            ``{"range": (lo, hi), "plausible": (lo, hi)}``.
+
+        Examples
+        --------
+        >>> load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").integer_bounds("age")
+        {'range': (0, 120), 'plausible': (18, 70)}
         """
         at = self._attribute(column)
         if at["type"] != "integer":
@@ -926,13 +1142,36 @@ class Codebook:
 
     # --- derived copies
     def to_dict(self) -> dict:
-        """A deep copy of the codebook dict (safe to modify)."""
+        """Return a deep copy of the codebook dict (safe to modify).
+
+        Returns
+        -------
+        dict
+            The codebook's sections as loaded.
+
+        Examples
+        --------
+        >>> sorted(load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml").to_dict())
+        ['admin', 'attributes', 'constructs', 'items', 'meta', 'personal', 'scales']
+        """
         return copy.deepcopy(self.data)
 
     def with_reverse(self, item: str, flag: bool = True) -> Codebook:
         """Return a copy with the reverse-keying flag of `item` set to `flag`.
 
         Useful to test that scoring honours the codebook rather than hard-coded items.
+
+        Parameters
+        ----------
+        item : str
+            An item code.
+        flag : bool
+            The new ``reverse`` flag.
+
+        Returns
+        -------
+        Codebook
+            A new codebook; this one is unchanged.
 
         Examples
         --------
@@ -964,6 +1203,7 @@ def codebook_from_dict(d: Mapping, source: str = "<dict>") -> Codebook:
     Returns
     -------
     Codebook
+        The validated codebook.
 
     Raises
     ------
@@ -996,6 +1236,7 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
     Returns
     -------
     Codebook
+        The validated codebook; its ``source`` is the file's path.
 
     Raises
     ------
@@ -1044,6 +1285,7 @@ def codebook_table(codebook: Codebook, lang: str = "en") -> pd.DataFrame:
     Parameters
     ----------
     codebook : Codebook
+        The instrument to list.
     lang : {"en", "vi"}, default "en"
         Language of the construct labels and scale descriptions.
 

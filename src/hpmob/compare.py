@@ -264,6 +264,7 @@ def omega_squared(F, df1, n):
     Returns
     -------
     float or ndarray
+        ω², floored at 0; a float for scalar input.
 
     Examples
     --------
@@ -339,7 +340,7 @@ def omega_squared_ci(F, df1, df2, n, conf: float = 0.95) -> tuple[float, float]:
 
 
 def cramers_v(chi2, n, shape, *, corrected: bool = False) -> float:
-    """Cramér's V of an r × c table, optionally with Bergsma's (2013) bias correction.
+    """Compute Cramér's V of an r × c table, optionally with Bergsma's (2013) bias correction.
 
     ``V = sqrt(χ² / (N · (min(r, c) − 1)))`` with the Pearson χ² (no continuity
     correction). V is biased upwards, badly so in small samples and wide tables
@@ -365,6 +366,7 @@ def cramers_v(chi2, n, shape, *, corrected: bool = False) -> float:
     Returns
     -------
     float
+        V (or V~) in [0, 1]; NaN for a non-finite χ², N ≤ 1 or a table with one row or column.
 
     Examples
     --------
@@ -396,7 +398,7 @@ def compare_groups(
     padjust: str = "holm",
     codebook: Codebook | None = None,
 ) -> pd.DataFrame:
-    """Welch's one-way ANOVA of each composite across the groups of one attribute.
+    """Run Welch's one-way ANOVA of each composite across the groups of one attribute.
 
     Welch's (1951) test compares means without assuming equal variances; it is run
     by :func:`pingouin.welch_anova`. Each row adds what pingouin does not give:
@@ -544,7 +546,9 @@ def posthoc_games_howell(
     conf : float, default 0.95
         Confidence level of the interval of g.
     min_cell : int, default MIN_CELL (5)
+        Smallest group (respondents with a score) that enters the comparisons.
     codebook : Codebook, optional
+        Gives the default order of the groups when `group` is a codebook attribute.
 
     Returns
     -------
@@ -679,16 +683,19 @@ def group_comparison_table(
         Processed responses: items as answered plus the attribute columns
         (e.g. :func:`hpmob.clean.read_responses`).
     codebook : Codebook
+        The instrument: items, scales, reverse keys and constructs.
     constructs : str or list of str, optional
         Constructs to score and compare; default all constructs of the codebook.
     by : str or sequence of str
         Categorical attributes to group by (the caller's breakdowns: the study layer
         passes the plan's ``sample.composition``).
     conf : float, default 0.95
+        Confidence level of the effect-size intervals.
     min_cell : int, default MIN_CELL (5)
         Groups smaller than this are suppressed in the descriptives and dropped
         from the tests (named in ``dropped_groups``).
     padjust : str, default "holm"
+        Method of :func:`pingouin.multicomp` for the Welch rows' ``p_adjusted``.
     min_items : float or int, default 0.5
         Minimum answered items for a composite (:func:`hpmob.score.composite_scores`).
     posthoc : bool, default True
@@ -839,12 +846,15 @@ def agreement_chi2(
     data : pandas.DataFrame
         Responses, items as answered, plus the `group` column.
     codebook : Codebook
+        The instrument: items, scales, reverse keys and constructs.
     items_or_construct : str or list of str
         A construct code (all its items and its composite) or item codes.
     group : str
         Grouping column, e.g. ``"gender"``.
     min_cell : int, default MIN_CELL (5)
+        Groups with fewer respondents who answered are left out of that row's test.
     padjust : str, default "holm"
+        Method of :func:`pingouin.multicomp` for adjusting the p-values across rows.
     correction : bool, default False
         Yates' continuity correction for 2 × 2 tables (two groups).
     min_items, composite_cut

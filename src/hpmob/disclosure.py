@@ -219,6 +219,15 @@ def merge_small_groups(values: pd.Series, order: Sequence, threshold: int) -> tu
     group has at least ``threshold`` members or only one group is left. Missing values
     stay missing.
 
+    Parameters
+    ----------
+    values : pandas.Series
+        Group membership, one value per respondent (missing allowed).
+    order : sequence
+        The declared order of the groups (the neighbours a small group may join).
+    threshold : int
+        Smallest group size that may stand on its own.
+
     Returns
     -------
     (Series, DataFrame)

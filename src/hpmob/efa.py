@@ -244,11 +244,11 @@ def kmo(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> tuple[float, pd.
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import kmo
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> overall, per_item = kmo(hs[[f"x{i}" for i in range(1, 10)]])  # doctest: +SKIP
-    >>> round(overall, 3), per_item.idxmin()  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> overall, per_item = kmo(hs[[f"x{i}" for i in range(1, 10)]])
+    >>> round(overall, 3), per_item.idxmin()
     (0.752, 'x7')
     """
     func = "kmo"
@@ -269,7 +269,7 @@ def kmo(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> tuple[float, pd.
 
 
 def bartlett_sphericity(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> pd.Series:
-    """Bartlett's (1950) test that the items are uncorrelated (R = I).
+    """Test that the items are uncorrelated (R = I), after Bartlett (1950).
 
     .. math:: \\chi^2 = -\\left(n - 1 - \\frac{2p + 5}{6}\\right)\\ln|R|, \\qquad df = p(p-1)/2.
 
@@ -302,10 +302,10 @@ def bartlett_sphericity(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> 
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import bartlett_sphericity
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> bartlett_sphericity(hs[[f"x{i}" for i in range(1, 10)]]).round(1)  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> bartlett_sphericity(hs[[f"x{i}" for i in range(1, 10)]]).round(1)
     chisq     904.1
     df         36.0
     pvalue      0.0
@@ -381,7 +381,7 @@ def parallel_analysis(
     method: str = "pca",
     nan_policy: str = "pairwise",
 ) -> pd.DataFrame:
-    """Horn's (1965) parallel analysis: how many factors stand out from noise?
+    """Count the factors that stand out from noise by Horn's (1965) parallel analysis.
 
     The eigenvalues of the observed correlation matrix are compared with those
     of ``n_iter`` data sets of independent standard-normal variables of the
@@ -439,11 +439,11 @@ def parallel_analysis(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import parallel_analysis
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> pa = parallel_analysis(hs[[f"x{i}" for i in range(1, 10)]], seed=1)  # doctest: +SKIP
-    >>> int(pa["retain"].sum())  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> pa = parallel_analysis(hs[[f"x{i}" for i in range(1, 10)]], seed=1)
+    >>> int(pa["retain"].sum())
     3
     """
     func = "parallel_analysis"
@@ -479,7 +479,24 @@ def parallel_analysis(
 # EFA loadings
 # --------------------------------------------------------------------------- #
 class EFASolution(NamedTuple):
-    """Result of :func:`efa_loadings`; unpack as ``loadings, phi = efa_loadings(...)``."""
+    """Result of :func:`efa_loadings`; unpack as ``loadings, phi = efa_loadings(...)``.
+
+    Parameters
+    ----------
+    loadings : pandas.DataFrame
+        Items × (factors, communality, uniqueness, primary[, construct]).
+    phi : pandas.DataFrame
+        Factor correlation matrix (identity for orthogonal or no rotation).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from hpmob.efa import efa_loadings
+    >>> hs = holzinger39.get_data()
+    >>> solution = efa_loadings(hs[[f"x{i}" for i in range(1, 10)]], 3)
+    >>> type(solution).__name__, solution.loadings.shape, solution.phi.shape
+    ('EFASolution', (9, 6), (3, 3))
+    """
 
     #: Items × (factors, communality, uniqueness, primary[, construct]).
     loadings: pd.DataFrame
@@ -614,16 +631,16 @@ def efa_loadings(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import efa_loadings
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
     >>> groups = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...           "speed": ["x7", "x8", "x9"]}
     >>> loadings, phi = efa_loadings(hs[[f"x{i}" for i in range(1, 10)]], 3,
-    ...                              constructs=groups)  # doctest: +SKIP
-    >>> loadings.loc["x4", ["visual", "textual", "speed"]].round(2).tolist()  # doctest: +SKIP
+    ...                              constructs=groups)
+    >>> loadings.loc["x4", ["visual", "textual", "speed"]].round(2).tolist()
     [0.02, 0.85, 0.01]
-    >>> round(float(phi.loc["visual", "textual"]), 2)  # doctest: +SKIP
+    >>> round(float(phi.loc["visual", "textual"]), 2)
     0.32
     """
     # factor_analyzer is imported here: it pulls in scikit-learn, which the
@@ -710,7 +727,7 @@ def suitability_table(
     quantile: float = PARALLEL_QUANTILE,
     nan_policy: str = "pairwise",
 ) -> pd.DataFrame:
-    """Is the item set suitable for factor analysis, and how many factors? One row.
+    """Summarize in one row whether the items suit factor analysis, and how many factors.
 
     Parameters
     ----------
@@ -736,11 +753,11 @@ def suitability_table(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.efa import suitability_table
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> tab = suitability_table(hs[[f"x{i}" for i in range(1, 10)]], seed=1)  # doctest: +SKIP
-    >>> tab[["n", "kmo", "n_factors_parallel", "kmo_ok"]].round(3)  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> tab = suitability_table(hs[[f"x{i}" for i in range(1, 10)]], seed=1)
+    >>> tab[["n", "kmo", "n_factors_parallel", "kmo_ok"]].round(3)
          n    kmo  n_factors_parallel  kmo_ok
     0  301  0.752                   3    True
     """

@@ -30,6 +30,13 @@ BACKENDS = ("loky", "dask")
 def check_backend(backend: str, scheduler: str | None) -> None:
     """Refuse an unknown backend, or Dask without a scheduler address, with what to do.
 
+    Parameters
+    ----------
+    backend : str
+        One of :data:`BACKENDS`.
+    scheduler : str or None
+        The Dask scheduler's address, needed with ``"dask"``.
+
     Examples
     --------
     >>> check_backend("loky", None)

@@ -31,6 +31,17 @@ def glue_figure(key: str, fig, *, folder: str | Path, dpi: int = FULL_DPI) -> Pa
     The figure is closed afterwards, so the notebook does not also show it uncaptioned
     at the end of the cell.
 
+    Parameters
+    ----------
+    key : str
+        The glue key and file name.
+    fig : matplotlib.figure.Figure
+        The figure.
+    folder : path-like
+        Where the PNG goes (created if missing).
+    dpi : int
+        Resolution.
+
     Returns
     -------
     pathlib.Path
@@ -58,6 +69,24 @@ def glue_figure(key: str, fig, *, folder: str | Path, dpi: int = FULL_DPI) -> Pa
 def figure_directive(key: str, *, label: str, alt: str, caption: str, folder: str = "figures") -> str:
     """Return the MyST block that places a glued figure with caption, alt text, label and full-resolution link.
 
+    Parameters
+    ----------
+    key : str
+        The glue key of the figure (and its file name).
+    label : str
+        The figure's reference name.
+    alt : str
+        Alt text.
+    caption : str
+        The caption.
+    folder : str
+        Where the full-resolution PNG is served, relative to the page.
+
+    Returns
+    -------
+    str
+        The ``{glue:figure}`` block.
+
     Examples
     --------
     >>> print(figure_directive("fig_power", label="fig-power", alt="Power by sample size",
@@ -81,6 +110,28 @@ def figure_gallery(key: str, figures: dict, *, folder: str | Path, alt: str, nam
     the alt text ``alt.format(name=...)`` and a link to its full-resolution copy
     (``link_prefix`` + file name: the book serves ``results/figures`` at ``figures/``). The
     number of figures may differ between surveys; the caption stays one.
+
+    Parameters
+    ----------
+    key : str
+        The glue key of the gallery (and the prefix of its files).
+    figures : dict
+        Name to matplotlib figure, in display order.
+    folder : path-like
+        Where the PNGs are saved.
+    alt : str
+        Alt text of each image, with ``{name}`` for the figure's display name.
+    names : dict, optional
+        Display names of the figures (default their keys).
+    link_prefix : str
+        Prefix of the full-resolution links.
+    dpi : int
+        Resolution of the saved PNGs.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNGs written, in display order.
 
     Examples
     --------

@@ -21,7 +21,10 @@ Rows are numbered as in a spreadsheet: the header is row 1, the first respondent
 Examples
 --------
 >>> from hpmob.io import load_export
->>> raw = load_export("data/raw/hpmob_survey_export.csv")  # doctest: +SKIP
+>>> from hpmob.paths import project_root
+>>> raw = load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+>>> raw.shape
+(520, 53)
 """
 
 from __future__ import annotations
@@ -43,7 +46,31 @@ MANIFEST_NAME = "MANIFEST.sha256"
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in an export: where it is, what is wrong, what to do."""
+    """One problem in an export: where it is, what is wrong, what to do.
+
+    Parameters
+    ----------
+    file : str
+        The file (or the name given to :func:`validate_export`).
+    row : int or None
+        Spreadsheet row (the header is row 1); None for the whole file.
+    column : str or None
+        The column; None for a whole row or file.
+    value : str or None
+        The offending cell's text.
+    problem : str
+        What is wrong.
+    fix : str
+        What to do about it.
+    severity : {"error", "warning"}
+        An error stops the load; a warning is left to the cleaning step.
+
+    Examples
+    --------
+    >>> from hpmob.io import Problem
+    >>> print(Problem("export.csv", 3, "age", "4", "implausible age", "the cleaning step excludes it", "warning"))
+    export.csv:3:age: warning: implausible age ('4') — the cleaning step excludes it
+    """
 
     file: str
     row: int | None
@@ -60,7 +87,21 @@ class Problem:
 
 
 class ExportError(ValueError):
-    """An export that cannot be processed; ``.problems`` lists every problem found."""
+    """An export that cannot be processed; ``.problems`` lists every problem found.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Every problem found; the message lists the errors (warnings travel in ``problems``).
+
+    Examples
+    --------
+    >>> from hpmob.io import ExportError, Problem
+    >>> err = ExportError([Problem("export.csv", 3, "age", "4x", "not a whole number", "type the age in years")])
+    >>> print(err)
+    1 error(s) in the export:
+    export.csv:3:age: error: not a whole number ('4x') — type the age in years
+    """
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
@@ -400,6 +441,14 @@ def read_export(path: str | Path, limits: ReadLimits | None = None) -> pd.DataFr
         For a file that cannot be read at all: missing, empty, not UTF-8, an
         unsupported format, a malformed CSV, duplicated column names, workbook
         formulas without computed values, or a file over a limit.
+
+    Examples
+    --------
+    >>> from hpmob.io import read_export
+    >>> from hpmob.paths import project_root
+    >>> frame = read_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+    >>> frame.shape, bool(frame["age"].map(type).eq(str).all())
+    ((520, 53), True)
     """
     path = Path(path)
     limits = limits or ReadLimits()
@@ -436,12 +485,24 @@ _LOCALE_NUMBER = {
 
 
 def read_whole_number(text: str, locale: str | None = None) -> tuple[int | None, str | None]:
-    """Parse a whole-number cell; return ``(number, None)`` or ``(None, why not)``.
+    """Parse a whole-number cell into ``(number, None)`` or ``(None, why not)``.
 
     Without a declared ``locale``, ``45`` and ``45.0`` are read; a separator that could
     be a thousands separator or a decimal mark (``1.000`` is one thousand in Vietnamese
     usage, one in English) is refused, never guessed. With ``locale="vi"`` ``1.000`` is
     1000 and ``45,0`` is 45; with ``"en"`` ``1,000`` is 1000 and ``45.0`` is 45.
+
+    Parameters
+    ----------
+    text : str
+        The cell.
+    locale : {"vi", "en"}, optional
+        The codebook's ``number_locale``; without one, no separator is read.
+
+    Returns
+    -------
+    tuple
+        ``(int, None)``, or ``(None, reason)`` with the reason in words.
 
     Examples
     --------
@@ -478,6 +539,24 @@ def parse_integer(text: str, locale: str | None = None) -> int | None:
     """Parse an integer cell (``"45"``, ``" 45 "``, ``"45.0"``); ``None`` if it is not one.
 
     See :func:`read_whole_number` for ``locale`` and separators.
+
+    Parameters
+    ----------
+    text : str
+        The cell.
+    locale : {"vi", "en"}, optional
+        The codebook's ``number_locale``: how separators are read.
+
+    Returns
+    -------
+    int or None
+        The number, or None.
+
+    Examples
+    --------
+    >>> from hpmob.io import parse_integer
+    >>> parse_integer(" 45 "), parse_integer("45.0"), parse_integer("1.000"), parse_integer("1.000", "vi")
+    (45, 45, None, 1000)
     """
     return read_whole_number(text, locale)[0]
 
@@ -491,6 +570,22 @@ def parse_timestamp(text: str) -> pd.Timestamp | None:
 
     Exports mix naive local times with offset-qualified ones (``+07:00``, ``Z``);
     both must order correctly, so aware times are converted to local time.
+
+    Parameters
+    ----------
+    text : str
+        The cell.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        The time in local time (UTC+7), without a time zone; None if the text is not ISO 8601.
+
+    Examples
+    --------
+    >>> from hpmob.io import parse_timestamp
+    >>> parse_timestamp("2024-05-02T01:30:00Z"), parse_timestamp("2024-05-02 08:30"), parse_timestamp("May 2")
+    (Timestamp('2024-05-02 08:30:00'), Timestamp('2024-05-02 08:30:00'), None)
     """
     import datetime as _dt
 
@@ -572,6 +667,16 @@ def validate_export(frame: pd.DataFrame, codebook: Codebook | None = None,
     -------
     list of Problem
         Every problem found (errors and warnings), in column then row order.
+
+    Examples
+    --------
+    >>> from hpmob.io import read_export, validate_export
+    >>> from hpmob.paths import project_root
+    >>> frame = read_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+    >>> problems = validate_export(frame.drop(columns=["gender"]), source="export.csv")
+    >>> [str(p) for p in problems if p.severity == "error"][:1]  # doctest: +NORMALIZE_WHITESPACE
+    ["export.csv:1:gender: error: required column is missing — add the column 'gender' to the export, or remove it
+    from the codebook if the survey did not ask it"]
     """
     cb = codebook or load_codebook()
     problems: list[Problem] = []
@@ -693,6 +798,28 @@ def load_export(path: str | Path, codebook: Codebook | None = None,
     """Read and validate an export; raise :class:`ExportError` listing every error.
 
     Warnings (implausible values) do not stop the load; the cleaning step logs them.
+
+    Parameters
+    ----------
+    path : path-like
+        The export (see :func:`read_export`).
+    codebook : Codebook, optional
+        The instrument to validate against; default the shipped one.
+    limits : ReadLimits, optional
+        Size limits of :func:`read_export`.
+
+    Returns
+    -------
+    DataFrame
+        The export's text cells, as :func:`read_export` reads them.
+
+    Examples
+    --------
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> raw = load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")
+    >>> raw.shape, raw.iloc[0]["gender"]
+    ((520, 53), 'Nam')
     """
     frame = read_export(path, limits)
     problems = validate_export(frame, codebook, source=str(path))
@@ -703,7 +830,30 @@ def load_export(path: str | Path, codebook: Codebook | None = None,
 
 # ------------------------------------------------------------------------- manifest
 def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """Return the hex SHA-256 digest of a file, read in chunks so large exports fit in memory."""
+    """Return the hex SHA-256 digest of a file, read in chunks so large exports fit in memory.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    chunk_size : int
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        64 hexadecimal characters.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.io import sha256_file
+    >>> path = Path(tempfile.mkdtemp()) / "empty.csv"
+    >>> _ = path.write_bytes(b"")
+    >>> sha256_file(path)
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk_size), b""):
@@ -712,7 +862,25 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
 
 
 def raw_files(raw_dir: str | Path) -> list[Path]:
-    """Raw export files of ``raw_dir`` (the manifest and README are not raw data)."""
+    """List the raw export files of ``raw_dir`` (the manifest and README are not raw data).
+
+    Parameters
+    ----------
+    raw_dir : path-like
+        The folder of raw exports.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Sorted by name; empty when the folder does not exist.
+
+    Examples
+    --------
+    >>> from hpmob.io import raw_files
+    >>> from hpmob.paths import project_root
+    >>> [p.name for p in raw_files(project_root() / "data" / "raw")]
+    ['hpmob_survey_export.csv']
+    """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return []
@@ -721,7 +889,32 @@ def raw_files(raw_dir: str | Path) -> list[Path]:
 
 
 def write_manifest(raw_dir: str | Path) -> Path:
-    """Record the SHA-256 of every raw file in ``raw_dir/MANIFEST.sha256`` (``sha256sum`` format)."""
+    """Record the SHA-256 of every raw file in ``raw_dir/MANIFEST.sha256`` (``sha256sum`` format).
+
+    Parameters
+    ----------
+    raw_dir : path-like
+        The folder of raw exports.
+
+    Returns
+    -------
+    pathlib.Path
+        The manifest written (made writable for the write if it was read-only).
+
+    Examples
+    --------
+    >>> from hpmob.io import verify_manifest, write_manifest
+    >>> import shutil
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.paths import project_root
+    >>> raw_dir = Path(tempfile.mkdtemp())
+    >>> _ = shutil.copyfile(project_root() / "data" / "raw" / "hpmob_survey_export.csv", raw_dir / "export.csv")
+    >>> write_manifest(raw_dir).name
+    'MANIFEST.sha256'
+    >>> len(verify_manifest(raw_dir))
+    1
+    """
     raw_dir = Path(raw_dir)
     lines = [f"{sha256_file(p)}  {p.name}\n" for p in raw_files(raw_dir)]
     out = raw_dir / MANIFEST_NAME
@@ -732,10 +925,35 @@ def write_manifest(raw_dir: str | Path) -> Path:
 
 
 def protect_raw_files(raw_dir: str | Path) -> list[Path]:
-    """Make the raw exports and their manifest read-only (mode a-w); return the files changed.
+    """Make the raw exports and their manifest read-only (mode a-w).
 
     ``make all`` and ``hpmob manifest`` call it, so the README's "data/raw is read-only"
     holds for the files themselves; the folder stays writable for a new export.
+
+    Parameters
+    ----------
+    raw_dir : path-like
+        The folder of raw exports.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files whose mode changed (already read-only ones are left out).
+
+    Examples
+    --------
+    >>> from hpmob.io import protect_raw_files, write_manifest
+    >>> import shutil
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.paths import project_root
+    >>> raw_dir = Path(tempfile.mkdtemp())
+    >>> _ = shutil.copyfile(project_root() / "data" / "raw" / "hpmob_survey_export.csv", raw_dir / "export.csv")
+    >>> _ = write_manifest(raw_dir)
+    >>> [p.name for p in protect_raw_files(raw_dir)]
+    ['export.csv', 'MANIFEST.sha256']
+    >>> protect_raw_files(raw_dir)  # a second call changes nothing
+    []
     """
     from hpmob.outdir import make_read_only
 
@@ -747,6 +965,11 @@ def protect_raw_files(raw_dir: str | Path) -> list[Path]:
 def verify_manifest(raw_dir: str | Path) -> pd.DataFrame:
     """Check the raw files against ``MANIFEST.sha256`` before anything reads them.
 
+    Parameters
+    ----------
+    raw_dir : path-like
+        The folder of raw exports and its ``MANIFEST.sha256``.
+
     Returns
     -------
     DataFrame
@@ -757,6 +980,13 @@ def verify_manifest(raw_dir: str | Path) -> pd.DataFrame:
     ExportError
         If the manifest is missing, a listed file is missing or changed, or a raw file
         is not listed — each named, with what to do.
+
+    Examples
+    --------
+    >>> from hpmob.io import verify_manifest
+    >>> from hpmob.paths import project_root
+    >>> verify_manifest(project_root() / "data" / "raw")["file"].tolist()
+    ['hpmob_survey_export.csv']
     """
     raw_dir = Path(raw_dir)
     manifest = raw_dir / MANIFEST_NAME

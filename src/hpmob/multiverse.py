@@ -36,7 +36,21 @@ from hpmob.execution import run_tasks
 
 
 class GridError(ValueError):
-    """A ``grid:`` declaration that cannot be expanded; the message says where and what to do."""
+    """A ``grid:`` declaration that cannot be expanded; the message says where and what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.multiverse import GridError, load_grid
+    >>> path = Path(tempfile.mkdtemp()) / "variants.yaml"
+    >>> _ = path.write_text("variants:\\n  main: {}\\n")
+    >>> try:
+    ...     load_grid(path)
+    ... except GridError as err:
+    ...     print(str(err).split(": ", 1)[1])
+    no 'grid:' section; declare dimensions of analytic choices there
+    """
 
 
 def _check(grid: dict, where: str) -> dict[str, dict[str, dict]]:
@@ -125,7 +139,25 @@ def expand_grid(grid: dict, named: dict[str, dict] | None = None, *, where: str 
 
 
 def load_grid(path: str | Path) -> dict:
-    """The ``grid:`` mapping of a variants file (GridError if it has none)."""
+    """Return the ``grid:`` mapping of a variants file (GridError if it has none).
+
+    Parameters
+    ----------
+    path : path-like
+        The variants file.
+
+    Returns
+    -------
+    dict
+        The grid's declaration: choice name to its levels.
+
+    Examples
+    --------
+    >>> from hpmob.multiverse import load_grid
+    >>> from hpmob.paths import project_root
+    >>> isinstance(load_grid(project_root() / "variants.yaml"), dict)
+    True
+    """
     path = Path(path)
     spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if "grid" not in spec:
@@ -134,7 +166,19 @@ def load_grid(path: str | Path) -> dict:
 
 
 def spec_seed(spec_id: str, seed: int) -> int:
-    """A seed from the specification's id and the root seed: the same on any worker.
+    """Derive a seed from the specification's id and the root seed: the same on any worker.
+
+    Parameters
+    ----------
+    spec_id : str
+        The specification's id.
+    seed : int
+        The root seed.
+
+    Returns
+    -------
+    int
+        The first four bytes of ``sha256("seed:spec_id")``, little-endian.
 
     Examples
     --------

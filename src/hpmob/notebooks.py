@@ -27,11 +27,41 @@ def _drop_unknown_parameter_warning(record: logging.LogRecord) -> bool:
 
 
 class NotebookError(RuntimeError):
-    """A notebook failed to execute (or is not a runnable study notebook)."""
+    """A notebook failed to execute (or is not a runnable study notebook).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.notebooks import NotebookError, run_notebook
+    >>> path = Path(tempfile.mkdtemp()) / "nb.ipynb"
+    >>> try:
+    ...     run_notebook(path, path)
+    ... except NotebookError as err:
+    ...     print(str(err).split(": ", 1)[1])
+    refusing to execute a notebook in place; give another output path.
+    """
 
 
 def study_notebooks(folder: str | Path | None = None) -> list[Path]:
-    """Return the study notebooks ``NN-name.ipynb`` of ``folder`` in execution order."""
+    """Return the study notebooks ``NN-name.ipynb`` of ``folder`` in execution order.
+
+    Parameters
+    ----------
+    folder : path-like, optional
+        The notebooks' folder (default ``notebooks/``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Sorted by name, so in execution order.
+
+    Examples
+    --------
+    >>> from hpmob.notebooks import study_notebooks
+    >>> [p.name[:2] for p in study_notebooks()][:3]
+    ['00', '01', '02']
+    """
     folder = Path(folder) if folder is not None else project_root() / "notebooks"
     return sorted(p for p in folder.iterdir() if NOTEBOOK_PATTERN.match(p.name))
 
@@ -39,11 +69,28 @@ def study_notebooks(folder: str | Path | None = None) -> list[Path]:
 def notebook_parameters(path: str | Path) -> dict:
     """Return the parameter names and default source lines of a notebook's ``parameters`` cell.
 
+    Parameters
+    ----------
+    path : path-like
+        The notebook.
+
+    Returns
+    -------
+    dict
+        Name to the source text of its default, in the cell's order.
+
     Raises
     ------
     NotebookError
         If the notebook has no code cell tagged ``parameters`` (papermill would then
         inject parameters at the top, silently overriding nothing).
+
+    Examples
+    --------
+    >>> from hpmob.notebooks import notebook_parameters, study_notebooks
+    >>> params = notebook_parameters(study_notebooks()[0])
+    >>> isinstance(params, dict) and len(params) > 0
+    True
     """
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     for cell in nb["cells"]:
@@ -106,8 +153,24 @@ def run_notebook(
 
     Examples
     --------
+    A two-cell notebook in a temporary folder, its parameter overridden (the kernel
+    starts in about two seconds):
+
+    >>> import os
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from unittest import mock
+    >>> import nbformat
     >>> from hpmob.notebooks import run_notebook
-    >>> run_notebook("notebooks/00-overview.ipynb", "build/notebooks/00-overview.ipynb")  # doctest: +SKIP
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> defaults = nbformat.v4.new_code_cell("n = 2", metadata={"tags": ["parameters"]})
+    >>> nb = nbformat.v4.new_notebook(cells=[defaults, nbformat.v4.new_code_cell("print(n * 21)")])
+    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    >>> nbformat.write(nb, folder / "tiny.ipynb")
+    >>> with mock.patch.dict(os.environ):  # run_notebook sets the build's variables; keep them out of this session
+    ...     out = run_notebook(folder / "tiny.ipynb", folder / "out.ipynb", {"n": 3})
+    >>> nbformat.read(out, as_version=4).cells[-1].outputs[0]["text"]
+    '63\\n'
     """
     import papermill as pm  # heavy import, only needed here
 
@@ -212,10 +275,29 @@ def normalize_executed_notebook(path: str | Path) -> Path:
       CSS and the table alike, which keeps the ids unique on a page; and the memory
       address in plain-text reprs (``<Styler at 0x7f…>``).
 
+    Parameters
+    ----------
+    path : path-like
+        An executed notebook.
+
     Returns
     -------
     pathlib.Path
         ``path``, rewritten in place.
+
+    Examples
+    --------
+    >>> import json
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import nbformat
+    >>> from hpmob.notebooks import normalize_executed_notebook
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    >>> nb.metadata["papermill"] = {"start_time": "2025-01-01T10:00:00", "duration": 3.2}
+    >>> path = Path(tempfile.mkdtemp()) / "run.ipynb"
+    >>> nbformat.write(nb, path)
+    >>> json.loads(normalize_executed_notebook(path).read_text(encoding="utf-8"))["metadata"]["papermill"]
+    {}
     """
     path = Path(path)
     nb = json.loads(path.read_text(encoding="utf-8"))

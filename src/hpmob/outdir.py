@@ -34,16 +34,66 @@ LEGACY_MARKER = ".hpmob-own-export"
 
 
 class OutputFolderError(ValueError):
-    """The output folder cannot be used; the message says why and what to do."""
+    """The output folder cannot be used; the message says why and what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.outdir import OutputFolderError, start_run
+    >>> out = Path(tempfile.mkdtemp())
+    >>> _ = (out / "notes.txt").write_text("mine")  # a file no run wrote
+    >>> try:
+    ...     start_run(out, refuse_inside=[])
+    ... except OutputFolderError as err:
+    ...     print(type(err).__name__, isinstance(err, ValueError))
+    OutputFolderError True
+    """
 
 
 def partial_folder(out: Path) -> Path:
-    """The temporary sibling a run into ``out`` writes to."""
+    """Return the temporary sibling a run into ``out`` writes to.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The run's output folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``.<name>.partial`` beside ``out``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from hpmob.outdir import partial_folder
+    >>> partial_folder(Path("/tmp/results")).as_posix()
+    '/tmp/.results.partial'
+    """
     return out.with_name(f".{out.name}.partial")
 
 
 def previous_folder(out: Path) -> Path:
-    """Where an earlier run's folder waits while a new run replaces it (for a moment)."""
+    """Return where an earlier run's folder waits while a new run replaces it (for a moment).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The run's output folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``.<name>.previous`` beside ``out``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from hpmob.outdir import previous_folder
+    >>> previous_folder(Path("/tmp/results")).as_posix()
+    '/tmp/.results.previous'
+    """
     return out.with_name(f".{out.name}.previous")
 
 
@@ -71,6 +121,16 @@ def start_run(out: str | Path, *, refuse_inside: list[Path]) -> Path:
     OutputFolderError
         ``out`` is a file, inside a refused folder, holds files no run wrote, or its
         parent cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.outdir import start_run
+    >>> base = Path(tempfile.mkdtemp())
+    >>> work = start_run(base / "run", refuse_inside=[base / "raw"])
+    >>> work.name, work.is_dir()
+    ('.run.partial', True)
     """
     out = Path(out).resolve()
     for folder in refuse_inside:
@@ -113,7 +173,27 @@ def _files(folder: Path) -> list[str]:
 
 
 def written_files(out: Path) -> set[str]:
-    """The files an earlier run recorded as its own (relative paths)."""
+    """Return the files an earlier run recorded as its own (relative paths).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        A run's output folder.
+
+    Returns
+    -------
+    set of str
+        Paths relative to ``out``, the run's marker file included; empty for a folder no
+        run wrote.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.outdir import written_files
+    >>> written_files(Path(tempfile.mkdtemp()))
+    set()
+    """
     marker = out / RUN_MARKER
     if marker.is_file():
         return {line for line in marker.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")}
@@ -126,10 +206,29 @@ def written_files(out: Path) -> set[str]:
 def finish_run(work: Path, out: str | Path) -> Path:
     """Move a finished run from ``work`` to ``out``, keeping every file of ``out`` no run wrote.
 
+    Parameters
+    ----------
+    work : pathlib.Path
+        The temporary folder from :func:`start_run`, the run's files written into it.
+    out : path-like
+        The folder the run goes to; an earlier run's files in it are replaced, the user's kept.
+
     Returns
     -------
     pathlib.Path
         ``out``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.outdir import finish_run, start_run, written_files
+    >>> out = Path(tempfile.mkdtemp()) / "run"
+    >>> work = start_run(out, refuse_inside=[])
+    >>> _ = (work / "tables").mkdir()
+    >>> _ = (work / "tables" / "t.csv").write_text("a\\n1\\n")
+    >>> finish_run(work, out) == out.resolve(), sorted(written_files(out))
+    (True, ['.hpmob-run', 'tables/t.csv'])
     """
     out = Path(out).resolve()
     (work / PARTIAL_MARKER).unlink()
@@ -161,10 +260,30 @@ def finish_run(work: Path, out: str | Path) -> Path:
 
 
 def make_read_only(paths) -> list[Path]:
-    """Remove write permission (user, group, others) from files; return those changed.
+    """Remove write permission (user, group, others) from files and return those changed.
 
     Raw exports are read-only by convention (README) and now by mode, so an editor or a
     script cannot change them by accident.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        The files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files that had a write bit.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.outdir import make_read_only
+    >>> path = Path(tempfile.mkdtemp()) / "raw.csv"
+    >>> _ = path.write_text("a\\n")
+    >>> len(make_read_only([path])), len(make_read_only([path])), oct(path.stat().st_mode & 0o222)
+    (1, 0, '0o0')
     """
     changed = []
     for path in map(Path, paths):

@@ -51,7 +51,25 @@ SYNTHETIC_BANNER = re.compile(r"^> \*\*Synthetic data\.\*\*[^\n]*", re.MULTILINE
 
 
 def default_data_statement(raw: Path) -> str:
-    """What the book says about the data when the caller does not say more."""
+    """Say what the book says about the data when the caller does not say more.
+
+    Parameters
+    ----------
+    raw : pathlib.Path
+        The export the book is computed from.
+
+    Returns
+    -------
+    str
+        One paragraph naming the file and the start of its SHA-256.
+
+    Examples
+    --------
+    >>> from hpmob.own_export import default_data_statement
+    >>> from hpmob.paths import project_root
+    >>> default_data_statement(project_root() / "data" / "raw" / "hpmob_survey_export.csv")[:60]
+    'Every number in this chapter is computed from `hpmob_survey_'
+    """
     return (f"Every number in this chapter is computed from `{raw.name}` (SHA-256 "
             f"`{sha256_file(raw)[:16]}…`). Whether these data are synthetic or real is for whoever supplied "
             "them to state: pass `--data-statement` to `hpmob run --raw`.")
@@ -64,6 +82,18 @@ def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | Non
     Then the cleaned sample's design is checked against the plan's grouping (no
     respondent left, a blank or single group, a group too small for the invariance
     model of ``grouping.constructs``, or of ``invariance_constructs`` when given).
+
+    Parameters
+    ----------
+    raw : path-like
+        The export.
+    codebook : Codebook
+        That survey's codebook.
+    plan : path-like, optional
+        Its analysis plan (default the shipped one).
+    invariance_constructs : list of str, optional
+        Constructs of the invariance model whose group sizes are checked, instead of the
+        plan's ``grouping.constructs``.
 
     Returns
     -------
@@ -79,6 +109,15 @@ def check_own_export(raw: str | Path, codebook: Codebook, plan: str | Path | Non
     hpmob.io.ExportError
         If the export does not match the codebook (missing columns, unknown labels,
         wrong types); every problem is listed with file, row, column and value.
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.own_export import check_own_export
+    >>> from hpmob.paths import project_root
+    >>> frame = check_own_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv", load_codebook())
+    >>> frame.shape
+    (520, 53)
     """
     analysis_plan = load_plan(plan, codebook=codebook)
     grouping = analysis_plan.grouping or {}
@@ -127,12 +166,41 @@ MIN_LEVELS = 2
 
 def design_problems(result: CleaningResult, source: str, codebook_levels: list[str], *,
                     level: str | None) -> list[Problem]:
-    """Degenerate samples, found before any notebook runs (not as a TypeError deep in one).
+    """Find degenerate samples before any notebook runs (not as a TypeError deep in one).
 
     No respondent, a single group, or a blank grouping column cannot be analysed by
     notebooks 01–06; groups with too few respondents were already merged by cleaning
     (:class:`hpmob.clean.CleaningRules`), so what remains is counted here. `level` is the
     plan's grouping variable (None: a plan without one, only the empty sample is checked).
+
+    Parameters
+    ----------
+    result : CleaningResult
+        The cleaned sample.
+    source : str
+        The export's name, for the messages.
+    codebook_levels : list of str
+        The grouping variable's values in the codebook's order.
+    level : str or None
+        The plan's grouping variable.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the sample can be analysed.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.io import load_export
+    >>> from hpmob.own_export import design_problems
+    >>> from hpmob.paths import project_root
+    >>> result = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv"))
+    >>> design_problems(result, "export.csv", ["a", "b"], level=None)
+    []
+    >>> design_problems(result.__class__(result.responses.iloc[:0], result.exclusions, result.flow, result.rules),
+    ...                 "export.csv", [], level=None)[0].problem[:30]
+    'no respondent remains after cl'
     """
     flow = ", ".join(f"{r.rule} {r.n_excluded}" for r in result.flow.itertuples() if r.n_excluded)
     n = len(result.responses)
@@ -233,7 +301,33 @@ def _book_files(book: Path, notebooks: list[Path], raw: Path, codebook: Codebook
 
 
 def build_book(book: Path) -> Path:
-    """Build a Jupyter Book 1.x folder offline-safe and strict; return its ``index.html``."""
+    """Build a Jupyter Book 1.x folder offline-safe and strict, and return its ``index.html``.
+
+    Parameters
+    ----------
+    book : pathlib.Path
+        The book's folder (``_config.yml``, ``_toc.yml`` and its pages).
+
+    Returns
+    -------
+    pathlib.Path
+        ``_build/html/index.html`` under ``book``; a failed build is a ``RuntimeError`` with
+        the end of the builder's log.
+
+    Examples
+    --------
+    A one-page book in a temporary folder (a few seconds):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.own_export import build_book
+    >>> book = Path(tempfile.mkdtemp())
+    >>> _ = (book / "_config.yml").write_text("title: Tiny\\nexecute:\\n  execute_notebooks: 'off'\\n")
+    >>> _ = (book / "_toc.yml").write_text("format: jb-book\\nroot: index\\n")
+    >>> _ = (book / "index.md").write_text("# Tiny\\n\\nOne page.\\n")
+    >>> build_book(book).is_file()
+    True
+    """
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", "--quiet", "--warningiserror", "--nitpick",
            "--keep-going", str(book)]
@@ -285,6 +379,28 @@ def run_own_export(raw: str | Path, codebook: str | Path, out: str | Path, *, pl
         :class:`hpmob.outdir.OutputFolderError` (a ValueError) for an unusable ``out``;
         :class:`hpmob.notebooks.NotebookError` if a notebook fails (its partial output
         stays in ``.NAME.partial``, checked for personal data).
+
+    Examples
+    --------
+    A full run executes the notebooks and builds the book (minutes; ``tests/test_own_export.py``
+    runs it). What it checks first costs nothing: an export without a column the codebook
+    requires stops the run before any notebook starts, every problem listed.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.io import ExportError, read_export
+    >>> from hpmob.own_export import run_own_export
+    >>> from hpmob.paths import project_root
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> frame = read_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv").drop(columns=["age"])
+    >>> frame.to_csv(folder / "export.csv", index=False)
+    >>> try:
+    ...     run_own_export(folder / "export.csv", project_root() / "data" / "codebook.yaml", folder / "out")
+    ... except ExportError as err:
+    ...     print([(p.column, p.problem) for p in err.problems])
+    [('age', 'required column is missing')]
+    >>> (folder / "out").exists()
+    False
     """
     raw, codebook_path, out = Path(raw).resolve(), Path(codebook).resolve(), Path(out).resolve()
     if not raw.is_file():

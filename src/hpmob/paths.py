@@ -60,14 +60,48 @@ def project_root(start: str | os.PathLike | None = None) -> Path:
 
 
 def data_dir(kind: str = "raw") -> Path:
-    """Return ``data/<kind>`` under the project root (``raw`` or ``processed``)."""
+    """Return ``data/<kind>`` under the project root (``raw`` or ``processed``).
+
+    Parameters
+    ----------
+    kind : {"raw", "processed"}
+        Which data folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created).
+
+    Examples
+    --------
+    >>> from hpmob.paths import data_dir, project_root
+    >>> data_dir() == project_root() / "data" / "raw"
+    True
+    """
     if kind not in {"raw", "processed"}:
         raise ValueError(f"kind must be 'raw' or 'processed', not {kind!r}")
     return project_root() / "data" / kind
 
 
 def results_dir(kind: str = "tables") -> Path:
-    """Return ``results/<kind>`` under the project root, creating it if needed."""
+    """Return ``results/<kind>`` under the project root, creating it if needed.
+
+    Parameters
+    ----------
+    kind : {"tables", "figures"}
+        Which results folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, which exists.
+
+    Examples
+    --------
+    >>> from hpmob.paths import project_root, results_dir
+    >>> results_dir("figures") == project_root() / "results" / "figures"
+    True
+    """
     if kind not in {"tables", "figures"}:
         raise ValueError(f"kind must be 'tables' or 'figures', not {kind!r}")
     path = project_root() / "results" / kind
@@ -89,6 +123,11 @@ def output_root() -> Path:
     ``hpmob run-notebook`` and the variants write the real results — and otherwise
     ``build/scratch/`` under the project root, so a notebook rerun interactively cannot
     silently overwrite the results `make all` built.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$HPMOB_OUTPUT_ROOT`` (resolved) or ``build/scratch`` under the project root.
 
     Examples
     --------
@@ -112,6 +151,25 @@ def output_dir(relative: str | os.PathLike) -> Path:
 
     A scratch folder created here starts as a copy of the files `make all` built in the same
     place, so a rerun can read what earlier notebooks wrote while writing only to scratch.
+
+    Parameters
+    ----------
+    relative : path-like
+        The folder, relative to :func:`output_root` or absolute.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, which exists.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.paths import output_dir
+    >>> folder = output_dir(Path(tempfile.mkdtemp()) / "tables")
+    >>> folder.is_dir()
+    True
     """
     path = Path(relative)
     if path.is_absolute():
@@ -133,6 +191,22 @@ def input_path(relative: str | os.PathLike) -> Path:
     A relative path is looked up under :func:`output_root` first (what an earlier rerun in
     the same scratch folder wrote), then under the project root (what `make all` built).
     Absolute paths are returned unchanged.
+
+    Parameters
+    ----------
+    relative : path-like
+        A path relative to the project root (``results/tables/x.csv``), or an absolute one.
+
+    Returns
+    -------
+    pathlib.Path
+        The scratch copy when an earlier rerun wrote one, else the built one.
+
+    Examples
+    --------
+    >>> from hpmob.paths import input_path, project_root
+    >>> input_path("data/codebook.yaml") == project_root() / "data" / "codebook.yaml"
+    True
     """
     path = Path(relative)
     if path.is_absolute():

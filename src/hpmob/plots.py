@@ -113,7 +113,7 @@ def _font_path(family: str, weight: str = "normal") -> str:
 
 
 def missing_glyphs(family: str, text: str = VIETNAMESE_SAMPLE, *, weights=("normal", "bold")) -> str:
-    """Characters of `text` that the font `family` has no glyph for.
+    """Return the characters of `text` that the font `family` has no glyph for.
 
     Parameters
     ----------
@@ -350,6 +350,7 @@ def likert_diverging(
     data : pandas.DataFrame
         Responses, items as answered (integer codes, NaN = missing).
     codebook : Codebook
+        The instrument: item wording, scales, reverse keys and constructs.
     lang : {"vi", "en"}, default "en"
         Language of item wording, construct names and category labels.
     constructs : str or list of str, optional
@@ -569,6 +570,7 @@ def composites_by_level(
         Construct names are wrapped at `label_width` characters and cut with "…"
         after `label_lines` lines.
     title : str, optional
+        Figure title (default none: the caption says what it shows).
     font : str, optional
         Font family (see :func:`use_vietnamese_font`).
 

@@ -41,7 +41,17 @@ def _equal_levels(model: dict) -> dict:
 
 
 def power_effects(plan: AnalysisPlan) -> list[str]:
-    """Names of the effects a power run reports, from the plan's ``power.hypotheses``.
+    """Name the effects a power run reports, from the plan's ``power.hypotheses``.
+
+    Parameters
+    ----------
+    plan : AnalysisPlan
+        The analysis plan.
+
+    Returns
+    -------
+    list of str
+        One name per latent-mean contrast, indirect effect and path, in the plan's order.
 
     Examples
     --------
@@ -71,16 +81,42 @@ def power_effects(plan: AnalysisPlan) -> list[str]:
 
 
 def decide(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *, seed: int = 1) -> dict:
-    """The study's decisions on one sample: detection of each power effect, and what the search freed.
+    """Take the study's decisions on one sample: detection of each power effect, and what the search freed.
 
     Runs :func:`hpmob.study.steps.invariance` (partial-invariance search included) and
     :func:`hpmob.study.steps.structural` (delta-method intervals) and reads the verdicts.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        A cleaned sample.
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The plan; its ``power.hypotheses`` name the effects.
+    seed : int
+        Seed of the structural step.
 
     Returns
     -------
     dict
         ``{effect name: detected (bool)}`` for :func:`power_effects`, plus ``"freed"``
         (the intercepts the search released, as a tuple).
+
+    Examples
+    --------
+    >>> from hpmob.power import decide, power_effects
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> out = decide(responses, codebook, plan)
+    >>> sorted(out) == sorted([*power_effects(plan), "freed"]), all(isinstance(out[e], bool) for e in power_effects(plan))
+    (True, True)
     """
     from hpmob.study import steps
 
@@ -119,7 +155,7 @@ def _study_replicate(n_per_group: int, seed_seq, model: dict, codebook: Codebook
 
 def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2, args: tuple = (),
                    progress=None, backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
-    """Monte Carlo power: run ``replicate`` ``n_rep`` times per design, count detections.
+    """Estimate power by Monte Carlo: run ``replicate`` ``n_rep`` times per design and count detections.
 
     The engine behind :func:`power_curve` and :func:`two_group_power`: replicate ``r`` of
     design ``k`` gets child ``k * n_rep + r`` of ``SeedSequence(seed)``, so the result
@@ -141,12 +177,26 @@ def simulate_power(replicate, designs, *, n_rep: int, seed: int, n_jobs: int = 2
         ``"loky"`` (local processes) or ``"dask"`` with the address of a
         ``dask.distributed`` scheduler (:func:`hpmob.execution.run_tasks`); the result
         does not depend on them.
+    args : tuple
+        Further arguments of ``replicate``, after the design and the seed sequence.
 
     Returns
     -------
     DataFrame
         ``design, effect, power, mc_se, n_rep`` with ``mc_se`` the Monte Carlo standard
         error sqrt(p(1 − p)/n_rep).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.power import simulate_power
+    >>> def replicate(n, seed_seq):
+    ...     x = np.random.default_rng(seed_seq).normal(0.5, 1.0, n)
+    ...     return {"mean > 0": bool(x.mean() / (x.std(ddof=1) / np.sqrt(n)) > 1.96)}
+    >>> simulate_power(replicate, [10, 80], n_rep=200, seed=1, n_jobs=1)[["design", "power"]]
+       design  power
+    0      10  0.395
+    1      80  0.995
     """
     if n_rep < 2:
         raise ValueError(f"n_rep must be at least 2 simulated studies, not {n_rep}")
@@ -204,7 +254,11 @@ def power_curve(n_per_level=(50, 100, 150, 200), *, n_rep: int = 100, seed: int,
 
     Examples
     --------
-    >>> power_curve((60,), n_rep=4, seed=1, n_jobs=1)  # doctest: +SKIP
+    >>> curve = power_curve((40,), n_rep=2, seed=1, n_jobs=1)
+    >>> curve.columns.tolist()
+    ['n_per_level', 'n_total', 'effect', 'power', 'mc_se', 'n_rep']
+    >>> int(curve["n_total"].iloc[0]), bool(curve["power"].between(0, 1).all())
+    (120, True)
     """
     sizes = [int(n) for n in n_per_level]
     if min(sizes) < 20:
@@ -230,7 +284,7 @@ def _two_group_replicate(design, seed_seq, d: float, alpha: float) -> dict:
 
 def two_group_power(n1: int, n2: int, d: float, *, n_rep: int, seed: int, alpha: float = 0.05,
                     n_jobs: int = 1, backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
-    """Monte Carlo power of Student's two-sample t-test for a standardized difference ``d``.
+    """Estimate by Monte Carlo the power of Student's two-sample t-test for a standardized difference ``d``.
 
     The simplest case the Monte Carlo engine (:func:`simulate_power`) can be checked on:
     its answer must agree, within Monte Carlo error, with the closed form from the
@@ -238,17 +292,65 @@ def two_group_power(n1: int, n2: int, d: float, *, n_rep: int, seed: int, alpha:
     check at the sizes of the shipped sample's first and last group (in the plan's group
     order); the tests assert it.
 
+    Parameters
+    ----------
+    n1, n2 : int
+        Group sizes.
+    d : float
+        The true standardized mean difference.
+    n_rep : int
+        Simulated studies.
+    seed : int
+        Root seed.
+    alpha : float
+        The test's level.
+    n_jobs, backend, scheduler
+        Where the replicates run (:func:`simulate_power`); the result does not depend on them.
+
     Returns
     -------
     DataFrame
         One row: ``design`` (n1, n2), ``effect``, ``power``, ``mc_se``, ``n_rep``.
+
+    Examples
+    --------
+    >>> import pingouin as pg
+    >>> from hpmob.power import two_group_power
+    >>> mc = two_group_power(40, 40, 0.6, n_rep=400, seed=1)
+    >>> exact = pg.power_ttest2n(40, 40, d=0.6)
+    >>> bool(abs(mc["power"].iloc[0] - exact) < 3 * mc["mc_se"].iloc[0])
+    True
     """
     return simulate_power(_two_group_replicate, [(int(n1), int(n2))], n_rep=n_rep, seed=seed, n_jobs=n_jobs,
                           args=(float(d), float(alpha)), backend=backend, scheduler=scheduler)
 
 
 def required_n(curve: pd.DataFrame, target: float = 0.80) -> pd.DataFrame:
-    """Smallest planned n per level whose estimated power reaches ``target``, per effect (NaN if none)."""
+    """Find the smallest planned n per level whose estimated power reaches ``target``, per effect.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        A power curve (:func:`power_curve`): ``n_per_level, effect, power``.
+    target : float
+        The power wanted.
+
+    Returns
+    -------
+    DataFrame
+        ``effect, target, n_per_level`` (NaN where no planned size reaches the target).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hpmob.power import required_n
+    >>> curve = pd.DataFrame({"n_per_level": [50, 100, 50, 100], "effect": ["a", "a", "b", "b"],
+    ...                       "power": [0.62, 0.91, 0.30, 0.55]})
+    >>> required_n(curve)
+      effect  target  n_per_level
+    0      a     0.8        100.0
+    1      b     0.8          NaN
+    """
     rows = []
     for effect, sub in curve.groupby("effect", sort=False):
         ok = sub[sub["power"] >= target]

@@ -34,6 +34,12 @@ def raw_file_checksums(raw_dir: str | Path | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``file, bytes, sha256``, sorted by file name.
+
+    Examples
+    --------
+    >>> from hpmob.provenance import raw_file_checksums
+    >>> raw_file_checksums()[["file", "bytes"]].to_dict("records")
+    [{'file': 'hpmob_survey_export.csv', 'bytes': 436060}]
     """
     raw_dir = Path(raw_dir) if raw_dir is not None else project_root() / "data" / "raw"
     rows = [{"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in raw_files(raw_dir)]
@@ -43,10 +49,22 @@ def raw_file_checksums(raw_dir: str | Path | None = None) -> pd.DataFrame:
 def locked_packages(lockfile: str | Path | None = None) -> pd.DataFrame:
     """Parse ``requirements.lock`` into a table of pinned packages.
 
+    Parameters
+    ----------
+    lockfile : path-like, optional
+        The lock file; default ``requirements.lock`` of the project.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``package, version``, in lockfile (alphabetical) order.
+
+    Examples
+    --------
+    >>> from hpmob.provenance import locked_packages
+    >>> packages = locked_packages()
+    >>> list(packages.columns), bool(packages["package"].eq("numpy").any())
+    (['package', 'version'], True)
     """
     lockfile = Path(lockfile) if lockfile is not None else project_root() / "requirements.lock"
     rows = []
@@ -58,7 +76,26 @@ def locked_packages(lockfile: str | Path | None = None) -> pd.DataFrame:
 
 
 def git_commit(root: str | Path | None = None) -> str:
-    """Return the current git commit (with ``-dirty`` if the tree has changes), or ``unknown``."""
+    """Return the current git commit (with ``-dirty`` if the tree has changes), or ``unknown``.
+
+    Parameters
+    ----------
+    root : path-like, optional
+        The checkout; default the project root.
+
+    Returns
+    -------
+    str
+        The commit hash, ``-dirty`` appended when tracked files changed; a sentence starting
+        with ``unknown`` outside a git checkout.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from hpmob.provenance import git_commit
+    >>> git_commit(tempfile.mkdtemp())
+    'unknown (not a git checkout)'
+    """
     root = Path(root) if root is not None else project_root()
     try:
         commit = subprocess.run(
@@ -74,7 +111,19 @@ def git_commit(root: str | Path | None = None) -> str:
 
 
 def environment_summary() -> dict:
-    """Return interpreter, platform, commit and build date (UTC) as a dict."""
+    """Return interpreter, platform, commit and build date (UTC) as a dict.
+
+    Returns
+    -------
+    dict
+        ``python, implementation, platform, commit, built``.
+
+    Examples
+    --------
+    >>> from hpmob.provenance import environment_summary
+    >>> sorted(environment_summary())
+    ['built', 'commit', 'implementation', 'platform', 'python']
+    """
     return {
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
@@ -90,6 +139,23 @@ def reproducibility_markdown(root: str | Path | None = None) -> str:
     The page lists how to rebuild, the interpreter, commit and build date, the
     SHA-256 of every raw file, and every package version pinned in
     ``requirements.lock``.
+
+    Parameters
+    ----------
+    root : path-like, optional
+        The project root whose raw files and lock file are listed.
+
+    Returns
+    -------
+    str
+        The page's MyST Markdown.
+
+    Examples
+    --------
+    >>> from hpmob.provenance import reproducibility_markdown
+    >>> page = reproducibility_markdown()
+    >>> page.splitlines()[0], "## How to rebuild" in page
+    ('# Reproducibility', True)
     """
     root = Path(root) if root is not None else project_root()
     env = environment_summary()
@@ -145,5 +211,25 @@ def reproducibility_markdown(root: str | Path | None = None) -> str:
 
 
 def write_reproducibility_page(out: str | Path) -> Path:
-    """Write :func:`reproducibility_markdown` to ``out`` and return the path."""
+    """Write :func:`reproducibility_markdown` to ``out`` and return the path.
+
+    Parameters
+    ----------
+    out : path-like
+        The Markdown file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.provenance import write_reproducibility_page
+    >>> path = write_reproducibility_page(Path(tempfile.mkdtemp()) / "reproducibility.md")
+    >>> path.read_text(encoding="utf-8").startswith("# Reproducibility")
+    True
+    """
     return write_page(reproducibility_markdown(), out)

@@ -218,7 +218,7 @@ def _feldt_ci(alpha: float, n: int, k: int, ci: float) -> tuple[float, float]:
 def cronbach_alpha(
     items: pd.DataFrame, *, ci: float = 0.95, nan_policy: str = "pairwise"
 ) -> pd.Series:
-    """Cronbach's alpha with Feldt's confidence interval and standardized alpha.
+    """Compute Cronbach's alpha with Feldt's confidence interval and standardized alpha.
 
     Parameters
     ----------
@@ -543,7 +543,7 @@ def _fit_one_factor_ml(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, int
 
 
 def omega_total(items: pd.DataFrame) -> pd.Series:
-    """McDonald's omega total from a one-factor maximum-likelihood CFA.
+    """Compute McDonald's omega total from a one-factor maximum-likelihood CFA.
 
     The model is ``f =~ item1 + ... + itemk`` with the factor variance fixed
     to 1, fitted by normal-theory ML to the listwise-complete rows with the

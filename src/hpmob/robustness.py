@@ -42,7 +42,26 @@ JUDGED = ("supported", "not supported")
 
 
 def grid_specifications(variants_file: str | Path | None = None) -> pd.DataFrame:
-    """The grid of ``variants.yaml`` expanded, with the named variants marked as its points."""
+    """Expand the grid of ``variants.yaml``, with the named variants marked as its points.
+
+    Parameters
+    ----------
+    variants_file : path-like, optional
+        The variants file (default the project's ``variants.yaml``).
+
+    Returns
+    -------
+    DataFrame
+        One row per specification: ``spec_id``, one column per choice, ``params`` and
+        ``named`` (the named variant it coincides with, if any).
+
+    Examples
+    --------
+    >>> from hpmob.robustness import grid_specifications
+    >>> specs = grid_specifications()
+    >>> specs.columns[0], specs["spec_id"].is_unique, "main" in set(specs["named"])
+    ('spec_id', True, True)
+    """
     import yaml
 
     path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
@@ -70,6 +89,13 @@ def run_specification(params: dict, seed: int) -> pd.DataFrame:
     DataFrame
         The claims table (``claim, hypothesis, test, estimate, ci_low, ci_high, verdict``)
         with ``n`` (respondents analysed after cleaning) and ``converged``.
+
+    Examples
+    --------
+    >>> from hpmob.robustness import run_specification
+    >>> claims = run_specification({"missing": "listwise"}, seed=1)
+    >>> bool(claims["converged"].all()), int(claims["n"].iloc[0]) > 0
+    (True, True)
     """
     from hpmob.claims import claims_table
     from hpmob.study import steps
@@ -148,17 +174,46 @@ def _converged(step) -> bool:
 
 def run_multiverse(specs: pd.DataFrame | None = None, *, seed: int = 20250902, n_jobs: int = 2,
                    backend: str = "loky", scheduler: str | None = None) -> pd.DataFrame:
-    """Every specification of the grid through :func:`run_specification`; one row per claim.
+    """Run every specification of the grid through :func:`run_specification`; one row per claim.
 
     Each specification is seeded from its id, so the table does not depend on the number
     of workers or the backend (:func:`hpmob.multiverse.run_grid`).
+
+    Parameters
+    ----------
+    specs : DataFrame, optional
+        Specifications (:func:`grid_specifications`, or some of its rows); default the whole grid.
+    seed : int
+        Root seed; each specification's seed derives from it and its id.
+    n_jobs, backend, scheduler
+        Where the specifications run (:func:`hpmob.execution.run_tasks`).
+
+    Returns
+    -------
+    DataFrame
+        The claims rows of every specification, with ``spec_id``, the choices and ``named``
+        in front.
+
+    Examples
+    --------
+    >>> from hpmob.robustness import grid_specifications, run_multiverse
+    >>> specs = grid_specifications()
+    >>> rows = run_multiverse(specs[specs["named"] == "listwise"], n_jobs=1)
+    >>> rows["spec_id"].nunique(), rows.columns[0]
+    (1, 'spec_id')
     """
     specs = grid_specifications() if specs is None else specs
     return run_grid(specs, run_specification, seed=seed, n_jobs=n_jobs, backend=backend, scheduler=scheduler)
 
 
 def claim_curves(results: pd.DataFrame) -> pd.DataFrame:
-    """Each judged claim across the grid: its sorted estimates and the share supporting it.
+    """Summarize each judged claim across the grid: its estimates and the share supporting it.
+
+    Parameters
+    ----------
+    results : DataFrame
+        One row per claim and specification (:func:`run_multiverse`): ``claim, hypothesis,
+        estimate, verdict, spec_id``.
 
     Returns
     -------
@@ -166,6 +221,16 @@ def claim_curves(results: pd.DataFrame) -> pd.DataFrame:
         One row per claim: ``claim, hypothesis, n_specifications, share_supported,
         median_estimate, min_estimate, max_estimate``, and ``fragile`` (True when the
         specifications disagree on the verdict).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hpmob.robustness import claim_curves
+    >>> results = pd.DataFrame({"claim": ["c"] * 3, "hypothesis": ["hyp"] * 3, "spec_id": ["a", "b", "c"],
+    ...                         "estimate": [0.2, 0.4, 0.1], "verdict": ["supported", "supported", "not supported"]})
+    >>> claim_curves(results)[["claim", "n_specifications", "share_supported", "fragile"]].round(3)
+      claim  n_specifications  share_supported  fragile
+    0     c                 3            0.667     True
     """
     rows = []
     for claim, sub in results.groupby("claim", sort=False):

@@ -17,6 +17,17 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
     `attributes` are the caller's breakdowns (the study layer passes the plan's
     ``sample.composition``); default every categorical attribute of the codebook.
 
+    Parameters
+    ----------
+    responses : DataFrame
+        Processed responses with the attribute columns.
+    codebook : Codebook, optional
+        The instrument (attribute value labels in both languages); default the shipped one.
+    attributes : tuple of str, optional
+        The categorical attributes to count, in order.
+    min_cell : int
+        Smallest count published.
+
     Returns
     -------
     DataFrame
@@ -73,8 +84,19 @@ def sample_composition(responses: pd.DataFrame, codebook: Codebook | None = None
 
 def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by: str | None = None,
                 min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """Percentage of missing answers per item, overall and by the caller's group column `by`
-    (the study layer passes the plan's grouping variable; None: overall only).
+    """Compute the percentage of missing answers per item, overall and by the caller's group column `by`.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Processed responses: items plus the attribute columns.
+    codebook : Codebook, optional
+        The instrument (items, constructs, value labels); default the shipped one.
+    by : str, optional
+        A categorical attribute to break the shares down by (the study layer passes the
+        plan's grouping variable); None: overall only.
+    min_cell : int
+        Smallest group published; smaller ones are suppressed with complements.
 
     Returns
     -------
@@ -83,6 +105,20 @@ def missingness(responses: pd.DataFrame, codebook: Codebook | None = None, *, by
         whole sample); small groups are suppressed with complements, as in
         :func:`sample_composition`, and so are the respondents without a group (no row
         of their own, but the "all" row counts them).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.paths import project_root
+    >>> cb = load_codebook(project_root() / "examples" / "wellbeing" / "codebook.yaml")
+    >>> r = pd.DataFrame({item: [4.0] * 20 for item in cb.item_columns})
+    >>> r.loc[:4, "SP1"] = None  # 5 of 20 did not answer SP1
+    >>> table = missingness(r, cb)
+    >>> table[table["item"].isin(["SP1", "SP2"])][["item", "group", "n", "pct_missing"]]
+      item group   n  pct_missing
+    0  SP1   all  20         25.0
+    1  SP2   all  20          0.0
     """
     cb = codebook or load_codebook()
     construct = cb.items.set_index("code")["construct"]

@@ -277,6 +277,7 @@ def reverse_key(data: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         Columns that are not codebook items (``resp_id``, ``level``, ...) are copied
         unchanged. Codebook items absent from `data` are ignored.
     codebook : Codebook
+        The instrument: items, scales, reverse keys and constructs.
 
     Returns
     -------
@@ -401,6 +402,7 @@ def item_statistics(
     data : pandas.DataFrame
         Responses, items as answered.
     codebook : Codebook
+        The instrument: items, scales, reverse keys and constructs.
     items : list of str, optional
         Item codes, in output order. Default: every codebook item (all must be in
         `data`).
@@ -587,10 +589,12 @@ def wilson_ci(count, nobs, conf: float = 0.95) -> tuple:
     count, nobs : int or array-like
         Successes and trials; NaN where ``nobs`` is 0.
     conf : float, default 0.95
+        Confidence level.
 
     Returns
     -------
     (low, high) : tuple of float or numpy.ndarray
+        The interval's bounds, clipped to [0, 1]; floats for scalar input.
 
     Examples
     --------
@@ -673,7 +677,7 @@ def agreement_share(
     composite_cut: float | None = None,
     min_cell: int = MIN_CELL,
 ) -> pd.DataFrame:
-    """Share of respondents agreeing, with Wilson CI and a verdict against the caller's threshold.
+    """Compute the share of respondents agreeing, with Wilson CI and a verdict against the caller's threshold.
 
     For each item, a respondent agrees if the (keyed) answer is one of the scale's
     agree codes (e.g. 4–5 on a 1–5 scale). For each construct, a respondent "agrees
@@ -695,6 +699,7 @@ def agreement_share(
     data : pandas.DataFrame
         Responses, items as answered, plus the `by` column if given.
     codebook : Codebook
+        The instrument: items, scales, reverse keys and constructs.
     items : str or list of str
         A construct code (all its items) or a list of item codes, possibly from
         several constructs. One composite row per construct is computed over the

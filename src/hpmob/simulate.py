@@ -39,10 +39,28 @@ from hpmob.paths import project_root
 def load_population_model(path: str | Path | None = None) -> dict:
     """Load the population model (``data/population_model.yaml``).
 
+    Parameters
+    ----------
+    path : path-like, optional
+        The YAML file; default ``data/population_model.yaml`` of the project.
+
+    Returns
+    -------
+    dict
+        The model's sections (levels with their shares, items, latent structure, thresholds,
+        defects).
+
     Raises
     ------
     ValueError
         If a section is missing or level shares do not sum to 1, naming the file.
+
+    Examples
+    --------
+    >>> from hpmob.simulate import load_population_model
+    >>> model = load_population_model()
+    >>> round(sum(lev["share"] for lev in model["levels"].values()), 9)
+    1.0
     """
     path = Path(path) if path is not None else project_root() / "data" / "population_model.yaml"
     with open(path, encoding="utf-8") as fh:
@@ -61,7 +79,7 @@ def load_population_model(path: str | Path | None = None) -> dict:
 class SimulatedSample:
     """A clean draw from the population model.
 
-    Attributes
+    Parameters
     ----------
     attributes : DataFrame
         Respondent attributes as codes (``level``, ``area``, ..., ``training_courses``).
@@ -73,6 +91,13 @@ class SimulatedSample:
         (reverse-keyed items already flipped back).
     answers : DataFrame
         Answers 1–5 as the respondent ticked them (reverse-keyed items reversed).
+
+    Examples
+    --------
+    >>> from hpmob.simulate import simulate_sample
+    >>> s = simulate_sample(50, seed=1)
+    >>> len(s.attributes), len(s.answers), s.answers.shape[1] == s.ystar.shape[1]
+    (50, 50, True)
     """
 
     attributes: pd.DataFrame
@@ -127,6 +152,14 @@ def simulate_sample(
     Returns
     -------
     SimulatedSample
+        Attributes, true latent scores, continuous responses and ticked answers.
+
+    Examples
+    --------
+    >>> from hpmob.simulate import simulate_sample
+    >>> a, b = simulate_sample(40, seed=7), simulate_sample(40, seed=7)
+    >>> a.answers.equals(b.answers), int(a.answers.min().min()) >= 1
+    (True, True)
     """
     if n < 1:
         raise ValueError(f"n must be a positive number of respondents, not {n}")
@@ -197,16 +230,34 @@ def simulate_sample(
 
 def latent_mean_z(sample: SimulatedSample, model: dict | None = None, *, n_population: int = 200_000,
                   seed: int = 1) -> pd.DataFrame:
-    """How far a sample's latent level means lie from the population's, in standard errors.
+    """Measure how far a sample's latent level means lie from the population's, in standard errors.
 
     The population means and SDs are taken from one large draw (``n_population``) of the
     same model. Used to check that a shipped synthetic sample represents its population
     (all ``|z| < 2``) rather than a chance extreme that would misrepresent the model.
 
+    Parameters
+    ----------
+    sample : SimulatedSample
+        The sample to check.
+    model : dict, optional
+        Population model; default :func:`load_population_model`.
+    n_population : int
+        Size of the draw that stands for the population.
+    seed : int
+        Seed of that draw.
+
     Returns
     -------
     DataFrame
         Levels × latent variables of z-scores.
+
+    Examples
+    --------
+    >>> from hpmob.simulate import latent_mean_z, simulate_sample
+    >>> z = latent_mean_z(simulate_sample(300, seed=3), n_population=20_000)
+    >>> z.shape[0], bool(z.abs().max().max() < 4)
+    (3, True)
     """
     population = simulate_sample(n_population, seed, model=model)
     level = population.attributes["level"]
@@ -219,16 +270,31 @@ def latent_mean_z(sample: SimulatedSample, model: dict | None = None, *, n_popul
 
 # --------------------------------------------------------------------- implied moments
 def implied_ystar_moments(model: dict | None = None, codebook: Codebook | None = None) -> dict:
-    """Population means and covariance of the scored ``y*`` of reflective items, by level.
+    """Compute the population means and covariance of the scored ``y*`` of reflective items, by level.
 
     The structural model is linear, so means and covariances follow exactly from the
     parameters (training courses enter through their level-specific Poisson mean and
     variance, capped values ignored).
 
+    Parameters
+    ----------
+    model : dict, optional
+        Population model; default :func:`load_population_model`.
+    codebook : Codebook, optional
+        Instrument; default the shipped codebook.
+
     Returns
     -------
     dict
         ``{level: (mean Series, covariance DataFrame)}`` over the items in ``model["items"]``.
+
+    Examples
+    --------
+    >>> from hpmob.simulate import implied_ystar_moments, load_population_model
+    >>> model = load_population_model()
+    >>> moments = implied_ystar_moments(model)
+    >>> list(moments) == list(model["levels"]), moments[next(iter(moments))][1].shape[0] == len(model["items"])
+    (True, True)
     """
     model = model or load_population_model()
     cb = codebook or load_codebook()
@@ -277,7 +343,7 @@ def implied_ystar_moments(model: dict | None = None, codebook: Codebook | None =
 
 def implied_item_covariance(items: list[str], model: dict | None = None,
                             codebook: Codebook | None = None) -> pd.DataFrame:
-    """Population covariance of the scored 1–5 answers of ``items``, pooled over levels.
+    """Compute the population covariance of the scored answers of ``items``, pooled over levels.
 
     Each answer is the category of a normal ``y*`` against the model's thresholds, so
     its moments follow from univariate and bivariate normal probabilities:
@@ -285,6 +351,28 @@ def implied_item_covariance(items: list[str], model: dict | None = None,
     Σ_k Σ_l P(y*_i > τ_k, y*_j > τ_l)``. Levels are mixed with their population shares
     (the pooled sample is a mixture). This is the exact target that sample statistics
     such as Cronbach's alpha estimate, under normal ``y*`` within level.
+
+    Parameters
+    ----------
+    items : list of str
+        Reflective items of the population model.
+    model : dict, optional
+        Population model; default :func:`load_population_model`.
+    codebook : Codebook, optional
+        Instrument; default the shipped codebook.
+
+    Returns
+    -------
+    DataFrame
+        ``items`` × ``items``.
+
+    Examples
+    --------
+    >>> from hpmob.simulate import implied_item_covariance, load_population_model
+    >>> items = list(load_population_model()["items"])[:3]
+    >>> cov = implied_item_covariance(items)
+    >>> cov.shape, bool((cov.to_numpy().diagonal() > 0).all())
+    ((3, 3), True)
     """
     model = model or load_population_model()
     moments = implied_ystar_moments(model, codebook)
@@ -402,6 +490,13 @@ def make_raw_export(sample: SimulatedSample, seed: int, *, n_duplicates: int | N
         One row per submission (duplicates included), columns in the codebook's
         ``expected_columns`` order, every value a string as it would be written to CSV
         (blank string = empty cell).
+
+    Examples
+    --------
+    >>> from hpmob.simulate import make_raw_export, simulate_sample
+    >>> raw = make_raw_export(simulate_sample(60, seed=1), seed=2, n_duplicates=3)
+    >>> len(raw), raw.columns[0], bool(raw.map(lambda v: isinstance(v, str)).all().all())
+    (63, 'respondent_id', True)
     """
     model = model or load_population_model()
     cb = codebook or load_codebook()
@@ -501,7 +596,29 @@ def make_raw_export(sample: SimulatedSample, seed: int, *, n_duplicates: int | N
 
 
 def write_export(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a raw export as a survey platform would: CSV, UTF-8 with BOM, ``\\n`` line ends."""
+    """Write a raw export as a survey platform would: CSV, UTF-8 with BOM, ``\\n`` line ends.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The export (text cells), as :func:`make_raw_export` returns it.
+    path : path-like
+        The CSV file (its folder is created if missing).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.simulate import make_raw_export, simulate_sample, write_export
+    >>> path = write_export(make_raw_export(simulate_sample(20, seed=1), seed=1), Path(tempfile.mkdtemp()) / "e.csv")
+    >>> path.read_bytes()[:3] == "\\ufeff".encode("utf-8")
+    True
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
@@ -515,10 +632,33 @@ def simulate_export(seed: int, n: int, out: str | Path, *, model: dict | None = 
     ``n`` counts submissions including duplicates, as a platform would report them.
     The same ``seed`` gives a byte-identical file (with the same package versions).
 
+    Parameters
+    ----------
+    seed : int
+        Seed of the sample and of its defects (the same seed for both).
+    n : int
+        Submissions, duplicates included.
+    out : path-like
+        The CSV file to write.
+    model : dict, optional
+        Population model; default :func:`load_population_model`.
+    codebook : Codebook, optional
+        Instrument; default the shipped codebook.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
     Examples
     --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
     >>> from hpmob.simulate import simulate_export
-    >>> simulate_export(seed=1, n=100, out="/tmp/export.csv")  # doctest: +SKIP
+    >>> path = simulate_export(seed=1, n=100, out=Path(tempfile.mkdtemp()) / "export.csv")
+    >>> pd.read_csv(path).shape
+    (100, 53)
     """
     model = model or load_population_model()
     cb = codebook or load_codebook()

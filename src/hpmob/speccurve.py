@@ -149,7 +149,7 @@ def _null_draw(b: int, seed: int, n_boot: int, null_data: list, specs: list, est
 def joint_test(specs: Sequence, data, estimate: Callable, impose_null: Callable, *, n_boot: int = 500,
                seed: int, direction: int = 1, alpha: float = 0.05, n_jobs: int = 1, backend: str = "loky",
                scheduler: str | None = None) -> pd.DataFrame:
-    """Is the curve as a whole more extreme than chance? Bootstrap under the null.
+    """Test whether the curve as a whole is more extreme than chance, by a bootstrap under the null.
 
     For each specification ``k`` the data are modified so that its effect is zero
     (``impose_null(spec_k, data, estimate_k)``); ``n_boot`` bootstrap row samples are

@@ -65,6 +65,16 @@ CI_PAIRS = (("ci_low", "ci_high"), ("ci.lower", "ci.upper"), ("std.ci.lower", "s
 def format_p(value) -> str:
     """Format a p-value the way journals print it.
 
+    Parameters
+    ----------
+    value : float
+        The p-value.
+
+    Returns
+    -------
+    str
+        Three decimals without the leading zero, ``< .001`` below that, "—" for NaN.
+
     Examples
     --------
     >>> [format_p(v) for v in (0.0, 0.0004, 0.0123, 0.5, 1.0, float("nan"))]
@@ -81,6 +91,18 @@ def format_p(value) -> str:
 
 def format_number(value, kind: str = "estimate") -> str:
     """Format one number by kind: ``estimate`` (2 decimals), ``estimate3``, ``p``, ``percent``, ``integer``.
+
+    Parameters
+    ----------
+    value : object
+        A number (bools, tuples and text are printed as such; NaN and None as "—").
+    kind : str
+        One of :data:`KINDS`.
+
+    Returns
+    -------
+    str
+        The text, with a typographic minus.
 
     Examples
     --------
@@ -116,6 +138,18 @@ def format_number(value, kind: str = "estimate") -> str:
 
 def column_kind(name: str, values: pd.Series) -> str:
     """Guess a column's kind: p-value by name, whole numbers, other numbers, or text.
+
+    Parameters
+    ----------
+    name : str
+        The column's name (p-values are recognized by it).
+    values : pandas.Series
+        The column.
+
+    Returns
+    -------
+    {"p", "integer", "estimate", "text"}
+        The kind, as :func:`format_number` takes it.
 
     Examples
     --------
@@ -242,6 +276,32 @@ def table_html(cells: pd.DataFrame, *, caption: str | None = None, notes: Sequen
 
     Numeric columns (guessed from their cells unless given) are right-aligned; ``notes``
     become footnotes under the table.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        A text table.
+    caption : str, optional
+        The caption.
+    notes : sequence of str
+        Footnotes.
+    numeric : sequence of str, optional
+        Columns to right-align; default those whose every cell reads as a number.
+    table_id : str, optional
+        The table's HTML id.
+
+    Returns
+    -------
+    str
+        The HTML, every cell escaped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hpmob.tables import table_html
+    >>> html = table_html(pd.DataFrame({"item": ["A1"], "mean": ["3.89"]}), caption="Means")
+    >>> '<th class="num">mean</th>' in html, "<caption>Means</caption>" in html
+    (True, True)
     """
     def is_number(text: str) -> bool:
         t = text.strip("[]").replace("−", "-").replace("< ", "").replace(",", " ").split()
@@ -272,6 +332,20 @@ def _is_float(text: str) -> bool:
 def split_columns(cells: pd.DataFrame, *, keep: Sequence[str] = (), max_columns: int = 8) -> list[pd.DataFrame]:
     """Split a wide text table into parts of at most ``max_columns`` columns, each repeating ``keep``.
 
+    Parameters
+    ----------
+    cells : DataFrame
+        A text table (:func:`format_table`).
+    keep : sequence of str
+        Columns repeated in every part (those not in ``cells`` are ignored).
+    max_columns : int
+        Most columns per part, the kept ones included.
+
+    Returns
+    -------
+    list of DataFrame
+        The parts, left to right (one part when the table is narrow enough).
+
     Examples
     --------
     >>> wide = pd.DataFrame({"item": ["a"], **{f"c{i}": ["1"] for i in range(10)}})
@@ -292,6 +366,30 @@ def render_table(frame: pd.DataFrame, *, caption: str | None = None, notes: Sequ
     Takes the options of :func:`format_table`. A table with suppressed cells gets the
     footnote that explains "< ``min_cell``"; with ``max_columns``, a wide table is split
     into parts that repeat the ``keep`` columns (given by their labels).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The results table.
+    caption : str, optional
+        The table's caption.
+    notes : sequence of str
+        Footnotes.
+    keep : sequence of str
+        Labels of the columns every part of a split table repeats.
+    max_columns : int, optional
+        Split a wider table into parts of at most this many columns.
+    min_cell : int
+        The suppression threshold the footnote names.
+    suppressed : str, optional
+        A boolean column marking suppressed rows; default the ``suppressed`` column if there is one.
+    **options
+        Passed to :func:`format_table` (``labels``, ``kinds``, ...).
+
+    Returns
+    -------
+    IPython.display.HTML
+        The table (or its parts) with caption and footnotes.
 
     Examples
     --------
@@ -342,6 +440,20 @@ def listing(text: str, *, caption: str, language: str = "text"):
     """Return a captioned, numbered code listing (e.g. a model's lavaan syntax) for display.
 
     The book renders it as a MyST ``code-block`` with its caption; nothing is executed.
+
+    Parameters
+    ----------
+    text : str
+        The listing's text.
+    caption : str
+        Its caption.
+    language : str
+        Pygments lexer of the code block.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        The MyST code block.
 
     Examples
     --------

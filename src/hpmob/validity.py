@@ -168,12 +168,12 @@ def standardized_loadings(result, *, min_loading: float = criteria.LOADING_MIN) 
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import standardized_loadings
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6", hs)  # doctest: +SKIP
-    >>> standardized_loadings(res)[["item", "std_all", "flag"]].head(3).round(3)  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6", hs)
+    >>> standardized_loadings(res)[["item", "std_all", "flag"]].head(3).round(3)
       item  std_all   flag
     0   x1    0.778  False
     1   x2    0.431   True
@@ -241,13 +241,13 @@ def composite_reliability(result, *, method: str = "standardized") -> pd.Series:
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import composite_reliability
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
     >>> model = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
-    >>> res = fit(model, hs)  # doctest: +SKIP
-    >>> composite_reliability(res, method="model").round(4)  # doctest: +SKIP
+    >>> res = fit(model, hs)
+    >>> composite_reliability(res, method="model").round(4)
     visual     0.6253
     textual    0.8852
     speed      0.6878
@@ -296,12 +296,12 @@ def average_variance_extracted(result, *, method: str = "standardized") -> pd.Se
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import average_variance_extracted
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
     >>> model = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
-    >>> average_variance_extracted(fit(model, hs)).round(3)  # doctest: +SKIP
+    >>> average_variance_extracted(fit(model, hs)).round(3)
     visual     0.371
     textual    0.720
     speed      0.430
@@ -376,12 +376,12 @@ def fornell_larcker(result, *, method: str = "standardized") -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import fornell_larcker
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
     >>> model = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
-    >>> fornell_larcker(fit(model, hs)).round(3)  # doctest: +SKIP
+    >>> fornell_larcker(fit(model, hs)).round(3)
              visual  textual  speed  max_abs_r  passes
     visual    0.609    0.459  0.471      0.471    True
     textual   0.459    0.848  0.283      0.459    True
@@ -489,12 +489,12 @@ def htmt(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.validity import htmt
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
     >>> groups = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...           "speed": ["x7", "x8", "x9"]}
-    >>> htmt(hs, groups).round(3)  # doctest: +SKIP
+    >>> htmt(hs, groups).round(3)
              visual  textual  speed
     visual    1.000    0.384  0.387
     textual   0.384    1.000  0.280
@@ -598,13 +598,13 @@ def validity_table(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
     >>> from hpmob.validity import validity_table
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
     >>> model = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
-    >>> tab = validity_table(fit(model, hs), hs)  # doctest: +SKIP
-    >>> tab[["construct", "cr", "ave", "max_htmt", "ave_ok", "htmt_ok"]].round(3)  # doctest: +SKIP
+    >>> tab = validity_table(fit(model, hs), hs)
+    >>> tab[["construct", "cr", "ave", "max_htmt", "ave_ok", "htmt_ok"]].round(3)
       construct     cr    ave  max_htmt  ave_ok  htmt_ok
     0    visual  0.626  0.371     0.387   False     True
     1   textual  0.885  0.720     0.384    True     True

@@ -37,10 +37,20 @@ DEFAULT_JOBS = 2
 
 
 def plan_needs(plan: list[tuple]) -> dict[int, set[int]]:
-    """Which steps of a notebook plan each step waits for (:func:`hpmob.notebooks.run_plan`).
+    """Tell which steps of a notebook plan each step waits for (:func:`hpmob.notebooks.run_plan`).
 
     A notebook named in :data:`NOTEBOOK_NEEDS` waits for the listed notebooks that are in
     the plan; any other waits for every step before it.
+
+    Parameters
+    ----------
+    plan : list of tuple
+        ``(source, output, parameters)`` per notebook run, in order.
+
+    Returns
+    -------
+    dict
+        Step index to the set of indices it waits for.
 
     Examples
     --------
@@ -60,12 +70,29 @@ def plan_needs(plan: list[tuple]) -> dict[int, set[int]]:
 
 
 def load_variants(path: str | Path | None = None) -> dict[str, dict]:
-    """Read ``variants.yaml``: ``{name: parameters}`` with the defaults merged in.
+    """Read ``variants.yaml`` into ``{name: parameters}`` with the defaults merged in.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The variants file (default the project's ``variants.yaml``).
+
+    Returns
+    -------
+    dict
+        Variant name to its parameters, in the file's order.
 
     Raises
     ------
     ValueError
         If the file lacks a ``variants`` mapping or a variant is not a mapping.
+
+    Examples
+    --------
+    >>> from hpmob.variants import load_variants
+    >>> variants = load_variants()
+    >>> "main" in variants, all(isinstance(p, dict) for p in variants.values())
+    (True, True)
     """
     path = Path(path) if path is not None else project_root() / "variants.yaml"
     spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -82,10 +109,33 @@ def load_variants(path: str | Path | None = None) -> dict[str, dict]:
 
 
 def variant_plan(name: str, params: dict, out_dir: str | Path, notebooks_dir: str | Path | None = None) -> list[tuple]:
-    """The (source, output, parameters) of each notebook run of a variant.
+    """List the (source, output, parameters) of each notebook run of a variant.
 
     Every parameter of the variant must be declared by at least one notebook, so a typo
     in ``variants.yaml`` fails before anything runs.
+
+    Parameters
+    ----------
+    name : str
+        The variant's name (for the message).
+    params : dict
+        Its notebook parameters.
+    out_dir : path-like
+        The variant's folder; the notebooks' output folders point into it.
+    notebooks_dir : path-like, optional
+        The study's notebooks (default ``notebooks/``).
+
+    Returns
+    -------
+    list of tuple
+        ``(source, output, parameters)`` per notebook, in execution order.
+
+    Examples
+    --------
+    >>> from hpmob.variants import variant_plan
+    >>> plan = variant_plan("strict", {"speeder_fraction": 0.5}, "/tmp/strict")
+    >>> [(src.name[:2], params.get("speeder_fraction")) for src, _, params in plan][:2]
+    [('01', 0.5), ('02', None)]
     """
     out_dir = Path(out_dir)
     nbs = [p for p in study_notebooks(notebooks_dir) if p.name[:2] in VARIANT_NOTEBOOKS]
@@ -108,6 +158,34 @@ def run_variant(name: str, *, variants_file: str | Path | None = None, out_root:
     """Execute every study notebook for one variant into ``build/variants/NAME/``.
 
     ``jobs`` notebooks run at once where they do not read each other (:func:`plan_needs`).
+
+    Parameters
+    ----------
+    name : str
+        A variant of ``variants.yaml``.
+    variants_file : path-like, optional
+        The variants file (default the project's).
+    out_root : path-like, optional
+        Where the variant's folder goes (default ``build/variants``).
+    jobs : int
+        Notebooks run at once.
+
+    Returns
+    -------
+    pathlib.Path
+        The variant's folder.
+
+    Examples
+    --------
+    A run executes notebooks 01–06 (minutes: ``make variants``); a name the file does not
+    define is refused before anything runs:
+
+    >>> from hpmob.variants import run_variant
+    >>> try:
+    ...     run_variant("no-such-variant")
+    ... except ValueError as err:
+    ...     print(str(err).split(";")[0])
+    unknown variant 'no-such-variant'
     """
     variants = load_variants(variants_file)
     if name not in variants:
@@ -120,10 +198,29 @@ def run_variant(name: str, *, variants_file: str | Path | None = None, out_root:
 
 
 def variant_settings(params: dict, notebooks_dir: str | Path | None = None) -> dict:
-    """Every notebook parameter's value under a variant: the notebooks' defaults, then ``params``.
+    """Give every notebook parameter's value under a variant: the notebooks' defaults, then ``params``.
 
     Notebooks 01–06 declare their parameters in their ``parameters`` cells; a name declared
     by several (``seed`` in 03 and 05) has the same default in each.
+
+    Parameters
+    ----------
+    params : dict
+        The variant's parameters.
+    notebooks_dir : path-like, optional
+        The study's notebooks (default ``notebooks/``).
+
+    Returns
+    -------
+    dict
+        Parameter name to value; a name no notebook declares is a ``ValueError``.
+
+    Examples
+    --------
+    >>> from hpmob.variants import variant_settings
+    >>> settings = variant_settings({"n_boot": 200})
+    >>> settings["n_boot"], "seed" in settings
+    (200, True)
     """
     import json
 
@@ -164,6 +261,18 @@ def run_variant_in_process(name: str, *, variants_file: str | Path | None = None
     -------
     pathlib.Path
         The variant's folder; the claims table is ``tables/claims.csv``.
+
+    Examples
+    --------
+    A variant runs every analysis step (about ten seconds: ``make variants-inprocess``);
+    a name the file does not define is refused before anything runs:
+
+    >>> from hpmob.variants import run_variant_in_process
+    >>> try:
+    ...     run_variant_in_process("no-such-variant")
+    ... except ValueError as err:
+    ...     print(str(err).split(";")[0])
+    unknown variant 'no-such-variant'
     """
     from hpmob.claims import claims_table
     from hpmob.clean import CleaningRules
@@ -211,13 +320,52 @@ def run_variant_in_process(name: str, *, variants_file: str | Path | None = None
 
 
 def directory_digest(folder: str | Path) -> dict[str, str]:
-    """SHA-256 of every file under ``folder``, keyed by its path relative to ``folder``."""
+    """Compute the SHA-256 of every file under ``folder``, keyed by its path relative to ``folder``.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder.
+
+    Returns
+    -------
+    dict
+        POSIX relative path to hex digest, in path order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from hpmob.variants import directory_digest
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / "tables").mkdir()
+    >>> _ = (folder / "tables" / "t.csv").write_text("")
+    >>> directory_digest(folder)
+    {'tables/t.csv': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'}
+    """
     folder = Path(folder)
     return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def digest_differences(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """Human-readable differences between two :func:`directory_digest` results (empty if identical)."""
+    """List the differences between two :func:`directory_digest` results (empty if identical).
+
+    Parameters
+    ----------
+    before, after : dict
+        Relative path to SHA-256, before and after a rerun.
+
+    Returns
+    -------
+    list of str
+        Missing, new and changed files, in that order, each sorted.
+
+    Examples
+    --------
+    >>> from hpmob.variants import digest_differences
+    >>> digest_differences({"a.csv": "1", "b.csv": "2"}, {"a.csv": "1", "b.csv": "3", "c.csv": "4"})
+    ['new after rerun: c.csv', 'changed: b.csv']
+    """
     out = [f"missing after rerun: {f}" for f in sorted(set(before) - set(after))]
     out += [f"new after rerun: {f}" for f in sorted(set(after) - set(before))]
     out += [f"changed: {f}" for f in sorted(set(before) & set(after)) if before[f] != after[f]]
@@ -227,6 +375,15 @@ def digest_differences(before: dict[str, str], after: dict[str, str]) -> list[st
 def check_variant(name: str, *, variants_file: str | Path | None = None,
                   out_root: str | Path | None = None) -> tuple[int, list[str]]:
     """Rerun a built variant in place and compare every file byte for byte.
+
+    Parameters
+    ----------
+    name : str
+        A variant of ``variants.yaml``.
+    variants_file : path-like, optional
+        The variants file (default the project's ``variants.yaml``).
+    out_root : path-like, optional
+        Where the variants are built (default ``build/variants``).
 
     Returns
     -------
@@ -238,6 +395,19 @@ def check_variant(name: str, *, variants_file: str | Path | None = None,
     ------
     FileNotFoundError
         If the variant has not been built yet.
+
+    Examples
+    --------
+    The check reruns a built variant (minutes: ``make check-variants``); one never built is
+    refused at once:
+
+    >>> import tempfile
+    >>> from hpmob.variants import check_variant
+    >>> try:
+    ...     check_variant("main", out_root=tempfile.mkdtemp())
+    ... except FileNotFoundError as err:
+    ...     print(str(err).split(" in ")[0])
+    variant 'main' is not built
     """
     root = project_root()
     out_dir = (Path(out_root) if out_root is not None else root / "build" / "variants") / name
@@ -255,7 +425,12 @@ def check_variant(name: str, *, variants_file: str | Path | None = None,
 
 
 def robustness_table(variants_dir: str | Path) -> pd.DataFrame:
-    """Claims of every built variant side by side.
+    """Set the claims of every built variant side by side.
+
+    Parameters
+    ----------
+    variants_dir : path-like
+        The folder of built variants (``NAME/tables/claims.csv`` each).
 
     Returns
     -------
@@ -263,6 +438,22 @@ def robustness_table(variants_dir: str | Path) -> pd.DataFrame:
         One row per claim and variant: ``claim, hypothesis, variant, estimate, ci_low,
         ci_high, verdict``, plus ``changes`` (True where the verdict differs from the
         ``main`` variant).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from hpmob.variants import robustness_table
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name, verdict in [("main", "supported"), ("listwise", "not supported")]:
+    ...     (root / name / "tables").mkdir(parents=True)
+    ...     pd.DataFrame({"claim": ["c1"], "hypothesis": ["hyp"], "estimate": [0.5], "ci_low": [0.1],
+    ...                   "ci_high": [0.9], "verdict": [verdict]}).to_csv(root / name / "tables" / "claims.csv")
+    >>> robustness_table(root)[["variant", "verdict", "changes"]]
+        variant        verdict  changes
+    0  listwise  not supported     True
+    1      main      supported    False
     """
     frames = []
     for path in sorted(Path(variants_dir).glob("*/tables/claims.csv")):

@@ -27,11 +27,28 @@ non-positive-definite latent covariances).
 
 Examples
 --------
->>> from hpmob.sem import fit, modification_indices  # doctest: +SKIP
->>> res = fit("f =~ x1 + x2 + x3", df)  # doctest: +SKIP
->>> fiml = fit("f =~ x1 + x2 + x3", df, missing="ml")  # doctest: +SKIP
->>> mg = fit("f =~ x1 + x2 + x3", df, group="school", group_equal=("loadings",))  # doctest: +SKIP
->>> res.fit_measures[["chisq", "df", "cfi", "rmsea", "srmr"]]  # doctest: +SKIP
+>>> from semopy.examples import holzinger39
+>>> from hpmob.sem import fit, modification_indices
+>>> df = holzinger39.get_data()
+>>> model = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+>>> res = fit(model, df)
+>>> res.fit_measures[["chisq", "df", "cfi", "rmsea", "srmr"]].round(3)
+chisq    24.361
+df        8.000
+cfi       0.975
+rmsea     0.082
+srmr      0.047
+Name: value, dtype: float64
+>>> modification_indices(res, top=1)[["lhs", "op", "rhs"]]
+  lhs  op rhs
+0  x2  ~~  x3
+>>> incomplete = df.assign(x2=df["x2"].where(df.index > 30))  # x2 missing in the first 30 rows
+>>> fiml = fit(model, incomplete, missing="ml")
+>>> int(fiml.fit_measures["ntotal"]), fiml.missing
+(301, 'ml')
+>>> mg = fit(model, df, group="school", group_equal=("loadings",))
+>>> type(mg).__name__, round(float(mg.fit_measures["chisq"]), 3)
+('MultigroupResult', 38.947)
 """
 
 from .bollen_stine import bollen_stine_transform, impose_zero_path

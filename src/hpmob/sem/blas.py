@@ -21,6 +21,12 @@ _CONTROLLER: list = []
 def one_blas_thread():
     """Context manager limiting the BLAS libraries loaded in this process to one thread.
 
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        threadpoolctl's limit on the BLAS thread pools (a no-op context when threadpoolctl
+        is not installed); the previous limits come back on exit.
+
     Examples
     --------
     >>> import numpy as np

@@ -251,6 +251,13 @@ def zero_path_model(model: str, lhs: str, rhs: str) -> tuple[str, list[str]]:
     take ``:=`` either). A label shared with another parameter (an equality constraint)
     is an error: fixing one of two equal parameters is ambiguous.
 
+    Parameters
+    ----------
+    model : str
+        lavaan syntax containing the regression ``lhs ~ rhs``.
+    lhs, rhs : str
+        The outcome and the predictor of the path to fix.
+
     Returns
     -------
     (str, list of str)
@@ -325,6 +332,7 @@ def impose_zero_path(model: str, data: pd.DataFrame, lhs: str, rhs: str, **fit_k
     model : str
         lavaan syntax containing the regression ``lhs ~ rhs``.
     data : DataFrame
+        The observed data (one row per case) that ``model`` is fitted to.
     lhs, rhs : str
         The outcome and the predictor of the path.
     **fit_kwargs

@@ -34,7 +34,25 @@ _FUNCS = {
 
 
 class Expression:
-    """A parsed ``:=`` right-hand side such as ``a*b`` or ``c + a*b``."""
+    """A parsed ``:=`` right-hand side such as ``a*b`` or ``c + a*b``.
+
+    Parameters
+    ----------
+    name : str
+        The defined parameter's name (the left-hand side of ``:=``), used in messages.
+    text : str
+        The right-hand side: labels, numbers, ``+ - * / ^`` and ``exp``, ``log``, ``sqrt``,
+        ``abs``. Anything else is a ``ValueError``.
+
+    Examples
+    --------
+    >>> from hpmob.sem.defined import Expression
+    >>> e = Expression("total", "c + a*b")
+    >>> e.names
+    ['c', 'a', 'b']
+    >>> round(e({"a": 0.5, "b": 0.4, "c": 0.1}), 12)
+    0.3
+    """
 
     def __init__(self, name: str, text: str):
         self.name = name
@@ -87,7 +105,28 @@ class Expression:
 
 
 def jacobian(fn, x: np.ndarray) -> np.ndarray:
-    """Jacobian of a vector function by Richardson-extrapolated central differences."""
+    """Compute the Jacobian of a vector function by Richardson-extrapolated central differences.
+
+    Parameters
+    ----------
+    fn : callable
+        Maps a 1-d array of length k to a scalar or a 1-d array of length m.
+    x : array_like
+        The point, length k. Each step is ``1e-5 * max(1, |x_j|)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The m × k matrix of partial derivatives at ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.defined import jacobian
+    >>> jacobian(lambda v: np.array([v[0] * v[1], v[0] ** 2]), np.array([2.0, 3.0])).round(8)
+    array([[3., 2.],
+           [4., 0.]])
+    """
     x = np.asarray(x, dtype=float)
     f0 = np.atleast_1d(fn(x))
     J = np.zeros((f0.size, x.size))

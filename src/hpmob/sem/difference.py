@@ -40,8 +40,14 @@ def chisq_difference_test(restricted, general) -> dict:
 
     Examples
     --------
-    >>> from hpmob.sem import fit  # doctest: +SKIP
-    >>> chisq_difference_test(fit(m0, hs, estimator="MLR"), fit(m1, hs, estimator="MLR"))  # doctest: +SKIP
+    >>> from hpmob.sem import fit
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> restricted = fit(m + "\\nvisual ~~ 0*speed", hs, estimator="MLR")
+    >>> test = chisq_difference_test(restricted, fit(m, hs, estimator="MLR"))
+    >>> round(test["Chisq diff"], 2), test["Df diff"], test["method"]
+    (18.38, 1, 'satorra.bentler.2001')
     """
     if restricted.estimator != general.estimator:
         raise ValueError(

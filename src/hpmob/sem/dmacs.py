@@ -32,7 +32,24 @@ __all__ = ["dmacs", "dmacs_value"]
 
 def dmacs_value(nu_ref: float, lambda_ref: float, nu_focal: float, lambda_focal: float,
                 mean_focal: float, var_focal: float, sd_pooled: float) -> float:
-    """dMACS of one item for one pair of groups (closed form of Nye & Drasgow's integral).
+    """Compute dMACS of one item for one pair of groups (closed form of Nye & Drasgow's integral).
+
+    Parameters
+    ----------
+    nu_ref, lambda_ref : float
+        The item's intercept and loading in the reference group.
+    nu_focal, lambda_focal : float
+        The same in the focal group.
+    mean_focal, var_focal : float
+        Mean and variance of the factor in the focal group (the distribution the expected
+        score difference is integrated over).
+    sd_pooled : float
+        The item's pooled standard deviation (positive).
+
+    Returns
+    -------
+    float
+        ``sqrt((Δν + Δλ·κ)² + Δλ²·φ) / sd_pooled`` with κ, φ the focal factor's mean and variance.
 
     Examples
     --------
@@ -78,9 +95,14 @@ def dmacs(result, items=None, *, reference=None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from hpmob.sem import fit_multigroup  # doctest: +SKIP
-    >>> res = fit_multigroup(m, hs, "school", group_equal=("loadings", "intercepts"), group_partial=("x3~1",))  # doctest: +SKIP
-    >>> dmacs(res)  # doctest: +SKIP
+    >>> from hpmob.sem import fit_multigroup
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> res = fit_multigroup(m, hs, "school", group_equal=("loadings", "intercepts"), group_partial=("x3~1",))
+    >>> dmacs(res).round(3)
+      item  factor reference        focal  dmacs  mean_difference  sd_pooled
+    0   x3  visual   Pasteur  Grant-White  0.481           -0.532      1.106
     """
     e = result.estimates
     labels = list(result.group_labels)

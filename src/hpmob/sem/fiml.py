@@ -34,7 +34,17 @@ EM_MAX_ITER = 20000
 
 
 def normalise_missing(missing) -> str:
-    """lavaan's ``missing`` values hpmob knows: ``"listwise"`` or ``"ml"`` (aliases ``"fiml"``, ``"direct"``).
+    """Map lavaan's ``missing`` values to the two hpmob knows: ``"listwise"`` or ``"ml"``.
+
+    Parameters
+    ----------
+    missing : str
+        ``"listwise"``, or ``"ml"`` and its aliases ``"fiml"`` and ``"direct"`` (any case).
+
+    Returns
+    -------
+    str
+        ``"listwise"`` or ``"ml"``; anything else is a ``ValueError``.
 
     Examples
     --------
@@ -156,10 +166,28 @@ class Patterns:
             self._rows_by_missing.append((inc, miss, rows, where[pid[rows]]))
 
     def inverse_blocks(self, sigma: np.ndarray):
-        """Per pattern, the inverse of the observed block of ``sigma`` (zero-padded) and its log-determinant.
+        """Invert the observed block of ``sigma`` for each pattern (zero-padded), with its log-determinant.
 
-        Returns ``(si, logdet)`` with ``si`` (K, p, p), or ``None`` when a block is not
-        positive definite.
+        Parameters
+        ----------
+        sigma : numpy.ndarray
+            A p × p covariance matrix of all variables.
+
+        Returns
+        -------
+        tuple of numpy.ndarray or None
+            ``(si, logdet)``: ``si`` of shape (K, p, p) holds each pattern's inverse in its observed
+            rows and columns (zero elsewhere), ``logdet`` (K,) the log-determinants; None when a
+            block is not positive definite.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from hpmob.sem.fiml import Patterns
+        >>> pt = Patterns(np.array([[1.0, 2.0], [np.nan, 4.0], [3.0, 6.0]]))
+        >>> si, logdet = pt.inverse_blocks(np.array([[2.0, 0.5], [0.5, 1.0]]))
+        >>> si.shape, [round(float(v), 4) + 0.0 for v in logdet]  # log 1.75 and log 1 (x2 alone)
+        ((2, 2, 2), [0.5596, 0.0])
         """
         try:
             L = np.linalg.cholesky(sigma)
@@ -196,18 +224,44 @@ class Patterns:
         return si, logdet
 
     def available_moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Available-case means and N-divisor variances of each variable."""
+        """Return the available-case means and N-divisor variances of each variable.
+
+        Returns
+        -------
+        mean, var : numpy.ndarray
+            Length p each, from the observed cells of each column.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from hpmob.sem.fiml import Patterns
+        >>> pt = Patterns(np.array([[1.0, 2.0], [np.nan, 4.0], [3.0, 6.0]]))
+        >>> pt.available_moments()
+        (array([2., 4.]), array([1.        , 2.66666667]))
+        """
         mean = np.nanmean(self.X, axis=0)
         var = np.nanmean((self.X - mean) ** 2, axis=0)
         return mean, var
 
 
 def minus2_loglik(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, gradient: bool = False):
-    """``-2 log L`` of the incomplete data under N(mu, sigma), optionally with its derivatives.
+    """Compute ``-2 log L`` of the incomplete data under N(mu, sigma), optionally with its derivatives.
 
-    Returns ``m2ll`` or ``(m2ll, Q, r)`` such that
-    ``d(-2 log L) = tr(Q dSigma) - 2 r' dmu`` (Q symmetric); ``inf`` when a pattern's
-    covariance block is not positive definite.
+    Parameters
+    ----------
+    sigma, mu : numpy.ndarray
+        Covariance (p × p) and mean (p) of the normal distribution.
+    pt : Patterns
+        The data, grouped by pattern.
+    gradient : bool
+        Also return the derivatives.
+
+    Returns
+    -------
+    float or tuple
+        ``m2ll``, or ``(m2ll, Q, r)`` such that ``d(-2 log L) = tr(Q dSigma) - 2 r' dmu``
+        (Q symmetric); ``inf`` (with None for Q and r) when a pattern's covariance block is
+        not positive definite.
 
     Examples
     --------
@@ -251,8 +305,18 @@ class Resample:
     Parameters
     ----------
     pt : Patterns
+        The grouped rows of the original data.
     weights : ndarray (pt.n,)
         Multiplicity of each (kept) row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.fiml import Patterns, Resample
+    >>> pt = Patterns(np.array([[1.0, 2.0], [np.nan, 1.0], [3.0, 5.0]]))
+    >>> rs = Resample(pt, np.array([2.0, 1.0, 0.0]))  # the first row twice, the second once
+    >>> rs.n, rs.n_c, rs.mean_c
+    (3.0, 2.0, array([1., 2.]))
     """
 
     def __init__(self, pt: Patterns, weights: np.ndarray):
@@ -277,7 +341,7 @@ class Resample:
 
 
 def minus2_loglik_weighted(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, rs: Resample):
-    """``(-2 log L, Q, r)`` of :func:`minus2_loglik` for the resample ``rs`` of the rows of ``pt``.
+    """Compute ``(-2 log L, Q, r)`` of :func:`minus2_loglik` for the resample ``rs`` of the rows of ``pt``.
 
     With ``e_i`` the observed part of ``x_i - mu``, ``P = Sigma^-1`` and, per pattern,
     ``Sigma_oo^-1 = P_oo - P_om P_mm^-1 P_mo`` (zero in the missing rows and columns) and
@@ -286,6 +350,20 @@ def minus2_loglik_weighted(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, rs: 
     Sigma_oo^-1 - sum_i w_i z_i z_i'`` and ``r = sum_i w_i z_i``. The complete rows' terms
     come from their weighted moments; no resampled copy of the data, no per-pattern inverse
     (one Cholesky factor, and solves of the size of the missing variables).
+
+    Parameters
+    ----------
+    sigma, mu : numpy.ndarray
+        Covariance (p × p) and mean (p).
+    pt : Patterns
+        The original data, grouped by pattern.
+    rs : Resample
+        The row multiplicities of the resample.
+
+    Returns
+    -------
+    tuple
+        ``(m2ll, Q, r)`` as :func:`minus2_loglik` with ``gradient=True`` on the resampled rows.
 
     Examples
     --------
@@ -374,9 +452,24 @@ def _minus2_loglik_weighted_blocks(sigma, mu, pt: Patterns, rs: Resample):
 
 
 def em_h1(pt: Patterns, tol: float = EM_TOL, max_iter: int = EM_MAX_ITER):
-    """Saturated-model ML estimates of the mean and covariance by EM.
+    """Estimate the saturated model's mean and covariance by ML with EM.
 
-    Returns ``(mu, sigma, m2ll, iterations, converged)``.
+    Parameters
+    ----------
+    pt : Patterns
+        The data, grouped by pattern.
+    tol : float
+        Stop when no mean or covariance changes by more than this, relative to the
+        variables' variances.
+    max_iter : int
+        Most EM iterations.
+
+    Returns
+    -------
+    tuple
+        ``(mu, sigma, m2ll, iterations, converged)``: the estimates, ``-2 log L`` at them
+        (NaN when the covariance became singular), the iterations run and whether ``tol``
+        was reached.
 
     Examples
     --------
@@ -423,16 +516,60 @@ def em_h1(pt: Patterns, tol: float = EM_TOL, max_iter: int = EM_MAX_ITER):
 
 
 def baseline_minus2_loglik(pt: Patterns) -> float:
-    """``-2 log L`` of the independence model (means and variances free) at its estimate."""
+    """Compute ``-2 log L`` of the independence model (means and variances free) at its estimate.
+
+    Parameters
+    ----------
+    pt : Patterns
+        The data, grouped by pattern.
+
+    Returns
+    -------
+    float
+        The sum over variables of ``n_j (log 2π + log v_j + 1)``, with ``n_j`` and ``v_j`` the
+        available-case count and variance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.fiml import Patterns, baseline_minus2_loglik
+    >>> X = np.array([[0.0, 1.0], [2.0, np.nan], [4.0, 3.0]])
+    >>> round(baseline_minus2_loglik(Patterns(X)), 6)
+    17.131873
+    """
     _, var = pt.available_moments()
     return float(np.sum(pt.n_obs * (LOG2PI + np.log(var) + 1.0)))
 
 
 def casewise_scores(sigma: np.ndarray, mu: np.ndarray, pt: Patterns, dS: np.ndarray, dmu: np.ndarray):
-    """Per-row gradient of the log-likelihood with respect to parameters.
+    """Compute the per-row gradient of the log-likelihood with respect to the parameters.
 
-    ``dS`` (k, p, p) and ``dmu`` (p, k) are the derivatives of the implied moments; returns
-    an ``(n, k)`` array whose columns sum to the gradient of ``log L``.
+    Parameters
+    ----------
+    sigma, mu : numpy.ndarray
+        Implied covariance (p × p) and mean (p) at the parameters.
+    pt : Patterns
+        The data, grouped by pattern.
+    dS : numpy.ndarray
+        Shape (k, p, p): derivatives of the implied covariance.
+    dmu : numpy.ndarray
+        Shape (p, k): derivatives of the implied mean.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, k): each row's score; the columns sum to the gradient of ``log L``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.fiml import Patterns, casewise_scores
+    >>> X = np.array([[0.5, np.nan], [1.0, 2.0], [np.nan, -1.0]])
+    >>> dmu = np.eye(2)  # two parameters: the two means
+    >>> casewise_scores(np.eye(2), np.zeros(2), Patterns(X), np.zeros((2, 2, 2)), dmu)
+    array([[ 0.5,  0. ],
+           [ 1. ,  2. ],
+           [ 0. , -1. ]])
     """
     k = dS.shape[0]
     out = np.zeros((pt.n, k))

@@ -46,7 +46,36 @@ _MAX_ITER = 200
 
 
 class FimlPlan:
-    """Everything a FIML refit needs; picklable for the worker processes."""
+    """Everything a FIML refit needs; picklable for the worker processes.
+
+    Parameters
+    ----------
+    pm : ParsedModel
+        The model, parsed with a mean structure.
+    result : SemResult
+        The full-sample FIML fit (``missing="ml"``); its estimates are the warm starts.
+    X : numpy.ndarray
+        The data matrix of the fit, columns in ``pm.ov`` order, NaN for missing cells.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from semopy.examples import holzinger39
+    >>> from hpmob.sem import fit
+    >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+    >>> from hpmob.sem.syntax import parse_model
+    >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+    >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+    >>> model = "f =~ x1 + x2 + x3"
+    >>> pm = parse_model(model, meanstructure=True)
+    >>> X = df[pm.ov].to_numpy()
+    >>> plan = FimlPlan(pm, fit(model, df, missing="ml"), X)
+    >>> est, status = plan.refit_rows(np.arange(len(X)))  # every row once: the full-sample estimates
+    >>> bool(np.allclose(est, plan.est0, atol=1e-4)), plan.admissible(est)
+    (True, True)
+    >>> list(plan.table(est[None, :]).columns[:3])
+    ['f=~x2', 'f=~x3', 'x1~~x1']
+    """
 
     def __init__(self, pm: ParsedModel, result, X: np.ndarray):
         st = result._state
@@ -178,7 +207,38 @@ class FimlPlan:
         return theta, ok
 
     def refit_rows(self, rows: np.ndarray, warm_start: bool = True) -> tuple[np.ndarray, int]:
-        """Refit the resample made of the data's rows ``rows`` (indices, repeats allowed)."""
+        """Refit the resample made of the data's rows ``rows`` (indices, repeats allowed).
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            Row indices into the plan's data.
+        warm_start : bool
+            Try the weighted quasi-Newton refit from the full-sample estimates first (no copy of
+            the data); fall back on :meth:`refit` of the resampled rows.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, int)
+            As :meth:`refit`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.syntax import parse_model
+        >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+        >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+        >>> pm = parse_model("f =~ x1 + x2 + x3", meanstructure=True)
+        >>> X = df[pm.ov].to_numpy()
+        >>> plan = FimlPlan(pm, fit("f =~ x1 + x2 + x3", df, missing="ml"), X)
+        >>> rows = np.random.default_rng(1).integers(0, len(X), len(X))  # one bootstrap resample
+        >>> est, status = plan.refit_rows(rows)
+        >>> bool(np.abs(est - plan.est0).max() > 0), bool(np.isfinite(est).all())
+        (True, True)
+        """
         from .indirect import _OK
 
         if warm_start:
@@ -193,6 +253,39 @@ class FimlPlan:
         return self.refit(self.X[rows], warm_start)
 
     def refit(self, X: np.ndarray, warm_start: bool = True) -> tuple[np.ndarray, int]:
+        """Refit the model to a resampled data matrix, from the full-sample estimates if asked.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            The resampled rows (columns as the plan's data).
+        warm_start : bool
+            Start the quasi-Newton refit at the full-sample estimates; if that fails, or when
+            False, estimate from scratch.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, int)
+            The estimates (NaN when the refit failed) and the status code of
+            :mod:`hpmob.sem.indirect` (ok, restarted from scratch, failed).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.syntax import parse_model
+        >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+        >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+        >>> pm = parse_model("f =~ x1 + x2 + x3", meanstructure=True)
+        >>> X = df[pm.ov].to_numpy()
+        >>> plan = FimlPlan(pm, fit("f =~ x1 + x2 + x3", df, missing="ml"), X)
+        >>> rows = np.random.default_rng(1).integers(0, len(X), len(X))  # one bootstrap resample
+        >>> est, status = plan.refit(X[rows], warm_start=False)  # from scratch
+        >>> est.shape == plan.est0.shape, bool(np.isfinite(est).all())
+        (True, True)
+        """
         from .indirect import _FAILED, _OK, _RESTARTED
         from .multigroup import _estimate, _improper, _Model, _optimize
 
@@ -216,10 +309,68 @@ class FimlPlan:
         return theta, (_RESTARTED if warm_start else _OK)
 
     def admissible(self, est: np.ndarray) -> bool:
-        """Of the replicate just refitted: no negative variance, PD latent covariance matrix."""
+        """Tell whether the replicate just refitted is admissible.
+
+        Parameters
+        ----------
+        est : numpy.ndarray
+            Its estimates.
+
+        Returns
+        -------
+        bool
+            True when the refit had no negative variance, a positive-definite latent covariance
+            matrix and finite estimates.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.syntax import parse_model
+        >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+        >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+        >>> pm = parse_model("f =~ x1 + x2 + x3", meanstructure=True)
+        >>> X = df[pm.ov].to_numpy()
+        >>> plan = FimlPlan(pm, fit("f =~ x1 + x2 + x3", df, missing="ml"), X)
+        >>> rows = np.random.default_rng(1).integers(0, len(X), len(X))  # one bootstrap resample
+        >>> est, status = plan.refit_rows(rows)
+        >>> plan.admissible(est)
+        True
+        """
         return bool(self._admissible and np.all(np.isfinite(est)))
 
     def table(self, E: np.ndarray) -> pd.DataFrame:
+        """Name the replicates' estimates and add the defined parameters.
+
+        Parameters
+        ----------
+        E : numpy.ndarray
+            Shape (R, q): one row of free-parameter estimates per replicate.
+
+        Returns
+        -------
+        DataFrame
+            One column per free parameter (named as ``result.vcov``) and per defined
+            parameter (``:=``), evaluated on each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.syntax import parse_model
+        >>> df = holzinger39.get_data()[["x1", "x2", "x3"]]
+        >>> df = df.assign(x2=df["x2"].where(df.index > 30))
+        >>> pm = parse_model("f =~ x1 + x2 + x3", meanstructure=True)
+        >>> X = df[pm.ov].to_numpy()
+        >>> plan = FimlPlan(pm, fit("f =~ x1 + x2 + x3", df, missing="ml"), X)
+        >>> rows = np.random.default_rng(1).integers(0, len(X), len(X))  # one bootstrap resample
+        >>> plan.table(np.vstack([plan.est0, plan.refit_rows(rows)[0]])).shape
+        (2, 9)
+        """
         from .indirect import _eval_vec
 
         out = {name: E[:, k] for k, name in enumerate(self.free_names)}

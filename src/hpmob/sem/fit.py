@@ -62,7 +62,7 @@ ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci
 class SemResult:
     """Result of :func:`fit`, laid out like lavaan's output.
 
-    Attributes
+    Parameters
     ----------
     estimates : pandas.DataFrame
         ``parameterEstimates(fit, standardized = TRUE)``: one row per parameter in
@@ -83,6 +83,8 @@ class SemResult:
         Covariance matrix of the free parameters (named by label, else ``lhs op rhs``).
     converged : bool
         Whether the optimizer reached a stationary point.
+    model : str
+        The model syntax as given.
     implied_mean, sample_mean : pandas.Series or None
         Only with ``meanstructure=True`` (always with ``missing="ml"``).
     missing : str
@@ -96,6 +98,22 @@ class SemResult:
     improper : tuple of str
         Heywood cases and a non-positive-definite latent covariance matrix, one
         sentence each; empty for a proper solution.
+    _state : object, optional
+        The engine's fitted state, which :func:`hpmob.sem.modification_indices` and the
+        bootstrap read; None for results built otherwise (the ordinal fits).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from hpmob.sem import fit
+    >>> res = fit("visual =~ x1 + x2 + x3", holzinger39.get_data())
+    >>> res.n, res.estimator, res.converged, res.improper
+    (301, 'ML', True, ())
+    >>> res.estimates[["lhs", "op", "rhs", "est"]].head(3).round(3)
+          lhs  op rhs    est
+    0  visual  =~  x1  1.000
+    1  visual  =~  x2  0.778
+    2  visual  =~  x3  1.107
     """
 
     estimates: pd.DataFrame
@@ -488,11 +506,11 @@ def fit(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from hpmob.sem import fit
-    >>> hs = pd.read_csv("tests/reference/data/HolzingerSwineford1939.csv")  # doctest: +SKIP
-    >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9", hs)  # doctest: +SKIP
-    >>> round(res.fit_measures["cfi"], 3)  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9", hs)
+    >>> round(float(res.fit_measures["cfi"]), 3)
     0.931
     """
     if group is not None:

@@ -200,6 +200,7 @@ def invariance(
     model : str
         lavaan model syntax (see :func:`~hpmob.sem.multigroup.fit_multigroup`).
     data : pandas.DataFrame
+        One row per respondent, with the model's variables and ``group``.
     group : str
         Grouping column.
     steps : sequence
@@ -240,8 +241,16 @@ def invariance(
     Examples
     --------
     >>> from hpmob.sem.invariance import invariance
-    >>> tab = invariance(m, hs, "school")  # doctest: +SKIP
-    >>> tab[["model", "cfi", "delta_cfi", "decision"]]  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> tab = invariance(m, hs, "school")
+    >>> tab[["model", "cfi", "delta_cfi", "decision"]].round(3)
+            model    cfi  delta_cfi       decision
+    0  configural  0.923        NaN      reference
+    1      metric  0.921     -0.002      invariant
+    2      scalar  0.882     -0.038  not invariant
+    3      strict  0.873     -0.009      invariant
     """
     crit = _criteria(criteria)
     plan = _resolve_steps(steps)
@@ -279,7 +288,7 @@ def _applicable(partial, eq, model) -> tuple:
 
 
 def score_tests(result: MultigroupResult, *, kinds=None) -> pd.DataFrame:
-    """Univariate score (Lagrange multiplier) tests of the cross-group equality constraints.
+    """Compute univariate score (Lagrange multiplier) tests of the cross-group equality constraints.
 
     As lavaan's ``lavTestScore(fit)`` (release mode, expected information): for
     each constraint ``.pA. == .pB.`` the statistic ``N g' J1 g``, where ``g`` is
@@ -304,6 +313,23 @@ def score_tests(result: MultigroupResult, *, kinds=None) -> pd.DataFrame:
         ``group_partial``), ``lhs, op, rhs, kind, group_lhs, group_rhs,
         group_label_rhs, X2, df, pvalue``. ``.attrs["total"]`` holds lavaan's
         total score test (all constraints released at once).
+
+    Examples
+    --------
+    >>> from hpmob.sem import fit_multigroup
+    >>> from hpmob.sem.invariance import score_tests
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> metric = fit_multigroup(m, hs, "school", group_equal=("loadings",))
+    >>> st = score_tests(metric)
+    >>> st[["param", "kind", "X2"]].head(3).round(3)
+             param      kind     X2
+    0   visual=~x2  loadings  0.668
+    1   visual=~x3  loadings  0.516
+    2  textual=~x5  loadings  4.649
+    >>> round(st.attrs["total"]["X2"], 3), st.attrs["total"]["df"]
+    (7.256, 6)
     """
     st = result._state
     mdl = st.model
@@ -365,17 +391,37 @@ def score_tests(result: MultigroupResult, *, kinds=None) -> pd.DataFrame:
 
 
 def release_order(result: MultigroupResult, kind: str = "intercepts") -> pd.DataFrame:
-    """Parameters of one set ranked by their largest univariate score test.
+    """Rank the parameters of one set by their largest univariate score test.
 
     With three or more groups a parameter has one constraint per non-reference
     group; the parameter's rank uses its largest statistic. Releasing it with
     ``group_partial=(param,)`` frees it in every group, as lavaan does.
+
+    Parameters
+    ----------
+    result : MultigroupResult
+        A fit in which that set is held equal across groups.
+    kind : str
+        The parameter set (``"loadings"``, ``"intercepts"``, ...; as in :func:`score_tests`).
 
     Returns
     -------
     pandas.DataFrame
         ``param, lhs, op, rhs, X2, df, pvalue, group_rhs, group_label_rhs``,
         largest ``X2`` first.
+
+    Examples
+    --------
+    >>> from hpmob.sem import fit_multigroup
+    >>> from hpmob.sem.invariance import release_order
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> scalar = fit_multigroup(m, hs, "school", group_equal=("loadings", "intercepts"))
+    >>> release_order(scalar)[["param", "X2", "group_label_rhs"]].head(2).round(2)
+      param     X2 group_label_rhs
+    0  x3~1  19.19     Grant-White
+    1  x7~1  15.02     Grant-White
     """
     st = score_tests(result, kinds=(kind,))
     if st.empty:
@@ -392,7 +438,7 @@ def release_order(result: MultigroupResult, kind: str = "intercepts") -> pd.Data
 class PartialSearch:
     """Result of :func:`partial_invariance_search`.
 
-    Attributes
+    Parameters
     ----------
     freed : tuple of str
         Parameters released, in order (``group_partial`` syntax, e.g. ``"x3~1"``).
@@ -409,6 +455,18 @@ class PartialSearch:
     reference : MultigroupResult
         The previous level's model; under ML without standard errors (``se == "none"``:
         the search compares fit only), under MLR with them.
+
+    Examples
+    --------
+    >>> from hpmob.sem.invariance import partial_invariance_search
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> s = partial_invariance_search(m, hs, "school", level="scalar")
+    >>> type(s).__name__, s.freed, s.holds
+    ('PartialSearch', ('x3~1', 'x7~1'), True)
+    >>> s.table["model"].tolist()
+    ['metric', 'scalar', 'scalar + free x3~1', 'scalar + free x3~1, x7~1']
     """
 
     freed: tuple
@@ -445,6 +503,8 @@ def partial_invariance_search(
     Parameters
     ----------
     level : {"metric", "scalar", "strict"}
+        The level whose constraints are released (loadings, intercepts or residual
+        variances), compared with the level before it.
     max_free : int, optional
         Most parameters to free (default: no limit besides the rule above).
     criteria : "chen2007" or mapping
@@ -455,10 +515,36 @@ def partial_invariance_search(
         As in :func:`invariance`.
     estimator : {"ML", "MLR"}
         As in :func:`invariance` (the score tests are those of the ML information).
+    model : str
+        lavaan model syntax (see :func:`~hpmob.sem.multigroup.fit_multigroup`).
+    data : pandas.DataFrame
+        One row per respondent, with the model's variables and ``group``.
+    group : str
+        Grouping column.
+    group_order : sequence, optional
+        Group order (group 1 is the reference group).
 
     Returns
     -------
     PartialSearch
+        The parameters freed, whether the level then holds, the table of models compared,
+        each round's ranking, the final model and the previous level's model.
+
+    Examples
+    --------
+    >>> from hpmob.sem.invariance import partial_invariance_search
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> s = partial_invariance_search(m, hs, "school", level="scalar")
+    >>> s.freed, s.holds
+    (('x3~1', 'x7~1'), True)
+    >>> s.table[["model", "cfi", "delta_cfi", "decision"]].round(3)
+                          model    cfi  delta_cfi       decision
+    0                    metric  0.921        NaN      reference
+    1                    scalar  0.882     -0.038  not invariant
+    2        scalar + free x3~1  0.903     -0.018  not invariant
+    3  scalar + free x3~1, x7~1  0.919     -0.002      invariant
     """
     if level not in _LEVEL_KIND:
         raise ValueError(f"level must be one of {list(_LEVEL_KIND)}; got {level!r}.")
@@ -529,7 +615,7 @@ def _intercepts_left(pm, released: set) -> bool:
 
 
 def latent_mean_differences(result: MultigroupResult, factor: str) -> pd.DataFrame:
-    """Latent means of one factor in every group, relative to group 1 (fixed at 0).
+    """Compute the latent means of one factor in every group, relative to group 1 (fixed at 0).
 
     Parameters
     ----------
@@ -546,6 +632,19 @@ def latent_mean_differences(result: MultigroupResult, factor: str) -> pd.DataFra
         ci.upper, std.lv``: the mean difference to the reference group with its
         Wald test and interval (level as in the fit), and ``std.lv`` (the
         difference in units of the group's latent SD, lavaan's std.lv).
+
+    Examples
+    --------
+    >>> from hpmob.sem import fit_multigroup
+    >>> from hpmob.sem.invariance import latent_mean_differences
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> scalar = fit_multigroup(m, hs, "school", group_equal=("loadings", "intercepts"))
+    >>> latent_mean_differences(scalar, "speed")[["group_label", "reference", "est", "se"]].round(3)
+       group_label  reference    est    se
+    0      Pasteur       True  0.000  0.00
+    1  Grant-White      False -0.177  0.09
     """
     if getattr(result, "se", "standard") == "none":
         raise ValueError("The fit has no standard errors (se='none'); fit it again with se='standard' to compare "

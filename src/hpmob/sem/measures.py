@@ -39,7 +39,28 @@ def _pchisq(x, df, ncp):
 
 
 def rmsea(X2, df, N, c_hat=1.0) -> float:
-    """``sqrt(max(X2/N/df - c_hat/N, 0))`` (``lav_fit_rmsea``; 0 when df = 0)."""
+    """Compute ``sqrt(max(X2/N/df - c_hat/N, 0))`` (``lav_fit_rmsea``; 0 when df = 0).
+
+    Parameters
+    ----------
+    X2, df : float
+        Chi-square and degrees of freedom.
+    N : int
+        Sample size.
+    c_hat : float
+        Scaling factor (1 for ML).
+
+    Returns
+    -------
+    float
+        The RMSEA; NaN for a non-finite input.
+
+    Examples
+    --------
+    >>> from hpmob.sem.measures import rmsea
+    >>> round(rmsea(50.0, 20, 301), 4)
+    0.0706
+    """
     if not np.isfinite(X2) or not np.isfinite(df):
         return math.nan
     if df <= 0:
@@ -48,7 +69,31 @@ def rmsea(X2, df, N, c_hat=1.0) -> float:
 
 
 def rmsea_ci(X2, df, N, c_hat=1.0, level=0.90) -> tuple[float, float]:
-    """Browne-Cudeck interval from the noncentral chi-square (``lav_fit_rmsea_ci``)."""
+    """Compute the Browne-Cudeck interval of RMSEA from the noncentral chi-square (``lav_fit_rmsea_ci``).
+
+    Parameters
+    ----------
+    X2, df : float
+        Chi-square and degrees of freedom.
+    N : int
+        Sample size.
+    c_hat : float
+        Scaling factor (1 for ML).
+    level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    tuple of float
+        Lower and upper bound (0 where the noncentrality has no root above 0; NaN where the
+        root search fails).
+
+    Examples
+    --------
+    >>> from hpmob.sem.measures import rmsea_ci
+    >>> tuple(round(b, 4) for b in rmsea_ci(50.0, 20, 301))
+    (0.0463, 0.0954)
+    """
     if not (np.isfinite(X2) and np.isfinite(df) and np.isfinite(N)):
         return math.nan, math.nan
     upper_perc = 1 - (1 - level) / 2
@@ -81,7 +126,30 @@ def rmsea_ci(X2, df, N, c_hat=1.0, level=0.90) -> tuple[float, float]:
 
 
 def rmsea_closefit(X2, df, N, c_hat=1.0, h0=0.05) -> float:
-    """p-value of H0: RMSEA <= h0 (``lav_fit_rmsea_closefit``)."""
+    """Compute the p-value of H0: RMSEA <= h0 (``lav_fit_rmsea_closefit``).
+
+    Parameters
+    ----------
+    X2, df : float
+        Chi-square and degrees of freedom.
+    N : int
+        Sample size.
+    c_hat : float
+        Scaling factor (1 for ML).
+    h0 : float
+        The RMSEA of close fit.
+
+    Returns
+    -------
+    float
+        ``P(χ²(df, ncp) ≥ X2)`` with ``ncp = N df h0² / c_hat``; NaN when df is 0.
+
+    Examples
+    --------
+    >>> from hpmob.sem.measures import rmsea_closefit
+    >>> round(rmsea_closefit(50.0, 20, 301), 4)
+    0.0781
+    """
     if not (np.isfinite(X2) and np.isfinite(df)) or df <= 0:
         return math.nan
     ncp = N * df * (1 / c_hat) * h0**2
@@ -93,7 +161,29 @@ def _robust(df, c_hat, c_hat_null):
 
 
 def cfi(X2, df, X2_null, df_null, c_hat=None, c_hat_null=None) -> float:
-    """Comparative fit index; robust version (Brosseau-Liard & Savalei 2014) when c_hat is given."""
+    """Compute the comparative fit index; robust version (Brosseau-Liard & Savalei 2014) when c_hat is given.
+
+    Parameters
+    ----------
+    X2, df : float
+        Chi-square and degrees of freedom of the model.
+    X2_null, df_null : float
+        The same for the baseline (independence) model.
+    c_hat, c_hat_null : float, optional
+        Scaling factors of the two models for the robust CFI.
+
+    Returns
+    -------
+    float
+        ``1 - max(X2 - df, 0) / max(X2 - df, X2_null - df_null, 0)`` (1 when both are 0;
+        NaN for a non-finite input).
+
+    Examples
+    --------
+    >>> from hpmob.sem.measures import cfi
+    >>> round(cfi(50.0, 20, 500.0, 30), 6)
+    0.93617
+    """
     if any(not np.isfinite(v) for v in (X2, df, X2_null, df_null)):
         return math.nan
     if _robust(df, c_hat, c_hat_null):
@@ -108,7 +198,28 @@ def cfi(X2, df, X2_null, df_null, c_hat=None, c_hat_null=None) -> float:
 
 
 def tli(X2, df, X2_null, df_null, c_hat=None, c_hat_null=None) -> float:
-    """Tucker-Lewis index, lavaan's form ``1 - (X2 - df) df0 / ((X2_0 - df0) df)``."""
+    """Compute the Tucker-Lewis index, lavaan's form ``1 - (X2 - df) df0 / ((X2_0 - df0) df)``.
+
+    Parameters
+    ----------
+    X2, df : float
+        Chi-square and degrees of freedom of the model.
+    X2_null, df_null : float
+        The same for the baseline model.
+    c_hat, c_hat_null : float, optional
+        Scaling factors for the robust TLI.
+
+    Returns
+    -------
+    float
+        The TLI (1 when df is 0 or the baseline term is 0; NaN for a non-finite input).
+
+    Examples
+    --------
+    >>> from hpmob.sem.measures import tli
+    >>> round(tli(50.0, 20, 500.0, 30), 6)
+    0.904255
+    """
     if any(not np.isfinite(v) for v in (X2, df, X2_null, df_null)):
         return math.nan
     if _robust(df, c_hat, c_hat_null):
@@ -123,7 +234,28 @@ def tli(X2, df, X2_null, df_null, c_hat=None, c_hat_null=None) -> float:
 
 
 def srmr_bentler(S, sigma, ybar=None, mu=None) -> float:
-    """Bentler's SRMR: residuals scaled by the *sample* SDs, over vech(S) (and means)."""
+    """Compute Bentler's SRMR: residuals scaled by the *sample* SDs, over vech(S) (and means).
+
+    Parameters
+    ----------
+    S, sigma : numpy.ndarray
+        Sample and model covariance.
+    ybar, mu : numpy.ndarray, optional
+        Sample and model means; with both, the standardized mean residuals count too.
+
+    Returns
+    -------
+    float
+        The root mean square of the standardized residuals.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.measures import srmr_bentler
+    >>> S = np.array([[1.0, 0.5], [0.5, 1.0]])
+    >>> round(srmr_bentler(S, np.eye(2)), 4)  # one residual of .5 among three elements
+    0.2887
+    """
     sd = np.sqrt(np.diag(S))
     R = (S - sigma) / np.outer(sd, sd)
     res = R[np.tril_indices_from(R)]
@@ -133,7 +265,32 @@ def srmr_bentler(S, sigma, ybar=None, mu=None) -> float:
 
 
 def normal_loglik(S, sigma, N, ybar=None, mu=None) -> float:
-    """Multivariate-normal log-likelihood from sample moments (``lav_mvnorm_loglik_samplestats``)."""
+    """Compute the multivariate-normal log-likelihood from sample moments (``lav_mvnorm_loglik_samplestats``).
+
+    Parameters
+    ----------
+    S : numpy.ndarray
+        Sample covariance (N divisor).
+    sigma : numpy.ndarray
+        Model covariance.
+    N : int
+        Sample size.
+    ybar, mu : numpy.ndarray, optional
+        Sample and model means; without both, the mean part is left out.
+
+    Returns
+    -------
+    float
+        ``-N/2 (p log 2π + log|Σ| + tr(S Σ⁻¹) + (ȳ - μ)' Σ⁻¹ (ȳ - μ))``; NaN when ``sigma`` is
+        not positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.measures import normal_loglik
+    >>> round(float(normal_loglik(np.eye(2), np.eye(2), 100)), 4)  # -100 (log 2π + 1)
+    -283.7877
+    """
     p = S.shape[0]
     sign, logdet = np.linalg.slogdet(sigma)
     if sign <= 0:

@@ -80,8 +80,15 @@ def modification_indices(result: SemResult, top: int | None = 10, *, minimum: fl
 
     Examples
     --------
-    >>> from hpmob.sem import fit, modification_indices  # doctest: +SKIP
-    >>> modification_indices(fit(model, df), top=5)  # doctest: +SKIP
+    >>> from hpmob.sem import fit, modification_indices
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
+    >>> modification_indices(fit(m, hs), top=3).round(3)
+          lhs  op rhs      mi    epc  sepc.lv  sepc.all
+    0  visual  =~  x9  36.411  0.577    0.519     0.515
+    1      x7  ~~  x8  34.145  0.536    0.536     0.859
+    2  visual  =~  x7  18.631 -0.422   -0.380    -0.349
     """
     if not isinstance(result, SemResult) or result._state is None:
         raise TypeError("`result` must be a SemResult returned by hpmob.sem.fit.")

@@ -64,10 +64,22 @@ class WlsmvState:
 
 
 def scaled_shifted(T: float, df: float, U_gamma: np.ndarray) -> tuple[float, float, float]:
-    """lavaan's scaled-shifted statistic from ``UΓ`` (``lav_test_satorra_bentler``).
+    """Compute lavaan's scaled-shifted statistic from ``UΓ`` (``lav_test_satorra_bentler``).
 
-    Returns ``(stat, scaling_factor, shift)`` with ``stat = T / c + shift``,
-    ``c = 1 / a``, ``a = √(df / tr((UΓ)²))``, ``shift = df − a·tr(UΓ)``.
+    Parameters
+    ----------
+    T : float
+        The unscaled test statistic.
+    df : float
+        Its degrees of freedom.
+    U_gamma : numpy.ndarray
+        The matrix ``UΓ`` whose traces set the correction.
+
+    Returns
+    -------
+    tuple of float
+        ``(stat, scaling_factor, shift)`` with ``stat = T / c + shift``, ``c = 1 / a``,
+        ``a = √(df / tr((UΓ)²))``, ``shift = df − a·tr(UΓ)``.
 
     Examples
     --------
@@ -79,7 +91,28 @@ def scaled_shifted(T: float, df: float, U_gamma: np.ndarray) -> tuple[float, flo
 
 
 def scaled_shifted_traces(T: float, df: float, tr1: float, tr2: float) -> tuple[float, float, float]:
-    """:func:`scaled_shifted` from ``tr(UΓ)`` and ``tr((UΓ)²)``."""
+    """Compute :func:`scaled_shifted` from ``tr(UΓ)`` and ``tr((UΓ)²)``.
+
+    Parameters
+    ----------
+    T : float
+        The unscaled test statistic.
+    df : float
+        Its degrees of freedom.
+    tr1, tr2 : float
+        ``tr(UΓ)`` and ``tr((UΓ)²)``.
+
+    Returns
+    -------
+    tuple of float
+        ``(stat, scaling_factor, shift)`` as :func:`scaled_shifted`.
+
+    Examples
+    --------
+    >>> from hpmob.sem.ordinal import scaled_shifted_traces
+    >>> scaled_shifted_traces(10.0, 4, 8.0, 16.0)  # tr(UΓ) = 2 df: half the statistic
+    (5.0, 2.0, 0.0)
+    """
     a = math.sqrt(df / tr2)
     shift = df - a * tr1
     return T * a + shift, 1 / a, shift
@@ -119,9 +152,16 @@ def fit_wlsmv(model: str, data: pd.DataFrame, ordered, *, ci: float = 0.95) -> S
     Examples
     --------
     >>> import pandas as pd
-    >>> d = pd.read_csv("tests/reference/data/HolzingerSwineford1939_ordinal.csv")  # doctest: +SKIP
-    >>> res = fit_wlsmv("f =~ x1 + x2 + x3 + x4", d, ordered=["x1", "x2", "x3", "x4"])  # doctest: +SKIP
-    >>> res.fit_measures[["chisq.scaled", "df", "cfi.scaled"]]  # doctest: +SKIP
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4"]
+    >>> d = hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop"))
+    >>> res = fit_wlsmv("f =~ x1 + x2 + x3 + x4", d, ordered=items)
+    >>> res.fit_measures[["chisq.scaled", "df", "cfi.scaled"]].round(3)
+    chisq.scaled    7.953
+    df              2.000
+    cfi.scaled      0.961
+    Name: value, dtype: float64
     """
     if not (isinstance(ci, (int, float)) and 0 < ci < 1):
         raise ValueError(f"ci must be a level between 0 and 1, e.g. 0.95; got {ci!r}.")
@@ -370,7 +410,35 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
 
 @dataclass(frozen=True)
 class OrdinalCFA:
-    """Summary of a simple-structure WLSMV CFA (see :func:`fit_dwls_cfa`)."""
+    """Summary of a simple-structure WLSMV CFA (see :func:`fit_dwls_cfa`).
+
+    Parameters
+    ----------
+    loadings : DataFrame
+        ``construct, item, std_all``: each item's standardized loading.
+    factor_correlations : DataFrame
+        The constructs' correlation matrix.
+    srmr : float
+        SRMR of the fit.
+    n : int
+        Rows used.
+    polychoric : DataFrame
+        The polychoric correlation matrix of the items.
+    result : SemResult, optional
+        The full fit from :func:`fit_wlsmv`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> from hpmob.sem.ordinal import fit_dwls_cfa
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop"))
+    >>> cfa = fit_dwls_cfa(d, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
+    >>> cfa.n, cfa.loadings.shape, round(float(cfa.factor_correlations.loc["visual", "textual"]), 3)
+    (301, (6, 3), 0.534)
+    """
 
     loadings: pd.DataFrame  # construct, item, std_all
     factor_correlations: pd.DataFrame
@@ -381,7 +449,7 @@ class OrdinalCFA:
 
 
 def fit_dwls_cfa(data: pd.DataFrame, constructs: dict[str, list[str]]) -> OrdinalCFA:
-    """Simple-structure CFA of ordinal items by :func:`fit_wlsmv`, summarized.
+    """Fit a simple-structure CFA of ordinal items by :func:`fit_wlsmv` and summarize it.
 
     Parameters
     ----------
@@ -395,6 +463,24 @@ def fit_dwls_cfa(data: pd.DataFrame, constructs: dict[str, list[str]]) -> Ordina
     OrdinalCFA
         Standardized loadings, factor correlations, SRMR, n, the polychoric matrix and
         the full :class:`SemResult` (``.result``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> from hpmob.sem.ordinal import fit_dwls_cfa
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop"))
+    >>> cfa = fit_dwls_cfa(d, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
+    >>> cfa.loadings.round(3)
+      construct item  std_all
+    0    visual   x1    0.788
+    1    visual   x2    0.500
+    2    visual   x3    0.438
+    3   textual   x4    0.819
+    4   textual   x5    0.883
+    5   textual   x6    0.878
     """
     items = [i for its in constructs.values() for i in its]
     missing = [i for i in items if i not in data.columns]

@@ -278,6 +278,15 @@ def collapse_categories(data: pd.DataFrame, items, group: str) -> tuple[pd.DataF
     higher, the highest into the next lower; a middle one into the neighbour nearer the
     scale's midpoint, the lower one on a tie), repeatedly.
 
+    Parameters
+    ----------
+    data : DataFrame
+        Item answers (category codes) and the grouping column.
+    items : sequence of str
+        The ordinal items to check.
+    group : str
+        The grouping column.
+
     Returns
     -------
     (data, recodes) : DataFrame, DataFrame
@@ -321,7 +330,7 @@ def collapse_categories(data: pd.DataFrame, items, group: str) -> tuple[pd.DataF
 def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, *,
                            step: str = "configural", partial=(), group_order=None,
                            ci: float = 0.95) -> SemResult:
-    """One Wu & Estabrook (2016) model of the ordinal invariance sequence, by WLSMV.
+    """Fit one Wu & Estabrook (2016) model of the ordinal invariance sequence, by WLSMV.
 
     Parameters
     ----------
@@ -338,6 +347,11 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, 
     partial : sequence of str
         lavaan ``group.partial`` entries to leave unequal, e.g. ``("x3~1",)``
         (intercept of x3 free in groups 2…G) or ``("f=~x2",)``.
+    group_order : sequence, optional
+        Group labels in the order wanted (group 1 first, the reference); default the order
+        of first appearance.
+    ci : float
+        Level of the Wald confidence intervals.
 
     Returns
     -------
@@ -348,8 +362,15 @@ def fit_ordinal_multigroup(model: str, data: pd.DataFrame, group: str, ordered, 
 
     Examples
     --------
-    >>> d = pd.read_csv("tests/reference/data/HolzingerSwineford1939_ordinal.csv")  # doctest: +SKIP
-    >>> fit_ordinal_multigroup(m, d, "school", items, step="scalar").fit_measures["cfi.scaled"]  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[["school"]].join(hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop")))
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> res = fit_ordinal_multigroup(m, d, "school", items, step="scalar")
+    >>> round(float(res.fit_measures["cfi.scaled"]), 3)
+    0.959
     """
     prepared = _prepare(model, data, group, ordered, group_order)
     return _fit_step(prepared, step, partial, model, ci)
@@ -637,10 +658,36 @@ def _group_table(mdl: _Model, g: int, theta, se, zq) -> list[dict]:
 
 
 def ordinal_difference_test(restricted: SemResult, general: SemResult) -> dict:
-    """lavTestLRT's default for WLSMV (Satorra 2000, scaled-shifted) between two multigroup fits.
+    """Test two nested multigroup WLSMV fits as lavTestLRT's default (Satorra 2000, scaled-shifted).
 
     Same definitions as :func:`hpmob.sem.difference.chisq_difference_test`, with the
     groups stacked (``V = ⊕ f_g W_g``, ``Γ = ⊕ Γ_g / f_g``).
+
+    Parameters
+    ----------
+    restricted, general : SemResult
+        The more and the less constrained fit (:func:`fit_ordinal_multigroup`) of the same data.
+
+    Returns
+    -------
+    dict
+        ``{"Chisq diff", "Df diff", "Pr(>Chisq)", "method"}`` (lavaan's column names;
+        ``method`` is ``"satorra.2000"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[["school"]].join(hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop")))
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> from hpmob.sem.ordinal_invariance import fit_ordinal_multigroup, ordinal_difference_test
+    >>> metric = fit_ordinal_multigroup(m, d, "school", items, step="metric")
+    >>> scalar = fit_ordinal_multigroup(m, d, "school", items, step="scalar")
+    >>> test = ordinal_difference_test(scalar, metric)
+    >>> round(test["Chisq diff"], 3), test["Df diff"], test["method"]
+    (36.089, 4, 'satorra.2000')
     """
     s0, s1 = restricted._state, general._state
     f0, f1 = restricted.fit_measures, general.fit_measures
@@ -663,7 +710,7 @@ def ordinal_difference_test(restricted: SemResult, general: SemResult) -> dict:
 def ordinal_invariance(model: str, data: pd.DataFrame, group: str, ordered, *,
                        steps=("configural", "thresholds", "metric", "scalar"), partial=(),
                        criteria="chen2007", group_order=None, return_fits: bool = False):
-    """The Wu & Estabrook (2016) sequence by WLSMV, each model compared with the one before.
+    """Fit the Wu & Estabrook (2016) sequence by WLSMV, each model compared with the one before.
 
     Parameters
     ----------
@@ -678,6 +725,8 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str, ordered, *,
         ``rmsea.scaled``.
     return_fits : bool
         Also return ``{step: SemResult}``.
+    group_order : sequence, optional
+        As :func:`fit_ordinal_multigroup`.
 
     Returns
     -------
@@ -688,7 +737,18 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str, ordered, *,
 
     Examples
     --------
-    >>> ordinal_invariance(m, d, "school", items)[["model", "cfi.scaled", "decision"]]  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[["school"]].join(hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop")))
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> ordinal_invariance(m, d, "school", items)[["model", "cfi.scaled", "decision"]].round(3)
+            model  cfi.scaled       decision
+    0  configural       0.996      reference
+    1  thresholds       0.997      invariant
+    2      metric       1.000      invariant
+    3      scalar       0.959  not invariant
     """
     crit = _criteria(criteria)
     rows, fits, prev = [], {}, None
@@ -763,17 +823,48 @@ def _candidates(pm, op: str, released: set) -> list[str]:
 
 
 def ordinal_release_order(prepared, model: str, level: str, current: SemResult, partial=()) -> pd.DataFrame:
-    """Constraints of ``level`` ranked by the scaled difference test of releasing each one.
+    """Rank the constraints of ``level`` by the scaled difference test of releasing each one.
 
     lavaan's score test is not available for DWLS fits; each candidate model (one more
     parameter freed in groups 2…G) is fitted instead, and ``X2`` is its Satorra (2000)
     scaled-shifted difference test against ``current`` (:func:`ordinal_difference_test`,
     lavTestLRT's statistic).
 
+    Parameters
+    ----------
+    prepared : tuple
+        The data prepared for the sequence, as :func:`ordinal_partial_search` builds it
+        (the module's ``_prepare``).
+    model : str
+        lavaan syntax of the measurement model.
+    level : {"metric", "scalar"}
+        Whose constraints are candidates: loadings or intercepts.
+    current : SemResult
+        The fit with every constraint of ``level`` in place (but ``partial``).
+    partial : sequence of str
+        Constraints already released.
+
     Returns
     -------
     DataFrame
         ``param, X2, df, pvalue``, largest ``X2`` first; a candidate that did not converge has NaN.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[["school"]].join(hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop")))
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> from hpmob.sem.ordinal_invariance import _prepare, fit_ordinal_multigroup, ordinal_release_order
+    >>> scalar = fit_ordinal_multigroup(m, d, "school", items, step="scalar")
+    >>> prepared = _prepare(m, d, "school", items, None)
+    >>> ordinal_release_order(prepared, m, "scalar", scalar)[["param", "X2", "df"]].head(3).round(3)
+      param      X2  df
+    0  x3~1  23.926   1
+    1  x2~1  12.223   1
+    2  x4~1   2.124   1
     """
     rows = []
     for entry in _candidates(prepared[0], _RELEASES[level], set(partial)):
@@ -807,6 +898,7 @@ def ordinal_partial_search(model: str, data: pd.DataFrame, group: str, ordered, 
         ``"scalar"`` frees intercepts (compared with the metric model), ``"metric"``
         loadings (compared with the thresholds model).
     max_free : int, optional
+        Most constraints to free (default: no limit besides the rule above).
     criteria : "chen2007" or mapping
         As :func:`ordinal_invariance`.
     fits : mapping, optional
@@ -821,8 +913,15 @@ def ordinal_partial_search(model: str, data: pd.DataFrame, group: str, ordered, 
 
     Examples
     --------
-    >>> s = ordinal_partial_search(m, d, "school", items, level="scalar")  # doctest: +SKIP
-    >>> s.freed, s.holds  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    >>> d = hs[["school"]].join(hs[items].apply(lambda x: pd.qcut(x, 4, labels=False, duplicates="drop")))
+    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> s = ordinal_partial_search(m, d, "school", items, level="scalar")
+    >>> s.freed, s.holds
+    (('x3~1', 'x4~1'), False)
     """
     if level not in _RELEASES:
         raise ValueError(f"level must be one of {list(_RELEASES)} for ordinal items; got {level!r}."

@@ -27,11 +27,23 @@ _TWO_PI = 2 * np.pi
 
 
 def bivariate_normal_cdf(h, k, rho: float) -> np.ndarray:
-    """Φ₂(h, k; ρ), vectorized over ``h`` and ``k``.
+    """Compute Φ₂(h, k; ρ), vectorized over ``h`` and ``k``.
 
     Genz's (2004) algorithm, the one in ``pbivnorm`` that lavaan calls, with a
     20-point Gauss–Legendre rule in both of its branches (|ρ| below and above 0.925).
     Infinite limits are exact.
+
+    Parameters
+    ----------
+    h, k : array_like
+        Upper limits of the two standard normal variables (broadcast together; ±inf allowed).
+    rho : float
+        Their correlation.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``P(X ≤ h, Y ≤ k)``, of the broadcast shape.
 
     Examples
     --------
@@ -262,7 +274,7 @@ def polychoric(x, y) -> tuple[float, float]:
 class OrdinalStats:
     """Sample statistics of a set of ordinal variables (one group).
 
-    Attributes
+    Parameters
     ----------
     items : list of str
         Variable names, in the model's order.
@@ -281,6 +293,25 @@ class OrdinalStats:
         Number of rows.
     empty_cells : list of tuple
         Item pairs whose bivariate table has an empty cell (lavaan's ``zero.cell.tables``).
+    numeric : list of bool, optional
+        Which items are continuous (their correlations with the others are polyserial).
+    variances : numpy.ndarray, optional
+        The continuous variables' variances (N divisor), after the thresholds in ``wls_obs``.
+    item_variances : numpy.ndarray, optional
+        Every column's sample variance (n - 1 divisor), for effect sizes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from semopy.examples import holzinger39
+    >>> from hpmob.sem.polychoric import ordinal_stats
+    >>> hs = holzinger39.get_data()
+    >>> d = hs[["x1", "x2", "x3"]].apply(lambda x: pd.qcut(x, 3, labels=False))
+    >>> st = ordinal_stats(d, ["x1", "x2", "x3"])
+    >>> st.n, st.threshold_names[:2], st.cor.round(3)
+    (301, ['x1|t1', 'x1|t2'], array([[1.   , 0.277, 0.419],
+           [0.277, 1.   , 0.356],
+           [0.419, 0.356, 1.   ]]))
     """
 
     items: list[str]
@@ -297,20 +328,42 @@ class OrdinalStats:
 
     @property
     def threshold_names(self) -> list[str]:
-        """Names of the first block of ``wls_obs``: ``x|t1``…, and ``x~1`` for a continuous x."""
+        """Names of the first block of ``wls_obs``: ``x|t1``…, and ``x~1`` for a continuous x.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem.polychoric import ordinal_stats
+        >>> hs = holzinger39.get_data()
+        >>> st = ordinal_stats(hs[["x1", "x2", "x3"]].apply(lambda x: pd.qcut(x, 3, labels=False)), ["x1", "x2", "x3"])
+        >>> st.threshold_names
+        ['x1|t1', 'x1|t2', 'x2|t1', 'x2|t2', 'x3|t1', 'x3|t2']
+        """
         num = self.numeric or [False] * len(self.items)
         return [f"{v}~1" if nm else f"{v}|t{k + 1}"
                 for v, th, nm in zip(self.items, self.thresholds, num) for k in range(len(th))]
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
-        """(i, j) with i > j, column by column: the order of the correlations in ``wls_obs``."""
+        """(i, j) with i > j, column by column: the order of the correlations in ``wls_obs``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from semopy.examples import holzinger39
+        >>> from hpmob.sem.polychoric import ordinal_stats
+        >>> hs = holzinger39.get_data()
+        >>> st = ordinal_stats(hs[["x1", "x2", "x3"]].apply(lambda x: pd.qcut(x, 3, labels=False)), ["x1", "x2", "x3"])
+        >>> st.pairs
+        [(1, 0), (2, 0), (2, 1)]
+        """
         p = len(self.items)
         return [(i, j) for j in range(p) for i in range(j + 1, p)]
 
 
 def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data", continuous=()) -> OrdinalStats:
-    """Thresholds, polychoric correlations and their NACOV, as lavaan's ``muthen1984``.
+    """Compute thresholds, polychoric correlations and their NACOV, as lavaan's ``muthen1984``.
 
     Parameters
     ----------
@@ -328,6 +381,7 @@ def ordinal_stats(data: pd.DataFrame, items: list[str], what: str = "the data", 
     Returns
     -------
     OrdinalStats
+        The items' categories, thresholds, correlation matrix, ``wls_obs`` and NACOV.
 
     Raises
     ------

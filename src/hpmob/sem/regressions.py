@@ -27,11 +27,21 @@ def regression_paths(result) -> pd.DataFrame:
     Parameters
     ----------
     result : hpmob.sem.SemResult
+        A fit with at least one regression (``~``) row.
 
     Returns
     -------
     DataFrame
         :data:`PATH_COLUMNS`, one row per regression, in lavaan's order.
+
+    Examples
+    --------
+    >>> from semopy.examples import political_democracy
+    >>> from hpmob.sem import fit
+    >>> res = fit("ind60 =~ x1 + x2 + x3\\ndem60 =~ y1 + y2 + y3 + y4\\ndem60 ~ ind60", political_democracy.get_data())
+    >>> regression_paths(res)[["lhs", "rhs", "est", "std.all", "std.ci.lower", "std.ci.upper"]].round(3)
+         lhs    rhs    est  std.all  std.ci.lower  std.ci.upper
+    0  dem60  ind60  1.439     0.46         0.223         0.698
     """
     paths = result.estimates[result.estimates["op"] == "~"][PATH_COLUMNS[:-2]].copy()
     bounds = paths[["ci.lower", "ci.upper"]].mul(paths["std.all"] / paths["est"], axis=0)
@@ -45,6 +55,17 @@ def path_glue_values(paths) -> dict[str, float]:
 
     ``stat`` is ``est``, ``lo``, ``hi`` (unstandardized estimate and interval), ``p``,
     ``std``, ``std_lo`` and ``std_hi`` (standardized estimate and interval).
+
+    Parameters
+    ----------
+    paths : DataFrame
+        Regression rows as :func:`regression_paths` returns them (``lhs, rhs, est, ci.lower,
+        ci.upper, pvalue, std.all, std.ci.lower, std.ci.upper``).
+
+    Returns
+    -------
+    dict
+        ``path_<lhs>_<rhs>_<stat>`` to the value, as float.
 
     Examples
     --------

@@ -32,7 +32,29 @@ def _inv(a: np.ndarray) -> np.ndarray:
 
 
 def expected_information(sigma, dS, dmu=None) -> np.ndarray:
-    """Unit expected information ``Delta' A1 Delta`` (h1 information "structured")."""
+    """Compute the unit expected information ``Delta' A1 Delta`` (h1 information "structured").
+
+    Parameters
+    ----------
+    sigma : numpy.ndarray
+        Implied covariance.
+    dS : numpy.ndarray
+        Shape (q, p, p): derivatives of ``sigma``.
+    dmu : numpy.ndarray, optional
+        Shape (p, q): derivatives of the implied mean.
+
+    Returns
+    -------
+    numpy.ndarray
+        The q × q information per case.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.robust import expected_information
+    >>> expected_information(np.eye(1) * 2.0, np.ones((1, 1, 1)))  # 1 / (2 σ⁴) at σ² = 2
+    array([[0.125]])
+    """
     si = _inv(sigma)
     M = si @ dS
     q = M.shape[0]
@@ -45,17 +67,63 @@ def expected_information(sigma, dS, dmu=None) -> np.ndarray:
 
 
 def ml_gradient(sigma, S, dS) -> np.ndarray:
-    """Gradient of ``F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p``."""
+    """Compute the gradient of ``F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p``.
+
+    Parameters
+    ----------
+    sigma, S : numpy.ndarray
+        Implied and sample covariance.
+    dS : numpy.ndarray
+        Shape (q, p, p): derivatives of ``sigma``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Length q; zero where ``sigma`` equals ``S``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.robust import ml_gradient
+    >>> ml_gradient(np.eye(2), np.eye(2), np.ones((1, 2, 2)))
+    array([0.])
+    """
     si = _inv(sigma)
     Q = si @ (sigma - S) @ si
     return dS.reshape(dS.shape[0], -1) @ Q.ravel()
 
 
 def casewise_scores(Yc, sigma, dS, dmu=None) -> np.ndarray:
-    """Case-wise scores of the normal log-likelihood (N x q).
+    """Compute the case-wise scores of the normal log-likelihood (N x q).
 
     ``Yc`` holds the deviations from the implied mean; without a mean structure
     lavaan uses the sample mean there (``lav_mvnorm_scores_vech_sigma``).
+
+    Parameters
+    ----------
+    Yc : numpy.ndarray
+        N × p deviations from the implied mean (from the sample mean without a mean structure).
+    sigma : numpy.ndarray
+        Implied covariance.
+    dS : numpy.ndarray
+        Shape (q, p, p): derivatives of ``sigma``.
+    dmu : numpy.ndarray, optional
+        Shape (p, q): derivatives of the implied mean.
+
+    Returns
+    -------
+    numpy.ndarray
+        N × q: each case's gradient of its log-likelihood.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.robust import casewise_scores
+    >>> Yc = np.array([[1.0], [-1.0], [2.0]])
+    >>> casewise_scores(Yc, np.eye(1), np.ones((1, 1, 1)))  # d/dσ² of each case at σ² = 1
+    array([[0. ],
+           [0. ],
+           [1.5]])
     """
     si = _inv(sigma)
     Z = Yc @ si
@@ -68,12 +136,36 @@ def casewise_scores(Yc, sigma, dS, dmu=None) -> np.ndarray:
 
 
 def numeric_hessian(grad_fn, x, h: float = 1e-6, richardson: bool = True) -> np.ndarray:
-    """Hessian from an analytic gradient by central differences.
+    """Compute a Hessian from an analytic gradient by central differences.
 
     ``richardson=True``: four gradients per parameter, Richardson-extrapolated (as
     ``lav_model_hessian``). ``False``: two (``(g(x+h) - g(x-h)) / 2h``), half the cost;
     with ``h = 1e-5`` its error (about ``h^2``, 1e-10) is far below the 1e-4 to which
     standard errors are compared, which is what the FIML fits use.
+
+    Parameters
+    ----------
+    grad_fn : callable
+        Maps a parameter vector to the gradient.
+    x : array_like
+        The point.
+    h : float
+        The step.
+    richardson : bool
+        Four gradients per parameter, Richardson-extrapolated, rather than two.
+
+    Returns
+    -------
+    numpy.ndarray
+        The symmetrized q × q Hessian.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.robust import numeric_hessian
+    >>> numeric_hessian(lambda v: np.array([2 * v[0] + v[1], v[0] + 6 * v[1]]), [1.0, 1.0]).round(6)
+    array([[2., 1.],
+           [1., 6.]])
     """
     x = np.asarray(x, dtype=float)
     q = x.size
@@ -90,17 +182,62 @@ def numeric_hessian(grad_fn, x, h: float = 1e-6, richardson: bool = True) -> np.
 
 
 def sandwich(A, B, n) -> np.ndarray:
-    """Huber-White covariance ``A^-1 B A^-1 / N`` (lavaan ``se = "robust.huber.white"``)."""
+    """Compute the Huber-White covariance ``A^-1 B A^-1 / N`` (lavaan ``se = "robust.huber.white"``).
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        The (unit) information, the bread.
+    B : numpy.ndarray
+        The first-order information (mean outer product of the case-wise scores), the meat.
+    n : int
+        Sample size.
+
+    Returns
+    -------
+    numpy.ndarray
+        The covariance matrix of the estimates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.robust import sandwich
+    >>> sandwich(np.eye(2) * 2.0, np.eye(2), 100)
+    array([[0.0025, 0.    ],
+           [0.    , 0.0025]])
+    """
     Ai = _inv(A)
     return Ai @ B @ Ai / n
 
 
 def h1_trace(Yc, S, meanstructure: bool) -> float:
-    """``tr(A1^-1 B1)`` of the saturated model (unstructured h1 information).
+    """Compute ``tr(A1^-1 B1)`` of the saturated model (unstructured h1 information).
 
     With ``B1 = A1 Gamma A1`` the trace is ``tr(Gamma A1)``, which for the
     covariance part reduces to ``(b2p - p) / 2`` with Mardia's multivariate
     kurtosis ``b2p``; the mean part contributes ``p``.
+
+    Parameters
+    ----------
+    Yc : numpy.ndarray
+        N × p deviations from the sample mean.
+    S : numpy.ndarray
+        Sample covariance (N divisor).
+    meanstructure : bool
+        Whether the mean part (p) counts.
+
+    Returns
+    -------
+    float
+        ``(b2p - p) / 2`` (plus p with the mean part), ``b2p`` being Mardia's kurtosis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.robust import h1_trace
+    >>> Y = np.array([[1.0], [-1.0], [2.0], [-2.0]])
+    >>> round(float(h1_trace(Y, (Y.T @ Y) / 4, meanstructure=False)), 4)
+    0.18
     """
     p = S.shape[0]
     m = np.einsum("ia,ab,ib->i", Yc, _inv(S), Yc)
@@ -109,11 +246,33 @@ def h1_trace(Yc, S, meanstructure: bool) -> float:
 
 
 def yuan_bentler_mplus(trace_h1, ndat_h1, A0, B0, df):
-    """Scaling factor of lavaan's ``test = "yuan.bentler.mplus"``.
+    """Compute the scaling factor of lavaan's ``test = "yuan.bentler.mplus"``.
 
-    Returns ``(c, trace_UGamma, scaling_factor_h1, scaling_factor_h0)`` with
-    ``c = (tr(A1^-1 B1) - tr(A0^-1 B0)) / df``; ``A0`` is the (observed)
-    information and ``B0`` the first-order information of the fitted model.
+    Parameters
+    ----------
+    trace_h1 : float
+        ``tr(A1^-1 B1)`` of the saturated model (:func:`h1_trace`).
+    ndat_h1 : int
+        Number of sample statistics of the saturated model.
+    A0 : numpy.ndarray
+        The (observed) information of the fitted model.
+    B0 : numpy.ndarray
+        Its first-order information.
+    df : float
+        Degrees of freedom.
+
+    Returns
+    -------
+    tuple of float
+        ``(c, trace_UGamma, scaling_factor_h1, scaling_factor_h0)`` with
+        ``c = (tr(A1^-1 B1) - tr(A0^-1 B0)) / df`` (NaN when df is 0 or c is negative).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hpmob.sem.robust import yuan_bentler_mplus
+    >>> yuan_bentler_mplus(4.0, 3, np.eye(1), np.eye(1), 2)
+    (1.5, 3.0, 1.3333333333333333, 1.0)
     """
     trace_h0 = float(np.sum(B0 * _inv(A0).T))
     trace_ug = trace_h1 - trace_h0

@@ -28,7 +28,31 @@ _IDENT_RE = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 
 @dataclass
 class ParRow:
-    """One row of the parameter table (lavaan's ``lhs op rhs`` plus flags)."""
+    """One row of the parameter table (lavaan's ``lhs op rhs`` plus flags).
+
+    Parameters
+    ----------
+    lhs, op, rhs : str
+        The parameter in lavaan's notation.
+    label : str
+        Its label (shared labels are equality constraints); empty for none.
+    free : bool
+        Whether it is estimated.
+    ustart : float
+        The fixed value when ``free`` is False.
+    user : bool
+        Written by the user, as opposed to added as a lavaan default.
+    exo : bool
+        A fixed.x row: its value is the sample statistic.
+    fixed_by_user, freed_by_user : bool
+        Whether the syntax fixed (``0*x``) or freed (``NA*x``) it explicitly.
+
+    Examples
+    --------
+    >>> from hpmob.sem.syntax import ParRow
+    >>> ParRow("f", "=~", "x1", free=False, ustart=1.0)
+    ParRow(lhs='f', op='=~', rhs='x1', label='', free=False, ustart=1.0, user=True, exo=False, fixed_by_user=False, freed_by_user=False)
+    """
 
     lhs: str
     op: str
@@ -44,7 +68,30 @@ class ParRow:
 
 @dataclass
 class ParsedModel:
-    """Result of :func:`parse_model`."""
+    """Result of :func:`parse_model`.
+
+    Parameters
+    ----------
+    rows : list of ParRow
+        The parameter table, in lavaan's order.
+    defined : list of tuple of (str, str)
+        ``(name, expression)`` of each ``:=`` line, in syntax order.
+    ov, lv : list of str
+        Observed and latent variables, in lavaan's order.
+    ov_x : list of str
+        Exogenous observed covariates treated as fixed (fixed.x).
+    meanstructure : bool
+        Whether intercepts are part of the table.
+    warnings : list of str
+        Notes on the syntax (e.g. a duplicated term).
+
+    Examples
+    --------
+    >>> from hpmob.sem.syntax import parse_model
+    >>> pm = parse_model("f =~ x1 + x2 + x3\\ny ~ f + z")
+    >>> pm.ov, pm.lv, pm.ov_x, pm.ov_nox
+    (['x1', 'x2', 'x3', 'y', 'z'], ['f'], ['z'], ['x1', 'x2', 'x3', 'y'])
+    """
 
     rows: list[ParRow]
     defined: list[tuple[str, str]]  # (name, expression) in syntax order
@@ -56,6 +103,14 @@ class ParsedModel:
 
     @property
     def ov_nox(self) -> list[str]:
+        """Observed variables that are not fixed.x covariates, in lavaan's order.
+
+        Examples
+        --------
+        >>> from hpmob.sem.syntax import parse_model
+        >>> parse_model("y ~ x1 + x2").ov_nox
+        ['y']
+        """
         return [v for v in self.ov if v not in self.ov_x]
 
 
@@ -160,6 +215,15 @@ def parse_model(model: str, *, meanstructure: bool = False) -> ParsedModel:
     Returns
     -------
     ParsedModel
+        The parameter table with lavaan's defaults added, and the model's variables.
+
+    Examples
+    --------
+    >>> from hpmob.sem.syntax import parse_model
+    >>> pm = parse_model("f =~ x1 + x2 + x3")
+    >>> [(r.lhs, r.op, r.rhs, r.free) for r in pm.rows]  # doctest: +NORMALIZE_WHITESPACE
+    [('f', '=~', 'x1', False), ('f', '=~', 'x2', True), ('f', '=~', 'x3', True), ('x1', '~~', 'x1', True), ('x2',
+    '~~', 'x2', True), ('x3', '~~', 'x3', True), ('f', '~~', 'f', True)]
     """
     if not isinstance(model, str) or not model.strip():
         raise ValueError("`model` must be a non-empty string in lavaan syntax.")

@@ -49,7 +49,25 @@ def load_study(path: str | Path | None = None) -> dict:
 
 
 def citation(study: dict) -> str:
-    """Format the study as a one-line citation (journal style, no authors: only the abstract is public)."""
+    """Format the study as a one-line citation (journal style, no authors: only the abstract is public).
+
+    Parameters
+    ----------
+    study : dict
+        The study metadata (:func:`load_study`): ``title, journal, volume, issue, year, doi``.
+
+    Returns
+    -------
+    str
+        "Title. Journal volume(issue), year. doi:…".
+
+    Examples
+    --------
+    >>> from hpmob.study.metadata import load_study
+    >>> study = load_study()
+    >>> citation(study).endswith("doi:" + study["doi"])
+    True
+    """
     return (
         f"{study['title'].strip()}. {study['journal']} {study['volume']}({study['issue']}), "
         f"{study['year']}. doi:{study['doi']}"
@@ -57,10 +75,45 @@ def citation(study: dict) -> str:
 
 
 def hypotheses_table(study: dict) -> pd.DataFrame:
-    """Return the hypotheses as a tidy table with columns ``id, claim, path, sign``."""
+    """Return the hypotheses as a tidy table with columns ``id, claim, path, sign``.
+
+    Parameters
+    ----------
+    study : dict
+        The study metadata with its ``hypotheses`` list.
+
+    Returns
+    -------
+    DataFrame
+        One row per hypothesis in words.
+
+    Examples
+    --------
+    >>> from hpmob.study.metadata import load_study
+    >>> study = load_study()
+    >>> hypotheses_table(study).columns.tolist(), len(hypotheses_table(study)) == len(study["hypotheses"])
+    (['id', 'claim', 'path', 'sign'], True)
+    """
     return pd.DataFrame(study["hypotheses"], columns=["id", "claim", "path", "sign"])
 
 
 def sampling_frame_table(study: dict) -> pd.DataFrame:
-    """Return the sampling frame as a table with columns ``level, units, design``."""
+    """Return the sampling frame as a table with columns ``level, units, design``.
+
+    Parameters
+    ----------
+    study : dict
+        The study metadata (its ``sampling_frame``, if any).
+
+    Returns
+    -------
+    DataFrame
+        One row per level of the frame (empty without one).
+
+    Examples
+    --------
+    >>> from hpmob.study.metadata import sampling_frame_table
+    >>> sampling_frame_table({}).columns.tolist()
+    ['level', 'units', 'design']
+    """
     return pd.DataFrame(study.get("sampling_frame", []), columns=["level", "units", "design"])

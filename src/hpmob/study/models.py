@@ -17,7 +17,19 @@ __all__ = ["measurement_syntax", "structural_syntax", "structural_data", "covari
 
 
 def measurement_syntax(codebook: Codebook, constructs: list[str]) -> str:
-    """One ``construct =~ item + item + ...`` line per construct, in the order given.
+    """Write one ``construct =~ item + item + ...`` line per construct, in the order given.
+
+    Parameters
+    ----------
+    codebook : Codebook
+        Gives each construct's items.
+    constructs : list of str
+        The constructs.
+
+    Returns
+    -------
+    str
+        lavaan syntax, one line per construct.
 
     Examples
     --------
@@ -29,7 +41,21 @@ def measurement_syntax(codebook: Codebook, constructs: list[str]) -> str:
 
 
 def covariate_columns(plan: AnalysisPlan, codebook: Codebook, name: str) -> list[str]:
-    """The analysis columns of a declared covariate: itself, or one dummy per non-reference level.
+    """Return the analysis columns of a declared covariate: itself, or one dummy per non-reference level.
+
+    Parameters
+    ----------
+    plan : AnalysisPlan
+        The plan that declares the covariate.
+    codebook : Codebook
+        Gives a dummy covariate's levels.
+    name : str
+        The covariate.
+
+    Returns
+    -------
+    list of str
+        ``[name]``, or the non-reference levels of a ``dummy`` covariate.
 
     Examples
     --------
@@ -49,7 +75,7 @@ def covariate_columns(plan: AnalysisPlan, codebook: Codebook, name: str) -> list
 
 def structural_syntax(plan: AnalysisPlan, codebook: Codebook, *, controls: bool = True,
                       random_x: bool = False) -> str:
-    """The plan's structural model in lavaan syntax.
+    """Write the plan's structural model in lavaan syntax.
 
     Measurement lines for the constructs the regressions use (codebook order); one
     regression line per outcome with the declared paths (``label*rhs``) and, when
@@ -63,6 +89,22 @@ def structural_syntax(plan: AnalysisPlan, codebook: Codebook, *, controls: bool 
     (lavaan's ``fixed.x = FALSE``), which full-information ML needs to use respondents
     with a missing covariate; on complete data the other estimates equal the fixed-x
     model's.
+
+    Parameters
+    ----------
+    plan : AnalysisPlan
+        The plan: constructs, regressions, covariates, controls, defined parameters.
+    codebook : Codebook
+        Gives the items of each construct.
+    controls : bool
+        Add the control covariates.
+    random_x : bool
+        Free the observed covariates' variances and covariances.
+
+    Returns
+    -------
+    str
+        lavaan syntax.
 
     Examples
     --------
@@ -97,7 +139,20 @@ def structural_syntax(plan: AnalysisPlan, codebook: Codebook, *, controls: bool 
 
 
 def indirect_label(plan: AnalysisPlan, chain: list[str]) -> tuple[str, str]:
-    """The defined parameter of an indirect chain and its product of labels (``("ind", "a*b")``).
+    """Find the defined parameter of an indirect chain and its product of labels (``("ind", "a*b")``).
+
+    Parameters
+    ----------
+    plan : AnalysisPlan
+        The plan with the labelled regressions and the defined parameters.
+    chain : list of str
+        The constructs along the chain, first cause first.
+
+    Returns
+    -------
+    tuple of str
+        The defined parameter's name and the product; a chain no defined parameter
+        multiplies out is a ``KeyError``.
 
     Examples
     --------
@@ -117,11 +172,42 @@ def indirect_label(plan: AnalysisPlan, chain: list[str]) -> tuple[str, str]:
 
 def structural_data(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *,
                     controls: bool = True) -> pd.DataFrame:
-    """Analysis frame of :func:`structural_syntax`: keyed items plus the coded covariates.
+    """Build the analysis frame of :func:`structural_syntax`: keyed items plus the coded covariates.
 
     Reverse-keyed items are reversed; a ``standardize`` covariate is
     ``(source − center) / scale``; a ``dummy`` covariate adds one 0/1 column per
     non-reference level (missing where the level is unknown); ``raw`` copies the column.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Cleaned responses.
+    codebook : Codebook
+        Gives the reverse keys.
+    plan : AnalysisPlan
+        Declares the covariates and their coding.
+    controls : bool
+        Add the dummy columns of the control covariates (False: leave them out).
+
+    Returns
+    -------
+    DataFrame
+        The responses with keyed items and one column per covariate (or dummy level).
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study.models import covariate_columns, structural_data
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> data = structural_data(responses, codebook, plan)
+    >>> len(data) == len(responses), all(c in data for name in plan.covariates for c in covariate_columns(plan, codebook, name))
+    (True, True)
     """
     data = reverse_key(responses, codebook)
     for name, spec in plan.covariates.items():

@@ -89,6 +89,13 @@ class PlanError(ValueError):
         The plan file.
     problems : list of str
         One line per problem: ``file:line: entry: problem — what to do``.
+
+    Examples
+    --------
+    >>> from hpmob.study.plan import PlanError
+    >>> err = PlanError("plan.yaml", ["plan.yaml:3: hypotheses[0]: no id — give one"])
+    >>> err.problems, str(err).splitlines()[0]
+    (['plan.yaml:3: hypotheses[0]: no id — give one'], 'invalid analysis plan plan.yaml (1 problem):')
     """
 
     def __init__(self, source: str, problems: list[str]):
@@ -104,8 +111,29 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """One typed test of the plan: ``id``, ``label`` (claims-table column), ``type``, its
-    fields (``spec``) and the claim text ``{"en": ..., "vi": ...}``."""
+    """Hold one typed test of the plan: its id, label, type, fields and claim text.
+
+    Parameters
+    ----------
+    id : str
+        The hypothesis id.
+    label : str
+        Its label in the claims table.
+    type : str
+        The test (``share_above``, ``ranking``, ``latent_mean_order``, ``path``, ``indirect``,
+        ``not_testable``).
+    spec : dict
+        The test's fields; ``h["construct"]`` and :meth:`get` read them.
+    claim : dict
+        The claim text, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> from hpmob.study.plan import Hypothesis
+    >>> h = Hypothesis("H9", "H9", "path", {"lhs": "Y", "rhs": "X", "sign": "+"}, {"en": "X raises Y", "vi": "X tăng Y"})
+    >>> h["lhs"], h.get("threshold"), h.get("sign")
+    ('Y', None, '+')
+    """
 
     id: str
     label: str
@@ -117,6 +145,26 @@ class Hypothesis:
         return self.spec[key]
 
     def get(self, key, default=None):
+        """Return the field ``key`` of the test, or ``default`` when it has none.
+
+        Parameters
+        ----------
+        key : str
+            A field of ``spec``.
+        default : object
+            Returned for a missing field.
+
+        Returns
+        -------
+        object
+            The field's value.
+
+        Examples
+        --------
+        >>> h = Hypothesis("H9", "H9", "path", {"lhs": "Y", "rhs": "X"}, {"en": "X raises Y", "vi": "X tăng Y"})
+        >>> h.get("rhs"), h.get("sign", "+")
+        ('X', '+')
+        """
         return self.spec.get(key, default)
 
 
@@ -127,6 +175,50 @@ class AnalysisPlan:
     Constructs declared ``optional`` that the codebook lacks are listed in ``absent``; the
     paths through them are left out of the structural model and the hypotheses that need
     them are not testable (:meth:`missing_for`).
+
+    Parameters
+    ----------
+    source : str
+        The plan's file (for messages).
+    constructs : list of str
+        The measured constructs present in the codebook, in the plan's order.
+    absent : list of str
+        Optional constructs the codebook lacks.
+    grouping : dict
+        The grouping variable: ``variable``, ``order``, ``constructs``, ``invariance_target``,
+        ``missing`` (empty without one).
+    covariates : dict
+        Covariate name to its ``source`` attribute and ``coding`` (``dummy``,
+        ``standardize``, ``raw``).
+    controls : list of str
+        Covariates every outcome is regressed on.
+    regressions : list of dict
+        The structural paths: ``lhs, rhs, label``.
+    defined : dict
+        Defined parameters (``:=``): name to expression in the labels.
+    estimation : dict
+        ``estimator, missing, conf, indirect_method, agree_threshold``.
+    hypotheses : list of Hypothesis
+        The typed tests, in the plan's order.
+    power : list of str
+        The hypotheses the power analysis reports.
+    sample : dict
+        ``composition``: the attributes the sample is described by.
+    layout : dict, optional
+        Node positions of the path diagram.
+    raw : dict
+        The plan as parsed from YAML.
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> plan.constructs == [c for c in plan.constructs if c in set(codebook.constructs["code"])], plan.absent
+    (True, [])
+    >>> plan.hypothesis(plan.hypotheses[0].id) is plan.hypotheses[0]
+    True
     """
 
     source: str
@@ -145,9 +237,20 @@ class AnalysisPlan:
     raw: dict = field(repr=False, default_factory=dict)
 
     def with_settings(self, **settings) -> AnalysisPlan:
-        """A copy with estimation settings replaced (a notebook parameter, a variant).
+        """Return a copy with estimation settings replaced (a notebook parameter, a variant).
 
         ``None`` values are ignored, so callers can pass their parameters through.
+
+        Parameters
+        ----------
+        **settings
+            Settings of ``estimation`` by name; ``None`` values are ignored and an unknown
+            name is a ``ValueError``.
+
+        Returns
+        -------
+        AnalysisPlan
+            The new plan; this one is unchanged.
 
         Examples
         --------
@@ -164,8 +267,17 @@ class AnalysisPlan:
         return replace(self, estimation=est)
 
     def hypotheses_table(self, lang: str = "en"):
-        """The plan's hypotheses as a table: ``id, hypothesis, type, claim`` (``lang`` text)
-        and ``specification`` (the typed test's fields).
+        """Tabulate the plan's hypotheses: ``id, hypothesis, type, claim`` and ``specification``.
+
+        Parameters
+        ----------
+        lang : {"en", "vi"}
+            Language of the claim text.
+
+        Returns
+        -------
+        DataFrame
+            One row per hypothesis; ``specification`` lists the typed test's fields.
 
         Examples
         --------
@@ -182,7 +294,25 @@ class AnalysisPlan:
         return pd.DataFrame(rows, columns=["id", "hypothesis", "type", "claim", "specification"])
 
     def hypothesis(self, hid: str) -> Hypothesis:
-        """The hypothesis with id ``hid``."""
+        """Return the hypothesis with id ``hid``.
+
+        Parameters
+        ----------
+        hid : str
+            A hypothesis id of the plan.
+
+        Returns
+        -------
+        Hypothesis
+            The hypothesis; an unknown id is a ``KeyError`` that lists the plan's ids.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> plan.hypothesis("H1").type
+        'path'
+        """
         for h in self.hypotheses:
             if h.id == hid:
                 return h
@@ -190,25 +320,61 @@ class AnalysisPlan:
 
     @property
     def structural_regressions(self) -> list[dict]:
-        """Declared regressions whose variables all exist in this codebook."""
+        """Declared regressions whose variables all exist in this codebook.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> len(plan.structural_regressions) == len(plan.regressions)  # no construct absent
+        True
+        """
         return [r for r in self.regressions if r["lhs"] not in self.absent and r["rhs"] not in self.absent]
 
     @property
     def structural_constructs(self) -> list[str]:
-        """Constructs of the structural model (in codebook order)."""
+        """Constructs of the structural model (in codebook order).
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> set(plan.structural_constructs) <= set(plan.constructs)
+        True
+        """
         used = {v for r in self.structural_regressions for v in (r["lhs"], r["rhs"])}
         return [c for c in self.constructs if c in used]
 
     @property
     def exogenous_constructs(self) -> list[str]:
-        """Constructs of the structural model that no declared path predicts."""
+        """Constructs of the structural model that no declared path predicts.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> set(plan.exogenous_constructs) <= set(plan.structural_constructs)
+        True
+        """
         outcomes = {r["lhs"] for r in self.structural_regressions}
         return [c for c in self.structural_constructs if c not in outcomes]
 
     def cleaning_rules(self, rules=None):
-        """`rules` (default :class:`hpmob.clean.CleaningRules`) with what the plan declares:
-        the grouping variable as a required value when ``grouping.missing`` is ``exclude``.
+        """Return `rules` (default :class:`hpmob.clean.CleaningRules`) with what the plan declares.
 
+        Parameters
+        ----------
+        rules : CleaningRules, optional
+            The rules to extend.
+
+        Returns
+        -------
+        CleaningRules
+            ``rules``, the grouping variable added as a required value when ``grouping.missing``
+            is ``exclude``.
+
+        Examples
+        --------
         >>> from hpmob.codebook import load_codebook
         >>> load_plan(codebook=load_codebook()).cleaning_rules().require_value
         ('level',)
@@ -225,7 +391,15 @@ class AnalysisPlan:
 
     @property
     def group_constructs(self) -> list[str]:
-        """Constructs compared across groups that this codebook has."""
+        """Constructs compared across groups that this codebook has.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> plan.group_constructs == [c for c in plan.grouping["constructs"] if c not in plan.absent]
+        True
+        """
         return [c for c in self.grouping.get("constructs", []) if c not in self.absent]
 
     @property
@@ -245,15 +419,60 @@ class AnalysisPlan:
 
     @property
     def ranking_ids(self) -> list[str]:
-        """Ids of the ``ranking`` hypotheses (each names its results table)."""
+        """Ids of the ``ranking`` hypotheses (each names its results table).
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> all(plan.hypothesis(i).type == "ranking" for i in plan.ranking_ids)
+        True
+        """
         return [h.id for h in self.hypotheses if h.type == "ranking"]
 
     def missing_for(self, h: Hypothesis) -> list[str]:
-        """Absent constructs that hypothesis ``h`` needs (empty: testable)."""
+        """List the absent constructs that hypothesis ``h`` needs (empty: testable).
+
+        Parameters
+        ----------
+        h : Hypothesis
+            A hypothesis of the plan.
+
+        Returns
+        -------
+        list of str
+            The constructs it names that the codebook lacks.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> [h.id for h in plan.hypotheses if plan.missing_for(h)]
+        []
+        """
         return [c for c in _constructs_named(h) if c in self.absent]
 
     def threshold(self, h: Hypothesis) -> float:
-        """The share threshold of a ``share_above`` or ``ranking`` hypothesis."""
+        """Return the share threshold of a ``share_above`` or ``ranking`` hypothesis.
+
+        Parameters
+        ----------
+        h : Hypothesis
+            The hypothesis.
+
+        Returns
+        -------
+        float
+            Its own ``threshold``, else the plan's ``estimation.agree_threshold``.
+
+        Examples
+        --------
+        >>> from hpmob.codebook import load_codebook
+        >>> plan = load_plan(codebook=load_codebook())
+        >>> h = next(h for h in plan.hypotheses if h.type == "share_above")
+        >>> plan.threshold(h) == h.get("threshold", plan.estimation["agree_threshold"])
+        True
+        """
         return float(h.get("threshold", self.estimation["agree_threshold"]))
 
 
@@ -319,6 +538,7 @@ def load_plan(path: str | Path | None = None, *, codebook: Codebook) -> Analysis
     Returns
     -------
     AnalysisPlan
+        The validated plan, resolved against ``codebook``.
 
     Raises
     ------
@@ -350,6 +570,23 @@ def load_plan(path: str | Path | None = None, *, codebook: Codebook) -> Analysis
 
 def plan_from_dict(data, codebook: Codebook, *, source: str = "<dict>", lines: dict | None = None) -> AnalysisPlan:
     """Validate a parsed plan against ``codebook`` (see :func:`load_plan`).
+
+    Parameters
+    ----------
+    data : dict
+        The parsed plan (sections ``measurement``, ``grouping``, ``structural``,
+        ``estimation``, ``hypotheses``, ...).
+    codebook : Codebook
+        The instrument it must fit.
+    source : str
+        Its name in messages.
+    lines : dict, optional
+        Line numbers of the entries (from the YAML file), for messages.
+
+    Returns
+    -------
+    AnalysisPlan
+        The validated plan; every problem found is listed in one :class:`PlanError`.
 
     Examples
     --------

@@ -14,7 +14,7 @@ __all__ = ["StepResult"]
 class StepResult:
     """What a study step returns.
 
-    Attributes
+    Parameters
     ----------
     step : str
         Name of the step (``"measurement"``, ...).
@@ -33,6 +33,18 @@ class StepResult:
         Tables written with their index (a matrix, a named-value column).
     full_precision : set of str
         Tables written with every digit (the others with ``%.6g``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from hpmob.study.result import StepResult
+    >>> res = StepResult("demo", tables={"t": pd.DataFrame({"x": [1.23456789]})}, glue={"n": 3},
+    ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+    >>> sorted(res.glue_values())
+    ['n', 'sentence_s', 'sentence_s_vi']
+    >>> [p.name for p in res.write_tables(tempfile.mkdtemp())]
+    ['t.csv']
     """
 
     step: str
@@ -45,7 +57,31 @@ class StepResult:
     full_precision: set = field(default_factory=set)
 
     def write_tables(self, folder: str | Path, names=None) -> list[Path]:
-        """Write the tables (all, or ``names``) as CSV under ``folder`` (``%.6g`` floats)."""
+        """Write the tables (all, or ``names``) as CSV under ``folder`` (``%.6g`` floats).
+
+        Parameters
+        ----------
+        folder : path-like
+            The folder (created if missing).
+        names : iterable of str, optional
+            The tables to write (default all).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import pandas as pd
+        >>> from hpmob.study.result import StepResult
+        >>> res = StepResult("demo", tables={"means": pd.DataFrame({"item": ["A1"], "mean": [3.8912]})}, glue={"n": 3},
+        ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+        >>> path = res.write_tables(tempfile.mkdtemp())[0]
+        >>> path.name, path.read_text().splitlines()
+        ('means.csv', ['item,mean', 'A1,3.8912'])
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         out = []
@@ -58,7 +94,27 @@ class StepResult:
         return out
 
     def glue_values(self, lang: str = "en") -> dict:
-        """Glue values plus every sentence under ``sentence_<name>`` (and ``..._vi``)."""
+        """Return the glue values plus every sentence under ``sentence_<name>`` (and ``..._vi``).
+
+        Parameters
+        ----------
+        lang : {"en", "vi"}
+            Language of the ``sentence_<name>`` values.
+
+        Returns
+        -------
+        dict
+            Glue name to value.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from hpmob.study.result import StepResult
+        >>> res = StepResult("demo", tables={"means": pd.DataFrame({"item": ["A1"], "mean": [3.8912]})}, glue={"n": 3},
+        ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+        >>> res.glue_values("vi")
+        {'n': 3, 'sentence_s': 'Ba.', 'sentence_s_vi': 'Ba.'}
+        """
         values = dict(self.glue)
         for name, text in self.sentences.items():
             values[f"sentence_{name}"] = text[lang]
@@ -66,7 +122,28 @@ class StepResult:
         return values
 
     def publish(self, folder: str | Path | None = None) -> None:
-        """In a notebook: write the tables and glue every value and sentence (myst-nb)."""
+        """Write the tables and glue every value and sentence, in a notebook (myst-nb).
+
+        Parameters
+        ----------
+        folder : path-like, optional
+            Where the tables go; None: glue only.
+
+        Examples
+        --------
+        In a script the glued values are only recorded (a notebook shows them in the book):
+
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pandas as pd
+        >>> from hpmob.study.result import StepResult
+        >>> res = StepResult("demo", tables={"means": pd.DataFrame({"item": ["A1"], "mean": [3.8912]})}, glue={"n": 3},
+        ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> res.publish(folder)
+        >>> [p.name for p in folder.iterdir()]
+        ['means.csv']
+        """
         from myst_nb import glue
 
         if folder is not None:
@@ -75,9 +152,37 @@ class StepResult:
             glue(key, value, display=False)
 
     def table(self, name: str, decimals: int = 3, rows: int | None = None, **options):
-        """A table for the page (:func:`hpmob.tables.render_table`): labels in words, intervals in
-        brackets, estimates to ``decimals`` places, p-values as "< .001", suppressed cells as "suppressed".
-        ``rows``: only the first rows. ``options`` go to the renderer (``caption``, ``labels``, ...)."""
+        """Return a table for the page (:func:`hpmob.tables.render_table`), formatted in words.
+
+        Labels in words, intervals in brackets, estimates to ``decimals`` places, p-values as
+        "< .001", suppressed cells as "suppressed".
+
+        Parameters
+        ----------
+        name : str
+            A table of the step.
+        decimals : int
+            Places of the estimates (2 or 3).
+        rows : int, optional
+            Only the first rows.
+        **options
+            Passed to the renderer (``caption``, ``labels``, ...).
+
+        Returns
+        -------
+        IPython.display.HTML or IPython.display.Markdown
+            The table, or a one-line "nothing to list" for an empty one.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from hpmob.study.result import StepResult
+        >>> res = StepResult("demo", tables={"means": pd.DataFrame({"item": ["A1"], "mean": [3.8912]})}, glue={"n": 3},
+        ...                  sentences={"s": {"en": "Three.", "vi": "Ba."}})
+        >>> html = res.table("means", caption="Item means").data
+        >>> "Item means" in html, ">3.891<" in html
+        (True, True)
+        """
         from hpmob.tables import column_kind, render_table
 
         frame = self.tables[name]

@@ -34,6 +34,7 @@ def run_study(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *
     responses : DataFrame
         Processed responses (:func:`hpmob.clean.clean_export`).
     codebook, plan
+        The instrument and the analysis plan.
     measurement, comparisons : bool
         Skip the steps no claim depends on (the EFA/CFA chapter, the observed-score
         comparisons) when only the claims table is wanted.
@@ -49,6 +50,22 @@ def run_study(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *
     -------
     dict
         ``{step name: StepResult}``; ``result["claims"].tables["claims"]`` is the claims table.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study.run import run_study
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> out = run_study(responses, codebook, plan, measurement=False, comparisons=False, ordinal=False,
+    ...                 methods=("delta",))
+    >>> sorted(out), "claims" in out["claims"].tables
+    (['claims', 'descriptives', 'invariance', 'structural'], True)
     """
     known = {k for ks in STEP_SETTINGS.values() for k in ks}
     unknown = sorted(set(settings) - known)

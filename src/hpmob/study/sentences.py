@@ -18,12 +18,43 @@ _VERDICT_VI = {"supported": "được ủng hộ", "not supported": "không đư
 
 
 def bilingual(en: str, vi: str) -> dict:
-    """A sentence in both languages."""
+    """Pair an English and a Vietnamese sentence in the form every sentence function returns.
+
+    Parameters
+    ----------
+    en : str
+        The English sentence.
+    vi : str
+        The Vietnamese sentence.
+
+    Returns
+    -------
+    dict
+        ``{"en": en, "vi": vi}``.
+
+    Examples
+    --------
+    >>> bilingual("Nothing to report.", "Không có gì để báo cáo.")
+    {'en': 'Nothing to report.', 'vi': 'Không có gì để báo cáo.'}
+    """
     return {"en": en, "vi": vi}
 
 
 def verdict_word(verdict: str, lang: str = "en") -> str:
-    """The verdict in ``lang`` (``supported`` → ``được ủng hộ``).
+    """Translate a verdict into ``lang`` (``supported`` → ``được ủng hộ``).
+
+    Parameters
+    ----------
+    verdict : str
+        A verdict: ``supported``, ``not supported``, ``not testable with these data`` or
+        ``not estimable``.
+    lang : {"en", "vi"}
+        The language; any other verdict is returned unchanged in Vietnamese too.
+
+    Returns
+    -------
+    str
+        The verdict in that language.
 
     Examples
     --------
@@ -62,12 +93,50 @@ def _list_vi(xs) -> str:
 
 # --- descriptives -----------------------------------------------------------------------
 def alpha_range(lo: float, hi: float, n: int) -> dict:
+    """State the range of Cronbach's alpha over the reflective constructs.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The smallest and the largest alpha (printed to two decimals; NaN as "—").
+    n : int
+        Number of reflective constructs.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> alpha_range(0.712, 0.884, 5)["en"]
+    "Cronbach's alpha ranges from 0.71 to 0.88 across the 5 reflective constructs."
+    """
     return bilingual(f"Cronbach's alpha ranges from {_f(lo)} to {_f(hi)} across the {n} reflective constructs.",
                      f"Hệ số Cronbach's alpha nằm trong khoảng {_f(lo)} đến {_f(hi)} trên {n} cấu trúc phản ánh.")
 
 
 def reverse_items_item_rest(reverse: list[str], lowest: list[str]) -> dict:
-    """Whether the reverse-keyed items are the ones with the lowest item–rest correlation of their construct."""
+    """Say whether the reverse-keyed items have the lowest item–rest correlation of their construct.
+
+    Parameters
+    ----------
+    reverse : list of str
+        The reverse-keyed items of the reflective constructs.
+    lowest : list of str
+        For each construct, the item with the lowest item–rest (corrected item–total) correlation.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``: no reverse-keyed item, all of them lowest,
+        or how many (and which) are.
+
+    Examples
+    --------
+    >>> reverse_items_item_rest(["A3", "B2"], ["A3", "B4"])["en"]
+    'Of the reverse-keyed items (A3, B2), 1 carry the lowest item–rest correlation of their construct (A3).'
+    """
     if not reverse:
         return bilingual("No item is reverse-keyed.", "Không có câu hỏi nào được mã hóa ngược.")
     low = [i for i in reverse if i in lowest]
@@ -83,6 +152,25 @@ def reverse_items_item_rest(reverse: list[str], lowest: list[str]) -> dict:
 
 
 def group_means(construct: str, means: dict) -> dict:
+    """List a construct's observed composite mean in each group, with the caveat on observed means.
+
+    Parameters
+    ----------
+    construct : str
+        The construct's code.
+    means : dict
+        Group label to composite mean, in the order to print.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> group_means("A", {"north": 3.41, "south": 3.12})["en"][:60]
+    'The composite mean of A by group: north 3.41; south 3.12. Ob'
+    """
     parts = "; ".join(f"{g} {_f(m)}" for g, m in means.items())
     return bilingual(f"The composite mean of {construct} by group: {parts}. Observed means mix true differences "
                      "with any measurement non-invariance; latent means are compared only after testing invariance.",
@@ -92,6 +180,37 @@ def group_means(construct: str, means: dict) -> dict:
 
 def share_verdict(label: str, construct: str, verdict: str, share: float, lo: float, hi: float, threshold: float,
                   item_min: float) -> dict:
+    """State a share-above-threshold verdict with the agreement share, its interval and the threshold.
+
+    Parameters
+    ----------
+    label : str
+        The hypothesis label (``H1``).
+    construct : str
+        The construct whose items are counted.
+    verdict : str
+        The verdict (:func:`verdict_word` translates it).
+    share, lo, hi : float
+        Mean share of respondents agreeing with the items and its confidence interval, in percent;
+        a NaN share means the codebook has no item of ``construct``.
+    threshold : float
+        The claimed threshold, in percent.
+    item_min : float
+        The lowest single-item share, in percent.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> share_verdict("H1", "A", "supported", 72.4, 68.1, 76.3, 60, 55.0)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'H1 verdict: supported. 72.4 % of respondents agree on average with the A items (95 % CI 68.1–76.3 %), against
+    the threshold of 60 %; single items range upwards from 55.0 %.'
+    >>> share_verdict("H1", "A", "not testable with these data", float("nan"), 0, 0, 60, 0)["en"]
+    'H1 verdict: not testable with these data. The codebook has no A items.'
+    """
     if math.isnan(share):
         return bilingual(f"{label} verdict: {verdict}. The codebook has no {construct} items.",
                          f"Kết luận {label}: {verdict_word(verdict, 'vi')}. Bảng mã không có câu hỏi {construct}.")
@@ -107,6 +226,38 @@ def share_verdict(label: str, construct: str, verdict: str, share: float, lo: fl
 # --- measurement ------------------------------------------------------------------------
 def suitability(kmo: float, kmo_ok: bool, chisq: float, df: int, bartlett_ok: bool, n_factors: int,
                 n_components: int, n_constructs: int) -> dict:
+    """Summarise the factorability checks: KMO, Bartlett's test and parallel analysis.
+
+    Parameters
+    ----------
+    kmo : float
+        The overall Kaiser–Meyer–Olkin measure.
+    kmo_ok : bool
+        Whether it meets the criterion.
+    chisq : float
+        Bartlett's chi-square.
+    df : int
+        Its degrees of freedom.
+    bartlett_ok : bool
+        Whether Bartlett's test rejects an identity correlation matrix.
+    n_factors, n_components : int
+        Factors retained by parallel analysis on common-factor eigenvalues, and components on
+        principal-component eigenvalues.
+    n_constructs : int
+        Constructs of the instrument.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``; "well suited" only when both checks pass.
+
+    Examples
+    --------
+    >>> suitability(0.91, True, 5321.4, 465, True, 6, 5, 6)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    "KMO = 0.91 and Bartlett's χ²(465) = 5321: the correlations are well suited to factoring. Parallel analysis on
+    common-factor eigenvalues retains 6 factors (the figure), on principal components 5, against 6 constructs in
+    the instrument."
+    """
     suited = kmo_ok and bartlett_ok
     return bilingual(
         f"KMO = {_f(kmo)} and Bartlett's χ²({df}) = {chisq:.0f}: the correlations are "
@@ -120,6 +271,28 @@ def suitability(kmo: float, kmo_ok: bool, chisq: float, df: int, bartlett_ok: bo
 
 
 def cfa_fit(meets: bool, df: float, chisq: float, ratio: float, cfi, tli, rmsea, lo, hi, srmr) -> dict:
+    """Report the CFA's fit indices and whether they meet the Hu & Bentler (1999) cut-offs.
+
+    Parameters
+    ----------
+    meets : bool
+        Whether every index meets its cut-off (the caller judges; this only words it).
+    df, chisq, ratio : float
+        Degrees of freedom, chi-square and chi-square over df.
+    cfi, tli, rmsea, lo, hi, srmr : float
+        CFI, TLI, RMSEA with its 90 % interval (``lo``, ``hi``) and SRMR.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> cfa_fit(True, 419, 512.3, 512.3 / 419, 0.975, 0.972, 0.021, 0.015, 0.027, 0.035)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'χ²(419) = 512.3 (χ²/df = 1.22), CFI = 0.975, TLI = 0.972, RMSEA = 0.021 (90 % CI 0.015–0.027), SRMR = 0.035:
+    the model meets the Hu & Bentler (1999) cut-offs (CFI, TLI ≥ .95; RMSEA ≤ .06; SRMR ≤ .08).'
+    """
     word = "meets" if meets else "does not meet"
     return bilingual(
         f"χ²({df:.0f}) = {chisq:.1f} (χ²/df = {ratio:.2f}), CFI = {cfi:.3f}, TLI = {tli:.3f}, RMSEA = {rmsea:.3f} "
@@ -131,6 +304,27 @@ def cfa_fit(meets: bool, df: float, chisq: float, ratio: float, cfi, tli, rmsea,
 
 
 def weakest_loading(value: float, item: str, reverse: bool) -> dict:
+    """Name the weakest standardized loading and whether its item is reverse-keyed.
+
+    Parameters
+    ----------
+    value : float
+        The smallest standardized loading.
+    item : str
+        Its item.
+    reverse : bool
+        Whether that item is reverse-keyed.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> weakest_loading(0.48, "A3", True)["en"]
+    'The weakest standardized loading is 0.48 (A3), a reverse-keyed (negatively worded) item, as is common.'
+    """
     kind_en = "a reverse-keyed (negatively worded) item, as is common" if reverse else "not a reverse-keyed item"
     kind_vi = "một câu mã hóa ngược (phát biểu phủ định), điều thường gặp" if reverse else "không phải câu mã hóa ngược"
     return bilingual(f"The weakest standardized loading is {_f(value)} ({item}), {kind_en}.",
@@ -139,6 +333,42 @@ def weakest_loading(value: float, item: str, reverse: bool) -> dict:
 
 def validity(cr_min: float, cr_ok: bool, n_ave_ok: int, n: int, ave_min: float, n_fl_ok: int, htmt_max: float,
              htmt_ok: bool) -> dict:
+    """Summarise convergent and discriminant validity: CR, AVE, Fornell–Larcker and HTMT.
+
+    Parameters
+    ----------
+    cr_min : float
+        The smallest composite reliability.
+    cr_ok : bool
+        Whether every construct meets the CR criterion (.70).
+    n_ave_ok : int
+        Constructs whose AVE reaches .50.
+    n : int
+        Number of constructs.
+    ave_min : float
+        The smallest AVE.
+    n_fl_ok : int
+        Constructs meeting the Fornell–Larcker criterion.
+    htmt_max : float
+        The largest HTMT ratio.
+    htmt_ok : bool
+        Whether it lies below .85.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``; discriminant validity "holds" only when every
+        construct meets Fornell–Larcker and HTMT is below its cut-off.
+
+    Examples
+    --------
+    >>> validity(0.78, True, 6, 6, 0.52, 6, 0.71, True)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'Composite reliability is at least 0.78 for every construct (criterion .70). AVE reaches .50 for all 6
+    constructs (smallest 0.52). Discriminant validity holds: the Fornell–Larcker criterion is met for 6 of 6
+    constructs and the largest HTMT is 0.71 (below .85).'
+    >>> validity(0.78, True, 0, 6, 0.41, 5, 0.88, False)["en"][:70]
+    'Composite reliability is at least 0.78 for every construct (criterion '
+    """
     if n_ave_ok == n:
         ave_en = f"AVE reaches .50 for all {n} constructs (smallest {_f(ave_min)})."
         ave_vi = f"AVE đạt .50 ở cả {n} cấu trúc (nhỏ nhất {_f(ave_min)})."
@@ -170,8 +400,34 @@ def validity(cr_min: float, cr_ok: bool, n_ave_ok: int, n: int, ave_min: float, 
 
 def modification_indices(mi_max: float, param: str, n: int, critical: float, n_over: int,
                          n_complete: int | None = None) -> dict:
-    """``n_complete``: the indices come from the CFA refitted to that many complete answers
-    (the FIML fit has no modification indices)."""
+    """Report the largest modification index against the Bonferroni-adjusted critical value.
+
+    Parameters
+    ----------
+    mi_max : float
+        The largest modification index.
+    param : str
+        Its parameter, in lavaan syntax (``"A =~ B2"``).
+    n : int
+        Number of candidate parameters (the Bonferroni divisor).
+    critical : float
+        The adjusted critical value of chi-square with one df.
+    n_over : int
+        How many indices exceed it.
+    n_complete : int, optional
+        When given, the indices come from the CFA refitted to that many complete answers
+        (a full-information ML fit has no modification indices), and the sentence says so.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> modification_indices(24.3, "A =~ B2", 120, 15.6, 2)["en"]
+    'The largest index is 24.3 (A =~ B2); over 120 candidate parameters the Bonferroni-adjusted critical χ²(1) is 15.6, exceeded by 2 of them.'
+    """
     basis = (f" The indices are score tests of the same CFA fitted to the {n_complete} respondents with complete "
              f"answers (full-information ML has none).") if n_complete is not None else ""
     basis_vi = (f" Các chỉ số là kiểm định điểm của cùng mô hình CFA ước lượng trên {n_complete} người trả lời đủ "
@@ -183,6 +439,29 @@ def modification_indices(mi_max: float, param: str, n: int, critical: float, n_o
 
 
 def harman(first_share: float, dominates: bool, cfi: float, rmsea: float, n_constructs: int) -> dict:
+    """Word Harman's single-factor check: the first component's share and the one-factor model's fit.
+
+    Parameters
+    ----------
+    first_share : float
+        Variance explained by the first principal component, in percent.
+    dominates : bool
+        The caller's verdict that a general factor may dominate the answers.
+    cfi, rmsea : float
+        Fit of the one-factor model.
+    n_constructs : int
+        Constructs of the model it is compared with.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> harman(27.4, False, 0.61, 0.12, 6)["en"][:80]
+    "The first component explains 27.4 % of the variance (Harman's criterion: below 5"
+    """
     return bilingual(
         f"The first component explains {first_share:.1f} % of the variance (Harman's criterion: below 50 %), and a "
         f"single factor {'fits about as well as' if dominates else 'fits far worse than'} the {n_constructs} "
@@ -195,6 +474,30 @@ def harman(first_share: float, dominates: bool, cfi: float, rmsea: float, n_cons
 
 
 def ordinal(mean_diff: float, srmr: float, same_factor: bool) -> dict:
+    """Compare the DWLS (polychoric) loadings with the ML ones: the ordinal sensitivity check.
+
+    Parameters
+    ----------
+    mean_diff : float
+        Mean of DWLS minus ML standardized loadings; NaN when the check was not run.
+    srmr : float
+        SRMR of the DWLS fit.
+    same_factor : bool
+        Whether every item's DWLS loading is at least .30.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> ordinal(0.04, 0.041, True)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    "On polychoric correlations the loadings are on average 0.04 higher than under ML, and SRMR = 0.041. Every
+    item's DWLS loading is at least .30; the ML loadings are, if anything, conservative."
+    >>> ordinal(float("nan"), float("nan"), False)["en"]
+    'The ordinal sensitivity check was not run.'
+    """
     if math.isnan(mean_diff):
         return bilingual("The ordinal sensitivity check was not run.", "Không chạy kiểm tra độ nhạy thứ bậc.")
     direction = "higher" if mean_diff > 0 else "lower"
@@ -210,7 +513,31 @@ def ordinal(mean_diff: float, srmr: float, same_factor: bool) -> dict:
 
 
 def ordinal_fit(n: int, fm, converged: bool) -> dict:
-    """The WLSMV CFA's scaled-shifted test and scaled fit indices."""
+    """Report the WLSMV CFA's scaled-shifted test and scaled fit indices.
+
+    Parameters
+    ----------
+    n : int
+        Respondents with complete answers, whom the fit uses.
+    fm : mapping
+        The fit's measures: ``df, chisq.scaled, cfi.scaled, tli.scaled, rmsea.scaled, srmr``.
+    converged : bool
+        Whether the fit converged; if not, the sentence says so and reports no fit.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> fm = {"df": 419, "chisq.scaled": 530.2, "cfi.scaled": 0.991, "tli.scaled": 0.990,
+    ...       "rmsea.scaled": 0.024, "srmr": 0.041}
+    >>> ordinal_fit(455, fm, True)["en"][:75]
+    'Treating the answers as ordered categories (WLSMV on the 455 complete respo'
+    >>> ordinal_fit(455, fm, False)["en"]
+    'The ordinal (WLSMV) CFA did not converge; its fit is not reported.'
+    """
     if not converged:
         return bilingual("The ordinal (WLSMV) CFA did not converge; its fit is not reported.",
                          "CFA thứ bậc (WLSMV) không hội tụ; không báo cáo độ phù hợp.")
@@ -225,7 +552,28 @@ def ordinal_fit(n: int, fm, converged: bool) -> dict:
 
 # --- invariance -------------------------------------------------------------------------
 def invariance_sequence(decisions: dict, deltas: dict) -> dict:
-    """One clause per tested level: '<level> invariance holds / does not hold (ΔCFI, ΔRMSEA)'."""
+    """Give one clause per tested level: whether its invariance holds, with ΔCFI and ΔRMSEA.
+
+    Parameters
+    ----------
+    decisions : dict
+        Level (``metric``, ``scalar``, ...) to its decision (``"invariant"`` or another word),
+        in the order tested.
+    deltas : dict
+        Level to ``(delta_cfi, delta_rmsea)`` against the level before.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``; levels other than metric and thresholds are
+        called "full".
+
+    Examples
+    --------
+    >>> invariance_sequence({"metric": "invariant", "scalar": "not invariant"},
+    ...                     {"metric": (-0.002, 0.001), "scalar": (-0.021, 0.012)})["en"]
+    'Metric invariance holds (ΔCFI = -0.002, ΔRMSEA = 0.001); full scalar invariance does not hold (ΔCFI = -0.021, ΔRMSEA = 0.012).'
+    """
     en, vi = [], []
     for level, decision in decisions.items():
         d_cfi, d_rmsea = deltas[level]
@@ -239,6 +587,35 @@ def invariance_sequence(decisions: dict, deltas: dict) -> dict:
 
 def partial_search(top_param: str, top_x2: float, top_group: str, freed: list[str], holds: bool, level: str,
                    full_holds: bool) -> dict:
+    """Word the partial-invariance search: the largest score test and what the search released.
+
+    Parameters
+    ----------
+    top_param : str
+        The constraint with the largest score test in the full model.
+    top_x2 : float
+        That score test's chi-square (1 df).
+    top_group : str
+        The group it concerns.
+    freed : list of str
+        Constraints the search released.
+    holds : bool
+        Whether partial invariance holds after the release.
+    level : str
+        The level searched (``scalar``).
+    full_holds : bool
+        Whether full invariance held, so that nothing was released.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> partial_search("A3~1", 18.2, "south", ["A3~1"], True, "scalar", False)["en"][:90]
+    "The largest score test among the scalar model's intercept constraints belongs to A3~1 (χ²("
+    """
     if full_holds:
         return bilingual(
             f"Full {level} invariance holds, so no constraint had to be released; the largest score test among the "
@@ -256,7 +633,39 @@ def partial_search(top_param: str, top_x2: float, top_group: str, freed: list[st
 
 
 def latent_mean_verdict(label: str, construct: str, verdict: str, rows: dict, contrast, order, ordered) -> dict:
-    """rows: group -> (est, lo, hi, d) relative to the reference."""
+    """State a latent-mean hypothesis's verdict with every group's difference from the reference.
+
+    Parameters
+    ----------
+    label : str
+        The hypothesis label.
+    construct : str
+        The construct compared.
+    verdict : str
+        The verdict.
+    rows : dict
+        Group to ``(est, lo, hi, d)``: latent mean difference from the reference, its 95 %
+        interval and the difference in latent SD.
+    contrast : tuple of str
+        ``(group, reference)``: the contrast the hypothesis claims.
+    order : sequence of str or None
+        A claimed order of the groups, or None.
+    ordered : bool or None
+        Whether the estimates follow ``order``.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> rows = {"b": (-0.21, -0.35, -0.07, -0.4), "c": (-0.30, -0.46, -0.14, -0.6)}
+    >>> latent_mean_verdict("H6", "A", "supported", rows, ("c", "a"), ["c", "b", "a"], True)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'H6 verdict: supported. Relative to a, the latent mean of A is b -0.21 (95 % CI -0.35 to -0.07); c -0.30 (95 %
+    CI -0.46 to -0.14); the c − a interval excludes zero (-0.60 latent SD). The ordering c < b < a holds in the
+    estimates.'
+    """
     g, ref = contrast
     parts = "; ".join(f"{grp} {_f(e)} (95 % CI {_f(lo)} to {_f(hi)})" for grp, (e, lo, hi, _) in rows.items())
     parts_vi = "; ".join(f"{grp} {_f(e)} (KTC 95 % {_f(lo)} đến {_f(hi)})" for grp, (e, lo, hi, _) in rows.items())
@@ -271,7 +680,28 @@ def latent_mean_verdict(label: str, construct: str, verdict: str, rows: dict, co
 
 
 def latent_contrasts(construct: str, ref: str, rows: dict) -> dict:
-    """A construct compared without a hypothesis of its own: which groups differ from the reference."""
+    """Say which groups differ from the reference on a construct compared without a hypothesis of its own.
+
+    Parameters
+    ----------
+    construct : str
+        The construct.
+    ref : str
+        The reference group.
+    rows : dict
+        Group to ``(est, lo, hi, d)`` as in :func:`latent_mean_verdict`; a group is "higher"
+        or "lower" when its interval excludes zero.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> latent_contrasts("A", "a", {"b": (0.2, 0.05, 0.35, 0.3), "c": (-0.1, -0.3, 0.1, -0.1)})["en"]
+    'A relative to a: b higher (0.20, 0.05 to 0.35); c not clearly different (-0.10, -0.30 to 0.10).'
+    """
     en = []
     vi = []
     for grp, (e, lo, hi, _) in rows.items():
@@ -294,7 +724,24 @@ _FLOW_WORDS = {
 
 
 def cleaning_flow(flow, n_raw: int, min_cell: int, group: str | None = None) -> dict:
-    """The cleaning flow in words, from the published (suppressed) flow table.
+    """Put the cleaning flow into words, from the published (suppressed) flow table.
+
+    Parameters
+    ----------
+    flow : DataFrame
+        The flow table: ``rule, n_excluded, n_remaining, suppressed``, the raw count first and
+        the analysed count last; rules without wording here (merges) are skipped.
+    n_raw : int
+        Raw submissions.
+    min_cell : int
+        The smallest count published (the note on suppressed counts cites it).
+    group : str, optional
+        The grouping variable, named by the rule that drops rows without its value.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``, plain text (it is glued as text).
 
     Examples
     --------
@@ -339,7 +786,23 @@ def _treatment(missing: str) -> tuple[str, str]:
 
 
 def model_n(model_en: str, model_vi: str, n: int, n_all: int, missing: str) -> dict:
-    """How many respondents a model used, and which.
+    """Say how many respondents a model used, and which, under the missing-data treatment.
+
+    Parameters
+    ----------
+    model_en, model_vi : str
+        The model's name in each language, capitalised (it starts the sentence).
+    n : int
+        Respondents the model used.
+    n_all : int
+        Respondents analysed.
+    missing : {"listwise", "ml"}
+        The missing-data treatment.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
 
     Examples
     --------
@@ -352,6 +815,27 @@ def model_n(model_en: str, model_vi: str, n: int, n_all: int, missing: str) -> d
 
 
 def group_sizes(n: int, counts: dict, missing: str = "listwise") -> dict:
+    """Say how many respondents the invariance models use, per group.
+
+    Parameters
+    ----------
+    n : int
+        Respondents used.
+    counts : dict
+        Group label to its count.
+    missing : {"listwise", "ml"}
+        The missing-data treatment, which decides who is used.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> group_sizes(380, {"a": 200, "b": 180})["en"]
+    'The invariance models use the 380 respondents with a known group who answered every item of the compared constructs (200 a, 180 b).'
+    """
     parts = ", ".join(f"{int(k)} {g}" for g, k in counts.items())
     if missing == "ml":
         return bilingual(f"The invariance models use the {n} respondents with a known group and at least one answer "
@@ -366,13 +850,46 @@ def group_sizes(n: int, counts: dict, missing: str = "listwise") -> dict:
 
 
 def welch(n_sig: int, n_tests: int) -> dict:
+    """Report how many Welch tests remain significant after Holm's adjustment.
+
+    Parameters
+    ----------
+    n_sig : int
+        Tests significant after the adjustment.
+    n_tests : int
+        Tests run.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> welch(3, 8)["en"]
+    "Of the 8 Welch tests, 3 remain significant after Holm's adjustment."
+    """
     return bilingual(f"Of the {n_tests} Welch tests, {n_sig} remain significant after Holm's adjustment.",
                      f"Trong {n_tests} kiểm định Welch, {n_sig} còn có ý nghĩa sau hiệu chỉnh Holm.")
 
 
 # --- structural -------------------------------------------------------------------------
 def not_estimable(label: str, model: str, reason: str) -> dict:
-    """A hypothesis whose model did not converge or is improper: no verdict from its numbers.
+    """Say that a hypothesis's model did not converge or is improper: no verdict from its numbers.
+
+    Parameters
+    ----------
+    label : str
+        The hypothesis label.
+    model : str
+        The model, lower case (its first letter is capitalised where it starts a sentence).
+    reason : str
+        What went wrong (``"did not converge"``).
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
 
     Examples
     --------
@@ -386,6 +903,34 @@ def not_estimable(label: str, model: str, reason: str) -> dict:
 
 
 def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, std_lo, std_hi, est, lo, hi) -> dict:
+    """State a path hypothesis's verdict with its standardized and unstandardized estimates.
+
+    Parameters
+    ----------
+    label : str
+        The hypothesis label.
+    lhs, rhs : str
+        The outcome and the predictor of the path.
+    sign : {"+", "-"}
+        The claimed sign.
+    verdict : str
+        The verdict; one starting with "not testable" gives a short sentence without numbers.
+    std, std_lo, std_hi : float
+        Standardized estimate and its 95 % interval.
+    est, lo, hi : float
+        Unstandardized estimate and its 95 % interval; the interval decides "raises", "lowers"
+        or "no effect distinguishable from zero".
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> path_verdict("H2", "Y", "X", "+", "supported", 0.31, 0.18, 0.44, 0.42, 0.24, 0.60)["en"]
+    'H2, supported: X raises Y (standardized 0.31, 95 % CI 0.18 to 0.44; unstandardized 0.42, 0.24 to 0.60; claimed sign +).'
+    """
     if verdict.startswith("not testable"):
         return bilingual(f"{label} ({rhs} → {lhs}): not testable with these data.",
                          f"{label} ({rhs} → {lhs}): không kiểm định được với dữ liệu này.")
@@ -403,6 +948,35 @@ def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, s
 
 
 def indirect_verdict(label: str, name: str, verdict: str, method: str, est: float, intervals: dict) -> dict:
+    """State an indirect-effect verdict with every interval computed and the one that decides.
+
+    Parameters
+    ----------
+    label : str
+        The hypothesis label.
+    name : str
+        The defined parameter of the indirect effect.
+    verdict : str
+        The verdict.
+    method : str
+        The interval method the verdict uses (``bootstrap_percentile``).
+    est : float
+        The indirect effect.
+    intervals : dict
+        Method to ``(lower, upper)`` of its 95 % interval.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> intervals = {"delta": (0.02, 0.11), "bootstrap_percentile": (0.03, 0.12)}
+    >>> indirect_verdict("H3", "ind", "supported", "bootstrap_percentile", 0.065, intervals)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'H3, supported: the indirect effect ind is 0.065 (95 % intervals: delta 0.020 to 0.110; bootstrap percentile
+    0.030 to 0.120); 2 of the 2 intervals exclude zero; the verdict uses the bootstrap percentile interval.'
+    """
     parts = "; ".join(f"{m.replace('_', ' ')} {lo:.3f} to {hi:.3f}" for m, (lo, hi) in intervals.items())
     n_ex = sum(1 for lo, hi in intervals.values() if lo > 0 or hi < 0)
     return bilingual(
@@ -413,6 +987,33 @@ def indirect_verdict(label: str, name: str, verdict: str, method: str, est: floa
 
 
 def sem_fit(n: int, fm, missing: str = "listwise", n_all: int | None = None) -> dict:
+    """Report who the structural model uses and its fit indices.
+
+    Parameters
+    ----------
+    n : int
+        Respondents the model used.
+    fm : mapping
+        Fit measures: ``df, chisq, cfi, tli, rmsea, rmsea.ci.lower, rmsea.ci.upper, srmr``.
+    missing : {"listwise", "ml"}
+        The missing-data treatment (under ``ml`` the sentence adds that observed covariates
+        have free variances).
+    n_all : int, optional
+        Respondents analysed, printed as "n of the n_all".
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> fm = {"df": 510, "chisq": 601.2, "cfi": 0.981, "tli": 0.979, "rmsea": 0.02,
+    ...       "rmsea.ci.lower": 0.014, "rmsea.ci.upper": 0.025, "srmr": 0.04}
+    >>> sem_fit(455, fm, n_all=468)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'The model is fitted to 455 of the 468 respondents, those who answered every one of its variables (listwise
+    deletion). χ²(510) = 601.2, CFI = 0.981, TLI = 0.979, RMSEA = 0.020 (90 % CI 0.014–0.025), SRMR = 0.040.'
+    """
     who, who_vi = _treatment(missing)
     of = f" of the {n_all}" if n_all is not None else ""
     of_vi = f" trên {n_all}" if n_all is not None else ""
@@ -430,6 +1031,23 @@ def sem_fit(n: int, fm, missing: str = "listwise", n_all: int | None = None) -> 
 
 
 def r2(values: dict) -> dict:
+    """Report the variance the model explains in each outcome.
+
+    Parameters
+    ----------
+    values : dict
+        Outcome to its R².
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> r2({"Y": 0.31, "Z": 0.12})["en"]
+    'The model explains 0.31 of the variance of Y, 0.12 of the variance of Z.'
+    """
     parts = ", ".join(f"{_f(v)} of the variance of {k}" for k, v in values.items())
     parts_vi = ", ".join(f"{_f(v)} phương sai của {k}" for k, v in values.items())
     return bilingual(f"The model explains {parts}.", f"Mô hình giải thích {parts_vi}.")
@@ -437,6 +1055,29 @@ def r2(values: dict) -> dict:
 
 # --- claims -----------------------------------------------------------------------------
 def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: list[str], n_ne: int = 0) -> dict:
+    """Count the claims by verdict and list those not supported.
+
+    Parameters
+    ----------
+    n : int
+        Number of claims.
+    n_sup, n_not, n_nt : int
+        Supported, not supported and not testable with these data.
+    not_supported : list of str
+        The claims not supported.
+    n_ne : int
+        Not estimable (mentioned only when positive).
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> claims_summary(7, 5, 1, 1, ["H5: B raises C"])["en"]
+    'Of the 7 claims, 5 are supported, 1 not supported and 1 not testable with these data. Not supported: H5: B raises C.'
+    """
     ne = f", {n_ne} not estimable (the model behind them did not converge or is improper)" if n_ne else ""
     ne_vi = f", {n_ne} không ước lượng được (mô hình không hội tụ hoặc nghiệm không hợp lệ)" if n_ne else ""
     return bilingual(
@@ -448,6 +1089,31 @@ def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: lis
 
 # --- multiverse ----------------------------------------------------------------------------
 def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: float) -> dict:
+    """Describe the grid of analytic choices the robustness chapter shows.
+
+    Parameters
+    ----------
+    grid : str
+        ``"full grid"`` or another word for the grid's named points.
+    n_specs : int
+        Specifications run.
+    choices : str
+        The choices varied, joined for print.
+    seconds_per_spec : float
+        Computation time per specification, in seconds.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> multiverse_grid("named points", 4, "estimator, straight_liners", 2.5)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'This chapter shows the named points of the grid of `variants.yaml`: 4 specifications over the choices
+    estimator, straight_liners (`make multiverse` builds and shows the full grid); each took 2.5 s of
+    computation.'
+    """
     full = grid == "full grid"
     return bilingual(
         f"This chapter shows the {'full grid' if full else 'named points of the grid'} of `variants.yaml`: "
@@ -459,6 +1125,30 @@ def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: flo
 
 
 def multiverse_fragility(n_claims: int, fragile: list[str], flips: dict[str, str]) -> dict:
+    """Say which judged claims change verdict across specifications, and under which choice.
+
+    Parameters
+    ----------
+    n_claims : int
+        Claims judged in every specification.
+    fragile : list of str
+        Claims whose verdict depends on the specification.
+    flips : dict
+        Claim to a clause from :func:`multiverse_flip` (optional per claim).
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> multiverse_fragility(7, [], {})["en"]
+    'Every one of the 7 judged claims has the same verdict under every specification.'
+    >>> multiverse_fragility(7, ["H5"], {"H5": "straight_liners: 0/2 supported with kept"})["en"]  # doctest: +NORMALIZE_WHITESPACE
+    '1 of the 7 judged claims are fragile, their verdict depending on the specification: H5 (straight_liners: 0/2
+    supported with kept). The others have the same verdict under every specification.'
+    """
     if not fragile:
         return bilingual(f"Every one of the {n_claims} judged claims has the same verdict under every specification.",
                          f"Cả {n_claims} nhận định có cùng kết luận dưới mọi đặc tả.")
@@ -470,13 +1160,59 @@ def multiverse_fragility(n_claims: int, fragile: list[str], flips: dict[str, str
 
 
 def multiverse_flip(choice: str, level_shares: dict[str, tuple[int, int]]) -> str:
-    """``choice``: share supporting under each of its levels, e.g. ``straight_liners: 0/24 kept, 24/24 excluded``."""
+    """Give the share of specifications supporting a claim under each level of one choice.
+
+    Parameters
+    ----------
+    choice : str
+        The analytic choice.
+    level_shares : dict
+        Level to ``(n_supported, n)``.
+
+    Returns
+    -------
+    str
+        ``"choice: k/n supported with level, ..."`` (one clause, English only: it is part of
+        :func:`multiverse_fragility`'s sentence).
+
+    Examples
+    --------
+    >>> multiverse_flip("straight_liners", {"kept": (0, 24), "excluded": (24, 24)})
+    'straight_liners: 0/24 supported with kept, 24/24 supported with excluded'
+    """
     return f"{choice}: " + ", ".join(f"{k}/{n} supported with {lv}" for lv, (k, n) in level_shares.items())
 
 
 def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, float]], n_null: int,
                alpha: float = 0.05) -> dict:
-    """rows: statistic -> (observed, p, Monte Carlo SE)."""
+    """Word the joint test of a claim's specification curve against the bootstrap null.
+
+    Parameters
+    ----------
+    label : str
+        The claim.
+    n_specs : int
+        Distinct specifications.
+    rows : dict
+        Summary statistic to ``(observed, p, mc_se)``: its value, its p-value and that
+        p-value's Monte Carlo standard error.
+    n_null : int
+        Bootstrap draws under the null.
+    alpha : float
+        Level at which a summary counts as more extreme than chance.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> joint_test("H2", 12, {"median": (0.3, 0.01, 0.01), "share": (0.9, 0.2, 0.04)}, 100)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'H2: over 12 distinct specifications the curve is more extreme than chance on some summaries — median 0.3 (p =
+    0.010 ± 0.010), share 0.9 (p = 0.200 ± 0.040); p-values from 100 bootstrap draws under the null (± their Monte
+    Carlo SE).'
+    """
     parts = ", ".join(f"{s} {o:.3g} (p = {p:.3f} ± {se:.3f})" for s, (o, p, se) in rows.items())
     verdict = "more extreme than chance" if all(p <= alpha for _, p, _ in rows.values()) else \
         ("more extreme than chance on some summaries" if any(p <= alpha for _, p, _ in rows.values())
@@ -490,7 +1226,21 @@ def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, flo
 
 # --- ordinal invariance -----------------------------------------------------------------
 def ordinal_sample(n: int, n_all: int, counts: dict) -> dict:
-    """Who the ordinal (WLSMV) invariance models use: complete answers only.
+    """Say who the ordinal (WLSMV) invariance models use: complete answers only.
+
+    Parameters
+    ----------
+    n : int
+        Respondents used.
+    n_all : int
+        Respondents with a known group and at least one answer on the items.
+    counts : dict
+        Group label to its count among the ``n``.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
 
     Examples
     --------
@@ -506,12 +1256,26 @@ def ordinal_sample(n: int, n_all: int, counts: dict) -> dict:
 
 
 def ordinal_recodes(recodes: list[tuple], n_items: int) -> dict:
-    """The categories merged before the thresholds were compared, and the rule that merged them.
+    """State the rule that merged unused categories before thresholds were compared, and the merges.
+
+    Parameters
+    ----------
+    recodes : list of tuple
+        ``(item, from, to)`` for each merge, in the order made.
+    n_items : int
+        Items compared.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
 
     Examples
     --------
     >>> ordinal_recodes([("AW3", 1, 2)], 15)["en"][:58]
     'Thresholds can be held equal only where every group used a'
+    >>> ordinal_recodes([("AW3", 1, 2)], 15)["en"][-49:]
+    ' Merged: AW3 1→2 (1 merges in 1 of the 15 items).'
     """
     rule = ("Thresholds can be held equal only where every group used a category, so a category some group never "
             "used is merged into its neighbour toward the middle of the scale, repeatedly, before any model is "
@@ -529,7 +1293,33 @@ def ordinal_recodes(recodes: list[tuple], n_items: int) -> dict:
 
 def ordinal_partial(top_param: str | None, top_x2: float, freed: list[str], holds: bool, level: str,
                     full_holds: bool) -> dict:
-    """The ordinal partial-invariance search: what it released and whether the level then holds."""
+    """Word the ordinal partial-invariance search: what it released and whether the level then holds.
+
+    Parameters
+    ----------
+    top_param : str or None
+        The constraint whose release improved fit most, or None if there was none.
+    top_x2 : float
+        Its scaled chi-square difference.
+    freed : list of str
+        Constraints released.
+    holds : bool
+        Whether partial invariance holds after the release.
+    level : str
+        The level searched.
+    full_holds : bool
+        Whether full invariance held, so that nothing was released.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> ordinal_partial("A3|t1", 9.4, ["A3|t1"], True, "scalar", False)["en"][-60:]
+    ' search: A3|t1, after which partial scalar invariance holds.'
+    """
     if full_holds:
         return bilingual(f"Treating the items as ordinal, full {level} invariance holds: no constraint was released "
                          f"and latent means are compared under full {level} invariance.",
@@ -550,7 +1340,31 @@ def ordinal_partial(top_param: str | None, top_x2: float, freed: list[str], hold
 
 def ordinal_latent_verdict(label: str, construct: str, verdict: str, level: str, rows: dict, contrast,
                            order=None, ordered=None) -> dict:
-    """A latent-mean hypothesis judged with the items as ordinal (means in the reference group's latent SD).
+    """State a latent-mean verdict judged with the items as ordinal (means in the reference's latent SD).
+
+    Parameters
+    ----------
+    label : str
+        The hypothesis label.
+    construct : str
+        The construct compared.
+    verdict : str
+        The verdict.
+    level : str
+        The invariance level the comparison rests on.
+    rows : dict
+        Group to ``(est, lo, hi, d)`` against the reference, as in :func:`latent_mean_verdict`.
+    contrast : tuple of str
+        ``(group, reference)``.
+    order : sequence of str, optional
+        A claimed order of the groups.
+    ordered : bool, optional
+        Whether the estimates follow it.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
 
     Examples
     --------
@@ -572,12 +1386,26 @@ def ordinal_latent_verdict(label: str, construct: str, verdict: str, level: str,
 
 
 def dmacs_freed(rows: list[tuple], treatment: str) -> dict:
-    """dMACS of the freed items: the largest and its group pair (Nye & Drasgow 2011).
+    """Report the largest dMACS among the freed items and its group pair (Nye & Drasgow 2011).
+
+    Parameters
+    ----------
+    rows : list of tuple
+        ``(item, reference, focal, dmacs)`` for each freed item and focal group.
+    treatment : str
+        Which search freed them (``"ML"``, ``"ordinal"``).
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
 
     Examples
     --------
     >>> dmacs_freed([("PM3", "city", "commune", 0.31)], "ML")["en"][:40]
     'dMACS of the items freed by the ML searc'
+    >>> dmacs_freed([], "ordinal")["en"]
+    'The ordinal search freed no item, so no dMACS is reported.'
     """
     if not rows:
         return bilingual(f"The {treatment} search freed no item, so no dMACS is reported.",
@@ -589,8 +1417,17 @@ def dmacs_freed(rows: list[tuple], treatment: str) -> dict:
 
 
 def ordinal_claims(rows: list[tuple]) -> dict:
-    """Whether each latent-mean verdict holds with the items as ordinal: rows ``(label, verdict,
-    ordinal verdict, ordinal level)``.
+    """Say whether each latent-mean verdict holds with the items as ordinal.
+
+    Parameters
+    ----------
+    rows : list of tuple
+        ``(label, verdict, ordinal verdict, ordinal level)`` for each judged hypothesis.
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
 
     Examples
     --------

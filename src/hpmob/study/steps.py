@@ -52,6 +52,39 @@ def fit_model(model: str, data: pd.DataFrame, plan: AnalysisPlan, *, estimator: 
     Returns ``(result, messages)``: the engine's warnings (rows not used, non-convergence,
     Heywood cases) are not hidden but returned, and the result's convergence and propriety
     travel with every table built from it (:func:`fit_status`).
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax.
+    data : DataFrame
+        The analysis frame.
+    plan : AnalysisPlan
+        Gives the estimator, missing-data treatment and interval level.
+    estimator : str, optional
+        Replace the plan's estimator.
+    **kw
+        Passed to :func:`hpmob.sem.fit` (e.g. ``missing="listwise"``).
+
+    Returns
+    -------
+    tuple
+        ``(SemResult, tuple of str)``: the fit and its distinct warning messages.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> items = codebook.items_of(plan.constructs[0])
+    >>> res, messages = steps.fit_model(f"f =~ {' + '.join(items)}", responses[items], plan)
+    >>> res.converged, res.missing == plan.estimation["missing"], isinstance(messages, tuple)
+    (True, True, True)
     """
     from hpmob.sem import fit
 
@@ -123,14 +156,67 @@ def _joined(res: StepResult, keys) -> dict:
 # --------------------------------------------------------------------------- cleaning
 def breakdown_attributes(plan: AnalysisPlan, codebook: Codebook) -> tuple[str, ...]:
     """The attributes the published tables break down by: the plan's ``sample.composition``,
-    else every categorical attribute of the codebook."""
+    else every categorical attribute of the codebook.
+
+    Parameters
+    ----------
+    plan : AnalysisPlan
+        The analysis plan.
+    codebook : Codebook
+        The instrument.
+
+    Returns
+    -------
+    tuple of str
+        The attributes, in order.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> steps.breakdown_attributes(plan, codebook) == tuple(plan.sample["composition"])
+    True
+    """
     return tuple(plan.sample.get("composition") or [a for a in codebook.attribute_columns
                                                     if codebook.column_kind(a) == "categorical"])
 
 
 def breakdown_rules(rules, codebook: Codebook, plan: AnalysisPlan):
     """`rules` with the plan's breakdowns as the attributes whose small groups are merged,
-    unless the caller named them (:class:`hpmob.clean.CleaningRules`)."""
+    unless the caller named them (:class:`hpmob.clean.CleaningRules`).
+
+    Parameters
+    ----------
+    rules : CleaningRules
+        The rules to extend.
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan.
+
+    Returns
+    -------
+    CleaningRules
+        ``rules``, ``merge_small_groups`` set to :func:`breakdown_attributes` if it was None.
+
+    Examples
+    --------
+    >>> from hpmob.clean import CleaningRules
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> steps.breakdown_rules(CleaningRules(), codebook, plan).merge_small_groups == steps.breakdown_attributes(plan, codebook)
+    True
+    >>> steps.breakdown_rules(CleaningRules(merge_small_groups=()), codebook, plan).merge_small_groups
+    ()
+    """
     from dataclasses import replace
 
     if rules.merge_small_groups is not None:
@@ -141,7 +227,33 @@ def breakdown_rules(rules, codebook: Codebook, plan: AnalysisPlan):
 def study_cleaning_rules(rules, codebook: Codebook, plan: AnalysisPlan):
     """`rules` as the study cleans: the plan's breakdowns merged (:func:`breakdown_rules`) and
     the plan's required grouping value (:meth:`AnalysisPlan.cleaning_rules`). Notebook 01, the
-    design check before ``hpmob run`` and the robustness grid all clean with these."""
+    design check before ``hpmob run`` and the robustness grid all clean with these.
+
+    Parameters
+    ----------
+    rules : CleaningRules
+        The rules to extend.
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan.
+
+    Returns
+    -------
+    CleaningRules
+        The rules the study cleans with.
+
+    Examples
+    --------
+    >>> from hpmob.clean import CleaningRules
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> rules = steps.study_cleaning_rules(CleaningRules(), codebook, plan)
+    >>> rules.require_value == (plan.grouping["variable"],), rules.merge_small_groups == tuple(plan.sample["composition"])
+    (True, True)
+    """
     return plan.cleaning_rules(breakdown_rules(rules, codebook, plan))
 
 
@@ -220,6 +332,40 @@ def descriptives(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan
     (composites by the grouping variable), ``composites_overall``, one
     ``agreement_<construct>`` per ``share_above`` hypothesis and one table per
     ``ranking`` hypothesis (named by its id).
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Cleaned responses (:func:`hpmob.clean.clean_export`, or ``responses.csv`` read back).
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan.
+    min_items : float
+        Share (or number) of a construct's items a respondent must answer to get a composite.
+    min_cell : int
+        Smallest group published.
+    agree_threshold : float, optional
+        Replace the plan's default share threshold (None: keep it).
+
+    Returns
+    -------
+    StepResult
+        The tables above, the share verdicts, glue values and sentences.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> res = steps.descriptives(responses, codebook, plan)
+    >>> {"item_stats", "reliability", "composites_by_level"} <= set(res.tables), res.glue["n_resp"] == len(responses)
+    (True, True)
     """
     from hpmob.reliability import item_total_statistics, reliability_table
 
@@ -322,7 +468,45 @@ ROBUST_KEYS = ["chisq.scaled", "chisq.scaling.factor", "cfi.robust", "tli.robust
 def measurement(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *, estimator: str | None = None,
                 seed: int = 20250902, n_iter: int = 100, run_ordinal: bool = True) -> StepResult:
     """EFA checks, the CFA of the plan's constructs, validity, modification indices,
-    Harman's check and the ordinal sensitivity check."""
+    Harman's check and the ordinal sensitivity check.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Cleaned responses (:func:`hpmob.clean.clean_export`, or ``responses.csv`` read back).
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan.
+    estimator : str, optional
+        Replace the plan's estimator for the CFA.
+    seed : int
+        Seed of the parallel analysis.
+    n_iter : int
+        Simulated data sets of the parallel analysis.
+    run_ordinal : bool
+        Also fit the DWLS (polychoric) CFA of the ordinal sensitivity check.
+
+    Returns
+    -------
+    StepResult
+        EFA suitability and loadings, CFA fit, loadings, validity, HTMT, modification
+        indices, Harman's check and the ordinal comparison, with glue values and sentences.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> res = steps.measurement(responses, codebook, plan, n_iter=10, run_ordinal=False)
+    >>> {"cfa_fit", "cfa_loadings", "validity"} <= set(res.tables), isinstance(res.verdicts["cfa_meets_cutoffs"], bool)
+    (True, True)
+    """
     from scipy import stats
 
     from hpmob.efa import efa_loadings, parallel_analysis, suitability_table
@@ -469,6 +653,38 @@ def invariance(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
 
     With ``full_sequence=False`` (the power analysis) only the search and the latent means
     run: the decision procedure without the descriptive sequence table.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Cleaned responses (:func:`hpmob.clean.clean_export`, or ``responses.csv`` read back).
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan.
+    full_sequence : bool
+        Also fit and tabulate the configural → strict sequence and the full target model.
+
+    Returns
+    -------
+    StepResult
+        Tables ``invariance`` (with ``full_sequence``), ``partial_invariance``,
+        ``invariance_decision``, ``latent_means``, ``invariance_status``, dMACS; the level
+        reached and the freed parameters as verdicts; glue values and sentences.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> res = steps.invariance(responses, codebook, plan, full_sequence=False)
+    >>> res.verdicts["level"].endswith(plan.grouping["invariance_target"]), "latent_means" in res.tables
+    (True, True)
     """
     from hpmob.sem import fit_multigroup, latent_mean_differences, partial_invariance_search, release_order
     from hpmob.sem import invariance as invariance_sequence
@@ -695,6 +911,38 @@ def ordinal_invariance(responses: pd.DataFrame, codebook: Codebook, plan: Analys
     (the result of :func:`invariance` with its sequence), ``invariance_treatments`` sets both
     sequences side by side (:func:`invariance_by_treatment`). A model that cannot be fitted,
     does not converge or is improper makes the ordinal verdicts "not estimable".
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Cleaned responses (:func:`hpmob.clean.clean_export`, or ``responses.csv`` read back).
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan.
+    ml : StepResult, optional
+        The ML :func:`invariance` step, whose sequence the ordinal one is set beside.
+
+    Returns
+    -------
+    StepResult
+        Tables ``ordinal_invariance``, ``ordinal_recodes``, ``ordinal_latent_means``,
+        ``ordinal_invariance_status``, ``ordinal_invariance_decision``, dMACS; glue values
+        and sentences.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> res = steps.ordinal_invariance(responses, codebook, plan)
+    >>> {"ordinal_invariance", "ordinal_latent_means"} <= set(res.tables), res.step
+    (True, 'ordinal_invariance')
     """
     from hpmob.sem import latent_mean_differences
     from hpmob.sem.dmacs import dmacs_ordinal
@@ -824,7 +1072,42 @@ def _claimed(sign: str, lo: float, hi: float) -> bool:
 def comparisons(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, *, min_cell: int = 5,
                 focus: str | None = None) -> StepResult:
     """Observed-score comparisons: Welch ANOVA by every categorical attribute, Games–Howell
-    for the ordered ``latent_mean_order`` construct, χ² of the share constructs by group."""
+    for the ordered ``latent_mean_order`` construct, χ² of the share constructs by group.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Cleaned responses (:func:`hpmob.clean.clean_export`, or ``responses.csv`` read back).
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan.
+    min_cell : int
+        Smallest group that enters a test or is published.
+    focus : str, optional
+        The construct of the Games–Howell pairs (default that of the plan's
+        ``latent_mean_order`` hypothesis).
+
+    Returns
+    -------
+    StepResult
+        Tables ``group_comparisons``, ``welch``, ``group_means``, the Games–Howell pairs and
+        the χ² tables of the share constructs, with their glue values and sentence.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> res = steps.comparisons(responses, codebook, plan)
+    >>> res.step, "welch" in res.tables, res.glue["welch_n_tests"] == len(res.tables["welch"])
+    ('comparisons', True, True)
+    """
     from hpmob.compare import agreement_chi2, group_comparison_table, posthoc_games_howell
 
     conf = plan.estimation["conf"]
@@ -869,7 +1152,51 @@ def structural(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
                n_boot: int = 2000, n_mc: int = 20000, seed: int = 20250902, n_jobs: int = 1, progress: bool = False,
                controls: bool = True, estimator: str | None = None) -> StepResult:
     """The plan's structural model, its paths, explained variance, the indirect effects and
-    the ``path`` and ``indirect`` hypotheses."""
+    the ``path`` and ``indirect`` hypotheses.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Cleaned responses (:func:`hpmob.clean.clean_export`, or ``responses.csv`` read back).
+    codebook : Codebook
+        The instrument.
+    plan : AnalysisPlan
+        The analysis plan.
+    methods : sequence of str
+        Interval methods of the indirect effects (``delta``, ``montecarlo``, ``bootstrap``).
+    n_boot, n_mc : int
+        Bootstrap replicates and Monte Carlo draws.
+    seed : int
+        Seed of the Monte Carlo and bootstrap intervals.
+    n_jobs : int
+        Workers of the bootstrap.
+    progress : bool
+        Show the bootstrap's progress bar.
+    controls : bool
+        Regress on the control covariates.
+    estimator : str, optional
+        Replace the plan's estimator.
+
+    Returns
+    -------
+    StepResult
+        Tables ``sem_paths``, ``sem_fit``, ``indirect_effects``, ``sem_status`` and the path
+        and indirect verdicts, glue values and sentences.
+
+    Examples
+    --------
+    >>> from hpmob.clean import clean_export
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.io import load_export
+    >>> from hpmob.paths import project_root
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> responses = clean_export(load_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv")).responses
+    >>> res = steps.structural(responses, codebook, plan)
+    >>> {"sem_paths", "indirect_effects"} <= set(res.tables), set(res.tables["indirect_effects"]["method"])
+    (True, {'delta'})
+    """
     from hpmob.sem.indirect import indirect_effects
     from hpmob.sem.regressions import path_glue_values, regression_paths
 
@@ -980,7 +1307,35 @@ def _grouped_paths(res: StepResult, plan: AnalysisPlan, codebook: Codebook, path
 
 # --------------------------------------------------------------------------- claims
 def claims(plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invariance_level: str = "") -> StepResult:
-    """The claims table from the results tables of the other steps (or their CSV files)."""
+    """The claims table from the results tables of the other steps (or their CSV files).
+
+    Parameters
+    ----------
+    plan : AnalysisPlan
+        The analysis plan whose claims are judged.
+    codebook : Codebook
+        The instrument.
+    tables : dict of DataFrame
+        The results tables of the other steps, by name.
+    invariance_level : str
+        The invariance level the latent means were compared at.
+
+    Returns
+    -------
+    StepResult
+        ``claims`` and ``claims_vi`` tables, the counts by verdict as glue values and the
+        summary sentences.
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study import load_plan, steps
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> res = steps.claims(plan, codebook, {})
+    >>> res.glue["n_not_testable"] == res.glue["n_claims"], res.sentences["summary"]["en"][:16]
+    (True, 'Of the 12 claims')
+    """
     res = StepResult("claims")
     table = claims_rows(plan, codebook, tables, invariance=invariance_level)
     res.tables["claims"] = table

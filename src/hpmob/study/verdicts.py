@@ -34,7 +34,19 @@ SHARE_ESTIMATOR, AVAILABLE = "proportion, Wilson interval", "available cases"
 
 
 def on_claimed_side(lo: float, hi: float, sign: str) -> bool:
-    """Whether the interval ``[lo, hi]`` excludes zero on the side ``sign`` claims (``+``, ``-``, ``any``).
+    """Tell whether the interval ``[lo, hi]`` excludes zero on the side ``sign`` claims.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The interval.
+    sign : {"+", "-", "any"}
+        The claimed side.
+
+    Returns
+    -------
+    bool
+        True when the interval lies entirely on that side (either side for ``any``).
 
     Examples
     --------
@@ -49,7 +61,19 @@ def on_claimed_side(lo: float, hi: float, sign: str) -> bool:
 
 
 def latent_order_holds(estimates: dict, order: list[str]) -> bool:
-    """Whether the point estimates are strictly increasing along ``order`` (lowest first).
+    """Tell whether the point estimates are strictly increasing along ``order`` (lowest first).
+
+    Parameters
+    ----------
+    estimates : dict
+        Group to latent mean.
+    order : list of str
+        The claimed order, lowest first.
+
+    Returns
+    -------
+    bool
+        True when every step along ``order`` increases.
 
     Examples
     --------
@@ -65,17 +89,60 @@ def _row(claim, label, test, est, lo, hi, verdict, estimator="", missing="", n=n
 
 
 def ordinal_tables(tables: dict) -> dict:
-    """The ordinal invariance step's tables under the names :func:`judge` reads for latent means."""
+    """Rename the ordinal invariance step's tables to the names :func:`judge` reads for latent means.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        The results tables.
+
+    Returns
+    -------
+    dict
+        ``latent_means`` and ``invariance_status`` from the ordinal tables (None where absent).
+
+    Examples
+    --------
+    >>> from hpmob.study.verdicts import ordinal_tables
+    >>> ordinal_tables({"ordinal_latent_means": "L"})
+    {'latent_means': 'L', 'invariance_status': None}
+    """
     return {"latent_means": tables.get("ordinal_latent_means"),
             "invariance_status": tables.get("ordinal_invariance_status")}
 
 
 def ordinal_columns(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict) -> tuple[str, str]:
-    """``(ordinal_verdict, ordinal_level)`` of a latent-mean hypothesis; ``("", "")`` for another
-    type or when the ordinal step did not run (no ``ordinal_invariance_status`` table).
+    """Return ``(ordinal_verdict, ordinal_level)`` of a latent-mean hypothesis.
 
     The verdict is :func:`judge`'s on the ordinal latent means: "not estimable" when the
     ordinal model did not converge, is improper or could not be fitted.
+
+    Parameters
+    ----------
+    h : Hypothesis
+        The hypothesis.
+    plan : AnalysisPlan
+        The analysis plan.
+    codebook : Codebook
+        The instrument.
+    tables : dict of DataFrame
+        The results tables, the ordinal invariance step's included.
+
+    Returns
+    -------
+    tuple of str
+        The verdict on the ordinal latent means and the level they were compared at;
+        ``("", "")`` for another type of hypothesis or when the ordinal step did not run.
+
+    Examples
+    --------
+    >>> from hpmob.study.verdicts import ordinal_columns
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> ordinal_columns(plan.hypotheses[0], plan, codebook, {})
+    ('', '')
     """
     status = tables.get("ordinal_invariance_status")
     if h.type != "latent_mean_order" or status is None or plan.missing_for(h):
@@ -94,7 +161,17 @@ def _status(tables: dict, key: str, model: str):
 
 
 def fit_problem(status) -> str:
-    """Why a fitted model gives no verdict ("" when it converged to a proper solution).
+    """Say why a fitted model gives no verdict ("" when it converged to a proper solution).
+
+    Parameters
+    ----------
+    status : mapping or None
+        A row of a ``*_status`` table: ``converged, proper, convergence, improper``.
+
+    Returns
+    -------
+    str
+        "did not converge (…)", "has an improper solution (…)" or "".
 
     Examples
     --------
@@ -198,13 +275,16 @@ def _agree_word(h: Hypothesis, lang: str) -> str:
 
 def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *, invariance: str = "",
           lang: str = "en") -> list[dict]:
-    """Claim rows of hypothesis ``h`` from the results ``tables``.
+    """Build the claim rows of hypothesis ``h`` from the results ``tables``.
 
     Parameters
     ----------
     h : Hypothesis
+        The hypothesis.
     plan : AnalysisPlan
+        The analysis plan (thresholds, constructs present).
     codebook : Codebook
+        The instrument (construct labels).
     tables : dict of DataFrame
         Whatever the hypothesis needs: ``agreement_<construct>`` (share_above), the
         ranking's table under the hypothesis id, ``latent_means``, ``sem_paths``,
@@ -219,6 +299,17 @@ def judge(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, tables: dict, *
     -------
     list of dict
         Rows with :data:`CLAIM_COLUMNS`.
+
+    Examples
+    --------
+    >>> from hpmob.study.verdicts import judge
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> codebook = load_codebook()
+    >>> plan = load_plan(codebook=codebook)
+    >>> rows = judge(plan.hypotheses[0], plan, codebook, {})  # no table: not testable
+    >>> rows[0]["verdict"]
+    'not testable with these data'
     """
     test = test_description(h, plan, codebook, invariance=invariance, lang=lang)
     missing = plan.missing_for(h)
