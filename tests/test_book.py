@@ -2,8 +2,12 @@
 
 import re
 import subprocess
+from pathlib import Path
 
+import pytest
 from conftest import make_env as _make_env
+
+from hpmob.browser import CHROMIUM, book_pages, check_book
 
 
 def test_book_pages_exist_and_say_the_data_are_synthetic(built_book):
@@ -88,3 +92,15 @@ def test_results_tables_have_no_duplicate_rows(root, built_book):
 
 def test_no_results_table_has_duplicates_at_all(root, built_book):
     assert _duplicated_results(root) == {}
+
+
+# The browser check of the built book lives here, beside the other tests of the built book:
+# pytest-xdist keeps a file on one worker, so the worker that builds the book checks it, and the
+# other worker does not sit waiting for the build (the check itself: tests/test_browser.py).
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing; `make test` installs it")
+def test_built_book_passes_the_browser_check(built_book, root):
+    problems = check_book(built_book, screenshots=root / "build" / "screenshots")
+    assert len(book_pages(built_book)) >= 17
+    shots = sorted((root / "build" / "screenshots").glob("*.png"))
+    assert len(shots) == len(book_pages(built_book))
+    assert problems == [], "\n".join(map(str, problems))
