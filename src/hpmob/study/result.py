@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["StepResult"]
+__all__ = ["LEAD_COLUMNS", "StepResult"]
+
+#: Columns that identify a row, shown first and in this order (the construct of a latent mean
+#: before its group); the CSV keeps the step's own order.
+LEAD_COLUMNS = ("by", "construct", "factor", "dv", "item")
 
 
 @dataclass
@@ -74,20 +78,29 @@ class StepResult:
         for key, value in self.glue_values().items():
             glue(key, value, display=False)
 
-    def table(self, name: str, decimals: int = 3, rows: int | None = None, **options):
+    def table(self, name: str, decimals: int = 3, rows: int | None = None, empty: str | None = None,
+              index: str | None = None, **options):
         """A table for the page (:func:`hpmob.tables.render_table`): labels in words, intervals in
         brackets, estimates to ``decimals`` places, p-values as "< .001", suppressed cells as "suppressed".
-        ``rows``: only the first rows. ``options`` go to the renderer (``caption``, ``labels``, ...)."""
+        ``rows``: only the first rows. ``options`` go to the renderer (``caption``, ``labels``, ...).
+        ``index``: show the row names under this column label. Columns that say what a row is about
+        (:data:`LEAD_COLUMNS`) come first. An empty table is one line that says which table it is
+        and, with ``empty``, why it is empty (e.g. "no intercept was freed")."""
         from hpmob.tables import column_kind, render_table
 
         frame = self.tables[name]
-        if frame.empty:  # nothing to list (e.g. no freed item, so no dMACS): say so in one line
+        if frame.empty:  # nothing to list (e.g. no freed item, so no dMACS): say which table, in one line
             from IPython.display import Markdown
 
-            caption = options.get("caption")
-            return Markdown(f"*{caption}: nothing to list.*" if caption else "*Nothing to list.*")
-        if name in self.index_tables:  # a matrix or a named-value column: its index is a column
+            what = options.get("caption") or f"The results table {name}.csv"
+            return Markdown(f"*{what}: {empty or 'nothing to list'}.*")
+        if index is not None:  # a matrix whose row names are its index (not written to the CSV)
+            frame = frame.rename_axis(index).reset_index()
+        elif name in self.index_tables:  # a matrix or a named-value column: its index is a column
             frame = frame.reset_index()
+        # what a row is about first (the construct before its groups), the statistics after it
+        lead = [c for c in LEAD_COLUMNS if c in frame.columns]
+        frame = frame[lead + [c for c in frame.columns if c not in lead]]
         frame = frame.head(rows) if rows is not None else frame
         kind = "estimate" if decimals <= 2 else "estimate3"
         if name in self.index_tables and frame.shape[1] == 2:  # named values (fit measures): one kind per row
