@@ -72,6 +72,9 @@ COMMON_LABELS = {
     "bartlett_chisq": "Bartlett's χ²", "bartlett_df": "Bartlett's df", "bartlett_p": "Bartlett's p",
     "n_factors_parallel": "Factors retained (parallel analysis)",
     "n_components_parallel": "Components retained (parallel analysis)",
+    "kmo_ok": "KMO adequate", "kmo_items_ok": "Every item's KMO adequate", "bartlett_ok": "Bartlett's test significant",
+    "loadings_ok": "Loadings ≥ criterion", "cr_ok": "CR ≥ criterion", "ave_ok": "AVE ≥ criterion",
+    "fornell_larcker_ok": "Fornell–Larcker met", "htmt_ok": "HTMT ≤ criterion", "resp_id": "Respondent",
 }
 #: Interval bound pairs shown as one "[low, high]" column.
 CI_PAIRS = (("ci_low", "ci_high"), ("ci.lower", "ci.upper"), ("std.ci.lower", "std.ci.upper"),

@@ -79,11 +79,11 @@ class StepResult:
             glue(key, value, display=False)
 
     def table(self, name: str, decimals: int = 3, rows: int | None = None, empty: str | None = None,
-              index: str | None = None, **options):
+              index: str | None = None, hide=(), **options):
         """A table for the page (:func:`hpmob.tables.render_table`): labels in words, intervals in
         brackets, estimates to ``decimals`` places, p-values as "< .001", suppressed cells as "suppressed".
         ``rows``: only the first rows. ``options`` go to the renderer (``caption``, ``labels``, ...).
-        ``index``: show the row names under this column label. Columns that say what a row is about
+        ``index``: show the row names under this column label; ``hide``: columns not shown. Columns that say what a row is about
         (:data:`LEAD_COLUMNS`) come first. An empty table is one line that says which table it is
         and, with ``empty``, why it is empty (e.g. "no intercept was freed")."""
         from hpmob.tables import column_kind, render_table
@@ -100,7 +100,7 @@ class StepResult:
             frame = frame.reset_index()
         # what a row is about first (the construct before its groups), the statistics after it
         lead = [c for c in LEAD_COLUMNS if c in frame.columns]
-        frame = frame[lead + [c for c in frame.columns if c not in lead]]
+        frame = frame[lead + [c for c in frame.columns if c not in lead and c not in hide]]
         frame = frame.head(rows) if rows is not None else frame
         kind = "estimate" if decimals <= 2 else "estimate3"
         if name in self.index_tables and frame.shape[1] == 2:  # named values (fit measures): one kind per row
