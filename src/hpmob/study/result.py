@@ -11,7 +11,7 @@ __all__ = ["LEAD_COLUMNS", "StepResult"]
 
 #: Columns that identify a row, shown first and in this order (the construct of a latent mean
 #: before its group); the CSV keeps the step's own order.
-LEAD_COLUMNS = ("by", "construct", "factor", "dv", "item")
+LEAD_COLUMNS = ("by", "hypothesis", "construct", "factor", "dv", "item")
 
 
 @dataclass
