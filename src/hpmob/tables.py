@@ -75,6 +75,7 @@ COMMON_LABELS = {
     "kmo_ok": "KMO adequate", "kmo_items_ok": "Every item's KMO adequate", "bartlett_ok": "Bartlett's test significant",
     "loadings_ok": "Loadings ≥ criterion", "cr_ok": "CR ≥ criterion", "ave_ok": "AVE ≥ criterion",
     "fornell_larcker_ok": "Fornell–Larcker met", "htmt_ok": "HTMT ≤ criterion", "resp_id": "Respondent",
+    "omega_model": "ω (model-implied variance)",
 }
 #: Interval bound pairs shown as one "[low, high]" column.
 CI_PAIRS = (("ci_low", "ci_high"), ("ci.lower", "ci.upper"), ("std.ci.lower", "std.ci.upper"),
