@@ -110,5 +110,7 @@ class StepResult:
             frame = pd.DataFrame({"Statistic": [COMMON_LABELS.get(k, k) for k in frame[key]], "Value": [
                 format_number(v, column_kind(k, pd.Series([v])) if float(v).is_integer() or "pvalue" in str(k)
                               else kind) for k, v in zip(frame[key], frame[value])]})
-        kinds = {c: kind for c in frame.columns if column_kind(c, frame[c]) == "estimate"}
+        # percentages (pct, pct_*) to one decimal, the other estimates to ``decimals``
+        kinds = {c: "percent" if str(c) == "pct" or str(c).startswith("pct_") else kind
+                 for c in frame.columns if column_kind(c, frame[c]) == "estimate"}
         return render_table(frame, kinds={**kinds, **options.pop("kinds", {})}, **options)
