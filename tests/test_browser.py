@@ -39,6 +39,21 @@ body { margin: 0; } article.bd-article { width: 690px; margin-left: 100px; }
 <p>Nanang read 5 &lt; 7 — no warning here. <a href="broken.html#top">back</a></p>
 </article></body></html>"""
 
+# Results tables: one numbered by {numtable}, one by MyST's {table}, and three that are not numbered.
+TABLES = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><article class="bd-article">
+<h1 id="t">Tables</h1>
+<div class="hpmob-numtable" id="tbl-good"><p class="hpmob-table-caption"><span class="caption-number">Table 3 </span>
+<span class="caption-text">Item means.</span></p>
+<div class="hpmob-frame"><table class="hpmob-table"><tr><td>first good one</td></tr></table></div></div>
+<table class="table" id="tbl-md"><caption><span class="caption-number">Table 4 </span>
+<span class="caption-text">A written table.</span></caption><tr><td>second good one</td></tr></table>
+<div class="hpmob-frame"><table class="hpmob-table"><caption>Reliability</caption><tr><td>a caption, no number</td></tr>
+</table></div>
+<div class="hpmob-numtable" id="tbl-nonum"><p class="hpmob-table-caption"><span class="caption-text">Fit.</span></p>
+<table class="hpmob-table"><tr><td>placed, but numfig is off</td></tr></table></div>
+<table class="dataframe"><tr><td>a raw pandas table</td></tr></table>
+</article></body></html>"""
+
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 
@@ -69,6 +84,17 @@ def test_a_deliberately_broken_page_fails_on_every_defect(pages, tmp_path):
 
 def test_a_page_that_follows_the_rules_passes(pages):
     assert check_book(pages, pages=[pages / "good.html"]) == []
+
+
+def test_a_results_table_without_a_numbered_caption_fails(tmp_path):
+    (tmp_path / "tables.html").write_text(TABLES, encoding="utf-8")
+    problems = check_book(tmp_path, pages=[tmp_path / "tables.html"])
+    assert {p.kind for p in problems} == {"table"}, problems
+    found = [p.detail for p in problems]
+    assert len(found) == 3, found
+    for cell in ("a caption, no number", "placed, but numfig is off", "a raw pandas table"):
+        assert any(cell in d for d in found), (cell, found)
+    assert not any("good one" in d for d in found)
 
 
 def test_text_and_link_rules_without_a_browser(tmp_path):

@@ -68,3 +68,17 @@ def test_markdown_states_no_result_in_typed_prose(root):
             if cell["cell_type"] == "markdown":
                 text = re.sub(r"\{glue:text\}`[^`]*`", "", "".join(cell["source"]))
                 assert not typed.search(text), f"{name} cell {i}: {typed.search(text).group(0)!r} typed in prose"
+
+
+def test_every_glued_table_is_placed_once_as_a_numbered_table(root):
+    """Each glue_table key has exactly one {numtable} with a label, and each {numtable} a glue_table in its notebook."""
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        glued = re.findall(r"""glue_table\(\s*["'](\w+)["']""", code)
+        placed = re.findall(r"```\{numtable\} (\w+)\n:name: (tbl-[\w-]+)\n\n\S", text)
+        assert sorted(set(glued)) == sorted(k for k, _ in placed), path.name
+        assert len({k for k, _ in placed}) == len(placed), f"{path.name}: a table placed twice"
+        for key, _ in placed:  # and the text cites it
+            assert f"{{numref}}`{key.replace('_', '-')}`" in text, (path.name, key)

@@ -9,7 +9,9 @@ from hpmob.study.sentences import invariance_sequence
 def test_an_empty_table_says_so_in_one_line_and_a_full_one_is_rendered():
     res = StepResult(step="x", tables={"none": pd.DataFrame(columns=["item", "dmacs"]),
                                        "some": pd.DataFrame({"item": ["A1"], "dmacs": [0.123]})})
-    assert res.table("none").data == "*Nothing to list.*"  # not an empty output, which shows its repr
+    # not an empty output, which shows its repr, and not a bare "Nothing to list": it names the table
+    assert res.table("none").data == "*The results table none.csv: nothing to list.*"
+    assert res.table("none", empty="no item was freed").data == "*The results table none.csv: no item was freed.*"
     assert res.table("none", caption="dMACS").data == "*dMACS: nothing to list.*"
     assert "0.123" in res.table("some").data
 

@@ -7,6 +7,7 @@ so the book cannot drift from the instrument or the environment it documents.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -20,18 +21,25 @@ SYNTHETIC_NOTE = (
 )
 
 
-def markdown_table(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame, caption: str | None = None, name: str | None = None) -> str:
     """Render a DataFrame as a Markdown pipe table (no optional ``tabulate`` dependency).
+
+    With ``caption`` and ``name``, the table is a MyST ``{table}`` with that caption and label, so
+    the book numbers it ("Table N") and the text can cite it with ``{numref}``.
 
     Parameters
     ----------
     frame : DataFrame
         The table; missing cells print empty, ``|`` is escaped and line breaks become spaces.
+    caption : str, optional
+        The caption of a numbered table (needs ``name``).
+    name : str, optional
+        The table's label for ``{numref}`` (needs ``caption``).
 
     Returns
     -------
     str
-        The pipe table, header and rule first.
+        The pipe table, header and rule first; inside a ``{table}`` directive with a caption.
 
     Examples
     --------
@@ -42,6 +50,14 @@ def markdown_table(frame: pd.DataFrame) -> str:
     | --- | --- |
     | 1 | agree |
     | 2 | a\\|b |
+    >>> print(markdown_table(pd.DataFrame({"a": [1]}), caption="One row.", name="tbl-one"))
+    :::{table} One row.
+    :name: tbl-one
+    <BLANKLINE>
+    | a |
+    | --- |
+    | 1 |
+    :::
     """
     def cell(value) -> str:
         return "" if value is None or (isinstance(value, float) and value != value) else \
@@ -50,7 +66,11 @@ def markdown_table(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "|".join(" --- " for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
+    table = "\n".join([header, rule, *body])
+    if caption is None:
+        return table
+    label = f"\n:name: {name}" if name else ""
+    return f":::{{table}} {caption}{label}\n\n{table}\n:::"
 
 
 def codebook_markdown(codebook: Codebook | None = None, *, note: str = SYNTHETIC_NOTE,
@@ -94,7 +114,9 @@ def codebook_markdown(codebook: Codebook | None = None, *, note: str = SYNTHETIC
         rows = [{"code": c, "Tiếng Việt": cb.value_labels(scale, "vi")[c], "English": cb.value_labels(scale, "en")[c]}
                 for c in cb.value_labels(scale, "vi")]
         lines += [f"**{scale}** (agreement codes: {', '.join(map(str, cb.agree_codes(scale)))}; "
-                  f"missing: {', '.join(map(str, cb.missing_codes(scale)))})", "", markdown_table(pd.DataFrame(rows)), ""]
+                  f"missing: {', '.join(map(str, cb.missing_codes(scale)))})", "",
+                  markdown_table(pd.DataFrame(rows), caption=f"Response scale {scale}: codes and their labels.",
+                                 name=f"tbl-scale-{_slug(scale)}"), ""]
     lines += ["## Items by construct", ""]
     table = codebook_table(cb, lang="en")
     constructs = cb.constructs.set_index("code")
@@ -104,7 +126,9 @@ def codebook_markdown(codebook: Codebook | None = None, *, note: str = SYNTHETIC
         lines += [f"### {code} — {c['label_en']}", "", f"*{c['label_vi']}* · {kind} · scale {group['scale'].iloc[0]}", "",
                   markdown_table(group.assign(reversed=group["reversed"].map({True: "yes", False: ""}))[
                       ["code", "wording_vi", "wording_en", "reversed"]].rename(columns={
-                          "wording_vi": "Tiếng Việt", "wording_en": "English", "reversed": "reverse-keyed"})), ""]
+                          "wording_vi": "Tiếng Việt", "wording_en": "English", "reversed": "reverse-keyed"}),
+                      caption=f"Items of {code} ({c['label_en']}), in Vietnamese and English.",
+                      name=f"tbl-items-{_slug(code)}"), ""]
     lines += ["## Respondent attributes", ""]
     rows = []
     for at in cb.data["attributes"]:
@@ -114,10 +138,16 @@ def codebook_markdown(codebook: Codebook | None = None, *, note: str = SYNTHETIC
             b = cb.integer_bounds(at["code"])
             values = f"whole number, possible {b['range'][0]}–{b['range'][1]}, plausible {b['plausible'][0]}–{b['plausible'][1]}"
         rows.append({"code": at["code"], "Tiếng Việt": at["vi"], "English": at["en"], "values": values})
-    lines += [markdown_table(pd.DataFrame(rows)), "", "## Platform and personal-data columns", "",
+    lines += [markdown_table(pd.DataFrame(rows), caption="Respondent attributes and their values.",
+                             name="tbl-attributes"), "", "## Platform and personal-data columns", "",
               f"Platform columns: {', '.join(f'`{c}`' for c in cb.admin_columns)}.", "",
               f"Personal data (never leave `data/raw/`): {', '.join(f'`{c}`' for c in cb.personal_columns)}.", ""]
     return "\n".join(lines)
+
+
+def _slug(text) -> str:
+    """A label part from a code: lower case, runs of other characters as one hyphen."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
 def write_page(text: str, out: str | Path) -> Path:

@@ -8,6 +8,9 @@ saves a full-page screenshot of it and reports what a reviewer would object to:
   inside its own frame *and* that frame shows the scroll cue (class ``hpmob-scrolls``,
   set by the book's ``hpmob.js``);
 * ``caption`` — an image that is not in a captioned figure, or has no alt text;
+* ``table`` — a results table (rendered by :mod:`hpmob.tables`, a pandas or a Markdown table)
+  without a numbered caption ("Table N" and its text: ``{numtable}`` of :mod:`hpmob.numtable`,
+  or MyST's ``{table}``), which the text could not cite;
 * ``code`` — a visible notebook code cell not tagged as a deliberate listing;
 * ``text`` — "Traceback", "Warning", "<NA>", "NaN" or an object's repr ("<IPython.core.display.Markdown
   object>": an output that had nothing to show) in the visible text;
@@ -34,6 +37,9 @@ CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 FORBIDDEN_TEXTS = ("Traceback", "Warning", "<NA>", "NaN", " object>")
 #: Cell tags that mark a code cell shown on purpose (see hpmob.notebooks.LISTING_TAGS).
 LISTING_CLASSES = ("tag_listing", "tag_show-input")
+#: What the check counts as a results table: hpmob.tables' tables, pandas' and Markdown tables
+#: (docutils gives them the class "table"); a table of the page's layout has none of these classes.
+RESULTS_TABLES = "table.hpmob-table, table.dataframe, table.table, table.docutils"
 #: Pages of the HTML build that are not the book's content.
 SKIPPED_PAGES = frozenset({"genindex.html", "search.html", "py-modindex.html"})
 
@@ -73,8 +79,8 @@ class Problem:
 
 # Runs in the page: everything that needs the browser's layout and visibility.
 _PAGE_SCRIPT = r"""
-(listingClasses) => {
-  const out = {overflow: [], caption: [], code: [], links: [], ids: [], text: ""};
+([listingClasses, RESULTS_TABLES]) => {
+  const out = {overflow: [], caption: [], table: [], code: [], links: [], ids: [], text: ""};
   const column = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
   const colRight = column.getBoundingClientRect().right + 1;
   const describe = (el) => {
@@ -108,6 +114,16 @@ _PAGE_SCRIPT = r"""
     if (!cap || !cap.innerText.trim()) out.caption.push("image without caption: " + describe(img));
     const alt = (img.getAttribute("alt") || "").trim();
     if (!alt || /\.(png|svg|jpe?g)$/i.test(alt)) out.caption.push("image without alt text: " + describe(img));
+  });
+  // results tables: numbered ("Table N") with a caption, by {numtable} (around it) or {table} (its own)
+  column.querySelectorAll(RESULTS_TABLES).forEach((table) => {
+    if (!table.checkVisibility()) return;
+    const holder = table.closest(".hpmob-numtable");
+    const cap = holder ? holder.querySelector(":scope > .hpmob-table-caption") : table.querySelector(":scope > caption");
+    const number = cap && cap.querySelector(".caption-number");
+    const text = cap && cap.querySelector(".caption-text");
+    if (!number || !/^Table\s+\d/.test(number.innerText.trim()) || !text || !text.innerText.trim())
+      out.table.push("results table without a numbered caption: " + describe(table));
   });
   column.querySelectorAll("div.cell_input").forEach((el) => {
     if (!el.checkVisibility()) return;
@@ -311,9 +327,10 @@ def check_book(html_dir: str | Path, *, screenshots: str | Path | None = None, w
             name = page.relative_to(html_dir).as_posix() if page.is_relative_to(html_dir) else page.name
             view.goto(page.as_uri(), wait_until="load")
             view.wait_for_timeout(100)  # let hpmob.js mark the scrolling frames
-            seen = view.evaluate(_PAGE_SCRIPT, list(LISTING_CLASSES))
+            seen = view.evaluate(_PAGE_SCRIPT, [list(LISTING_CLASSES), RESULTS_TABLES])
             problems += [Problem(name, "overflow", d) for d in seen["overflow"]]
             problems += [Problem(name, "caption", d) for d in seen["caption"]]
+            problems += [Problem(name, "table", d) for d in seen["table"]]
             problems += [Problem(name, "code", d) for d in seen["code"]]
             problems += text_problems(name, seen["text"])
             problems += [Problem(name, p.kind, p.detail) for p in

@@ -356,7 +356,10 @@ def book_notebook(source: str | Path, output: str | Path, *, root: str | Path | 
       so are plain-text reprs a cell returns (``[PosixPath(...)]``): results are shown as
       tables, figures or text;
     * the project's absolute path is removed from text outputs, so no page names the
-      machine it was built on.
+      machine it was built on;
+    * an output glued *and* shown (a table the analyst sees where the cell runs,
+      :func:`hpmob.tables.glue_table`) is kept as glue only: the page shows it where its
+      directive places it (a numbered ``{numtable}``), not a second time under the cell.
 
     Parameters
     ----------
@@ -399,7 +402,7 @@ def book_notebook(source: str | Path, output: str | Path, *, root: str | Path | 
             continue
         if "injected-parameters" in tags:
             continue
-        cell["outputs"] = [_strip_path(o, prefix) for o in cell.get("outputs", [])
+        cell["outputs"] = [_place_glued(_strip_path(o, prefix)) for o in cell.get("outputs", [])
                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                            # a bare repr of a returned object ([PosixPath(...)], None): not a result
                            and not (o.get("output_type") == "execute_result" and set(o.get("data", {})) <= {"text/plain"})]
@@ -416,6 +419,27 @@ def book_notebook(source: str | Path, output: str | Path, *, root: str | Path | 
     nb["cells"] = cells
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return output
+
+
+#: The mime prefix with which myst-nb's ``glue(..., display=False)`` hides a glued output.
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def _place_glued(output: dict) -> dict:
+    """A glued output that was also displayed, as if glued with ``display=False``.
+
+    Examples
+    --------
+    >>> out = {"output_type": "display_data", "data": {"text/html": "<table/>"},
+    ...        "metadata": {"scrapbook": {"name": "tbl_x", "mime_prefix": ""}}}
+    >>> _place_glued(out)["data"], out["metadata"]["scrapbook"]["mime_prefix"]
+    ({'application/papermill.record/text/html': '<table/>'}, 'application/papermill.record/')
+    """
+    book = output.get("metadata", {}).get("scrapbook")
+    if book is not None and not book.get("mime_prefix"):
+        output["data"] = {GLUE_PREFIX + k: v for k, v in output.get("data", {}).items()}
+        book["mime_prefix"] = GLUE_PREFIX
     return output
 
 

@@ -186,25 +186,27 @@ def reproducibility_markdown(root: str | Path | None = None) -> str:
         markdown_table(pd.DataFrame(
             [("Python", f"{env['python']} ({env['implementation']})"), ("Platform", env["platform"]),
              ("Git commit", f"`{env['commit']}`"), ("Built", env["built"])],
-            columns=["item", "value"])),
+            columns=["item", "value"]), caption="The environment this book was built in.", name="tbl-build-env"),
         "",
         "## Raw data files",
         "",
         "SHA-256 of every file in `data/raw/` at build time. The pipeline checks them against "
         "the manifest before it reads anything.",
         "",
-        markdown_table(raw.assign(sha256=raw["sha256"].map(lambda s: f"`{s}`")))
+        markdown_table(raw.assign(sha256=raw["sha256"].map(lambda s: f"`{s}`")),
+                       caption="SHA-256 of every raw data file at build time.", name="tbl-raw-files")
         if len(raw) else "*No raw data files yet.*",
         "",
         "## Key packages",
         "",
-        markdown_table(packages[packages["package"].isin(key)]),
+        markdown_table(packages[packages["package"].isin(key)], caption="Versions of the key packages.",
+                       name="tbl-key-packages"),
         "",
         "## All pinned packages",
         "",
         f"All {len(packages)} packages pinned (with hashes) in `requirements.lock`:",
         "",
-        markdown_table(packages),
+        markdown_table(packages, caption="Every package pinned in `requirements.lock`.", name="tbl-all-packages"),
         "",
     ]
     return "\n".join(lines)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 #: Column names formatted as p-values unless the caller says otherwise.
-P_VALUE_NAMES = frozenset({"p", "pvalue", "p_value", "p-value", "p_adjusted", "p_holm", "rmsea.pvalue"})
+P_VALUE_NAMES = frozenset({"p", "pvalue", "pval", "p_value", "p-value", "p_adjusted", "p_holm", "rmsea.pvalue"})
 #: What a suppressed cell shows (the footnote under the table says why).
 SUPPRESSED = "suppressed"
 #: The kinds a column can be formatted as.
@@ -56,10 +56,31 @@ COMMON_LABELS = {
     "focal": "Focal group", "mean_difference": "Mean difference", "sd_pooled": "Pooled SD", "treatment": "Treatment",
     "chisq.scaled": "χ² (scaled)", "cfi.scaled": "CFI (scaled)", "tli.scaled": "TLI (scaled)",
     "rmsea.scaled": "RMSEA (scaled)", "from": "From", "to": "To",
+    # item statistics, fit comparisons, score tests, χ² tests and pingouin's Games–Howell columns
+    "skew": "Skewness", "kurtosis": "Kurtosis", "pct_floor": "% at floor", "pct_ceiling": "% at ceiling",
+    "reversed": "Reverse-keyed", "n_omega": "n (ω)", "threshold": "Threshold", "band": "Band",
+    "min_loading": "Smallest loading", "max_r": "Largest r", "max_shared_variance": "Largest shared variance",
+    "max_abs_r": "Largest |r|", "passes": "Passes",
+    "delta_chisq": "Δχ²", "delta_df": "Δdf", "p_delta": "p (Δχ²)", "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA",
+    "decision": "Decision", "X2": "χ²", "group_rhs": "Group number", "group_label_rhs": "Group",
+    "chi2": "χ²", "dof": "df", "cramers_v": "Cramér's V", "cramers_v_corrected": "Cramér's V (bias-corrected)",
+    "min_expected": "Smallest expected count", "low_expected": "Low expected counts", "dropped_groups": "Groups left out",
+    "dv": "Variable", "A": "Group A", "B": "Group B", "n_A": "n (A)", "n_B": "n (B)", "mean_A": "Mean (A)",
+    "mean_B": "Mean (B)", "T": "t", "pval": "p", "hedges": "Hedges' g", "sepc.lv": "SEPC (latent)",
+    "sepc.all": "SEPC (standardized)", "effect": "Effect", "method": "Method", "n_draws": "Draws",
+    "kmo": "KMO", "kmo_item_min": "Smallest item KMO", "kmo_item_min_name": "Item with the smallest KMO",
+    "bartlett_chisq": "Bartlett's χ²", "bartlett_df": "Bartlett's df", "bartlett_p": "Bartlett's p",
+    "n_factors_parallel": "Factors retained (parallel analysis)",
+    "n_components_parallel": "Components retained (parallel analysis)",
+    "kmo_ok": "KMO adequate", "kmo_items_ok": "Every item's KMO adequate", "bartlett_ok": "Bartlett's test significant",
+    "loadings_ok": "Loadings ≥ criterion", "cr_ok": "CR ≥ criterion", "ave_ok": "AVE ≥ criterion",
+    "fornell_larcker_ok": "Fornell–Larcker met", "htmt_ok": "HTMT ≤ criterion", "resp_id": "Respondent",
+    "omega_model": "ω (model-implied variance)",
 }
 #: Interval bound pairs shown as one "[low, high]" column.
 CI_PAIRS = (("ci_low", "ci_high"), ("ci.lower", "ci.upper"), ("std.ci.lower", "std.ci.upper"),
-            ("rmsea.ci.lower", "rmsea.ci.upper"), ("alpha_ci_low", "alpha_ci_high"), ("g_ci_low", "g_ci_high"))
+            ("rmsea.ci.lower", "rmsea.ci.upper"), ("alpha_ci_low", "alpha_ci_high"), ("g_ci_low", "g_ci_high"),
+            ("hedges_ci_low", "hedges_ci_high"))
 
 
 def format_p(value) -> str:
@@ -415,7 +436,9 @@ def render_table(frame: pd.DataFrame, *, caption: str | None = None, notes: Sequ
     parts = split_columns(cells, keep=keep, max_columns=max_columns) if max_columns else [cells]
     pieces = []
     for k, part in enumerate(parts):
-        cap = caption if len(parts) == 1 or caption is None else f"{caption} (part {k + 1} of {len(parts)})"
+        # the parts of a split table say so, also when the caption is the numbered one above them
+        cap = caption if len(parts) == 1 else f"{caption} (part {k + 1} of {len(parts)})" if caption \
+            else f"Part {k + 1} of {len(parts)}"
         pieces.append(table_html(part, caption=cap, notes=notes if k == len(parts) - 1 else ()))
     return HTML("".join(pieces))
 
@@ -434,6 +457,80 @@ def _defaults(frame: pd.DataFrame, options: dict) -> dict:
     if "columns" not in options and "conf" in frame.columns:  # the level is in the interval's label
         options["columns"] = [c for c in frame.columns if c != "conf"]
     return options
+
+
+def table_panels(tables: Sequence, titles: Sequence[str] | None = None):
+    """Stack several rendered tables as the panels of one table: "Panel A. title", "Panel B. title", ...
+
+    For a numbered table whose parts depend on the analysis plan (one table per hypothesis
+    of a kind): one number and caption, the panels below it. A Markdown message (an empty
+    table that says so) becomes a panel in words.
+
+    Parameters
+    ----------
+    tables : sequence
+        Rendered tables (:func:`render_table`) or Markdown messages.
+    titles : sequence of str, optional
+        One title per panel (default: none, "Panel A", "Panel B", ...).
+
+    Returns
+    -------
+    IPython.display.HTML
+        The panels, one after the other.
+
+    Examples
+    --------
+    >>> a = render_table(pd.DataFrame({"x": [1]}))
+    >>> out = table_panels([a, a], titles=["Overall", "By group"]).data
+    >>> out.count('class="hpmob-panel"'), "Panel B. By group" in out
+    (2, True)
+    """
+    from IPython.display import HTML
+
+    titles = list(titles) if titles is not None else [""] * len(tables)
+    if len(titles) != len(tables):
+        raise ValueError(f"table_panels: {len(tables)} tables but {len(titles)} titles")
+    parts = []
+    for k, (table, title) in enumerate(zip(tables, titles)):
+        data = getattr(table, "data", table)
+        body = data if isinstance(table, HTML) else f"<p><em>{html.escape(str(data).strip().strip('*'))}</em></p>"
+        head = f"Panel {chr(65 + k)}" + (f". {html.escape(title)}" if title else "")
+        parts.append(f'<p class="hpmob-panel">{head}</p>{body}')
+    return HTML("".join(parts) or "<p><em>No table of this kind in the analysis plan.</em></p>")
+
+
+def glue_table(key: str, *tables, titles: Sequence[str] | None = None) -> None:
+    """Show a rendered table where the cell runs and glue it under ``key`` for a numbered table in the book.
+
+    The book places it with ``{numtable}`` (:mod:`hpmob.numtable`): number, caption and
+    label come from the Markdown cell, so the table needs no caption of its own. The book's
+    copy of the notebook (:func:`hpmob.notebooks.book_notebook`) keeps the glued output for
+    the directive only, so the page does not show the table twice. Several tables are glued
+    as the panels of one (:func:`table_panels`).
+
+    Parameters
+    ----------
+    key : str
+        The glue key the book's ``{numtable}`` directive names.
+    *tables
+        One rendered table, or several for the panels of one table.
+    titles : sequence of str, optional
+        Panel titles (:func:`table_panels`).
+
+    Returns
+    -------
+    None
+        The table is displayed and glued (myst-nb ``glue``).
+
+    Examples
+    --------
+    >>> glue_table("tbl_x", render_table(pd.DataFrame({"x": [1]})))  # outside a notebook: the repr
+    <IPython.core.display.HTML object>
+    """
+    from myst_nb import glue
+
+    one = len(tables) == 1 and titles is None
+    glue(key, tables[0] if one else table_panels(tables, titles))
 
 
 def listing(text: str, *, caption: str, language: str = "text"):

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["StepResult"]
+__all__ = ["LEAD_COLUMNS", "StepResult"]
+
+#: Columns that identify a row, shown first and in this order (the construct of a latent mean
+#: before its group); the CSV keeps the step's own order.
+LEAD_COLUMNS = ("by", "hypothesis", "construct", "factor", "dv", "item")
 
 
 @dataclass
@@ -151,11 +155,13 @@ class StepResult:
         for key, value in self.glue_values().items():
             glue(key, value, display=False)
 
-    def table(self, name: str, decimals: int = 3, rows: int | None = None, **options):
+    def table(self, name: str, decimals: int = 3, rows: int | None = None, empty: str | None = None,
+              index: str | None = None, hide=(), **options):
         """Return a table for the page (:func:`hpmob.tables.render_table`), formatted in words.
 
         Labels in words, intervals in brackets, estimates to ``decimals`` places, p-values as
-        "< .001", suppressed cells as "suppressed".
+        "< .001", suppressed cells as "suppressed". Columns that say what a row is about
+        (:data:`LEAD_COLUMNS`) come first.
 
         Parameters
         ----------
@@ -165,13 +171,20 @@ class StepResult:
             Places of the estimates (2 or 3).
         rows : int, optional
             Only the first rows.
+        empty : str, optional
+            Why the table may be empty (e.g. "no intercept was freed"): an empty table is one
+            line that says which table it is and, with ``empty``, why.
+        index : str, optional
+            Show the row names under this column label (matrices).
+        hide : sequence of str
+            Columns not shown on the page (the results file keeps them).
         **options
             Passed to the renderer (``caption``, ``labels``, ...).
 
         Returns
         -------
         IPython.display.HTML or IPython.display.Markdown
-            The table, or a one-line "nothing to list" for an empty one.
+            The table, or a one-line message for an empty one.
 
         Examples
         --------
@@ -186,13 +199,18 @@ class StepResult:
         from hpmob.tables import column_kind, render_table
 
         frame = self.tables[name]
-        if frame.empty:  # nothing to list (e.g. no freed item, so no dMACS): say so in one line
+        if frame.empty:  # nothing to list (e.g. no freed item, so no dMACS): say which table, in one line
             from IPython.display import Markdown
 
-            caption = options.get("caption")
-            return Markdown(f"*{caption}: nothing to list.*" if caption else "*Nothing to list.*")
-        if name in self.index_tables:  # a matrix or a named-value column: its index is a column
+            what = options.get("caption") or f"The results table {name}.csv"
+            return Markdown(f"*{what}: {empty or 'nothing to list'}.*")
+        if index is not None:  # a matrix whose row names are its index (not written to the CSV)
+            frame = frame.rename_axis(index).reset_index()
+        elif name in self.index_tables:  # a matrix or a named-value column: its index is a column
             frame = frame.reset_index()
+        # what a row is about first (the construct before its groups), the statistics after it
+        lead = [c for c in LEAD_COLUMNS if c in frame.columns]
+        frame = frame[lead + [c for c in frame.columns if c not in lead and c not in hide]]
         frame = frame.head(rows) if rows is not None else frame
         kind = "estimate" if decimals <= 2 else "estimate3"
         if name in self.index_tables and frame.shape[1] == 2:  # named values (fit measures): one kind per row
@@ -202,5 +220,7 @@ class StepResult:
             frame = pd.DataFrame({"Statistic": [COMMON_LABELS.get(k, k) for k in frame[key]], "Value": [
                 format_number(v, column_kind(k, pd.Series([v])) if float(v).is_integer() or "pvalue" in str(k)
                               else kind) for k, v in zip(frame[key], frame[value])]})
-        kinds = {c: kind for c in frame.columns if column_kind(c, frame[c]) == "estimate"}
+        # percentages (pct, pct_*) to one decimal, the other estimates to ``decimals``
+        kinds = {c: "percent" if str(c) == "pct" or str(c).startswith("pct_") else kind
+                 for c in frame.columns if column_kind(c, frame[c]) == "estimate"}
         return render_table(frame, kinds={**kinds, **options.pop("kinds", {})}, **options)
