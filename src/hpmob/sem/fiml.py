@@ -618,7 +618,7 @@ def h1_trace(sigma: np.ndarray, mu: np.ndarray, pt: Patterns) -> float:
         _, Q, r = minus2_loglik(S, m, pt, gradient=True)
         return np.concatenate([-2 * r, Q[rows, cols] * off]) / (2 * N)
 
-    from .robust import numeric_hessian
+    from .information import numeric_hessian
 
     x0 = np.concatenate([mu, sigma[rows, cols]])
     A1 = numeric_hessian(grad, x0)

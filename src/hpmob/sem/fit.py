@@ -33,7 +33,7 @@ from . import measures
 from .blas import one_blas_thread
 from .defined import Expression, jacobian
 from .fiml import normalise_missing
-from .robust import (
+from .information import (
     casewise_scores,
     expected_information,
     h1_trace,

@@ -52,7 +52,7 @@ from .blas import one_blas_thread as _one_blas_thread
 from .defined import Expression, jacobian
 from .fiml import normalise_missing
 from .fit import SemResult, _estimate, _observed_information, _param_name, _prepare_data, fit
-from .robust import casewise_scores
+from .information import casewise_scores
 from .structure import Ram
 from .syntax import ParsedModel, parse_model, suggest
 

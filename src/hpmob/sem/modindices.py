@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .fit import SemResult, _standardize
-from .robust import expected_information, ml_gradient
+from .information import expected_information, ml_gradient
 from .syntax import ParRow
 
 __all__ = ["modification_indices"]

@@ -50,7 +50,7 @@ from .fiml import Patterns, baseline_minus2_loglik, casewise_scores, em_h1, minu
 from .fiml import baseline_trace as fiml_baseline_trace
 from .fiml import h1_trace as fiml_h1_trace
 from .fit import RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, _safe_inv, _standardize
-from .robust import numeric_hessian, sandwich, yuan_bentler_mplus
+from .information import numeric_hessian, sandwich, yuan_bentler_mplus
 from .structure import Ram
 from .syntax import ParRow, ParsedModel, parse_model, suggest
 

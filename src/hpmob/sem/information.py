@@ -6,6 +6,10 @@ machinery, so these are written here after lavaan 0.6-14
 ``lav_test_yuan_bentler.R``). All information matrices are *unit* information
 (per observation), as in lavaan; covariances of estimates divide by N.
 
+Plain ML uses this module as much as MLR does (the expected information gives ML's
+standard errors, :func:`ml_gradient` its score tests), hence its name: it was
+``hpmob.sem.robust`` before issue #20.
+
 Notation: ``S`` is the sample covariance (N divisor), ``sigma`` the implied
 covariance, ``dS`` the derivatives of ``sigma`` with respect to the free
 parameters (shape ``(q, p, p)``) and ``dmu`` those of the implied mean
@@ -51,7 +55,7 @@ def expected_information(sigma, dS, dmu=None) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import expected_information
+    >>> from hpmob.sem.information import expected_information
     >>> expected_information(np.eye(1) * 2.0, np.ones((1, 1, 1)))  # 1 / (2 σ⁴) at σ² = 2
     array([[0.125]])
     """
@@ -84,7 +88,7 @@ def ml_gradient(sigma, S, dS) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import ml_gradient
+    >>> from hpmob.sem.information import ml_gradient
     >>> ml_gradient(np.eye(2), np.eye(2), np.ones((1, 2, 2)))
     array([0.])
     """
@@ -118,7 +122,7 @@ def casewise_scores(Yc, sigma, dS, dmu=None) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import casewise_scores
+    >>> from hpmob.sem.information import casewise_scores
     >>> Yc = np.array([[1.0], [-1.0], [2.0]])
     >>> casewise_scores(Yc, np.eye(1), np.ones((1, 1, 1)))  # d/dσ² of each case at σ² = 1
     array([[0. ],
@@ -162,7 +166,7 @@ def numeric_hessian(grad_fn, x, h: float = 1e-6, richardson: bool = True) -> np.
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import numeric_hessian
+    >>> from hpmob.sem.information import numeric_hessian
     >>> numeric_hessian(lambda v: np.array([2 * v[0] + v[1], v[0] + 6 * v[1]]), [1.0, 1.0]).round(6)
     array([[2., 1.],
            [1., 6.]])
@@ -201,7 +205,7 @@ def sandwich(A, B, n) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import sandwich
+    >>> from hpmob.sem.information import sandwich
     >>> sandwich(np.eye(2) * 2.0, np.eye(2), 100)
     array([[0.0025, 0.    ],
            [0.    , 0.0025]])
@@ -234,7 +238,7 @@ def h1_trace(Yc, S, meanstructure: bool) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import h1_trace
+    >>> from hpmob.sem.information import h1_trace
     >>> Y = np.array([[1.0], [-1.0], [2.0], [-2.0]])
     >>> round(float(h1_trace(Y, (Y.T @ Y) / 4, meanstructure=False)), 4)
     0.18
@@ -270,7 +274,7 @@ def yuan_bentler_mplus(trace_h1, ndat_h1, A0, B0, df):
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import yuan_bentler_mplus
+    >>> from hpmob.sem.information import yuan_bentler_mplus
     >>> yuan_bentler_mplus(4.0, 3, np.eye(1), np.eye(1), 2)
     (1.5, 3.0, 1.3333333333333333, 1.0)
     """
