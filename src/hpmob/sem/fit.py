@@ -39,9 +39,11 @@ from .information import (
     h1_trace,
     ml_gradient,
     numeric_hessian,
+    safe_inv,
     sandwich,
     yuan_bentler_mplus,
 )
+from .standardize import standardize
 from .structure import Ram
 from .syntax import ParsedModel, parse_model, suggest
 
@@ -146,7 +148,8 @@ class SemResult:
 # --------------------------------------------------------------------------- data
 
 
-def _prepare_data(data: pd.DataFrame, pm: ParsedModel, fiml: bool = False) -> tuple[np.ndarray, int]:
+def prepare_data(data: pd.DataFrame, pm: ParsedModel, fiml: bool = False) -> tuple[np.ndarray, int]:
+    """The model's columns as a float matrix (complete rows, or with ``fiml`` every row with a value) and the rows dropped."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"`data` must be a pandas DataFrame, not {type(data).__name__}.")
     cols = list(data.columns)
@@ -176,12 +179,12 @@ def _prepare_data(data: pd.DataFrame, pm: ParsedModel, fiml: bool = False) -> tu
     X = data[pm.ov].astype(float).to_numpy()
     if fiml:
         # FIML uses every row with at least one observed value (as lavaan)
-        from .multigroup import _check_incomplete
+        from .multigroup import check_incomplete
 
         ok = np.any(np.isfinite(X), axis=1)
         n_drop = int((~ok).sum())
         X = X[ok]
-        _check_incomplete(X, pm.ov, "the data")
+        check_incomplete(X, pm.ov, "the data")
         if n_drop:
             warnings.warn(
                 f"{n_drop} row(s) with no observed value in the model's variables were not used "
@@ -352,65 +355,11 @@ def _fml(sigma, S) -> float:
     return float(logdet + np.sum(S * np.linalg.inv(sigma)) - logdet_s - S.shape[0])
 
 
-# ----------------------------------------------------------------- standardizing
-
-
-def _standardize(rows, est, lv, ov, V_all, ram):
-    """std.lv and std.all as lavaan's ``lav_standardize_lv`` / ``lav_standardize_all``."""
-    lv_set, ov_set = set(lv), set(ov)
-    diag = np.diag(V_all)
-    eta2 = {v: diag[ram.index[v]] for v in lv}
-    eta = {v: math.sqrt(x) if x >= 0 else math.nan for v, x in eta2.items()}
-    ov2 = {v: diag[ram.index[v]] for v in ov}
-    ov2 = {v: (x if abs(x) >= np.finfo(float).eps else math.nan) for v, x in ov2.items()}
-    osd = {v: math.sqrt(x) if x >= 0 else math.nan for v, x in ov2.items()}
-    rv = {r.lhs: math.sqrt(abs(e)) for r, e in zip(rows, est) if r.op == "~~" and r.lhs == r.rhs}
-
-    # lavaan's two steps apply the same rules: std.lv rescales by the latent variables'
-    # SDs, std.all then also by the observed variables' SDs
-    std_lv = _rescale(est, rows, lv_set, eta, eta2, rv)
-    std_all = _rescale(std_lv, rows, ov_set, osd, ov2, rv)
-    return std_lv, std_all
-
-
-def _rescale(values, rows, scaled: set, sd: dict, var: dict, rv: dict) -> np.ndarray:
-    """Divide each parameter by the SDs (variances) of the ``scaled`` variables it involves.
-
-    A loading or regression coefficient is multiplied by its predictor's SD and divided
-    by its outcome's; a variance is divided by the variance, a covariance by the two
-    residual SDs ``rv``, an intercept by the SD.
-    """
-    out = np.array(values, dtype=float)
-    for i, r in enumerate(rows):
-        lhs, rhs = r.lhs in scaled, r.rhs in scaled
-        if r.op == "=~":  # lhs is the factor (predictor), rhs the indicator
-            if lhs:
-                out[i] *= sd[r.lhs]
-            if rhs:
-                out[i] /= sd[r.rhs]
-        elif r.op == "~":  # lhs is the outcome, rhs the predictor
-            if lhs:
-                out[i] /= sd[r.lhs]
-            if rhs:
-                out[i] *= sd[r.rhs]
-        elif r.op == "~~":
-            if r.lhs == r.rhs:
-                if lhs:
-                    out[i] /= var[r.lhs]
-            else:
-                if lhs:
-                    out[i] /= rv[r.lhs]
-                if rhs:
-                    out[i] /= rv[r.rhs]
-        elif r.op == "~1" and lhs:
-            out[i] /= sd[r.lhs]
-    return out
-
-
 # --------------------------------------------------------------------- main entry
 
 
-def _param_name(r) -> str:
+def param_name(r) -> str:
+    """A free parameter's name in ``vcov`` and the bootstrap table: its label, else ``lhs op rhs``."""
     return r.label or (f"{r.lhs}{r.op}" if r.op == "~1" else f"{r.lhs}{r.op}{r.rhs}")
 
 
@@ -536,7 +485,7 @@ def fit(
     if normalise_missing(missing) == "ml":
         return _fit_fiml(model, data, est_name, ci)
     pm = parse_model(model, meanstructure=meanstructure)
-    X, _ = _prepare_data(data, pm)
+    X, _ = prepare_data(data, pm)
     if est_name == "MLR" and pm.ov_x:
         raise NotImplementedError(
             f"estimator='MLR' with fixed exogenous covariates ({', '.join(pm.ov_x)}) is not "
@@ -548,17 +497,17 @@ def fit(
 
 
 def _fit_complete(model, pm, X, est_name, meanstructure, ci) -> SemResult:
-    f = _estimate(pm, X)
+    f = estimate(pm, X)
 
     # covariance of the estimates
     if est_name == "ML":
         # lavaan's ML default: expected information, N (not N - 1) divisor; semopy's
         # calc_fim is the same matrix, recomputed here for lavaan's parameter set
-        vcov = _safe_inv(expected_information(f.sigma, f.dS, f.dmu)) / f.N
+        vcov = safe_inv(expected_information(f.sigma, f.dS, f.dmu)) / f.N
         robust = None
     else:
         is_cov = np.array([any(pos[0] != "m" for pos in g) for g in f.groups])
-        A0 = _observed_information(f.ram, f.groups, f.theta, is_cov, f.S, f.sigma, f.dmu)
+        A0 = observed_information(f.ram, f.groups, f.theta, is_cov, f.S, f.sigma, f.dmu)
         B0 = _first_order(f.Yc, f.sigma, f.dS, f.dmu)
         vcov = sandwich(A0, B0, f.N)
         robust = (A0, B0)
@@ -569,7 +518,7 @@ def _fit_complete(model, pm, X, est_name, meanstructure, ci) -> SemResult:
     names: list[str] = [""] * f.q
     for i, k in enumerate(f.free_of_row):
         if k >= 0 and not names[k]:
-            names[k] = _param_name(pm.rows[i])
+            names[k] = param_name(pm.rows[i])
     convergence = ""
     if not f.converged:
         convergence = "Fisher scoring stopped with a gradient above the tolerance 1e-06"
@@ -619,7 +568,7 @@ def _fit_fiml(model: str, data: pd.DataFrame, est_name: str, ci: float) -> SemRe
             f"missing='ml' with fixed exogenous covariates ({', '.join(pm.ov_x)}) is not supported; treat "
             f"them as random by adding e.g. '{pm.ov_x[0]} ~~ {pm.ov_x[0]}' to the model."
         )
-    X, _ = _prepare_data(data, pm, fiml=True)
+    X, _ = prepare_data(data, pm, fiml=True)
     res = fit_groups(model, pm, [X], [""], group=None, group_equal=(), group_partial=(), fiml=True, ci=ci,
                      estimator=est_name)  # fmt: skip
     lab = res.group_labels[0]
@@ -654,7 +603,7 @@ def _fit_fiml(model: str, data: pd.DataFrame, est_name: str, ci: float) -> SemRe
     )
 
 
-def _estimate(pm: ParsedModel, X: np.ndarray) -> _Fitted:
+def estimate(pm: ParsedModel, X: np.ndarray) -> _Fitted:
     """Estimates (hpmob's engine, semopy as fallback); values, implied moments and derivatives per lavaan row."""
     N, p = X.shape
     ybar = X.mean(axis=0)
@@ -736,7 +685,7 @@ def _estimate(pm: ParsedModel, X: np.ndarray) -> _Fitted:
 def _native_estimate(pm: ParsedModel, X: np.ndarray, S: np.ndarray, free_of_row: list[int], q: int):
     """The covariance parameters by hpmob's own engine; ``None`` where semopy's start is kept.
 
-    Moment (or FABIN 3) starts, Fisher scoring then BFGS (:func:`hpmob.sem.multigroup._estimate`
+    Moment (or FABIN 3) starts, Fisher scoring then BFGS (:func:`hpmob.sem.multigroup_estimation.estimate`
     with one group), and the same Fisher-scoring polish as after semopy's SLSQP, so that the
     stationary point is reached to the same precision (steps below 1e-11): the two routes agree
     to about 1e-10, and this one costs a sixth of semopy's start (model construction, start
@@ -749,27 +698,28 @@ def _native_estimate(pm: ParsedModel, X: np.ndarray, S: np.ndarray, free_of_row:
     """
     from dataclasses import replace
 
-    from .multigroup import _build_table, _improper, _Model
-    from .multigroup import _estimate as _estimate_native
+    from .multigroup_estimation import estimate as _estimate_native
+    from .multigroup_estimation import improper
+    from .multigroup_model import Model, build_table
 
     keep = [i for i, r in enumerate(pm.rows) if r.op != "~1"]
     mean_keys = {free_of_row[i] for i, r in enumerate(pm.rows) if r.op == "~1" and free_of_row[i] >= 0}
     if mean_keys & {free_of_row[i] for i in keep}:
         return None
     pm_cov = replace(pm, rows=[pm.rows[i] for i in keep], meanstructure=False, defined=[])
-    entries = _build_table(pm_cov, 1, (), ())
+    entries = build_table(pm_cov, 1, (), ())
     ov_index = {v: i for i, v in enumerate(pm.ov)}
     for e in entries:
         if e.row.exo:  # fixed.x: the sample moment, as semopy's START
             e.value = S[ov_index[e.row.lhs], ov_index[e.row.rhs]]
-    mdl = _Model(pm_cov, entries, [X - X.mean(axis=0)])
+    mdl = Model(pm_cov, entries, [X - X.mean(axis=0)])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t, ok, _ = _estimate_native(mdl)
     except (ValueError, RuntimeError, np.linalg.LinAlgError):
         return None
-    if not ok or _improper(mdl, t):
+    if not ok or improper(mdl, t):
         return None
     t, converged = _polish(mdl, t)
     if not converged:
@@ -928,14 +878,14 @@ def _parameter_table(f: _Fitted, vcov: np.ndarray, ci: float):
     pm, rows, est, free_of_row = f.pm, f.pm.rows, f.est, f.free_of_row
     se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
     _, V_all, _ = f.ram.solve()
-    std_lv, std_all = _standardize(rows, est, pm.lv, pm.ov, V_all, f.ram)
+    std_lv, std_all = standardize(rows, est, pm.lv, pm.ov, V_all, f.ram)
 
     zq = stats.norm.ppf(1 - (1 - ci) / 2)
     records = []
     for i, r in enumerate(rows):
         k = free_of_row[i]
         se = se_free[k] if k >= 0 else 0.0
-        records.append(_row(r.lhs, r.op, r.rhs, r.label, est[i], se, k >= 0, zq, std_lv[i], std_all[i]))
+        records.append(estimate_row(r.lhs, r.op, r.rhs, r.label, est[i], se, k >= 0, zq, std_lv[i], std_all[i]))
     records += _defined_records(pm, rows, est, free_of_row, f.theta, vcov, std_lv, std_all, zq)
     estimates = pd.DataFrame.from_records(records, columns=ESTIMATE_COLUMNS)
 
@@ -992,12 +942,13 @@ def _defined_records(pm, rows, est, free_of_row, theta, vcov, std_lv, std_all, z
     def_std_lv = eval_defined({k: v[0] for k, v in label_std.items()})
     def_std_all = eval_defined({k: v[1] for k, v in label_std.items()})
     return [
-        _row(e.name, ":=", e.text, e.name, def_est[j], def_se[j], True, zq, def_std_lv[j], def_std_all[j])
+        estimate_row(e.name, ":=", e.text, e.name, def_est[j], def_se[j], True, zq, def_std_lv[j], def_std_all[j])
         for j, e in enumerate(exprs)
     ]
 
 
-def _row(lhs, op, rhs, label, est, se, free, zq, std_lv, std_all) -> dict:
+def estimate_row(lhs, op, rhs, label, est, se, free, zq, std_lv, std_all) -> dict:
+    """One row of the estimates table: z, p and the Wald interval (the value itself at both ends when fixed)."""
     if free and se > 0:
         z = est / se
         # scipy's norm.sf is ndtr(-x); called per row it costs 0.1 ms of argument checks
@@ -1022,24 +973,12 @@ def _row(lhs, op, rhs, label, est, se, free, zq, std_lv, std_all) -> dict:
     }
 
 
-def _safe_inv(info: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        warnings.warn(
-            "The information matrix is singular (the model may not be identified); "
-            "standard errors use a pseudo-inverse.",
-            stacklevel=3,
-        )
-        return np.linalg.pinv(info)
-
-
 def _first_order(Yc, sigma, dS, dmu):
     sc = casewise_scores(Yc, sigma, dS, dmu)
     return sc.T @ sc / Yc.shape[0]
 
 
-def _observed_information(ram, groups, theta, is_cov, S, sigma, dmu):
+def observed_information(ram, groups, theta, is_cov, S, sigma, dmu):
     """Unit observed information: Hessian of F_ML / 2, plus the mean part.
 
     lavaan's MLR uses ``information = "observed"`` (``observed.information =
@@ -1066,3 +1005,8 @@ def _observed_information(ram, groups, theta, is_cov, S, sigma, dmu):
     if dmu is not None:
         H = H + dmu.T @ np.linalg.inv(sigma) @ dmu
     return H
+
+
+# the names these had before issue #20 made them public for the package's other modules;
+# tests import them from here
+_estimate, _prepare_data = estimate, prepare_data

@@ -18,6 +18,8 @@ parameters (shape ``(q, p, p)``) and ``dmu`` those of the implied mean
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = [
@@ -284,3 +286,16 @@ def yuan_bentler_mplus(trace_h1, ndat_h1, A0, B0, df):
     if c < 0:
         c = np.nan
     return c, trace_ug, trace_h1 / ndat_h1, trace_h0 / A0.shape[0]
+
+
+def safe_inv(info: np.ndarray) -> np.ndarray:
+    """Invert an information matrix; a pseudo-inverse, with a warning, when it is singular."""
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        warnings.warn(
+            "The information matrix is singular (the model may not be identified); "
+            "standard errors use a pseudo-inverse.",
+            stacklevel=3,
+        )
+        return np.linalg.pinv(info)

@@ -22,15 +22,9 @@ from scipy import stats
 # ΔCFI <= .01 (Cheung & Rensvold 2002; Chen 2007) and ΔRMSEA <= .015 (Chen 2007), the
 # compendium's shared thresholds
 from ..criteria import DELTA_CFI_MAX, DELTA_RMSEA_MAX
-from .multigroup import (
-    GROUP_EQUAL,
-    MultigroupResult,
-    _normalise_partial,
-    _one_blas_thread,
-    chisq_difference,
-    fit_multigroup,
-    param_set,
-)
+from .blas import one_blas_thread as _one_blas_thread
+from .multigroup import GROUP_EQUAL, MultigroupResult, chisq_difference, fit_multigroup
+from .multigroup_model import normalise_partial, param_set
 from .syntax import parse_model, suggest
 
 __all__ = [
@@ -279,7 +273,7 @@ def _applicable(partial, eq, model) -> tuple:
     if not partial:
         return ()
     pm = parse_model(model, meanstructure=True)
-    keys = _normalise_partial(partial, pm)
+    keys = normalise_partial(partial, pm)
     sets = {f"{r.lhs}{r.op}{r.rhs}": param_set(r, pm) for r in pm.rows}
     return tuple(k for k in keys if sets[k] in eq)
 

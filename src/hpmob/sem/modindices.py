@@ -14,8 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from .fit import SemResult, _standardize
+from .fit import SemResult
 from .information import expected_information, ml_gradient
+from .standardize import standardize
 from .syntax import ParRow
 
 __all__ = ["modification_indices"]
@@ -148,7 +149,7 @@ def modification_indices(result: SemResult, top: int | None = 10, *, minimum: fl
     EPC[small] = np.nan
     sign = np.sign(epc_all)
     _, V_all, _ = ram.solve()
-    s_lv, s_all = _standardize(all_rows, np.abs(EPC), pm.lv, pm.ov, V_all, ram)
+    s_lv, s_all = standardize(all_rows, np.abs(EPC), pm.lv, pm.ov, V_all, ram)
     s_lv, s_all = sign * s_lv, sign * s_all
     s_lv[small], s_all[small] = 0.0, 0.0
 

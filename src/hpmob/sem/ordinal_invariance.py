@@ -39,13 +39,13 @@ from .fit import (
     ESTIMATE_COLUMNS,
     RMSEA_CI_LEVEL,
     SemResult,
-    _row,
-    _standardize,
+    estimate_row,
 )
 from .invariance import MIN_INVARIANT_INDICATORS, NOT_ESTIMABLE, PartialSearch, _criteria, _holds
-from .multigroup import _group_labels
+from .multigroup import group_labels
 from .ordinal import scaled_shifted_traces
 from .polychoric import OrdinalStats, ordinal_stats
+from .standardize import standardize
 from .structure import Ram
 from .syntax import parse_model, suggest
 
@@ -394,7 +394,7 @@ def _prepare(model, data, group, ordered, group_order):
     if absent:
         raise ValueError(f"Item(s) {', '.join(map(repr, absent))} are not columns of `data`.")
     frame = data[[group] + pm.ov].dropna()
-    labels = _group_labels(frame[group], group_order)
+    labels = group_labels(frame[group], group_order)
     stats_list = []
     for lab in labels:
         sub = frame[frame[group] == lab]
@@ -618,12 +618,12 @@ def _group_table(mdl: _Model, g: int, theta, se, zq) -> list[dict]:
             est_rows.append(theta_jj[mdl.oix[r.lhs]])
         else:
             est_rows.append(mdl.value(row_par[i], theta))
-    std_lv, std_all = _standardize(rows, np.array(est_rows), lv, ov, V_all, ram)
+    std_lv, std_all = standardize(rows, np.array(est_rows), lv, ov, V_all, ram)
     sd_y = 1 / delta  # SD of y*: delta parameterization
 
     def rec(x_or_none, lhs, op, rhs, est, s_lv, s_all):
         free = x_or_none is not None and x_or_none.free >= 0
-        out = _row(lhs, op, rhs, "", est, se[x_or_none.free] if free else 0.0, free, zq, s_lv, s_all)
+        out = estimate_row(lhs, op, rhs, "", est, se[x_or_none.free] if free else 0.0, free, zq, s_lv, s_all)
         return {"group": g + 1, **out}
 
     records = []
