@@ -78,7 +78,7 @@ class FimlPlan:
     """
 
     def __init__(self, pm: ParsedModel, result, X: np.ndarray):
-        st = result._state
+        st = result.state
         self.pm = pm
         self.entries = st.entries
         self.X = X

@@ -52,8 +52,8 @@ from scipy import stats
 from .blas import one_blas_thread as _one_blas_thread
 from .defined import jacobian
 from .fiml import normalise_missing
-from .fit import SemResult, estimate, fit, observed_information, prepare_data
-from .information import casewise_scores
+from .fit import SemResult, estimate, fit, prepare_data
+from .information import casewise_scores, observed_information
 from .intervals import OUTPUT_COLUMNS, bootstrap_records, norm_inter, record
 from .refits import FAILED, OK, Plan, bootstrap_plan, check_count, check_seed, refit_many
 from .syntax import parse_model, suggest
@@ -340,13 +340,13 @@ def indirect_effects(
     3    ind          bootstrap_bc  1.242  0.354     0.640     2.136      300
     4    ind         bootstrap_bca  1.242  0.354     0.630     2.079      300
     """
-    if not isinstance(result, SemResult) or result._state is None:
+    if not isinstance(result, SemResult) or result.state is None:
         raise TypeError("`result` must be the SemResult returned by hpmob.sem.fit().")
     if result.missing != "listwise":
         return _indirect_effects_fiml(result, data, defined=defined, methods=methods, n_boot=n_boot, n_mc=n_mc,
                                       ci=ci, seed=seed, n_jobs=n_jobs, progress=progress, replicates=replicates,
                                       acceleration=acceleration)
-    f = result._state
+    f = result.state
     pm = f.pm
     if not pm.defined:
         raise ValueError(

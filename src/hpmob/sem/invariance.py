@@ -74,7 +74,7 @@ _DELTAS = ("delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea")
 # ------------------------------------------------------------------- criteria
 
 
-def _criteria(criteria) -> dict:
+def resolve_criteria(criteria) -> dict:
     """``"chen2007"`` or a mapping with ``delta_cfi`` / ``delta_rmsea`` (None: not used)."""
     if criteria is None or (isinstance(criteria, str) and criteria.lower() in ("chen2007", "chen")):
         return {"delta_cfi": DELTA_CFI_MAX, "delta_rmsea": DELTA_RMSEA_MAX}
@@ -94,7 +94,8 @@ def _criteria(criteria) -> dict:
     )
 
 
-def _holds(d_cfi: float, d_rmsea: float, crit: dict) -> bool:
+def criteria_hold(d_cfi: float, d_rmsea: float, crit: dict) -> bool:
+    """Whether a step's ΔCFI and ΔRMSEA stay within the criteria (a criterion set to None is not used)."""
     ok = True
     if crit["delta_cfi"] is not None:
         ok &= bool(-d_cfi <= crit["delta_cfi"])
@@ -117,7 +118,7 @@ def _compare(prev: MultigroupResult, cur: MultigroupResult, crit: dict) -> dict:
         "p_delta": lrt["p"],
         "delta_cfi": d_cfi,
         "delta_rmsea": d_rmsea,
-        "decision": "invariant" if _holds(d_cfi, d_rmsea, crit) else "not invariant",
+        "decision": "invariant" if criteria_hold(d_cfi, d_rmsea, crit) else "not invariant",
     }
 
 
@@ -246,7 +247,7 @@ def invariance(
     2      scalar  0.882     -0.038  not invariant
     3      strict  0.873     -0.009      invariant
     """
-    crit = _criteria(criteria)
+    crit = resolve_criteria(criteria)
     plan = _resolve_steps(steps)
     fits: dict[str, MultigroupResult] = {}
     rows: list[dict] = []
@@ -325,7 +326,7 @@ def score_tests(result: MultigroupResult, *, kinds=None) -> pd.DataFrame:
     >>> round(st.attrs["total"]["X2"], 3), st.attrs["total"]["df"]
     (7.256, 6)
     """
-    st = result._state
+    st = result.state
     mdl = st.model
     if not st.constraints:
         raise ValueError(
@@ -544,7 +545,7 @@ def partial_invariance_search(
         raise ValueError(f"level must be one of {list(_LEVEL_KIND)}; got {level!r}.")
     if max_free is not None and (not isinstance(max_free, int) or max_free < 0):
         raise ValueError(f"max_free must be a non-negative integer or None; got {max_free!r}.")
-    crit = _criteria(criteria)
+    crit = resolve_criteria(criteria)
     kind = _LEVEL_KIND[level]
     prev_name = _PREVIOUS[level]
     partial = (partial,) if isinstance(partial, str) else tuple(partial)
@@ -569,7 +570,7 @@ def partial_invariance_search(
     freed: list[str] = []
     rankings: list[pd.DataFrame] = []
     holds = row["decision"] == "invariant"
-    pm = cur._state.pm
+    pm = cur.state.pm
     while not holds and (max_free is None or len(freed) < max_free):
         try:
             rank = release_order(cur, kind)
@@ -643,7 +644,7 @@ def latent_mean_differences(result: MultigroupResult, factor: str) -> pd.DataFra
     if getattr(result, "se", "standard") == "none":
         raise ValueError("The fit has no standard errors (se='none'); fit it again with se='standard' to compare "
                          "latent means.")
-    st = result._state
+    st = result.state
     lv = st.pm.lv
     if factor not in lv:
         raise ValueError(f"{factor!r} is not a latent variable of the model.{suggest(str(factor), lv)}")

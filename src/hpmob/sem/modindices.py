@@ -91,11 +91,11 @@ def modification_indices(result: SemResult, top: int | None = 10, *, minimum: fl
     1      x7  ~~  x8  34.145  0.536    0.536     0.859
     2  visual  =~  x7  18.631 -0.422   -0.380    -0.349
     """
-    if not isinstance(result, SemResult) or result._state is None:
+    if not isinstance(result, SemResult) or result.state is None:
         raise TypeError("`result` must be a SemResult returned by hpmob.sem.fit.")
     if result.missing != "listwise":
         raise NotImplementedError("Modification indices are not implemented for missing='ml' fits yet.")
-    f = result._state
+    f = result.state
     pm, ram, rows, est = f.pm, f.ram, f.pm.rows, f.est
     free_of_row, groups = f.free_of_row, f.groups
     S, sigma, N = f.S, f.sigma, f.N

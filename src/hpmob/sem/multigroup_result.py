@@ -21,7 +21,7 @@ from . import measures
 from .fiml import baseline_minus2_loglik, casewise_scores
 from .fiml import baseline_trace as fiml_baseline_trace
 from .fiml import h1_trace as fiml_h1_trace
-from .fit import RMSEA_CI_LEVEL, RMSEA_CLOSE_H0
+from .fit_result import RMSEA_CI_LEVEL, RMSEA_CLOSE_H0
 from .information import yuan_bentler_mplus
 from .multigroup_model import Model
 from .standardize import standardize
@@ -91,7 +91,7 @@ class MultigroupResult:
         ``vcov`` are NaN; estimates and fit measures are unaffected).
     _state : object, optional
         The engine's fitted state, which the score tests, latent mean differences and the
-        bootstrap read.
+        bootstrap read through :attr:`state`.
 
     Examples
     --------
@@ -139,6 +139,29 @@ class MultigroupResult:
             f"group_equal=[{eq}], npar={int(fm['npar'])}, chisq={fm['chisq']:.3f}, df={int(fm['df'])}, "
             f"cfi={fm['cfi']:.3f}, rmsea={fm['rmsea']:.3f}, srmr={fm['srmr']:.3f})"
         )
+
+    @property
+    def state(self) -> Any:
+        """Return the engine's fitted state, which the package's other modules read.
+
+        Internal to :mod:`hpmob.sem` (score tests, modification indices, the bootstrap,
+        latent mean differences): its type depends on how the model was fitted and may
+        change without notice; the other attributes are the stable API.
+
+        Returns
+        -------
+        object or None
+            The state the result was built with; None for a result built without one.
+
+        Examples
+        --------
+        >>> from hpmob.sem import fit_multigroup
+        >>> from semopy.examples import holzinger39
+        >>> res = fit_multigroup("visual =~ x1 + x2 + x3", holzinger39.get_data(), "school")
+        >>> res.state is not None
+        True
+        """
+        return self._state
 
 
 # --------------------------------------------------------------- fit measures

@@ -33,14 +33,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from . import measures
-from .fit import (
-    ESTIMATE_COLUMNS,
-    RMSEA_CI_LEVEL,
-    RMSEA_CLOSE_H0,
-    SemResult,
-    estimate_row,
-    prepare_data,
-)
+from .fit import prepare_data
+from .fit_result import ESTIMATE_COLUMNS, RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, SemResult, estimate_row
 from .polychoric import OrdinalStats, bivariate_normal_cdf, ordinal_stats, polychoric
 from .standardize import standardize
 from .structure import Ram

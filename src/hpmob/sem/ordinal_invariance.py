@@ -35,13 +35,8 @@ import pandas as pd
 from scipy import linalg, stats
 
 from . import measures
-from .fit import (
-    ESTIMATE_COLUMNS,
-    RMSEA_CI_LEVEL,
-    SemResult,
-    estimate_row,
-)
-from .invariance import MIN_INVARIANT_INDICATORS, NOT_ESTIMABLE, PartialSearch, _criteria, _holds
+from .fit_result import ESTIMATE_COLUMNS, RMSEA_CI_LEVEL, SemResult, estimate_row
+from .invariance import MIN_INVARIANT_INDICATORS, NOT_ESTIMABLE, PartialSearch, criteria_hold, resolve_criteria
 from .multigroup import group_labels
 from .ordinal import scaled_shifted_traces
 from .polychoric import OrdinalStats, ordinal_stats
@@ -689,7 +684,7 @@ def ordinal_difference_test(restricted: SemResult, general: SemResult) -> dict:
     >>> round(test["Chisq diff"], 3), test["Df diff"], test["method"]
     (36.089, 4, 'satorra.2000')
     """
-    s0, s1 = restricted._state, general._state
+    s0, s1 = restricted.state, general.state
     f0, f1 = restricted.fit_measures, general.fit_measures
     m = int(f0["df"] - f1["df"])
     if m <= 0:
@@ -750,7 +745,7 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str, ordered, *,
     2      metric       1.000      invariant
     3      scalar       0.959  not invariant
     """
-    crit = _criteria(criteria)
+    crit = resolve_criteria(criteria)
     rows, fits, prev = [], {}, None
     prepared = _prepare(model, data, group, ordered, group_order)
     for step in [steps] if isinstance(steps, str) else steps:
@@ -786,7 +781,7 @@ def _compare_steps(prev: SemResult, cur: SemResult, crit: dict) -> dict:
     d_rmsea = float(cur.fit_measures["rmsea.scaled"] - prev.fit_measures["rmsea.scaled"])
     return {"delta_chisq": lrt["Chisq diff"], "delta_df": lrt["Df diff"], "p_delta": lrt["Pr(>Chisq)"],
             "delta_cfi": d_cfi, "delta_rmsea": d_rmsea,
-            "decision": "invariant" if _holds(d_cfi, d_rmsea, crit) else "not invariant"}
+            "decision": "invariant" if criteria_hold(d_cfi, d_rmsea, crit) else "not invariant"}
 
 
 def _seq_table(rows: list[dict]) -> pd.DataFrame:
@@ -928,7 +923,7 @@ def ordinal_partial_search(model: str, data: pd.DataFrame, group: str, ordered, 
                          f"{suggest(str(level), list(_RELEASES))}")
     if max_free is not None and (not isinstance(max_free, int) or max_free < 0):
         raise ValueError(f"max_free must be a non-negative integer or None; got {max_free!r}.")
-    crit = _criteria(criteria)
+    crit = resolve_criteria(criteria)
     prepared = _prepare(model, data, group, ordered, group_order)
     fits = fits or {}
     prev_name = _PREVIOUS[level]

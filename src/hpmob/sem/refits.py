@@ -22,7 +22,8 @@ import pandas as pd
 
 from .blas import one_blas_thread
 from .defined import Expression
-from .fit import estimate, param_name
+from .fit import estimate
+from .fit_result import param_name
 from .structure import Ram
 from .syntax import ParsedModel, suggest
 
