@@ -16,7 +16,7 @@ the resample to about 1e-9 (``tests/test_sem_fiml_bootstrap.py``).
 
 Where the fast route fails, the replicate is refitted as before: Fisher scoring then
 BFGS on the resample's own patterns, then cold (moment / FABIN 3 starts); if that fails
-too its row is NaN. The plan has the interface of :class:`hpmob.sem.indirect._Plan`
+too its row is NaN. The plan has the interface of :class:`hpmob.sem.refits.Plan`
 (plus ``refit_rows``), so batching, seeding and the replicate table are those of the
 complete-data bootstrap.
 """
@@ -35,7 +35,7 @@ from .syntax import ParsedModel
 __all__ = ["FimlPlan", "GTOL"]
 
 #: A warm-started refit stops when no gradient element of F = -2 log L / N exceeds this;
-#: the complete-data bootstrap counts a refit as converged below 1e-6 (``indirect._GRAD_TOL``).
+#: the complete-data bootstrap counts a refit as converged below 1e-6 (``refits._GRAD_TOL``).
 GTOL = 1e-6
 #: The fast route iterates on until the gradient is below this (or the step is below
 #: ``_STEP_TOL`` relative): quasi-Newton steps converge superlinearly, so the last

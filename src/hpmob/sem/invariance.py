@@ -63,7 +63,7 @@ TABLE_COLUMNS = [
 ]  # fmt: skip
 #: Columns an MLR sequence adds after ``bic``: the Yuan-Bentler (Mplus) scaled test, its scaling
 #: factor, the robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei 2014; NaN under missing data, see
-#: :func:`hpmob.sem.multigroup.fiml_fit_measures`) and ``indices``, the CFI/RMSEA the deltas use.
+#: :func:`hpmob.sem.multigroup_result.fiml_fit_measures`) and ``indices``, the CFI/RMSEA the deltas use.
 ROBUST_COLUMNS = ["chisq.scaled", "chisq.scaling.factor", "cfi.robust", "tli.robust", "rmsea.robust", "indices"]
 #: Decision of a step whose model (or the model it is compared with) did not converge: its fit
 #: measures describe no optimum, so no difference is computed from them.
