@@ -25,6 +25,26 @@ Every fit pins BLAS to one thread (:mod:`hpmob.sem.blas`) and reports
 ``converged``, the reason if not, and improper solutions (Heywood cases,
 non-positive-definite latent covariances).
 
+The engine's modules, by job (the public functions stay importable where they were;
+modules whose ``__all__`` is empty are internal to the package):
+
+* single group: :mod:`~hpmob.sem.fit` (entry, data, estimation),
+  :mod:`~hpmob.sem.fit_result` (``SemResult``, fit measures, estimates table),
+  :mod:`~hpmob.sem.semopy_route` (the semopy fallback);
+* multigroup: :mod:`~hpmob.sem.multigroup` (entry, data),
+  :mod:`~hpmob.sem.multigroup_model` (parameter table, moments, derivatives),
+  :mod:`~hpmob.sem.multigroup_estimation` (starts, optimiser, information),
+  :mod:`~hpmob.sem.multigroup_result` (``MultigroupResult``, fit measures, estimates);
+* shared: :mod:`~hpmob.sem.syntax`, :mod:`~hpmob.sem.structure` (RAM matrices),
+  :mod:`~hpmob.sem.information` (information matrices, sandwich, Yuan-Bentler),
+  :mod:`~hpmob.sem.standardize`, :mod:`~hpmob.sem.measures` (fit indices),
+  :mod:`~hpmob.sem.fiml` (the FIML likelihood);
+* on top: :mod:`~hpmob.sem.invariance` and :mod:`~hpmob.sem.constraint_tests`,
+  :mod:`~hpmob.sem.indirect` with :mod:`~hpmob.sem.refits` and
+  :mod:`~hpmob.sem.intervals`, :mod:`~hpmob.sem.fiml_bootstrap`, the ordinal fits
+  (:mod:`~hpmob.sem.polychoric`, :mod:`~hpmob.sem.ordinal`,
+  :mod:`~hpmob.sem.ordinal_multigroup`, :mod:`~hpmob.sem.ordinal_invariance`).
+
 Examples
 --------
 >>> from semopy.examples import holzinger39

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .fiml import Patterns, em_h1
-from .syntax import _OP_RE, _formulas, _parse_term, _split_top
+from .syntax import OP_RE, formulas, parse_term, split_top
 
 __all__ = ["bollen_stine_transform", "impose_zero_path", "transform_to_moments", "zero_path_model"]
 
@@ -234,7 +234,7 @@ def bollen_stine_transform(result, data: pd.DataFrame, *, method: str = "auto") 
 
 
 def _regression_terms(formula: str):
-    m = _OP_RE.search(formula)
+    m = OP_RE.search(formula)
     op = m.group(0)
     lhs_txt, rhs_txt = formula[: m.start()].strip(), formula[m.end():].strip()
     return op, lhs_txt, rhs_txt
@@ -278,14 +278,14 @@ def zero_path_model(model: str, lhs: str, rhs: str) -> tuple[str, list[str]]:
     removed_label = None
     found = False
     regressions = []
-    for formula in _formulas(model):
+    for formula in formulas(model):
         op, lhs_txt, rhs_txt = _regression_terms(formula)
         if op == ":=":
             dropped.append(lhs_txt)
             continue
-        lhs_names = _split_top(lhs_txt, "+")
-        terms = _split_top(rhs_txt, "+")
-        parsed = [_parse_term(t, formula) for t in terms]
+        lhs_names = split_top(lhs_txt, "+")
+        terms = split_top(rhs_txt, "+")
+        parsed = [parse_term(t, formula) for t in terms]
         hit = op == "~" and lhs in lhs_names and not found and any(t.var == rhs for t in parsed)
         if op == "~":
             regressions += [f"{y} ~ {t.var}" for y in lhs_names for t in parsed]

@@ -70,7 +70,7 @@ def chisq_difference_test(restricted, general) -> dict:
         T = (T0 - T1) / cd if cd > 0 else math.nan
         method = "satorra.bentler.2001"
     elif est == "WLSMV":
-        T, method = _satorra_2000(restricted._state, general._state, T0 - T1, m), "satorra.2000"
+        T, method = _satorra_2000(restricted.state, general.state, T0 - T1, m), "satorra.2000"
     else:  # pragma: no cover - fit() admits no other estimator
         raise ValueError(f"no difference test for estimator {est!r}")
     p = float(stats.chi2.sf(T, m)) if np.isfinite(T) else math.nan

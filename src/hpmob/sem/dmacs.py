@@ -189,7 +189,7 @@ def dmacs_ordinal(result, items=None, *, reference=None) -> pd.DataFrame:
         pooled from the item's observed scores (unbiased group variances).
     """
     e = result.estimates
-    st = result._state
+    st = result.state
     labels = list(dict.fromkeys(e["group_label"]))
     ref = labels[0] if reference is None else reference
     if ref not in labels:

@@ -12,6 +12,12 @@ the sample moments in chi-square, SRMR and the starting values, as in lavaan.
 The independence (baseline) model factors into one univariate normal per
 variable, so its estimates are the available-case means and variances.
 Everything is checked against lavaan 0.6-14 in ``tests/test_sem_fiml.py``.
+
+Longer than 600 lines because its parts are one job, the FIML likelihood over the
+:class:`Patterns` structure: the plain and the resample-weighted likelihood with their
+gradients, the EM saturated model, the baseline, the casewise scores and the traces all
+read the same per-pattern blocks, and the weighted likelihood stays next to the plain one
+it must match (``tests/test_sem_fiml_bootstrap.py``).
 """
 
 from __future__ import annotations
@@ -618,7 +624,7 @@ def h1_trace(sigma: np.ndarray, mu: np.ndarray, pt: Patterns) -> float:
         _, Q, r = minus2_loglik(S, m, pt, gradient=True)
         return np.concatenate([-2 * r, Q[rows, cols] * off]) / (2 * N)
 
-    from .robust import numeric_hessian
+    from .information import numeric_hessian
 
     x0 = np.concatenate([mu, sigma[rows, cols]])
     A1 = numeric_hessian(grad, x0)

@@ -16,7 +16,7 @@ the resample to about 1e-9 (``tests/test_sem_fiml_bootstrap.py``).
 
 Where the fast route fails, the replicate is refitted as before: Fisher scoring then
 BFGS on the resample's own patterns, then cold (moment / FABIN 3 starts); if that fails
-too its row is NaN. The plan has the interface of :class:`hpmob.sem.indirect._Plan`
+too its row is NaN. The plan has the interface of :class:`hpmob.sem.refits.Plan`
 (plus ``refit_rows``), so batching, seeding and the replicate table are those of the
 complete-data bootstrap.
 """
@@ -35,7 +35,7 @@ from .syntax import ParsedModel
 __all__ = ["FimlPlan", "GTOL"]
 
 #: A warm-started refit stops when no gradient element of F = -2 log L / N exceeds this;
-#: the complete-data bootstrap counts a refit as converged below 1e-6 (``indirect._GRAD_TOL``).
+#: the complete-data bootstrap counts a refit as converged below 1e-6 (``refits._GRAD_TOL``).
 GTOL = 1e-6
 #: The fast route iterates on until the gradient is below this (or the step is below
 #: ``_STEP_TOL`` relative): quasi-Newton steps converge superlinearly, so the last
@@ -78,7 +78,7 @@ class FimlPlan:
     """
 
     def __init__(self, pm: ParsedModel, result, X: np.ndarray):
-        st = result._state
+        st = result.state
         self.pm = pm
         self.entries = st.entries
         self.X = X
@@ -107,11 +107,12 @@ class FimlPlan:
         estimate, so reusing it saves one Hessian per plan and changes no bit).
         """
         if info is None or np.shape(info) != (self.est0.size, self.est0.size):
-            from .multigroup import _Model, _observed_information
+            from .multigroup_estimation import observed_information
+            from .multigroup_model import Model
 
-            mdl = _Model(self.pm, self.entries, [self.X], fiml=True, h1=False)
+            mdl = Model(self.pm, self.entries, [self.X], fiml=True, h1=False)
             self._fast = mdl.blocks[0]  # kept for the refits in this process
-            info = _observed_information(mdl, self.est0)
+            info = observed_information(mdl, self.est0)
         H = 2 * np.asarray(info, dtype=float)  # twice the unit observed information
         H = (H + H.T) / 2
         try:
@@ -128,13 +129,13 @@ class FimlPlan:
     def _weighted_fit(self, w: np.ndarray) -> tuple[np.ndarray, bool]:
         """Quasi-Newton refit of the resample with row multiplicities ``w`` (over the data's rows)."""
         from .fiml import Resample, minus2_loglik_weighted
-        from .multigroup import _Block
+        from .multigroup_model import Block
 
         Hinv0 = self._Hinv
         if Hinv0 is None:
             return self.est0, False
         if self._fast is None:
-            self._fast = _Block(self.pm, self.entries, self.X, fiml=True, h1=False)
+            self._fast = Block(self.pm, self.entries, self.X, fiml=True, h1=False)
         blk = self._fast
         pt = blk.patterns
         rs = Resample(pt, np.asarray(w, dtype=float)[pt.kept])
@@ -239,7 +240,7 @@ class FimlPlan:
         >>> bool(np.abs(est - plan.est0).max() > 0), bool(np.isfinite(est).all())
         (True, True)
         """
-        from .indirect import _OK
+        from .refits import OK
 
         if warm_start:
             try:
@@ -249,7 +250,7 @@ class FimlPlan:
             except (ValueError, RuntimeError, np.linalg.LinAlgError):
                 ok = False
             if ok:
-                return theta, _OK
+                return theta, OK
         return self.refit(self.X[rows], warm_start)
 
     def refit(self, X: np.ndarray, warm_start: bool = True) -> tuple[np.ndarray, int]:
@@ -286,27 +287,28 @@ class FimlPlan:
         >>> est.shape == plan.est0.shape, bool(np.isfinite(est).all())
         (True, True)
         """
-        from .indirect import _FAILED, _OK, _RESTARTED
-        from .multigroup import _estimate, _improper, _Model, _optimize
+        from .multigroup_estimation import estimate, improper, optimize
+        from .multigroup_model import Model
+        from .refits import FAILED, OK, RESTARTED
 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if warm_start:
-                    mdl = _Model(self.pm, self.entries, [X], fiml=True, h1=False)
-                    theta, _, ok = _optimize(mdl, self.est0.copy(), gtol=GTOL)
+                    mdl = Model(self.pm, self.entries, [X], fiml=True, h1=False)
+                    theta, _, ok = optimize(mdl, self.est0.copy(), gtol=GTOL)
                     if ok:
-                        self._admissible = not _improper(mdl, theta)
-                        return theta, _OK
-                mdl = _Model(self.pm, self.entries, [X], fiml=True)
-                theta, ok, _ = _estimate(mdl)
+                        self._admissible = not improper(mdl, theta)
+                        return theta, OK
+                mdl = Model(self.pm, self.entries, [X], fiml=True)
+                theta, ok, _ = estimate(mdl)
         except (ValueError, RuntimeError, np.linalg.LinAlgError):
             ok = False
         if not ok:
             self._admissible = False
-            return np.full(self.est0.shape, np.nan), _FAILED
-        self._admissible = not _improper(mdl, theta)
-        return theta, (_RESTARTED if warm_start else _OK)
+            return np.full(self.est0.shape, np.nan), FAILED
+        self._admissible = not improper(mdl, theta)
+        return theta, (RESTARTED if warm_start else OK)
 
     def admissible(self, est: np.ndarray) -> bool:
         """Tell whether the replicate just refitted is admissible.
@@ -371,7 +373,7 @@ class FimlPlan:
         >>> plan.table(np.vstack([plan.est0, plan.refit_rows(rows)[0]])).shape
         (2, 9)
         """
-        from .indirect import _eval_vec
+        from .refits import eval_vec
 
         out = {name: E[:, k] for k, name in enumerate(self.free_names)}
         vals = {lab: E[:, k] for lab, k in self.label_theta.items()}
@@ -379,5 +381,5 @@ class FimlPlan:
         for name, text in self.defined:
             e = Expression(name, text)
             with np.errstate(all="ignore"):
-                vals[name] = out[name] = np.asarray(_eval_vec(e.tree, vals), dtype=float)
+                vals[name] = out[name] = np.asarray(eval_vec(e.tree, vals), dtype=float)
         return pd.DataFrame(out)

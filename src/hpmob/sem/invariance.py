@@ -2,7 +2,8 @@
 for releasing equality constraints, partial invariance, and latent mean differences.
 
 Built on :func:`hpmob.sem.multigroup.fit_multigroup` and checked against lavaan
-0.6-14 (``lavTestLRT``, ``lavTestScore``) in ``tests/test_sem_multigroup.py``.
+0.6-14 (``lavTestLRT``, ``lavTestScore``) in ``tests/test_sem_multigroup.py``. The score
+tests are in :mod:`hpmob.sem.constraint_tests` (re-exported here; issue #20).
 
 Decisions use changes in approximate fit (Chen 2007; Cheung & Rensvold 2002)
 rather than the chi-square difference test, which is reported but rejects
@@ -17,20 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 # ΔCFI <= .01 (Cheung & Rensvold 2002; Chen 2007) and ΔRMSEA <= .015 (Chen 2007), the
 # compendium's shared thresholds
 from ..criteria import DELTA_CFI_MAX, DELTA_RMSEA_MAX
-from .multigroup import (
-    GROUP_EQUAL,
-    MultigroupResult,
-    _normalise_partial,
-    _one_blas_thread,
-    chisq_difference,
-    fit_multigroup,
-    param_set,
-)
+from .constraint_tests import release_order, score_tests
+from .multigroup import GROUP_EQUAL, MultigroupResult, chisq_difference, fit_multigroup
+from .multigroup_model import normalise_partial, param_set
 from .syntax import parse_model, suggest
 
 __all__ = [
@@ -69,7 +63,7 @@ TABLE_COLUMNS = [
 ]  # fmt: skip
 #: Columns an MLR sequence adds after ``bic``: the Yuan-Bentler (Mplus) scaled test, its scaling
 #: factor, the robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei 2014; NaN under missing data, see
-#: :func:`hpmob.sem.multigroup.fiml_fit_measures`) and ``indices``, the CFI/RMSEA the deltas use.
+#: :func:`hpmob.sem.multigroup_result.fiml_fit_measures`) and ``indices``, the CFI/RMSEA the deltas use.
 ROBUST_COLUMNS = ["chisq.scaled", "chisq.scaling.factor", "cfi.robust", "tli.robust", "rmsea.robust", "indices"]
 #: Decision of a step whose model (or the model it is compared with) did not converge: its fit
 #: measures describe no optimum, so no difference is computed from them.
@@ -80,7 +74,7 @@ _DELTAS = ("delta_chisq", "delta_df", "p_delta", "delta_cfi", "delta_rmsea")
 # ------------------------------------------------------------------- criteria
 
 
-def _criteria(criteria) -> dict:
+def resolve_criteria(criteria) -> dict:
     """``"chen2007"`` or a mapping with ``delta_cfi`` / ``delta_rmsea`` (None: not used)."""
     if criteria is None or (isinstance(criteria, str) and criteria.lower() in ("chen2007", "chen")):
         return {"delta_cfi": DELTA_CFI_MAX, "delta_rmsea": DELTA_RMSEA_MAX}
@@ -100,7 +94,8 @@ def _criteria(criteria) -> dict:
     )
 
 
-def _holds(d_cfi: float, d_rmsea: float, crit: dict) -> bool:
+def criteria_hold(d_cfi: float, d_rmsea: float, crit: dict) -> bool:
+    """Whether a step's ΔCFI and ΔRMSEA stay within the criteria (a criterion set to None is not used)."""
     ok = True
     if crit["delta_cfi"] is not None:
         ok &= bool(-d_cfi <= crit["delta_cfi"])
@@ -123,7 +118,7 @@ def _compare(prev: MultigroupResult, cur: MultigroupResult, crit: dict) -> dict:
         "p_delta": lrt["p"],
         "delta_cfi": d_cfi,
         "delta_rmsea": d_rmsea,
-        "decision": "invariant" if _holds(d_cfi, d_rmsea, crit) else "not invariant",
+        "decision": "invariant" if criteria_hold(d_cfi, d_rmsea, crit) else "not invariant",
     }
 
 
@@ -252,7 +247,7 @@ def invariance(
     2      scalar  0.882     -0.038  not invariant
     3      strict  0.873     -0.009      invariant
     """
-    crit = _criteria(criteria)
+    crit = resolve_criteria(criteria)
     plan = _resolve_steps(steps)
     fits: dict[str, MultigroupResult] = {}
     rows: list[dict] = []
@@ -279,156 +274,9 @@ def _applicable(partial, eq, model) -> tuple:
     if not partial:
         return ()
     pm = parse_model(model, meanstructure=True)
-    keys = _normalise_partial(partial, pm)
+    keys = normalise_partial(partial, pm)
     sets = {f"{r.lhs}{r.op}{r.rhs}": param_set(r, pm) for r in pm.rows}
     return tuple(k for k in keys if sets[k] in eq)
-
-
-# ---------------------------------------------------------------- score tests
-
-
-def score_tests(result: MultigroupResult, *, kinds=None) -> pd.DataFrame:
-    """Compute univariate score (Lagrange multiplier) tests of the cross-group equality constraints.
-
-    As lavaan's ``lavTestScore(fit)`` (release mode, expected information): for
-    each constraint ``.pA. == .pB.`` the statistic ``N g' J1 g``, where ``g`` is
-    the unit score of the unconstrained parameters at the constrained estimate
-    and ``J1`` the inverse information with all *other* constraints in place.
-    It approximates the drop in chi-square if that one constraint is released.
-
-    Parameters
-    ----------
-    result : MultigroupResult
-        A fit with equality constraints (``group_equal`` or shared labels).
-    kinds : sequence of str, optional
-        Keep only constraints of these parameter sets (``"loadings"``,
-        ``"intercepts"``, ...; ``"label"`` for user labels). The statistics do
-        not depend on this filter.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per constraint in lavaan's order: ``constraint`` (lavaan's
-        ``.pA. == .pB.``), ``param`` (``lhs op rhs`` as used by
-        ``group_partial``), ``lhs, op, rhs, kind, group_lhs, group_rhs,
-        group_label_rhs, X2, df, pvalue``. ``.attrs["total"]`` holds lavaan's
-        total score test (all constraints released at once).
-
-    Examples
-    --------
-    >>> from hpmob.sem import fit_multigroup
-    >>> from hpmob.sem.invariance import score_tests
-    >>> from semopy.examples import holzinger39
-    >>> hs = holzinger39.get_data()
-    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
-    >>> metric = fit_multigroup(m, hs, "school", group_equal=("loadings",))
-    >>> st = score_tests(metric)
-    >>> st[["param", "kind", "X2"]].head(3).round(3)
-             param      kind     X2
-    0   visual=~x2  loadings  0.668
-    1   visual=~x3  loadings  0.516
-    2  textual=~x5  loadings  4.649
-    >>> round(st.attrs["total"]["X2"], 3), st.attrs["total"]["df"]
-    (7.256, 6)
-    """
-    st = result._state
-    mdl = st.model
-    if not st.constraints:
-        raise ValueError(
-            "The model has no equality constraints to test; fit it with group_equal=... "
-            "(e.g. ('loadings', 'intercepts'))."
-        )
-    with _one_blas_thread():
-        mdl.objective(st.theta)
-        gx = -0.5 * mdl.x_gradient()  # lavaan's gradient of the log-likelihood / N
-        Ix = mdl.x_information()
-        N = mdl.N
-        K = np.zeros((mdl.nx, mdl.q))
-        for e in st.entries:
-            if e.x >= 0:
-                K[e.x, e.theta] = 1.0
-        # total test: MASS::ginv (tolerance sqrt(eps) relative to the largest singular value)
-        J = np.linalg.pinv(Ix, rcond=math.sqrt(np.finfo(float).eps), hermitian=True)
-        total = float(N * gx @ J @ gx)
-        IK = Ix @ K
-        KIK_inv = np.linalg.inv(K.T @ IK)
-        gK = K.T @ gx
-        u = KIK_inv @ gK
-        base = float(gK @ u)
-    records = []
-    for ref, other in st.constraints:
-        b = other.x
-        # Releasing one constraint adds the direction e_b to the constrained parameter space
-        # [K, e_b]; its information matrix is inverted blockwise (Schur complement). This equals
-        # lavaan's bordered-matrix ginv whenever the released model is identified.
-        B = IK[b]
-        schur = Ix[b, b] - float(B @ KIK_inv @ B)
-        x2 = float(N * (base + (float(B @ u) - gx[b]) ** 2 / schur)) if schur > 0 else math.nan
-        r = ref.row
-        records.append(
-            {
-                "constraint": f"{ref.plabel} == {other.plabel}",
-                "param": ref.key,
-                "lhs": r.lhs,
-                "op": r.op,
-                "rhs": r.rhs,
-                "kind": "label" if r.label else param_set(r, st.pm),
-                "group_lhs": ref.g + 1,
-                "group_rhs": other.g + 1,
-                "group_label_rhs": st.labels[other.g],
-                "X2": x2,
-                "df": 1,
-                "pvalue": float(stats.chi2.sf(x2, 1)),
-            }
-        )
-    out = pd.DataFrame.from_records(records)
-    if kinds is not None:
-        kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-        out = out[out["kind"].isin(kinds)].reset_index(drop=True)
-    n_con = len(st.constraints)
-    out.attrs["total"] = {"X2": total, "df": n_con, "pvalue": float(stats.chi2.sf(total, n_con))}
-    return out
-
-
-def release_order(result: MultigroupResult, kind: str = "intercepts") -> pd.DataFrame:
-    """Rank the parameters of one set by their largest univariate score test.
-
-    With three or more groups a parameter has one constraint per non-reference
-    group; the parameter's rank uses its largest statistic. Releasing it with
-    ``group_partial=(param,)`` frees it in every group, as lavaan does.
-
-    Parameters
-    ----------
-    result : MultigroupResult
-        A fit in which that set is held equal across groups.
-    kind : str
-        The parameter set (``"loadings"``, ``"intercepts"``, ...; as in :func:`score_tests`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``param, lhs, op, rhs, X2, df, pvalue, group_rhs, group_label_rhs``,
-        largest ``X2`` first.
-
-    Examples
-    --------
-    >>> from hpmob.sem import fit_multigroup
-    >>> from hpmob.sem.invariance import release_order
-    >>> from semopy.examples import holzinger39
-    >>> hs = holzinger39.get_data()
-    >>> m = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9"
-    >>> scalar = fit_multigroup(m, hs, "school", group_equal=("loadings", "intercepts"))
-    >>> release_order(scalar)[["param", "X2", "group_label_rhs"]].head(2).round(2)
-      param     X2 group_label_rhs
-    0  x3~1  19.19     Grant-White
-    1  x7~1  15.02     Grant-White
-    """
-    st = score_tests(result, kinds=(kind,))
-    if st.empty:
-        raise ValueError(f"The model has no cross-group equality constraints of {kind!r}.")
-    top = st.sort_values("X2", ascending=False, kind="stable").drop_duplicates("param")
-    cols = ["param", "lhs", "op", "rhs", "X2", "df", "pvalue", "group_rhs", "group_label_rhs"]
-    return top[cols].reset_index(drop=True)
 
 
 # ----------------------------------------------------------- partial search
@@ -550,7 +398,7 @@ def partial_invariance_search(
         raise ValueError(f"level must be one of {list(_LEVEL_KIND)}; got {level!r}.")
     if max_free is not None and (not isinstance(max_free, int) or max_free < 0):
         raise ValueError(f"max_free must be a non-negative integer or None; got {max_free!r}.")
-    crit = _criteria(criteria)
+    crit = resolve_criteria(criteria)
     kind = _LEVEL_KIND[level]
     prev_name = _PREVIOUS[level]
     partial = (partial,) if isinstance(partial, str) else tuple(partial)
@@ -575,7 +423,7 @@ def partial_invariance_search(
     freed: list[str] = []
     rankings: list[pd.DataFrame] = []
     holds = row["decision"] == "invariant"
-    pm = cur._state.pm
+    pm = cur.state.pm
     while not holds and (max_free is None or len(freed) < max_free):
         try:
             rank = release_order(cur, kind)
@@ -649,7 +497,7 @@ def latent_mean_differences(result: MultigroupResult, factor: str) -> pd.DataFra
     if getattr(result, "se", "standard") == "none":
         raise ValueError("The fit has no standard errors (se='none'); fit it again with se='standard' to compare "
                          "latent means.")
-    st = result._state
+    st = result.state
     lv = st.pm.lv
     if factor not in lv:
         raise ValueError(f"{factor!r} is not a latent variable of the model.{suggest(str(factor), lv)}")

@@ -14,8 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from .fit import SemResult, _standardize
-from .robust import expected_information, ml_gradient
+from .fit import SemResult
+from .information import expected_information, ml_gradient
+from .standardize import standardize
 from .syntax import ParRow
 
 __all__ = ["modification_indices"]
@@ -90,11 +91,11 @@ def modification_indices(result: SemResult, top: int | None = 10, *, minimum: fl
     1      x7  ~~  x8  34.145  0.536    0.536     0.859
     2  visual  =~  x7  18.631 -0.422   -0.380    -0.349
     """
-    if not isinstance(result, SemResult) or result._state is None:
+    if not isinstance(result, SemResult) or result.state is None:
         raise TypeError("`result` must be a SemResult returned by hpmob.sem.fit.")
     if result.missing != "listwise":
         raise NotImplementedError("Modification indices are not implemented for missing='ml' fits yet.")
-    f = result._state
+    f = result.state
     pm, ram, rows, est = f.pm, f.ram, f.pm.rows, f.est
     free_of_row, groups = f.free_of_row, f.groups
     S, sigma, N = f.S, f.sigma, f.N
@@ -148,7 +149,7 @@ def modification_indices(result: SemResult, top: int | None = 10, *, minimum: fl
     EPC[small] = np.nan
     sign = np.sign(epc_all)
     _, V_all, _ = ram.solve()
-    s_lv, s_all = _standardize(all_rows, np.abs(EPC), pm.lv, pm.ov, V_all, ram)
+    s_lv, s_all = standardize(all_rows, np.abs(EPC), pm.lv, pm.ov, V_all, ram)
     s_lv, s_all = sign * s_lv, sign * s_all
     s_lv[small], s_all[small] = 0.0, 0.0
 

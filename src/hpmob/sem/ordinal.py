@@ -33,16 +33,10 @@ import pandas as pd
 from scipy import optimize, stats
 
 from . import measures
-from .fit import (
-    ESTIMATE_COLUMNS,
-    RMSEA_CI_LEVEL,
-    RMSEA_CLOSE_H0,
-    SemResult,
-    _prepare_data,
-    _row,
-    _standardize,
-)
+from .fit import prepare_data
+from .fit_result import ESTIMATE_COLUMNS, RMSEA_CI_LEVEL, RMSEA_CLOSE_H0, SemResult, estimate_row
 from .polychoric import OrdinalStats, bivariate_normal_cdf, ordinal_stats, polychoric
+from .standardize import standardize
 from .structure import Ram
 from .syntax import parse_model
 
@@ -179,7 +173,7 @@ def fit_wlsmv(model: str, data: pd.DataFrame, ordered, *, ci: float = 0.95) -> S
             f"Observed predictors ({', '.join(pm.ov_x)}) need lavaan's conditional.x probit "
             "regressions, which this WLSMV does not implement; model them as indicators instead."
         )
-    X, _ = _prepare_data(data, pm)
+    X, _ = prepare_data(data, pm)
     st = ordinal_stats(pd.DataFrame(X, columns=pm.ov), pm.ov, continuous=continuous)
     return _fit(pm, st, model, ci)
 
@@ -266,7 +260,7 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
     _, V_all, _ = ram.solve()
     est = np.array([theta_s[free_of_row[i]] if free_of_row[i] >= 0 else
                     (theta_jj[ov.index(r.lhs)] if derived[i] else r.ustart) for i, r in enumerate(rows)])
-    std_lv, std_all = _standardize(rows, est, lv, ov, V_all, ram)
+    std_lv, std_all = standardize(rows, est, lv, ov, V_all, ram)
 
     # Delta: d (thresholds, variances, off-diagonal moments) / d (structural params, thresholds)
     q = q_s + nth
@@ -346,7 +340,7 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
 
     def add_row(i):
         r, k = rows[i], free_of_row[i]
-        records.append(_row(r.lhs, r.op, r.rhs, r.label, est[i], se_all[k] if k >= 0 else 0.0,
+        records.append(estimate_row(r.lhs, r.op, r.rhs, r.label, est[i], se_all[k] if k >= 0 else 0.0,
                             k >= 0, zq, std_lv[i], std_all[i]))
 
     for i in user:
@@ -357,20 +351,20 @@ def _fit(pm, st: OrdinalStats, model: str, ci: float) -> SemResult:
             continue
         item, tk = name.split("|")
         val = st.wls_obs[t]
-        records.append(_row(item, "|", tk, "", val, se_all[q_s + t], True, zq, val, val))
+        records.append(estimate_row(item, "|", tk, "", val, se_all[q_s + t], True, zq, val, val))
     for i in rest:
         add_row(i)
     for v in ov:
         if v in ordinal_ov:
-            records.append(_row(v, "~*~", v, "", 1.0, 0.0, False, zq, 1.0, 1.0))
+            records.append(estimate_row(v, "~*~", v, "", 1.0, 0.0, False, zq, 1.0, 1.0))
     for v in ov + lv:
         if v in num_ov:  # a continuous variable's intercept: free
             t = th_names.index(f"{v}~1")
             nu = theta_all[q_s + t]
             sd_v = float(np.sqrt(implied[ov.index(v), ov.index(v)]))
-            records.append(_row(v, "~1", "", "", nu, se_all[q_s + t], True, zq, nu, nu / sd_v))
+            records.append(estimate_row(v, "~1", "", "", nu, se_all[q_s + t], True, zq, nu, nu / sd_v))
         else:
-            records.append(_row(v, "~1", "", "", 0.0, 0.0, False, zq, 0.0, 0.0))
+            records.append(estimate_row(v, "~1", "", "", 0.0, 0.0, False, zq, 0.0, 0.0))
     estimates = pd.DataFrame.from_records(records, columns=ESTIMATE_COLUMNS)
 
     names = [""] * q

@@ -20,7 +20,7 @@ from itertools import combinations
 __all__ = ["ParRow", "ParsedModel", "parse_model"]
 
 # Leftmost-first alternation: two-character operators before their one-character prefixes.
-_OP_RE = re.compile(r"=~|==|:=|~\*~|~~|<~|~|<|>|\||%")
+OP_RE = re.compile(r"=~|==|:=|~\*~|~~|<~|~|<|>|\||%")
 _SUPPORTED_OPS = {"=~", "~", "~~", ":="}
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _IDENT_RE = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
@@ -126,14 +126,14 @@ def _strip_comments(text: str) -> str:
     return "\n".join(out)
 
 
-def _formulas(model: str) -> list[str]:
+def formulas(model: str) -> list[str]:
     """Split model text into formulas; a line without an operator continues the previous one."""
     pieces: list[str] = []
     for raw in _strip_comments(model).replace(";", "\n").splitlines():
         line = raw.strip()
         if not line:
             continue
-        if _OP_RE.search(line) is None and pieces:
+        if OP_RE.search(line) is None and pieces:
             pieces[-1] = pieces[-1] + " " + line
         elif pieces and re.search(r"[+*]\s*$", pieces[-1]):
             # an unfinished sum ("... +") swallows the next line even if it has an operator
@@ -143,7 +143,7 @@ def _formulas(model: str) -> list[str]:
     return pieces
 
 
-def _split_top(text: str, sep: str) -> list[str]:
+def split_top(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside parentheses."""
     parts, depth, cur = [], 0, []
     for ch in text:
@@ -168,12 +168,13 @@ class _Term:
     free_na: bool = False
 
 
-def _parse_term(term: str, formula: str) -> _Term:
-    bits = _split_top(term, "*")
+def parse_term(term: str, formula: str) -> _Term:
+    """One term of a formula's right-hand side: its variable and its modifiers (``0.5*x``, ``a*x``, ``NA*x``)."""
+    bits = split_top(term, "*")
     if any(b == "" for b in bits):
         raise ValueError(f"Cannot read the term {term!r} in the model line {formula!r}.")
     out = _Term(var=bits[-1])
-    if re.search(r"\s", out.var) or _OP_RE.search(out.var):
+    if re.search(r"\s", out.var) or OP_RE.search(out.var):
         raise ValueError(f"Cannot read the variable name {out.var!r} in the model line {formula!r} (missing '+'?).")
     for mod in bits[:-1]:
         if _NUMBER_RE.match(mod):
@@ -232,8 +233,8 @@ def parse_model(model: str, *, meanstructure: bool = False) -> ParsedModel:
     notes: list[str] = []
     seen: set[tuple[str, str, str]] = set()
 
-    for formula in _formulas(model):
-        m = _OP_RE.search(formula)
+    for formula in formulas(model):
+        m = OP_RE.search(formula)
         if m is None:
             raise ValueError(f"No operator (=~, ~, ~~, :=) found in the model line {formula!r}.")
         op = m.group(0)
@@ -250,12 +251,12 @@ def parse_model(model: str, *, meanstructure: bool = False) -> ParsedModel:
                 raise ValueError(f"The defined parameter name {lhs_txt!r} is not a valid name.")
             defined.append((lhs_txt, re.sub(r"\s+", "", rhs_txt)))
             continue
-        lhs_names = _split_top(lhs_txt, "+")
+        lhs_names = split_top(lhs_txt, "+")
         for lhs in lhs_names:
             if not lhs or re.search(r"\s", lhs):
                 raise ValueError(f"Cannot read the left-hand side of {formula!r}.")
-            for term_txt in _split_top(rhs_txt, "+"):
-                term = _parse_term(term_txt, formula)
+            for term_txt in split_top(rhs_txt, "+"):
+                term = parse_term(term_txt, formula)
                 row_op = op
                 if op == "~" and term.var == "1":
                     raise ValueError(

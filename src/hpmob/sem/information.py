@@ -6,6 +6,10 @@ machinery, so these are written here after lavaan 0.6-14
 ``lav_test_yuan_bentler.R``). All information matrices are *unit* information
 (per observation), as in lavaan; covariances of estimates divide by N.
 
+Plain ML uses this module as much as MLR does (the expected information gives ML's
+standard errors, :func:`ml_gradient` its score tests), hence its name: it was
+``hpmob.sem.robust`` before issue #20.
+
 Notation: ``S`` is the sample covariance (N divisor), ``sigma`` the implied
 covariance, ``dS`` the derivatives of ``sigma`` with respect to the free
 parameters (shape ``(q, p, p)``) and ``dmu`` those of the implied mean
@@ -14,7 +18,11 @@ parameters (shape ``(q, p, p)``) and ``dmu`` those of the implied mean
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+from .structure import Ram
 
 __all__ = [
     "expected_information",
@@ -51,7 +59,7 @@ def expected_information(sigma, dS, dmu=None) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import expected_information
+    >>> from hpmob.sem.information import expected_information
     >>> expected_information(np.eye(1) * 2.0, np.ones((1, 1, 1)))  # 1 / (2 σ⁴) at σ² = 2
     array([[0.125]])
     """
@@ -84,7 +92,7 @@ def ml_gradient(sigma, S, dS) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import ml_gradient
+    >>> from hpmob.sem.information import ml_gradient
     >>> ml_gradient(np.eye(2), np.eye(2), np.ones((1, 2, 2)))
     array([0.])
     """
@@ -118,7 +126,7 @@ def casewise_scores(Yc, sigma, dS, dmu=None) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import casewise_scores
+    >>> from hpmob.sem.information import casewise_scores
     >>> Yc = np.array([[1.0], [-1.0], [2.0]])
     >>> casewise_scores(Yc, np.eye(1), np.ones((1, 1, 1)))  # d/dσ² of each case at σ² = 1
     array([[0. ],
@@ -162,7 +170,7 @@ def numeric_hessian(grad_fn, x, h: float = 1e-6, richardson: bool = True) -> np.
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import numeric_hessian
+    >>> from hpmob.sem.information import numeric_hessian
     >>> numeric_hessian(lambda v: np.array([2 * v[0] + v[1], v[0] + 6 * v[1]]), [1.0, 1.0]).round(6)
     array([[2., 1.],
            [1., 6.]])
@@ -201,7 +209,7 @@ def sandwich(A, B, n) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import sandwich
+    >>> from hpmob.sem.information import sandwich
     >>> sandwich(np.eye(2) * 2.0, np.eye(2), 100)
     array([[0.0025, 0.    ],
            [0.    , 0.0025]])
@@ -234,7 +242,7 @@ def h1_trace(Yc, S, meanstructure: bool) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import h1_trace
+    >>> from hpmob.sem.information import h1_trace
     >>> Y = np.array([[1.0], [-1.0], [2.0], [-2.0]])
     >>> round(float(h1_trace(Y, (Y.T @ Y) / 4, meanstructure=False)), 4)
     0.18
@@ -270,7 +278,7 @@ def yuan_bentler_mplus(trace_h1, ndat_h1, A0, B0, df):
     Examples
     --------
     >>> import numpy as np
-    >>> from hpmob.sem.robust import yuan_bentler_mplus
+    >>> from hpmob.sem.information import yuan_bentler_mplus
     >>> yuan_bentler_mplus(4.0, 3, np.eye(1), np.eye(1), 2)
     (1.5, 3.0, 1.3333333333333333, 1.0)
     """
@@ -280,3 +288,54 @@ def yuan_bentler_mplus(trace_h1, ndat_h1, A0, B0, df):
     if c < 0:
         c = np.nan
     return c, trace_ug, trace_h1 / ndat_h1, trace_h0 / A0.shape[0]
+
+
+def safe_inv(info: np.ndarray) -> np.ndarray:
+    """Invert an information matrix; a pseudo-inverse, with a warning, when it is singular."""
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        warnings.warn(
+            "The information matrix is singular (the model may not be identified); "
+            "standard errors use a pseudo-inverse.",
+            stacklevel=3,
+        )
+        return np.linalg.pinv(info)
+
+
+def first_order_information(Yc, sigma, dS, dmu):
+    """Unit first-order (outer product of the casewise scores) information, ``sum_i s_i s_i' / N``."""
+    sc = casewise_scores(Yc, sigma, dS, dmu)
+    return sc.T @ sc / Yc.shape[0]
+
+
+def observed_information(ram, groups, theta, is_cov, S, sigma, dmu):
+    """Unit observed information: Hessian of F_ML / 2, plus the mean part.
+
+    lavaan's MLR uses ``information = "observed"`` (``observed.information =
+    "hessian"``): a Richardson-extrapolated numerical Hessian of the analytic
+    gradient, as here. At saturated means the mean residual is zero, so the
+    mean block is exactly ``dmu' Sigma^-1 dmu``.
+    """
+    cov_idx = np.flatnonzero(is_cov)
+    work = Ram(ram.ov, ram.lv)
+    work.A, work.P, work.m = ram.A.copy(), ram.P.copy(), ram.m.copy()
+    cov_groups = [groups[k] for k in cov_idx]
+
+    def grad(xc):
+        for k, val in zip(cov_idx, xc):
+            for pos in groups[k]:
+                work.set(pos, val)
+        sig, _ = work.implied()
+        dSk, _ = work.derivatives(cov_groups)
+        return 0.5 * ml_gradient(sig, S, dSk)
+
+    q = len(groups)
+    H = np.zeros((q, q))
+    H[np.ix_(cov_idx, cov_idx)] = numeric_hessian(grad, theta[cov_idx])
+    if dmu is not None:
+        H = H + dmu.T @ np.linalg.inv(sigma) @ dmu
+    return H
+
+
+# the names these had before issue #20 made them public for the package's other modules;
