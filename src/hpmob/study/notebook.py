@@ -14,7 +14,7 @@ from hpmob.codebook import Codebook, load_codebook
 from hpmob.paths import input_path, output_dir, project_root
 from hpmob.study.plan import AnalysisPlan, load_plan
 
-__all__ = ["StudySession", "display_names", "open_study", "save_figure"]
+__all__ = ["StudySession", "covariate_names", "display_names", "open_study", "save_figure"]
 
 
 @dataclass
@@ -130,7 +130,6 @@ def display_names(codebook: Codebook, plan: AnalysisPlan, lang: str = "en") -> d
 
     Constructs by their labels, covariates by their ``label``, dummy columns by the value
     labels of their attribute (for figures: nodes and axes name variables, not codes).
-    labels of their attribute (for figures: nodes and axes name variables, not codes).
 
     Parameters
     ----------
@@ -158,6 +157,38 @@ def display_names(codebook: Codebook, plan: AnalysisPlan, lang: str = "en") -> d
     True
     """
     names = dict(zip(codebook.constructs["code"], codebook.constructs[f"label_{lang}"]))
+    names.update(covariate_names(codebook, plan, lang))
+    return names
+
+
+def covariate_names(codebook: Codebook, plan: AnalysisPlan, lang: str = "en") -> dict:
+    """Name the plan's observed covariates in words (tables keep the constructs' short codes).
+
+    Parameters
+    ----------
+    codebook : Codebook
+        Gives the value labels of dummy-coded attributes.
+    plan : AnalysisPlan
+        Gives the covariates and their ``label``.
+    lang : {"en", "vi"}
+        The language.
+
+    Returns
+    -------
+    dict
+        Covariate (or dummy column) name in the model syntax to its name in words.
+
+    Examples
+    --------
+    >>> from hpmob.codebook import load_codebook
+    >>> from hpmob.study.plan import load_plan
+    >>> from hpmob.study.notebook import covariate_names
+    >>> codebook = load_codebook()
+    >>> names = covariate_names(codebook, load_plan(codebook=codebook))
+    >>> names["training_z"], names["district"]
+    ('training courses', 'District')
+    """
+    names = {}
     for name, spec in plan.covariates.items():
         if spec.get("coding") == "dummy":
             labels = codebook.value_labels(spec["source"], lang)

@@ -156,7 +156,7 @@ class StepResult:
             glue(key, value, display=False)
 
     def table(self, name: str, decimals: int = 3, rows: int | None = None, empty: str | None = None,
-              index: str | None = None, hide=(), **options):
+              index: str | None = None, hide=(), names: dict | None = None, **options):
         """Return a table for the page (:func:`hpmob.tables.render_table`), formatted in words.
 
         Labels in words, intervals in brackets, estimates to ``decimals`` places, p-values as
@@ -178,6 +178,10 @@ class StepResult:
             Show the row names under this column label (matrices).
         hide : sequence of str
             Columns not shown on the page (the results file keeps them).
+        names : dict, optional
+            ``{column: {value: display name}}``: words for the values of identifying columns
+            on the page, e.g. a covariate's label for its model-syntax name (the results
+            file keeps the names the model uses).
         **options
             Passed to the renderer (``caption``, ``labels``, ...).
 
@@ -195,6 +199,8 @@ class StepResult:
         >>> html = res.table("means", caption="Item means").data
         >>> "Item means" in html, ">3.891<" in html
         (True, True)
+        >>> ">first item<" in res.table("means", names={"item": {"A1": "first item"}}).data
+        True
         """
         from hpmob.tables import column_kind, render_table
 
@@ -212,6 +218,9 @@ class StepResult:
         lead = [c for c in LEAD_COLUMNS if c in frame.columns]
         frame = frame[lead + [c for c in frame.columns if c not in lead and c not in hide]]
         frame = frame.head(rows) if rows is not None else frame
+        for column, mapping in (names or {}).items():
+            if column in frame.columns:
+                frame = frame.assign(**{column: frame[column].map(lambda v, m=mapping: m.get(v, v))})
         kind = "estimate" if decimals <= 2 else "estimate3"
         if name in self.index_tables and frame.shape[1] == 2:  # named values (fit measures): one kind per row
             from hpmob.tables import COMMON_LABELS, format_number

@@ -909,8 +909,9 @@ def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, s
     ----------
     label : str
         The hypothesis label.
-    lhs, rhs : str
-        The outcome and the predictor of the path.
+    lhs, rhs : str or dict
+        The outcome and the predictor of the path (a dict gives each language its name,
+        ``{"en": ..., "vi": ...}``).
     sign : {"+", "-"}
         The claimed sign.
     verdict : str
@@ -931,9 +932,11 @@ def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, s
     >>> path_verdict("H2", "Y", "X", "+", "supported", 0.31, 0.18, 0.44, 0.42, 0.24, 0.60)["en"]
     'H2, supported: X raises Y (standardized 0.31, 95 % CI 0.18 to 0.44; unstandardized 0.42, 0.24 to 0.60; claimed sign +).'
     """
+    (lhs_en, lhs_vi), (rhs_en, rhs_vi) = ((v.get("en"), v.get("vi")) if isinstance(v, dict) else (v, v)
+                                          for v in (lhs, rhs))
     if verdict.startswith("not testable"):
-        return bilingual(f"{label} ({rhs} → {lhs}): not testable with these data.",
-                         f"{label} ({rhs} → {lhs}): không kiểm định được với dữ liệu này.")
+        return bilingual(f"{label} ({rhs_en} → {lhs_en}): not testable with these data.",
+                         f"{label} ({rhs_vi} → {lhs_vi}): không kiểm định được với dữ liệu này.")
     if lo > 0:
         how, how_vi = "raises", "làm tăng"
     elif hi < 0:
@@ -941,9 +944,9 @@ def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, s
     else:
         how, how_vi = "has no effect distinguishable from zero on", "không có tác động phân biệt được với 0 lên"
     return bilingual(
-        f"{label}, {verdict}: {rhs} {how} {lhs} (standardized {_f(std)}, 95 % CI {_f(std_lo)} to {_f(std_hi)}; "
-        f"unstandardized {_f(est)}, {_f(lo)} to {_f(hi)}; claimed sign {sign}).",
-        f"{label}, {verdict_word(verdict, 'vi')}: {rhs} {how_vi} {lhs} (chuẩn hóa {_f(std)}, KTC 95 % {_f(std_lo)} "
+        f"{label}, {verdict}: {rhs_en} {how} {lhs_en} (standardized {_f(std)}, 95 % CI {_f(std_lo)} to "
+        f"{_f(std_hi)}; unstandardized {_f(est)}, {_f(lo)} to {_f(hi)}; claimed sign {sign}).",
+        f"{label}, {verdict_word(verdict, 'vi')}: {rhs_vi} {how_vi} {lhs_vi} (chuẩn hóa {_f(std)}, KTC 95 % {_f(std_lo)} "
         f"đến {_f(std_hi)}; chưa chuẩn hóa {_f(est)}, {_f(lo)} đến {_f(hi)}; dấu kỳ vọng {sign}).")
 
 

@@ -224,6 +224,11 @@ def breakdown_rules(rules, codebook: Codebook, plan: AnalysisPlan):
     return replace(rules, merge_small_groups=breakdown_attributes(plan, codebook))
 
 
+def _variable_name(plan: AnalysisPlan, var: str, lang: str) -> str:
+    """A structural variable as the sentences name it: a covariate's label, else its code."""
+    return (plan.covariates.get(var, {}).get("label") or {}).get(lang, var)
+
+
 def study_cleaning_rules(rules, codebook: Codebook, plan: AnalysisPlan):
     """`rules` as the study cleans: the plan's breakdowns merged (:func:`breakdown_rules`) and
     the plan's required grouping value (:meth:`AnalysisPlan.cleaning_rules`). Notebook 01, the
@@ -1246,14 +1251,13 @@ def structural(responses: pd.DataFrame, codebook: Codebook, plan: AnalysisPlan, 
         res.verdicts[h.id] = row["verdict"]
         if row["verdict"] == NOT_ESTIMABLE:
             res.sentences[h.id] = S.not_estimable(h.label, "the structural model", sem_problem)
-        elif (h["lhs"], h["rhs"]) in by_pair.index:
-            p = by_pair.loc[(h["lhs"], h["rhs"])]
-            res.sentences[h.id] = S.path_verdict(h.label, h["lhs"], h["rhs"], h["sign"], row["verdict"], p["std.all"],
-                                                 p["std.ci.lower"], p["std.ci.upper"], p["est"], p["ci.lower"],
-                                                 p["ci.upper"])
         else:
-            res.sentences[h.id] = S.path_verdict(h.label, h["lhs"], h["rhs"], h["sign"], row["verdict"],
-                                                 *[float("nan")] * 6)
+            # a covariate by its label (what the path diagram shows), a construct by its code
+            lhs, rhs = ({lang: _variable_name(plan, v, lang) for lang in ("en", "vi")} for v in (h["lhs"], h["rhs"]))
+            p = by_pair.loc[(h["lhs"], h["rhs"])] if (h["lhs"], h["rhs"]) in by_pair.index else None
+            numbers = ([p["std.all"], p["std.ci.lower"], p["std.ci.upper"], p["est"], p["ci.lower"], p["ci.upper"]]
+                       if p is not None else [float("nan")] * 6)
+            res.sentences[h.id] = S.path_verdict(h.label, lhs, rhs, h["sign"], row["verdict"], *numbers)
     for h in _hyps(plan, "indirect"):
         rows = judge(h, plan, codebook, res.tables)
         res.verdicts[h.id] = rows[0]["verdict"]
