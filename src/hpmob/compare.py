@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -74,6 +73,7 @@ import pingouin as pg
 from scipy import optimize, stats
 
 from hpmob import privacy
+from hpmob.checks import check_conf, check_test_min_cell, format_list
 from hpmob.codebook import Codebook
 from hpmob.disclosure import suppress_small_groups, suppression_pattern
 from hpmob.score import OVERALL_GROUP, agreement_share, composite_scores
@@ -115,31 +115,11 @@ MIN_EXPECTED = 5
 
 
 # --------------------------------------------------------------------------- checks
-def _fmt(xs) -> str:
-    xs = [str(x) for x in xs]
-    return ", ".join(xs) if xs else "(none)"
-
-
-def _check_conf(conf, func: str) -> float:
-    if not isinstance(conf, Real) or isinstance(conf, bool) or not 0 < conf < 1:
-        raise ValueError(f"{func}(): conf must be a confidence level between 0 and 1, e.g. 0.95; got {conf!r}")
-    # pingouin.compute_esci asserts isinstance(confidence, float): an int-like 0.9
-    # from a notebook parameter cell would fail there with a bare AssertionError.
-    return float(conf)
-
-
-def _check_min_cell(min_cell, func: str) -> int:
-    if not isinstance(min_cell, Integral) or isinstance(min_cell, bool) or min_cell < 0:
-        raise ValueError(
-            f"{func}(): min_cell must be a non-negative integer (smallest group that enters a "
-            f"test, default {MIN_CELL}); got {min_cell!r}"
-        )
-    return int(min_cell)
 
 
 def _check_padjust(padjust, func: str) -> str:
     if not isinstance(padjust, str) or padjust.lower() not in PADJUST_METHODS:
-        raise ValueError(f"{func}(): padjust must be one of {_fmt(PADJUST_METHODS)}; got {padjust!r}")
+        raise ValueError(f"{func}(): padjust must be one of {format_list(PADJUST_METHODS)}; got {padjust!r}")
     return padjust.lower()
 
 
@@ -163,7 +143,7 @@ def _split_scores(scores, group, func: str) -> tuple[pd.DataFrame, pd.Series, st
     if isinstance(group, str):
         if group not in scores.columns:
             raise KeyError(
-                f"{func}(): group={group!r} is not a column of scores (columns: {_fmt(scores.columns)}); "
+                f"{func}(): group={group!r} is not a column of scores (columns: {format_list(scores.columns)}); "
                 "join the attribute first (scores.join(attributes['level'])) or pass it as a Series"
             )
         return scores.drop(columns=[group]), scores[group], group
@@ -179,7 +159,7 @@ def _split_scores(scores, group, func: str) -> tuple[pd.DataFrame, pd.Series, st
 
 def _numeric(values: pd.DataFrame, dv: str, func: str) -> pd.Series:
     if dv not in values.columns:
-        raise KeyError(f"{func}(): dv {dv!r} is not a column of scores (columns: {_fmt(values.columns)})")
+        raise KeyError(f"{func}(): dv {dv!r} is not a column of scores (columns: {format_list(values.columns)})")
     s = values[dv]
     if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
         raise TypeError(
@@ -311,7 +291,7 @@ def omega_squared_ci(F, df1, df2, n, conf: float = 0.95) -> tuple[float, float]:
     >>> bool(0 < lo < omega_squared(5.0, 2, 100) < hi < 1)
     True
     """
-    conf = _check_conf(conf, "omega_squared_ci")
+    conf = check_conf(conf, "omega_squared_ci")
     if not (np.isfinite(F) and np.isfinite(df1) and np.isfinite(df2) and df1 > 0 and df2 > 0 and n > 0):
         return (np.nan, np.nan)
     alpha = 1 - conf
@@ -462,8 +442,8 @@ def compare_groups(
     True
     """
     func = "compare_groups"
-    conf = _check_conf(conf, func)
-    min_cell = _check_min_cell(min_cell, func)
+    conf = check_conf(conf, func)
+    min_cell = check_test_min_cell(min_cell, func)
     padjust = _check_padjust(padjust, func)
     values, g, name = _split_scores(scores, group, func)
     if dvs is None:
@@ -488,7 +468,7 @@ def compare_groups(
         elif constant:
             # Welch's weights are n / s²: a group whose answers are all equal has an
             # infinite weight and the statistic is undefined, not merely large.
-            warnings.warn(f"{func}(): {dv!r} by {name!r}: zero variance in group(s) {_fmt(constant)}; "
+            warnings.warn(f"{func}(): {dv!r} by {name!r}: zero variance in group(s) {format_list(constant)}; "
                           "Welch's test is undefined", stacklevel=2)
         else:
             # pingouin 0.6 renamed "p-unc" to "p_unc"; accept both (pyproject allows >= 0.5.4).
@@ -568,8 +548,8 @@ def posthoc_games_howell(
     0  g1  g3   1.0
     """
     func = "posthoc_games_howell"
-    conf = _check_conf(conf, func)
-    min_cell = _check_min_cell(min_cell, func)
+    conf = check_conf(conf, func)
+    min_cell = check_test_min_cell(min_cell, func)
     values, g, name = _split_scores(scores, group, func)
     if not isinstance(dv, str):
         raise TypeError(f"{func}(): dv must be the name of one score column; got {type(dv).__name__}")
@@ -580,7 +560,7 @@ def posthoc_games_howell(
                                           else object) for c in _GH_COLUMNS})
     constant = _zero_variance(frame)
     if constant:
-        warnings.warn(f"{func}(): {dv!r} by {name!r}: zero variance in group(s) {_fmt(constant)}; "
+        warnings.warn(f"{func}(): {dv!r} by {name!r}: zero variance in group(s) {format_list(constant)}; "
                       "pairs involving them have undefined T", stacklevel=2)
     gh = pg.pairwise_gameshowell(data=frame, dv="y", between="group", effsize="hedges")
     # pingouin < 0.6 called the means "mean(A)", "mean(B)"; keep the 0.6 names either way.
@@ -629,7 +609,7 @@ def _check_attribute(data: pd.DataFrame, codebook: Codebook, attr, func: str) ->
     if not isinstance(attr, str) or attr not in data.columns:
         raise KeyError(
             f"{func}(): grouping attribute {attr!r} is not a column of the data; use categorical "
-            f"attributes of the codebook such as {_fmt(_categorical_attributes(codebook))} (join the "
+            f"attributes of the codebook such as {format_list(_categorical_attributes(codebook))} (join the "
             "attributes to the answers first)"
         )
     if attr in codebook.attribute_columns:
@@ -726,8 +706,8 @@ def group_comparison_table(
         raise TypeError(f"{func}() needs a DataFrame of responses; got {type(data).__name__}")
     if not isinstance(codebook, Codebook):
         raise TypeError(f"{func}() needs a Codebook (hpmob.codebook.load_codebook); got {type(codebook).__name__}")
-    conf = _check_conf(conf, func)
-    min_cell = _check_min_cell(min_cell, func)
+    conf = check_conf(conf, func)
+    min_cell = check_test_min_cell(min_cell, func)
     padjust = _check_padjust(padjust, func)
     by = [by] if isinstance(by, str) else list(by)
     if not by:
@@ -887,7 +867,7 @@ def agreement_chi2(
         raise TypeError(f"{func}() needs a DataFrame of responses; got {type(data).__name__}")
     if not isinstance(codebook, Codebook):
         raise TypeError(f"{func}() needs a Codebook (hpmob.codebook.load_codebook); got {type(codebook).__name__}")
-    min_cell = _check_min_cell(min_cell, func)
+    min_cell = check_test_min_cell(min_cell, func)
     padjust = _check_padjust(padjust, func)
     if not isinstance(correction, bool):
         raise TypeError(f"{func}(): correction must be True or False; got {correction!r}")

@@ -66,7 +66,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from . import criteria
-from .reliability import _as_item_frame
+from .checks import as_item_frame, check_nan_policy, item_correlation
 
 __all__ = [
     "EFASolution",
@@ -77,7 +77,6 @@ __all__ = [
     "suitability_table",
 ]
 
-NAN_POLICIES = ("pairwise", "listwise")
 PARALLEL_METHODS = ("pca", "fa")
 EFA_METHODS = ("minres", "ml")
 
@@ -99,25 +98,12 @@ _BATCH_NUMBERS = 4_000_000
 # --------------------------------------------------------------------------- #
 # Validation and shared pieces
 # --------------------------------------------------------------------------- #
-def _check_nan_policy(nan_policy: str, func: str) -> None:
-    if nan_policy not in NAN_POLICIES:
-        raise ValueError(f"{func}(): nan_policy must be one of {NAN_POLICIES}; got {nan_policy!r}.")
-
-
-def _numeric_items(data, *, func: str, min_items: int = 2) -> pd.DataFrame:
-    """Check that ``data`` is a DataFrame of numeric items; return it as float.
-
-    The same checks as the reliability functions (one implementation, so both report a
-    bad export the same way): DataFrame, enough and unique columns, numeric dtypes, no
-    infinite values, no column without answers.
-    """
-    return _as_item_frame(data, func=func, min_items=min_items)
 
 
 def _prepare(data, *, func: str, nan_policy: str, min_items: int = 2) -> pd.DataFrame:
     """Validate, apply the NaN policy, and check rows and variances."""
-    _check_nan_policy(nan_policy, func)
-    x = _numeric_items(data, func=func, min_items=min_items)
+    check_nan_policy(nan_policy, func)
+    x = as_item_frame(data, func=func, min_items=min_items)
     answered = ~np.isnan(x.to_numpy())
     if not answered.all():
         # A row that answered nothing carries no information under either policy.
@@ -141,26 +127,6 @@ def _prepare(data, *, func: str, nan_policy: str, min_items: int = 2) -> pd.Data
             f"correlations are undefined. Drop them before the analysis."
         )
     return x
-
-
-def _correlation(x: pd.DataFrame, func: str) -> np.ndarray:
-    """Pearson correlations; pairwise-complete when some answers are missing.
-
-    numpy is used when nothing is missing (faster, same numbers); pandas'
-    ``corr`` is R's ``cor(use = "pairwise")`` otherwise.
-    """
-    values = x.to_numpy()
-    if not np.isnan(values).any():
-        return np.corrcoef(values, rowvar=False)
-    R = x.corr(min_periods=3).to_numpy(copy=True)
-    if np.isnan(R).any():
-        i, j = np.argwhere(np.isnan(R))[0]
-        raise ValueError(
-            f"{func}(): items {x.columns[i]!r} and {x.columns[j]!r} have too few rows answered "
-            f"together (or no variance within them) for a correlation. Use "
-            f"nan_policy='listwise' or drop one of the items."
-        )
-    return R
 
 
 def _check_positive_definite(R: np.ndarray, columns, func: str) -> None:
@@ -253,7 +219,7 @@ def kmo(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> tuple[float, pd.
     """
     func = "kmo"
     x = _prepare(data, func=func, nan_policy=nan_policy)
-    R = _correlation(x, func)
+    R = item_correlation(x, func)
     _check_positive_definite(R, x.columns, func)
     Q = np.linalg.inv(R)
     d = np.sqrt(np.diag(Q))
@@ -314,7 +280,7 @@ def bartlett_sphericity(data: pd.DataFrame, *, nan_policy: str = "pairwise") -> 
     """
     func = "bartlett_sphericity"
     x = _prepare(data, func=func, nan_policy=nan_policy)
-    R = _correlation(x, func)
+    R = item_correlation(x, func)
     _check_positive_definite(R, x.columns, func)
     n, p = x.shape
     factor = n - 1 - (2 * p + 5) / 6
@@ -455,7 +421,7 @@ def parallel_analysis(
         raise ValueError(f"{func}(): quantile must be between 0 and 1, e.g. 0.95; got {quantile!r}.")
     rng = _as_generator(seed, func)
     x = _prepare(data, func=func, nan_policy=nan_policy)
-    R = _correlation(x, func)
+    R = item_correlation(x, func)
     if method == "fa":
         _check_positive_definite(R, x.columns, func)  # SMCs need R⁻¹
     n, p = x.shape
@@ -670,7 +636,7 @@ def efa_loadings(
         )
     items = list(x.columns)
     item_construct = _item_constructs(constructs, items, func) if constructs is not None else None
-    R = _correlation(x, func)
+    R = item_correlation(x, func)
     _check_positive_definite(R, items, func)
 
     fa = FactorAnalyzer(n_factors=k, rotation=None, method=method, is_corr_matrix=True)

@@ -36,8 +36,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
+from hpmob.checks import check_frame
 from hpmob.codebook import Codebook, load_codebook
-from hpmob.score import _check_codebook, _check_frame, _numeric_items, _resolve_constructs
+from hpmob.response_checks import check_codebook, numeric_items, resolve_constructs
 
 __all__ = [
     "FONT_CANDIDATES",
@@ -389,10 +390,10 @@ def likert_diverging(
     >>> len(fig.axes[0].get_yticklabels())
     3
     """
-    _check_frame(data, "likert_diverging")
-    _check_codebook(codebook, "likert_diverging")
+    check_frame(data, "likert_diverging")
+    check_codebook(codebook, "likert_diverging")
     _check_lang(lang)
-    constructs = _resolve_constructs(codebook, constructs, "likert_diverging")
+    constructs = resolve_constructs(codebook, constructs, "likert_diverging")
     use_vietnamese_font(font)
 
     meta = codebook.items.set_index("code")
@@ -406,7 +407,7 @@ def likert_diverging(
                 f"likert_diverging(): the data lack item column(s) {', '.join(missing)} of construct "
                 f"{con!r}; pass constructs=[...] with only the constructs present"
             )
-        groups.append((con, items, _numeric_items(data, items, codebook, "likert_diverging")))
+        groups.append((con, items, numeric_items(data, items, codebook, "likert_diverging")))
 
     # One shared x-range so bar lengths compare across panels.
     stats_by_item, max_left, max_right, n_range = {}, 0.0, 0.0, []

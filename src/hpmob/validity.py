@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from . import criteria
-from .efa import _check_nan_policy, _correlation, _numeric_items
+from .checks import as_item_frame, check_nan_policy, cov2cor_frame, item_correlation
 
 __all__ = [
     "average_variance_extracted",
@@ -136,11 +136,6 @@ def _check_method(method: str, func: str) -> None:
             f"{func}(): method must be one of {METHODS} (see the hpmob.validity docstring for "
             f"which semTools call each matches); got {method!r}."
         )
-
-
-def _cov2cor(C: pd.DataFrame) -> pd.DataFrame:
-    d = np.sqrt(np.diag(C.to_numpy()))
-    return C / np.outer(d, d)
 
 
 # --------------------------------------------------------------------------- #
@@ -256,7 +251,7 @@ def composite_reliability(result, *, method: str = "standardized") -> pd.Series:
     func = "composite_reliability"
     est, factors, items, load, C = _loadings_and_item_cov(result, method, func)
     if method == "standardized":
-        R = _cov2cor(_matrix(result, "implied_cov", func))
+        R = cov2cor_frame(_matrix(result, "implied_cov", func))
     out = {}
     for f in factors:
         rows = load[load["lhs"] == f]
@@ -501,7 +496,7 @@ def htmt(
     speed     0.387    0.280  1.000
     """
     func = "htmt"
-    _check_nan_policy(nan_policy, func)
+    check_nan_policy(nan_policy, func)
     groups = _construct_items(constructs, func)
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{func}() needs a pandas DataFrame as data; got {type(data).__name__}.")
@@ -509,7 +504,7 @@ def htmt(
     absent = [it for it in items if it not in data.columns]
     if absent:
         raise KeyError(f"{func}(): item(s) {absent} are not columns of data. Check the construct definitions.")
-    x = _numeric_items(data[items], func=func)
+    x = as_item_frame(data[items], func=func)
     if nan_policy == "listwise":
         x = x.dropna()
     else:
@@ -520,7 +515,7 @@ def htmt(
     const = sd.index[~(sd > 0)].tolist()
     if const:
         raise ValueError(f"{func}(): item(s) {const} have zero variance; their correlations are undefined.")
-    R = _correlation(x, func)
+    R = item_correlation(x, func)
     R[np.abs(R) < _ZERO_R] = 0.0
     if absolute or htmt2:
         R = np.abs(R)
