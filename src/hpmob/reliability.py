@@ -28,6 +28,12 @@ row with a missing item (``psych::alpha(na.omit(x))``). See
 :func:`cronbach_alpha` for how ``n`` is counted under each policy. Omega is
 always fitted to the listwise-complete rows, because that is lavaan's default
 (``missing = "listwise"``) and so what ``compRelSEM`` reports.
+
+Longer than 600 lines because alpha, omega and their table share one preparation and
+covariance path (``_prepare``, ``_covariance``), which the reference tests call on this
+module as they call the one-factor ML fit behind omega (``_fit_one_factor_ml``); split
+apart, those private helpers would be imported across modules, the habit issue #20 ends.
+The input checks it shares with EFA and validity are in :mod:`hpmob.checks`.
 """
 
 from __future__ import annotations
