@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .checks import NAN_POLICIES as NAN_POLICIES  # not in __all__; where callers find it
 from .checks import as_item_frame, check_nan_policy, cov2cor
 
 __all__ = [
