@@ -73,6 +73,7 @@ from hpmob.codebook_schema import (
     validate_codebook,
 )
 from hpmob.codebook_yaml import MAX_CODEBOOK_BYTES, YamlTooLarge, load_yaml, yaml_problem
+from hpmob.codebook_yaml import MAX_YAML_NODES as MAX_YAML_NODES  # outside __all__, as before
 
 # One definition of "the project root" for every module (honours $HPMOB_ROOT), so the
 # codebook is found from notebooks/, papermill's temp dirs and tests alike.

@@ -70,6 +70,7 @@ The bundled second instrument (examples/wellbeing), simulated from its populatio
 from __future__ import annotations
 
 from hpmob.effect_sizes import cramers_v, omega_squared, omega_squared_ci
+from hpmob.group_tables import MIN_EXPECTED as MIN_EXPECTED  # outside __all__, as before
 from hpmob.group_tables import agreement_chi2, group_comparison_table
 from hpmob.group_tests import MIN_CELL, PADJUST_METHODS, compare_groups, posthoc_games_howell
 
