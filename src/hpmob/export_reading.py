@@ -245,8 +245,8 @@ def _csv_records(path: Path, reader, limits: ReadLimits) -> tuple[list[str], lis
             raise _limit_problem(path, f"a cell longer than {limits.max_cell_chars:,} characters",
                                  "max_cell_chars", limits.max_cell_chars, row=row + 1) from None
         raise file_problem(path, f"the CSV is malformed ({str(err).strip()}; line {reader.line_num} of the file)",
-                            "check quoting and the number of separators in that row",
-                            row=row + 1) from None
+                           "check quoting and the number of separators in that row",
+                           row=row + 1) from None
     return header, records
 
 
@@ -283,7 +283,7 @@ def _xlsx_preflight(path: Path, limits: ReadLimits) -> bool:
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as err:
         # a damaged archive: bad directory, corrupt deflate stream, truncated part, odd method
         raise file_problem(path, f"not a readable .xlsx workbook ({type(err).__name__}: {err})",
-                            "open it in Excel/LibreOffice and save it again as .xlsx") from None
+                           "open it in Excel/LibreOffice and save it again as .xlsx") from None
     return formulas
 
 
@@ -313,7 +313,7 @@ def _read_xlsx(path: Path, limits: ReadLimits) -> pd.DataFrame:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several unrelated types for a bad file
         raise file_problem(path, f"not a readable .xlsx workbook ({type(err).__name__})",
-                            "open it in Excel/LibreOffice and save it again as .xlsx") from None
+                           "open it in Excel/LibreOffice and save it again as .xlsx") from None
     try:
         sheet = book.worksheets[0]
         rows = []
@@ -326,7 +326,7 @@ def _read_xlsx(path: Path, limits: ReadLimits) -> pd.DataFrame:
         raise
     except Exception as err:  # a damaged sheet (bad XML, truncated part) fails only when read
         raise file_problem(path, f"the workbook's first sheet cannot be read ({type(err).__name__})",
-                            "open it in Excel/LibreOffice and save it again as .xlsx") from None
+                           "open it in Excel/LibreOffice and save it again as .xlsx") from None
     finally:
         book.close()
     if not rows:
@@ -375,7 +375,7 @@ def _read_sav(path: Path, limits: ReadLimits) -> pd.DataFrame:
         raise
     except Exception as err:  # pyreadstat.ReadstatError and OSError subclasses
         raise file_problem(path, f"not a readable SPSS .sav file ({err})",
-                            "export again from SPSS/PSPP as .sav") from None
+                           "export again from SPSS/PSPP as .sav") from None
 
     def code(v):
         if v is None or (isinstance(v, float) and v != v):
@@ -441,7 +441,7 @@ def read_export(path: str | Path, limits: ReadLimits | None = None) -> pd.DataFr
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise file_problem(path, f"unsupported file type {suffix!r}",
-                            f"export as one of {', '.join(SUPPORTED)}")
+                           f"export as one of {', '.join(SUPPORTED)}")
     size = path.stat().st_size
     if size == 0:
         raise file_problem(path, "the file is empty", "export the survey again; the file has no header and no rows")
@@ -452,5 +452,5 @@ def read_export(path: str | Path, limits: ReadLimits | None = None) -> pd.DataFr
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise file_problem(path, "the export has a header but no respondent rows",
-                            "check that the export includes the responses", row=2)
+                           "check that the export includes the responses", row=2)
     return frame

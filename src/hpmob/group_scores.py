@@ -250,7 +250,7 @@ def agreement_share(
     if not items:
         raise ValueError(f"{func}(): items is empty; pass a construct code of the codebook or a list of item codes")
     reject_unknown(items, known_items, "item", func,
-                    "pass item codes from the codebook or one of its construct codes")
+                   "pass item codes from the codebook or one of its construct codes")
     require_columns(data, items, func, "")
     keyed = keyed_items(data, items, codebook, func)
     groups = _group_keys(data, by, codebook, func)

@@ -475,7 +475,7 @@ def composites_by_level(
     ax.set_yticks([y_of[c] for c in constructs])
     ax.set_yticklabels([
         wrap_text(f"{c}  {cons_table.loc[c, f'label_{lang}']}" if c in cons_table.index else c,
-              label_width, label_lines)
+                  label_width, label_lines)
         for c in constructs
     ], fontsize=9)
     for i in range(n_con - 1):

@@ -192,7 +192,7 @@ def verify_manifest(raw_dir: str | Path) -> pd.DataFrame:
     manifest = raw_dir / MANIFEST_NAME
     if not manifest.is_file():
         raise file_problem(manifest, "the raw-data manifest is missing",
-                            "run 'hpmob manifest --write' once for a new export and commit the manifest")
+                           "run 'hpmob manifest --write' once for a new export and commit the manifest")
     recorded = {}
     for n, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), start=1):
         if line.strip():

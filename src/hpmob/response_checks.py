@@ -141,7 +141,7 @@ def numeric_items(data: pd.DataFrame, items: Sequence[str], codebook: Codebook, 
 
 
 def keyed_items(data: pd.DataFrame, items: Sequence[str], codebook: Codebook, func: str,
-           reverse: bool = True) -> pd.DataFrame:
+                reverse: bool = True) -> pd.DataFrame:
     """Return the validated float item frame, reverse-keyed items flipped when `reverse`."""
     x = numeric_items(data, items, codebook, func)
     if reverse:
