@@ -81,7 +81,7 @@ def test_import_contracts_hold(root):
 HYPOTHESIS_LABELS = re.compile(r"\bH[1-9](?:_[A-Z]+)?\b")
 #: Defaults that equal a plan value by coincidence and are a statistical convention, not the
 #: study's decision: (module, parameter). Power .80 is Cohen's (1988) conventional target.
-CONVENTIONS = {("plots.py", "target"), ("power.py", "target")}
+CONVENTIONS = {("result_figures.py", "target"), ("power.py", "target")}
 
 
 def _plan_values(root) -> set:

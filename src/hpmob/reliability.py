@@ -28,6 +28,12 @@ row with a missing item (``psych::alpha(na.omit(x))``). See
 :func:`cronbach_alpha` for how ``n`` is counted under each policy. Omega is
 always fitted to the listwise-complete rows, because that is lavaan's default
 (``missing = "listwise"``) and so what ``compRelSEM`` reports.
+
+Longer than 600 lines because alpha, omega and their table share one preparation and
+covariance path (``_prepare``, ``_covariance``), which the reference tests call on this
+module as they call the one-factor ML fit behind omega (``_fit_one_factor_ml``); split
+apart, those private helpers would be imported across modules, the habit issue #20 ends.
+The input checks it shares with EFA and validity are in :mod:`hpmob.checks`.
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .checks import NAN_POLICIES as NAN_POLICIES  # not in __all__; where callers find it
+from .checks import as_item_frame, check_nan_policy, cov2cor
+
 __all__ = [
     "alpha_from_model",
     "cronbach_alpha",
@@ -47,7 +56,6 @@ __all__ = [
     "reliability_table",
 ]
 
-NAN_POLICIES = ("pairwise", "listwise")
 
 # One-factor ML fit: Fisher scoring stops when the largest absolute gradient of
 # the ML discrepancy is below this. At 1e-10 the loadings agree with lavaan's
@@ -59,71 +67,6 @@ _ML_MAXITER = 500
 # --------------------------------------------------------------------------- #
 # Validation and shared pieces
 # --------------------------------------------------------------------------- #
-def _as_item_frame(items, *, func: str, min_items: int = 2) -> pd.DataFrame:
-    """Check that ``items`` is a numeric item DataFrame and return it as float.
-
-    Raises with a message that names the offending column and says what to do,
-    because the typical caller is an analyst pointing the function at a fresh
-    survey export in a notebook.
-    """
-    if not isinstance(items, pd.DataFrame):
-        raise TypeError(
-            f"{func}() needs a pandas DataFrame whose columns are the items of one "
-            f"scale; got {type(items).__name__}. Select the columns, e.g. "
-            f"df[['q1', 'q2', 'q3']]."
-        )
-    cols = list(items.columns)
-    if len(cols) < min_items:
-        raise ValueError(
-            f"{func}() needs at least {min_items} items (columns); got {len(cols)}"
-            f"{' (' + ', '.join(map(repr, cols)) + ')' if cols else ''}. "
-            f"Pass all items of the scale as columns of one DataFrame."
-        )
-    dup = items.columns[items.columns.duplicated()].unique().tolist()
-    if dup:
-        raise ValueError(f"{func}(): duplicated item column(s) {dup}; each item must appear once.")
-
-    # Booleans are accepted (0/1 items, like pingouin); anything else must be a
-    # real number. Text columns usually mean the value labels were not recoded.
-    dtypes = dict(zip(cols, items.dtypes))  # one lookup, not one column copy per item
-    bad = [
-        c
-        for c, dt in dtypes.items()
-        if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))
-        or pd.api.types.is_complex_dtype(dt)
-    ]
-    if bad:
-        detail = ", ".join(f"{c!r} (dtype {dtypes[c]})" for c in bad)
-        raise TypeError(
-            f"{func}(): items must be numeric, but column(s) {detail} are not. Recode the "
-            f"response labels to numbers first (hpmob.clean / hpmob.score), or convert "
-            f"with pd.to_numeric(..., errors='coerce') if the column holds numbers as text."
-        )
-    # to_numpy with na_value handles nullable Int64/Float64/boolean columns (pd.NA).
-    out = pd.DataFrame(
-        items.to_numpy(dtype=float, na_value=np.nan), index=items.index, columns=items.columns
-    )
-    values = out.to_numpy()
-    inf_cols = [c for c, has in zip(cols, np.isinf(values).any(axis=0)) if has]
-    if inf_cols:
-        raise ValueError(
-            f"{func}(): item column(s) {inf_cols} contain infinite values; replace them "
-            f"with NaN (missing) or a valid response."
-        )
-    empty = [c for c, n in zip(cols, np.sum(~np.isnan(values), axis=0)) if n == 0]
-    if empty:
-        raise ValueError(
-            f"{func}(): item column(s) {empty} have no non-missing values. Drop the "
-            f"column from the scale or check that the export was read correctly."
-        )
-    return out
-
-
-def _check_nan_policy(nan_policy: str, func: str) -> None:
-    if nan_policy not in NAN_POLICIES:
-        raise ValueError(
-            f"{func}(): nan_policy must be one of {NAN_POLICIES}; got {nan_policy!r}."
-        )
 
 
 def _check_ci(ci: float, func: str) -> None:
@@ -133,8 +76,8 @@ def _check_ci(ci: float, func: str) -> None:
 
 def _prepare(items, nan_policy: str, func: str, min_items: int = 2) -> pd.DataFrame:
     """Validate, drop rows that answered no item, apply the NaN policy, check variances."""
-    _check_nan_policy(nan_policy, func)
-    x = _as_item_frame(items, func=func, min_items=min_items)
+    check_nan_policy(nan_policy, func)
+    x = as_item_frame(items, func=func, min_items=min_items)
     # A row with every item missing (unit nonresponse) carries no information.
     # psych counts it in n = nrow(x), which makes the Feldt CI too narrow; we
     # drop it. Without such rows the two agree exactly.
@@ -192,11 +135,6 @@ def _alpha_from_cov(C: np.ndarray) -> float:
     if k < 2:
         return np.nan
     return (1.0 - np.trace(C) / C.sum()) * k / (k - 1)
-
-
-def _cov2cor(C: np.ndarray) -> np.ndarray:
-    d = np.sqrt(np.diag(C))
-    return C / np.outer(d, d)
 
 
 def _feldt_ci(alpha: float, n: int, k: int, ci: float) -> tuple[float, float]:
@@ -312,7 +250,7 @@ def cronbach_alpha(
     x = _prepare(items, nan_policy, func)
     n, k = x.shape
     C = _covariance(x)
-    R = _cov2cor(C)
+    R = cov2cor(C)
     alpha = _alpha_from_cov(C)
     low, high = _feldt_ci(alpha, n, k, ci)
     average_r = (R.sum() - k) / (k * (k - 1))
@@ -406,7 +344,7 @@ def item_total_statistics(items: pd.DataFrame, *, nan_policy: str = "pairwise") 
     func = "item_total_statistics"
     x = _prepare(items, nan_policy, func)
     C = _covariance(x)
-    R = _cov2cor(C)
+    R = cov2cor(C)
     k = C.shape[0]
     total = C.sum()
     diag = np.diag(C)
@@ -721,7 +659,7 @@ def reliability_table(
             f"item columns, e.g. {{'F1': ['x1', 'x2', 'x3']}}."
         )
     _check_ci(ci, func)
-    _check_nan_policy(nan_policy, func)
+    check_nan_policy(nan_policy, func)
 
     rows = []
     for construct, cols in scales.items():
