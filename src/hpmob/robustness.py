@@ -201,6 +201,38 @@ def structural_inputs(params: dict) -> tuple[str, pd.DataFrame, dict]:
     return model, data, kw
 
 
+IN_SPEC = "_in_spec"
+
+
+def structural_grid(specs: pd.DataFrame, *, n_jobs: int = 1, backend: str = "loky",
+                    scheduler: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """The distinct structural specifications of a grid and their data side by side.
+
+    Specifications differing only in :data:`NOT_STRUCTURAL` parameters are counted once.
+    Returns the wide frame (one row per respondent any specification analyses; specification
+    ``k``'s columns prefixed ``s{k}|``, with ``s{k}|_in_spec`` 1 for the respondents it
+    analyses) and one dict per distinct specification (``prefix``, ``model``, ``fit``,
+    ``params``). Computed once and shared by the joint tests of every path claim.
+    """
+    from hpmob.execution import run_tasks
+
+    unique = {}
+    for params in specs["params"]:
+        key = repr(sorted((k, v) for k, v in params.items() if k not in NOT_STRUCTURAL))
+        unique.setdefault(key, {k: v for k, v in params.items() if k not in NOT_STRUCTURAL})
+    inputs = run_tasks(structural_inputs, [(params,) for params in unique.values()], n_jobs=n_jobs, backend=backend,
+                       scheduler=scheduler)
+    blocks, spec_list = [], []
+    for k, (params, (model, data, kw)) in enumerate(zip(unique.values(), inputs)):
+        prefix = f"s{k}|"
+        blocks.append(data.assign(**{IN_SPEC: 1.0}).add_prefix(prefix))
+        spec_list.append({"prefix": prefix, "model": model, "fit": kw, "params": params})
+    wide = pd.concat(blocks, axis=1, sort=True)
+    for s in spec_list:
+        wide[s["prefix"] + IN_SPEC] = wide[s["prefix"] + IN_SPEC].fillna(0.0)
+    return wide, spec_list
+
+
 def _block(spec: dict, d: pd.DataFrame) -> pd.DataFrame:
     """Specification ``k``'s columns of the wide frame, for the respondents it analyses."""
     cols = [c for c in d.columns if c.startswith(spec["prefix"])]
@@ -208,12 +240,9 @@ def _block(spec: dict, d: pd.DataFrame) -> pd.DataFrame:
     return sub.rename(columns=lambda c: c[len(spec["prefix"]):]).drop(columns=IN_SPEC)
 
 
-IN_SPEC = "_in_spec"
-
-
-def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
-    """The path's estimate and two-sided p-value under specification ``spec`` (NaN if the
-    fit did not converge: a failed fit is left out of the curve, never counted)."""
+def _fit_path(spec: dict, data: pd.DataFrame) -> tuple[float, float]:
+    """The path's estimate and two-sided p-value in a fit of ``data`` (NaN if the fit did not
+    converge: a failed fit is left out of the curve, never counted)."""
     import warnings
 
     from hpmob.sem import fit
@@ -221,7 +250,7 @@ def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
     try:
         with warnings.catch_warnings():  # listwise-deletion notes; convergence is checked below
             warnings.filterwarnings("ignore", message=".*listwise deletion.*")
-            res = fit(spec["model"], _block(spec, d), **spec["fit"])
+            res = fit(spec["model"], data, **spec["fit"])
     except (ValueError, RuntimeError, np.linalg.LinAlgError):
         return float("nan"), float("nan")
     if not getattr(res, "converged", True):
@@ -229,6 +258,11 @@ def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
     est = res.estimates
     row = est[(est["lhs"] == spec["lhs"]) & (est["op"] == "~") & (est["rhs"] == spec["rhs"])]
     return float(row["est"].iloc[0]), float(row["pvalue"].iloc[0])
+
+
+def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
+    """The path's estimate and two-sided p-value under specification ``spec``."""
+    return _fit_path(spec, _block(spec, d))
 
 
 def _path_null(spec: dict, d: pd.DataFrame, estimate: float) -> pd.DataFrame:
@@ -244,6 +278,51 @@ def _path_null(spec: dict, d: pd.DataFrame, estimate: float) -> pd.DataFrame:
     return out
 
 
+def _path_prepare(spec: dict, d: pd.DataFrame) -> dict:
+    """What the null refits of one specification need: its null data alone, the position of
+    each row of ``d`` in them (-1: not analysed), and for an ML fit with FIML the warm-started
+    refit of :class:`hpmob.sem.fiml_bootstrap.FimlPlan` from the fit of the null data."""
+    block = _block(spec, d)
+    inside = d[spec["prefix"] + IN_SPEC].astype(bool).to_numpy()
+    pos = np.full(len(d), -1)
+    pos[inside] = np.arange(int(inside.sum()))
+    state = {"spec": spec, "data": block, "pos": pos, "plan": None, "k": None}
+    if spec["fit"].get("missing") == "ml" and spec["fit"].get("estimator", "ML") == "ML":
+        import warnings
+
+        from hpmob.sem import fit
+        from hpmob.sem.fiml_bootstrap import FimlPlan
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = fit(spec["model"], block, **spec["fit"])
+                if res.converged:
+                    pm = res._state.pm
+                    state["plan"] = FimlPlan(pm, res, block[pm.ov].to_numpy(dtype=float))
+                    state["k"] = next(e.theta for e in state["plan"].entries if e.g == 0 and e.row.op == "~"
+                                      and e.row.lhs == spec["lhs"] and e.row.rhs == spec["rhs"])
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            state["plan"] = None  # every draw then fits its resample
+    return state
+
+
+def _path_refit(state: dict, rows: np.ndarray) -> tuple[float, float]:
+    """The path's estimate and p-value in the resample ``rows`` of the null data: the fast FIML
+    refit where it converges (the same numbers as a fit of the resample, to about 1e-8),
+    else a fit of the resample."""
+    from scipy import stats
+
+    sub = state["pos"][rows]
+    sub = sub[sub >= 0]
+    if state["plan"] is not None:
+        out = state["plan"].refit_rows_se(sub, state["k"])
+        if out is not None:
+            est, se = out
+            return est, float(2 * stats.norm.sf(abs(est / se)))
+    return _fit_path(state["spec"], state["data"].iloc[sub])
+
+
 def claim_path_estimate(claims: pd.DataFrame, lhs: str, rhs: str) -> float:
     """The estimate of the path claim ``lhs ~ rhs`` in a specification's claims table."""
     row = claims[claims["test"].str.contains(f"{rhs} → {lhs}", regex=False)]
@@ -252,13 +331,22 @@ def claim_path_estimate(claims: pd.DataFrame, lhs: str, rhs: str) -> float:
 
 def path_joint_test(specs: pd.DataFrame, lhs: str, rhs: str, sign: str, *, n_null: int = 100, seed: int = 1,
                     alpha: float = 0.05, n_jobs: int = 2, backend: str = "loky",
-                    scheduler: str | None = None) -> pd.DataFrame:
+                    scheduler: str | None = None, structural: tuple | None = None) -> pd.DataFrame:
     """The joint test of a path claim over the grid (:func:`hpmob.speccurve.joint_test`).
 
     Specifications differing only in :data:`NOT_STRUCTURAL` parameters are counted once.
     All specifications share one bootstrap draw of respondents (the union of those any
     specification analyses), so the null curves keep the dependence between them; each
     specification's data are first moved to its own null model (the path fixed at 0).
+    FIML specifications are refitted by the warm-started route of the FIML bootstrap
+    (:meth:`~hpmob.sem.fiml_bootstrap.FimlPlan.refit_rows_se`), the others by
+    :func:`hpmob.sem.fit`.
+
+    Parameters
+    ----------
+    structural : tuple, optional
+        :func:`structural_grid` of ``specs``, when the caller has it already (the joint
+        tests of several claims share it).
 
     Returns
     -------
@@ -267,23 +355,37 @@ def path_joint_test(specs: pd.DataFrame, lhs: str, rhs: str, sign: str, *, n_nul
     """
     from hpmob.speccurve import joint_test
 
-    unique = {}
-    for params in specs["params"]:
-        key = repr(sorted((k, v) for k, v in params.items() if k not in NOT_STRUCTURAL))
-        unique.setdefault(key, {k: v for k, v in params.items() if k not in NOT_STRUCTURAL})
-    blocks, spec_list = [], []
-    for k, params in enumerate(unique.values()):
-        model, data, kw = structural_inputs(params)
-        prefix = f"s{k}|"
-        blocks.append(data.assign(**{IN_SPEC: 1.0}).add_prefix(prefix))
-        spec_list.append({"prefix": prefix, "model": model, "fit": kw, "lhs": lhs, "rhs": rhs})
-    wide = pd.concat(blocks, axis=1, sort=True)
-    for s in spec_list:
-        wide[s["prefix"] + IN_SPEC] = wide[s["prefix"] + IN_SPEC].fillna(0.0)
+    run = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler}
+    wide, spec_list = structural if structural is not None else structural_grid(specs, **run)
+    spec_list = [{**s, "lhs": lhs, "rhs": rhs} for s in spec_list]
     res = joint_test(spec_list, wide, _path_estimate, _path_null, n_boot=n_null, seed=seed,
-                     direction=-1 if sign == "-" else 1, alpha=alpha, n_jobs=n_jobs, backend=backend,
-                     scheduler=scheduler)
+                     direction=-1 if sign == "-" else 1, alpha=alpha, prepare=_path_prepare, refit=_path_refit,
+                     **run)
     return res.assign(lhs=lhs, rhs=rhs, n_specifications=len(spec_list))
+
+
+def grid_path_claims(specs: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
+    """The path claims of a grid, each with the specifications whose own analysis plan
+    (``plan_file``, with the specification's plan settings) declares it and can test it.
+
+    Returns ``[(claim, specs_subset)]`` with ``claim`` = ``{"id", "label", "lhs", "rhs",
+    "sign"}``, in the order of first appearance; a claim that two plans declare with
+    different paths or signs is two claims.
+    """
+    from hpmob.variants import variant_settings
+
+    claims: dict[tuple, tuple[dict, list[int]]] = {}
+    for i, params in enumerate(specs["params"]):
+        plan_settings = {k: params[k] for k in PLAN_SETTINGS if k in params}
+        p = variant_settings({k: v for k, v in params.items() if k not in plan_settings})
+        _, _, plan = _inputs(p["raw_file"], p["codebook_file"], p["plan_file"])
+        plan = plan.with_settings(**plan_settings)
+        for h in plan.hypotheses:
+            if h.type != "path" or plan.missing_for(h):
+                continue
+            claim = {"id": h.id, "label": h.label, "lhs": h["lhs"], "rhs": h["rhs"], "sign": h["sign"]}
+            claims.setdefault(tuple(claim.values()), (claim, []))[1].append(i)
+    return [(claim, specs.iloc[rows].reset_index(drop=True)) for claim, rows in claims.values()]
 
 
 def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: bool = False, n_null: int = 100,
@@ -295,12 +397,10 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     the named variant it is, estimate, CI, verdict, N, converged), ``curves.csv``
     (:func:`claim_curves`), ``grid.csv`` (what was run and how long it took) and, with
     ``joint_tests``, ``joint_tests.csv`` (:func:`path_joint_test` for every path claim of
-    the plan, ``n_null`` null draws each).
+    the specifications' analysis plans, :func:`grid_path_claims`, ``n_null`` null draws
+    each) with its time in ``grid.csv`` (``joint_seconds``, ``n_null``).
     """
     import time
-
-    from hpmob.codebook import load_codebook
-    from hpmob.study.plan import load_plan
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -314,24 +414,26 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     results.to_csv(written["specifications"], index=False, float_format="%.6g")
     claim_curves(results).to_csv(written["curves"], index=False, float_format="%.6g")
     choices = [c for c in specs.columns if c not in ("spec_id", "params", "named")]
-    pd.DataFrame([{"grid": "named points" if named_only else "full grid", "n_specifications": len(specs),
-                   "choices": ", ".join(choices), "seconds": seconds, "seconds_per_specification": seconds / len(specs),
-                   "n_jobs": n_jobs, "backend": backend, "seed": seed}]).to_csv(written["grid"], index=False,
-                                                                                 float_format="%.6g")
+    grid = {"grid": "named points" if named_only else "full grid", "n_specifications": len(specs),
+            "choices": ", ".join(choices), "seconds": seconds, "seconds_per_specification": seconds / len(specs),
+            "n_jobs": n_jobs, "backend": backend, "seed": seed}
     if joint_tests:
-        codebook = load_codebook()
-        plan = load_plan(codebook=codebook)
-        frames = []
-        for h in plan.hypotheses:
-            if h.type != "path" or plan.missing_for(h):
-                continue
+        run = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler}
+        start = time.perf_counter()
+        frames, shared = [], {}
+        for claim, sub in grid_path_claims(specs):
             if progress:
-                progress(h.id)
-            frames.append(path_joint_test(specs, h["lhs"], h["rhs"], h["sign"], n_null=n_null, seed=seed,
-                                          n_jobs=n_jobs, backend=backend, scheduler=scheduler)
-                          .assign(hypothesis=h.label))
+                progress(claim["id"])
+            key = tuple(sub["spec_id"])  # claims tested on the same specifications share their data
+            if key not in shared:
+                shared[key] = structural_grid(sub, **run)
+            frames.append(path_joint_test(sub, claim["lhs"], claim["rhs"], claim["sign"], n_null=n_null, seed=seed,
+                                          structural=shared[key], **run)
+                          .assign(hypothesis=claim["label"], claim_id=claim["id"]))
         written["joint_tests"] = out / "joint_tests.csv"
         pd.concat(frames, ignore_index=True).to_csv(written["joint_tests"], index=False, float_format="%.6g")
+        grid.update(joint_seconds=time.perf_counter() - start, n_null=n_null)
+    pd.DataFrame([grid]).to_csv(written["grid"], index=False, float_format="%.6g")
     return written
 
 
