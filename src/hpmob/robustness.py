@@ -501,10 +501,21 @@ def multiverse_report(folder: str | Path) -> dict:
     joint = None
     if (folder / "joint_tests.csv").is_file():
         joint = pd.read_csv(folder / "joint_tests.csv")
-        for hyp, sub in joint.groupby("hypothesis", sort=False):
+        # one test per path claim; several claims may share a hypothesis label (H4 has three paths)
+        joint.insert(1, "path", joint["rhs"] + " → " + joint["lhs"])
+        for (hyp, path), sub in joint.groupby(["hypothesis", "path"], sort=False):
             rows = {r.statistic: (r.observed, r.p_value, r.mc_se) for r in sub.itertuples()}
-            sentences[f"joint_{hyp}"] = S.joint_test(hyp, int(sub["n_specifications"].iloc[0]), rows,
-                                                     int(sub["n_boot"].iloc[0]))
+            sentences[f"joint_{hyp}_{path}"] = S.joint_test(f"{hyp} ({path})", int(sub["n_specifications"].iloc[0]),
+                                                            rows, int(sub["n_boot"].iloc[0]))
+        n_null = int(joint["n_boot"].iloc[0])
+        glue.update(mv_joint_n_claims=int(joint.groupby(["hypothesis", "path"]).ngroups), mv_joint_n_null=n_null,
+                    mv_joint_min_p=1 / (1 + n_null),
+                    mv_joint_mc_se_at_05=float(np.sqrt(0.05 * 0.95 / n_null)))
+        if "joint_seconds" in grid and pd.notna(grid["joint_seconds"]):
+            glue["mv_joint_minutes"] = float(grid["joint_seconds"]) / 60
+    sentences["joint_status"] = S.multiverse_joint_status(
+        None if joint is None else int(joint["n_boot"].iloc[0]),
+        0 if joint is None else int(joint.groupby(["hypothesis", "path"]).ngroups), str(grid["grid"]))
     return {"results": results, "curves": curves, "flips": flips, "joint": joint, "glue": glue,
             "sentences": sentences, "choices": choices}
 

@@ -474,6 +474,29 @@ def multiverse_flip(choice: str, level_shares: dict[str, tuple[int, int]]) -> st
     return f"{choice}: " + ", ".join(f"{k}/{n} supported with {lv}" for lv, (k, n) in level_shares.items())
 
 
+def multiverse_joint_status(n_null: int | None, n_claims: int, grid: str) -> dict:
+    """Whether this edition ran the joint tests, on which grid, and the Monte Carlo error of their p-values.
+
+    Examples
+    --------
+    >>> multiverse_joint_status(None, 0, "named points")["en"][:46]
+    'This edition of the book was built without the'
+    >>> multiverse_joint_status(100, 6, "full grid")["en"][:60]
+    'The joint tests were run on the full grid for 6 path claims,'
+    """
+    if n_null is None:
+        return bilingual(f"This edition of the book was built without the joint tests (the {grid} of the grid only); "
+                         "`make multiverse` runs them on the full grid.",
+                         f"Bản này không chạy kiểm định đồng thời ({grid}); `make multiverse` chạy chúng trên toàn bộ lưới.")
+    se = math.sqrt(0.05 * 0.95 / n_null)
+    return bilingual(
+        f"The joint tests were run on the {grid} for {n_claims} path claims, with {n_null} bootstrap draws under "
+        f"the null each: the smallest attainable p-value is {1 / (1 + n_null):.3f}, and a p-value near .05 has a "
+        f"Monte Carlo standard error of {se:.3f}.",
+        f"Kiểm định đồng thời được chạy trên {grid} cho {n_claims} đường dẫn, mỗi đường {n_null} mẫu bootstrap dưới "
+        f"giả thuyết không: p nhỏ nhất có thể là {1 / (1 + n_null):.3f}.")
+
+
 def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, float]], n_null: int,
                alpha: float = 0.05) -> dict:
     """rows: statistic -> (observed, p, Monte Carlo SE)."""
