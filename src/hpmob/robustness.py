@@ -268,10 +268,14 @@ def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
 def _path_null(spec: dict, d: pd.DataFrame, estimate: float) -> pd.DataFrame:
     """``d`` with specification ``spec``'s columns moved to a population where the path is 0
     (Bollen-Stine / Savalei-Yuan, :func:`hpmob.sem.impose_zero_path`)."""
+    import warnings
+
     from hpmob.sem import impose_zero_path
 
     block = _block(spec, d)
-    null = impose_zero_path(spec["model"], block, spec["lhs"], spec["rhs"], **spec["fit"])
+    with warnings.catch_warnings():  # the listwise-deletion note, once per claim and specification
+        warnings.filterwarnings("ignore", message=".*listwise deletion.*")
+        null = impose_zero_path(spec["model"], block, spec["lhs"], spec["rhs"], **spec["fit"])
     out = d.copy()
     cols = [spec["prefix"] + c for c in null.columns]
     out.loc[null.index, cols] = null.to_numpy()
@@ -429,7 +433,7 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
                 shared[key] = structural_grid(sub, **run)
             frames.append(path_joint_test(sub, claim["lhs"], claim["rhs"], claim["sign"], n_null=n_null, seed=seed,
                                           structural=shared[key], **run)
-                          .assign(hypothesis=claim["label"], claim_id=claim["id"]))
+                          .assign(hypothesis=claim["label"], claim_id=claim["id"], sign=claim["sign"]))
         written["joint_tests"] = out / "joint_tests.csv"
         pd.concat(frames, ignore_index=True).to_csv(written["joint_tests"], index=False, float_format="%.6g")
         grid.update(joint_seconds=time.perf_counter() - start, n_null=n_null)
@@ -468,12 +472,14 @@ def named_points_table(results: pd.DataFrame) -> pd.DataFrame:
     return named[["claim", "hypothesis", "variant", "estimate", "ci_low", "ci_high", "verdict", "changes"]]
 
 
-def multiverse_report(folder: str | Path) -> dict:
+def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) -> dict:
     """What the robustness chapter shows of a built grid: tables, glue values and sentences.
 
-    ``folder`` holds :func:`build_multiverse`'s tables. Returns ``{"results", "curves",
-    "flips", "joint", "glue", "sentences", "choices"}``; ``joint`` is None when the
-    joint tests were not run.
+    ``folder`` holds :func:`build_multiverse`'s tables; ``labels`` names variables in the
+    joint tests' ``path`` column (e.g. a covariate's label), others keep their name.
+    Returns ``{"results", "curves", "flips", "joint", "glue", "sentences", "choices"}``;
+    ``joint`` is None when the joint tests were not run. The joint tests' median estimate
+    is shown in its own sign (the test is of the claimed direction).
     """
     from hpmob.study import sentences as S
 
@@ -484,16 +490,23 @@ def multiverse_report(folder: str | Path) -> dict:
     results = pd.read_csv(folder / "specifications.csv", dtype={"named": "string", **{c: str for c in choices}})
     curves = pd.read_csv(folder / "curves.csv")
     flips = choice_flips(results, choices)
-    fragile = curves.loc[curves["fragile"], "hypothesis"].astype(str).tolist()
+    # a claim by its hypothesis, and by its test too where a hypothesis has several claims (H4's paths)
+    shared = curves["hypothesis"].duplicated(keep=False)
+    tests = results.drop_duplicates("claim").set_index("claim")["test"] if "test" in results else None
+    name = {c: f"{h} ({tests[c].split(',')[0]})" if dup and tests is not None else str(h)
+            for c, h, dup in zip(curves["claim"], curves["hypothesis"], shared)}
+    fragile = [name[c] for c in curves.loc[curves["fragile"], "claim"]]
     flip_text = {}
-    for hyp in fragile:
-        sub = flips[flips["hypothesis"] == hyp]
+    for claim in curves.loc[curves["fragile"], "claim"]:
+        hyp = name[claim]
+        sub = flips[flips["claim"] == claim]
         top = sub.sort_values("spread", ascending=False, kind="stable").iloc[0]
         if top["spread"] > 0:
             lv = sub[sub["choice"] == top["choice"]]
             flip_text[hyp] = S.multiverse_flip(top["choice"], {r.level: (r.n_supported, r.n) for r in lv.itertuples()})
+    n_jobs = int(grid["n_jobs"]) if "n_jobs" in grid and pd.notna(grid["n_jobs"]) else None
     sentences = {"grid": S.multiverse_grid(grid["grid"], int(grid["n_specifications"]), ", ".join(choices),
-                                           float(grid["seconds_per_specification"])),
+                                           float(grid["seconds_per_specification"]), n_jobs),
                  "fragility": S.multiverse_fragility(len(curves), fragile, flip_text)}
     glue = {"mv_n_specs": int(grid["n_specifications"]), "mv_grid_kind": str(grid["grid"]),
             "mv_n_fragile": len(fragile), "mv_n_claims": len(curves),
@@ -502,7 +515,11 @@ def multiverse_report(folder: str | Path) -> dict:
     if (folder / "joint_tests.csv").is_file():
         joint = pd.read_csv(folder / "joint_tests.csv")
         # one test per path claim; several claims may share a hypothesis label (H4 has three paths)
-        joint.insert(1, "path", joint["rhs"] + " → " + joint["lhs"])
+        name = {**{v: v for v in pd.concat([joint["lhs"], joint["rhs"]])}, **(labels or {})}
+        joint.insert(1, "path", joint["rhs"].map(name) + " → " + joint["lhs"].map(name))
+        if "sign" in joint:  # speccurve reports the median times the claimed sign
+            median = joint["statistic"] == "median estimate"
+            joint.loc[median, "observed"] *= np.where(joint.loc[median, "sign"] == "-", -1.0, 1.0)
         for (hyp, path), sub in joint.groupby(["hypothesis", "path"], sort=False):
             rows = {r.statistic: (r.observed, r.p_value, r.mc_se) for r in sub.itertuples()}
             sentences[f"joint_{hyp}_{path}"] = S.joint_test(f"{hyp} ({path})", int(sub["n_specifications"].iloc[0]),

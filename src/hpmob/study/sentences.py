@@ -447,13 +447,16 @@ def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: lis
 
 
 # --- multiverse ----------------------------------------------------------------------------
-def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: float) -> dict:
+def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: float, n_jobs: int | None = None) -> dict:
     full = grid == "full grid"
+    where = (f"the grid ran in {seconds_per_spec * n_specs:.0f} s on {n_jobs} worker process"
+             f"{'es' if n_jobs != 1 else ''} ({seconds_per_spec:.1f} s of elapsed time per specification)"
+             if n_jobs else f"each took {seconds_per_spec:.1f} s of computation")
     return bilingual(
         f"This chapter shows the {'full grid' if full else 'named points of the grid'} of `variants.yaml`: "
         f"{n_specs} specifications over the choices {choices}"
         + ("" if full else " (`make multiverse` builds and shows the full grid)")
-        + f"; each took {seconds_per_spec:.1f} s of computation.",
+        + f"; {where}.",
         f"Chương này trình bày {'toàn bộ lưới' if full else 'các điểm có tên của lưới'} trong `variants.yaml`: "
         f"{n_specs} đặc tả theo các lựa chọn {choices}.")
 
@@ -499,14 +502,31 @@ def multiverse_joint_status(n_null: int | None, n_claims: int, grid: str) -> dic
 
 def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, float]], n_null: int,
                alpha: float = 0.05) -> dict:
-    """rows: statistic -> (observed, p, Monte Carlo SE)."""
-    parts = ", ".join(f"{s} {o:.3g} (p = {p:.3f} ± {se:.3f})" for s, (o, p, se) in rows.items())
+    """rows: statistic -> (observed, p, Monte Carlo SE); the median estimate in its own sign.
+
+    A p-value within two Monte Carlo SEs of ``alpha`` is named: its side of ``alpha`` is
+    not settled by ``n_null`` draws.
+
+    Examples
+    --------
+    >>> s = joint_test("H4", 24, {"median estimate": (-0.256, 0.050, 0.022)}, 100)["en"]
+    >>> "median estimate -0.256 (p = 0.050 ± 0.022)" in s, "more than 100 null draws" in s
+    (True, True)
+    """
+    fmt = {"median estimate": "{:.3f}", "share significant": "{:.2f}", "Stouffer Z": "{:.1f}"}
+    parts = ", ".join(f"{s} {fmt.get(s, '{:.3g}').format(o)} (p = {p:.3f} ± {se:.3f})" for s, (o, p, se) in rows.items())
     verdict = "more extreme than chance" if all(p <= alpha for _, p, _ in rows.values()) else \
         ("more extreme than chance on some summaries" if any(p <= alpha for _, p, _ in rows.values())
          else "not more extreme than chance")
+    near = [s for s, (_, p, se) in rows.items() if abs(p - alpha) <= 2 * se]
+    names = [f"the {s}" if s != "Stouffer Z" else s for s in near]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+    caveat = (f" The p-value{'s' if len(near) > 1 else ''} of {listed} lie{'' if len(near) > 1 else 's'} within two "
+              f"Monte Carlo SEs of {alpha:g}: more than {n_null} null draws would be needed to settle "
+              f"{'their' if len(near) > 1 else 'its'} side of the threshold.") if near else ""
     return bilingual(
-        f"{label}: over {n_specs} distinct specifications the curve is {verdict} — {parts}; p-values from "
-        f"{n_null} bootstrap draws under the null (± their Monte Carlo SE).",
+        f"{label}: over {n_specs} distinct specifications the curve is {verdict} in the claimed direction — "
+        f"{parts}.{caveat}",
         f"{label}: trên {n_specs} đặc tả, đường cong {'khác ngẫu nhiên' if 'not' not in verdict else 'không khác ngẫu nhiên'} "
         f"— {parts}.")
 
