@@ -123,3 +123,21 @@ def test_jackknife_sample_through_the_fast_route(hs_plan):
         slow = _tight_fit(hs_plan, hs_plan.X[idx])
     assert status == _OK
     np.testing.assert_allclose(fast, slow, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("rep", range(3))
+def test_refit_with_standard_error_equals_fit_of_the_resample(hs_plan, rep):
+    """The estimate and observed-information SE of one parameter from the fast route (conjugate
+    gradients on the Hessian, no full Hessian) are those fit() reports for the resampled data."""
+    hs = pd.read_csv(HS_CSV)
+    N = hs_plan.X.shape[0]
+    idx = np.random.default_rng(100 + rep).integers(0, N, size=N)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = fit(HS_MODEL, hs.iloc[idx], missing="ml")
+    se_ref = np.sqrt(np.diag(ref.vcov.to_numpy()))
+    for name in ("visual=~x2", "textual~~speed", "x5~1"):
+        k = hs_plan.free_names.index(name)
+        est, se = hs_plan.refit_rows_se(idx, k)
+        assert est == pytest.approx(ref._state.theta[k], rel=1e-7, abs=1e-9)
+        assert se == pytest.approx(se_ref[k], rel=1e-6)

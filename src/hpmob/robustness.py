@@ -16,6 +16,11 @@ Two settings are fixed for the whole grid, for speed, and the chapter says so: t
 measurement chapter's EFA/CFA (no claim depends on it) is not rerun, and indirect
 effects are judged by the Monte Carlo interval (``GRID_INDIRECT_METHOD``) instead of the
 BCa bootstrap of the named variants.
+
+Longer than 600 lines because the joint tests of the path claims (``structural_grid`` to
+``grid_path_claims``) prepare each specification's data with the same private steps as
+:func:`run_specification` (``_prepared``, ``_inputs``); moving them out would mean a third
+module for those two helpers, imported by both. That split is the next one to make.
 """
 
 from __future__ import annotations
@@ -266,6 +271,38 @@ def structural_inputs(params: dict) -> tuple[str, pd.DataFrame, dict]:
     return model, data, kw
 
 
+IN_SPEC = "_in_spec"
+
+
+def structural_grid(specs: pd.DataFrame, *, n_jobs: int = 1, backend: str = "loky",
+                    scheduler: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """The distinct structural specifications of a grid and their data side by side.
+
+    Specifications differing only in :data:`NOT_STRUCTURAL` parameters are counted once.
+    Returns the wide frame (one row per respondent any specification analyses; specification
+    ``k``'s columns prefixed ``s{k}|``, with ``s{k}|_in_spec`` 1 for the respondents it
+    analyses) and one dict per distinct specification (``prefix``, ``model``, ``fit``,
+    ``params``). Computed once and shared by the joint tests of every path claim.
+    """
+    from hpmob.execution import run_tasks
+
+    unique = {}
+    for params in specs["params"]:
+        key = repr(sorted((k, v) for k, v in params.items() if k not in NOT_STRUCTURAL))
+        unique.setdefault(key, {k: v for k, v in params.items() if k not in NOT_STRUCTURAL})
+    inputs = run_tasks(structural_inputs, [(params,) for params in unique.values()], n_jobs=n_jobs, backend=backend,
+                       scheduler=scheduler)
+    blocks, spec_list = [], []
+    for k, (params, (model, data, kw)) in enumerate(zip(unique.values(), inputs)):
+        prefix = f"s{k}|"
+        blocks.append(data.assign(**{IN_SPEC: 1.0}).add_prefix(prefix))
+        spec_list.append({"prefix": prefix, "model": model, "fit": kw, "params": params})
+    wide = pd.concat(blocks, axis=1, sort=True)
+    for s in spec_list:
+        wide[s["prefix"] + IN_SPEC] = wide[s["prefix"] + IN_SPEC].fillna(0.0)
+    return wide, spec_list
+
+
 def _block(spec: dict, d: pd.DataFrame) -> pd.DataFrame:
     """Specification ``k``'s columns of the wide frame, for the respondents it analyses."""
     cols = [c for c in d.columns if c.startswith(spec["prefix"])]
@@ -273,12 +310,9 @@ def _block(spec: dict, d: pd.DataFrame) -> pd.DataFrame:
     return sub.rename(columns=lambda c: c[len(spec["prefix"]):]).drop(columns=IN_SPEC)
 
 
-IN_SPEC = "_in_spec"
-
-
-def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
-    """The path's estimate and two-sided p-value under specification ``spec`` (NaN if the
-    fit did not converge: a failed fit is left out of the curve, never counted)."""
+def _fit_path(spec: dict, data: pd.DataFrame) -> tuple[float, float]:
+    """The path's estimate and two-sided p-value in a fit of ``data`` (NaN if the fit did not
+    converge: a failed fit is left out of the curve, never counted)."""
     import warnings
 
     from hpmob.sem import fit
@@ -286,7 +320,7 @@ def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
     try:
         with warnings.catch_warnings():  # listwise-deletion notes; convergence is checked below
             warnings.filterwarnings("ignore", message=".*listwise deletion.*")
-            res = fit(spec["model"], _block(spec, d), **spec["fit"])
+            res = fit(spec["model"], data, **spec["fit"])
     except (ValueError, RuntimeError, np.linalg.LinAlgError):
         return float("nan"), float("nan")
     if not getattr(res, "converged", True):
@@ -296,17 +330,71 @@ def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
     return float(row["est"].iloc[0]), float(row["pvalue"].iloc[0])
 
 
+def _path_estimate(spec: dict, d: pd.DataFrame) -> tuple[float, float]:
+    """The path's estimate and two-sided p-value under specification ``spec``."""
+    return _fit_path(spec, _block(spec, d))
+
+
 def _path_null(spec: dict, d: pd.DataFrame, estimate: float) -> pd.DataFrame:
     """``d`` with specification ``spec``'s columns moved to a population where the path is 0
     (Bollen-Stine / Savalei-Yuan, :func:`hpmob.sem.impose_zero_path`)."""
+    import warnings
+
     from hpmob.sem import impose_zero_path
 
     block = _block(spec, d)
-    null = impose_zero_path(spec["model"], block, spec["lhs"], spec["rhs"], **spec["fit"])
+    with warnings.catch_warnings():  # the listwise-deletion note, once per claim and specification
+        warnings.filterwarnings("ignore", message=".*listwise deletion.*")
+        null = impose_zero_path(spec["model"], block, spec["lhs"], spec["rhs"], **spec["fit"])
     out = d.copy()
     cols = [spec["prefix"] + c for c in null.columns]
     out.loc[null.index, cols] = null.to_numpy()
     return out
+
+
+def _path_prepare(spec: dict, d: pd.DataFrame) -> dict:
+    """What the null refits of one specification need: its null data alone, the position of
+    each row of ``d`` in them (-1: not analysed), and for an ML fit with FIML the warm-started
+    refit of :class:`hpmob.sem.fiml_bootstrap.FimlPlan` from the fit of the null data."""
+    block = _block(spec, d)
+    inside = d[spec["prefix"] + IN_SPEC].astype(bool).to_numpy()
+    pos = np.full(len(d), -1)
+    pos[inside] = np.arange(int(inside.sum()))
+    state = {"spec": spec, "data": block, "pos": pos, "plan": None, "k": None}
+    if spec["fit"].get("missing") == "ml" and spec["fit"].get("estimator", "ML") == "ML":
+        import warnings
+
+        from hpmob.sem import fit
+        from hpmob.sem.fiml_bootstrap import FimlPlan
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = fit(spec["model"], block, **spec["fit"])
+                if res.converged:
+                    pm = res._state.pm
+                    state["plan"] = FimlPlan(pm, res, block[pm.ov].to_numpy(dtype=float))
+                    state["k"] = next(e.theta for e in state["plan"].entries if e.g == 0 and e.row.op == "~"
+                                      and e.row.lhs == spec["lhs"] and e.row.rhs == spec["rhs"])
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            state["plan"] = None  # every draw then fits its resample
+    return state
+
+
+def _path_refit(state: dict, rows: np.ndarray) -> tuple[float, float]:
+    """The path's estimate and p-value in the resample ``rows`` of the null data: the fast FIML
+    refit where it converges (the same numbers as a fit of the resample, to about 1e-8),
+    else a fit of the resample."""
+    from scipy import stats
+
+    sub = state["pos"][rows]
+    sub = sub[sub >= 0]
+    if state["plan"] is not None:
+        out = state["plan"].refit_rows_se(sub, state["k"])
+        if out is not None:
+            est, se = out
+            return est, float(2 * stats.norm.sf(abs(est / se)))
+    return _fit_path(state["spec"], state["data"].iloc[sub])
 
 
 def claim_path_estimate(claims: pd.DataFrame, lhs: str, rhs: str) -> float:
@@ -317,13 +405,22 @@ def claim_path_estimate(claims: pd.DataFrame, lhs: str, rhs: str) -> float:
 
 def path_joint_test(specs: pd.DataFrame, lhs: str, rhs: str, sign: str, *, n_null: int = 100, seed: int = 1,
                     alpha: float = 0.05, n_jobs: int = 2, backend: str = "loky",
-                    scheduler: str | None = None) -> pd.DataFrame:
+                    scheduler: str | None = None, structural: tuple | None = None) -> pd.DataFrame:
     """The joint test of a path claim over the grid (:func:`hpmob.speccurve.joint_test`).
 
     Specifications differing only in :data:`NOT_STRUCTURAL` parameters are counted once.
     All specifications share one bootstrap draw of respondents (the union of those any
     specification analyses), so the null curves keep the dependence between them; each
     specification's data are first moved to its own null model (the path fixed at 0).
+    FIML specifications are refitted by the warm-started route of the FIML bootstrap
+    (:meth:`~hpmob.sem.fiml_bootstrap.FimlPlan.refit_rows_se`), the others by
+    :func:`hpmob.sem.fit`.
+
+    Parameters
+    ----------
+    structural : tuple, optional
+        :func:`structural_grid` of ``specs``, when the caller has it already (the joint
+        tests of several claims share it).
 
     Returns
     -------
@@ -332,23 +429,37 @@ def path_joint_test(specs: pd.DataFrame, lhs: str, rhs: str, sign: str, *, n_nul
     """
     from hpmob.speccurve import joint_test
 
-    unique = {}
-    for params in specs["params"]:
-        key = repr(sorted((k, v) for k, v in params.items() if k not in NOT_STRUCTURAL))
-        unique.setdefault(key, {k: v for k, v in params.items() if k not in NOT_STRUCTURAL})
-    blocks, spec_list = [], []
-    for k, params in enumerate(unique.values()):
-        model, data, kw = structural_inputs(params)
-        prefix = f"s{k}|"
-        blocks.append(data.assign(**{IN_SPEC: 1.0}).add_prefix(prefix))
-        spec_list.append({"prefix": prefix, "model": model, "fit": kw, "lhs": lhs, "rhs": rhs})
-    wide = pd.concat(blocks, axis=1, sort=True)
-    for s in spec_list:
-        wide[s["prefix"] + IN_SPEC] = wide[s["prefix"] + IN_SPEC].fillna(0.0)
+    run = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler}
+    wide, spec_list = structural if structural is not None else structural_grid(specs, **run)
+    spec_list = [{**s, "lhs": lhs, "rhs": rhs} for s in spec_list]
     res = joint_test(spec_list, wide, _path_estimate, _path_null, n_boot=n_null, seed=seed,
-                     direction=-1 if sign == "-" else 1, alpha=alpha, n_jobs=n_jobs, backend=backend,
-                     scheduler=scheduler)
+                     direction=-1 if sign == "-" else 1, alpha=alpha, prepare=_path_prepare, refit=_path_refit,
+                     **run)
     return res.assign(lhs=lhs, rhs=rhs, n_specifications=len(spec_list))
+
+
+def grid_path_claims(specs: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
+    """The path claims of a grid, each with the specifications whose own analysis plan
+    (``plan_file``, with the specification's plan settings) declares it and can test it.
+
+    Returns ``[(claim, specs_subset)]`` with ``claim`` = ``{"id", "label", "lhs", "rhs",
+    "sign"}``, in the order of first appearance; a claim that two plans declare with
+    different paths or signs is two claims.
+    """
+    from hpmob.variants import variant_settings
+
+    claims: dict[tuple, tuple[dict, list[int]]] = {}
+    for i, params in enumerate(specs["params"]):
+        plan_settings = {k: params[k] for k in PLAN_SETTINGS if k in params}
+        p = variant_settings({k: v for k, v in params.items() if k not in plan_settings})
+        _, _, plan = _inputs(p["raw_file"], p["codebook_file"], p["plan_file"])
+        plan = plan.with_settings(**plan_settings)
+        for h in plan.hypotheses:
+            if h.type != "path" or plan.missing_for(h):
+                continue
+            claim = {"id": h.id, "label": h.label, "lhs": h["lhs"], "rhs": h["rhs"], "sign": h["sign"]}
+            claims.setdefault(tuple(claim.values()), (claim, []))[1].append(i)
+    return [(claim, specs.iloc[rows].reset_index(drop=True)) for claim, rows in claims.values()]
 
 
 def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: bool = False, n_null: int = 100,
@@ -360,12 +471,10 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     the named variant it is, estimate, CI, verdict, N, converged), ``curves.csv``
     (:func:`claim_curves`), ``grid.csv`` (what was run and how long it took) and, with
     ``joint_tests``, ``joint_tests.csv`` (:func:`path_joint_test` for every path claim of
-    the plan, ``n_null`` null draws each).
+    the specifications' analysis plans, :func:`grid_path_claims`, ``n_null`` null draws
+    each) with its time in ``grid.csv`` (``joint_seconds``, ``n_null``).
     """
     import time
-
-    from hpmob.codebook import load_codebook
-    from hpmob.study.plan import load_plan
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -379,24 +488,26 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     results.to_csv(written["specifications"], index=False, float_format="%.6g")
     claim_curves(results).to_csv(written["curves"], index=False, float_format="%.6g")
     choices = [c for c in specs.columns if c not in ("spec_id", "params", "named")]
-    pd.DataFrame([{"grid": "named points" if named_only else "full grid", "n_specifications": len(specs),
-                   "choices": ", ".join(choices), "seconds": seconds, "seconds_per_specification": seconds / len(specs),
-                   "n_jobs": n_jobs, "backend": backend, "seed": seed}]).to_csv(written["grid"], index=False,
-                                                                                 float_format="%.6g")
+    grid = {"grid": "named points" if named_only else "full grid", "n_specifications": len(specs),
+            "choices": ", ".join(choices), "seconds": seconds, "seconds_per_specification": seconds / len(specs),
+            "n_jobs": n_jobs, "backend": backend, "seed": seed}
     if joint_tests:
-        codebook = load_codebook()
-        plan = load_plan(codebook=codebook)
-        frames = []
-        for h in plan.hypotheses:
-            if h.type != "path" or plan.missing_for(h):
-                continue
+        run = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler}
+        start = time.perf_counter()
+        frames, shared = [], {}
+        for claim, sub in grid_path_claims(specs):
             if progress:
-                progress(h.id)
-            frames.append(path_joint_test(specs, h["lhs"], h["rhs"], h["sign"], n_null=n_null, seed=seed,
-                                          n_jobs=n_jobs, backend=backend, scheduler=scheduler)
-                          .assign(hypothesis=h.label))
+                progress(claim["id"])
+            key = tuple(sub["spec_id"])  # claims tested on the same specifications share their data
+            if key not in shared:
+                shared[key] = structural_grid(sub, **run)
+            frames.append(path_joint_test(sub, claim["lhs"], claim["rhs"], claim["sign"], n_null=n_null, seed=seed,
+                                          structural=shared[key], **run)
+                          .assign(hypothesis=claim["label"], claim_id=claim["id"], sign=claim["sign"]))
         written["joint_tests"] = out / "joint_tests.csv"
         pd.concat(frames, ignore_index=True).to_csv(written["joint_tests"], index=False, float_format="%.6g")
+        grid.update(joint_seconds=time.perf_counter() - start, n_null=n_null)
+    pd.DataFrame([grid]).to_csv(written["grid"], index=False, float_format="%.6g")
     return written
 
 
@@ -431,12 +542,14 @@ def named_points_table(results: pd.DataFrame) -> pd.DataFrame:
     return named[["claim", "hypothesis", "variant", "estimate", "ci_low", "ci_high", "verdict", "changes"]]
 
 
-def multiverse_report(folder: str | Path) -> dict:
+def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) -> dict:
     """What the robustness chapter shows of a built grid: tables, glue values and sentences.
 
-    ``folder`` holds :func:`build_multiverse`'s tables. Returns ``{"results", "curves",
-    "flips", "joint", "glue", "sentences", "choices"}``; ``joint`` is None when the
-    joint tests were not run.
+    ``folder`` holds :func:`build_multiverse`'s tables; ``labels`` names variables in the
+    joint tests' ``path`` column (e.g. a covariate's label), others keep their name.
+    Returns ``{"results", "curves", "flips", "joint", "glue", "sentences", "choices"}``;
+    ``joint`` is None when the joint tests were not run. The joint tests' median estimate
+    is shown in its own sign (the test is of the claimed direction).
     """
     from hpmob.study import sentences as S
 
@@ -447,16 +560,23 @@ def multiverse_report(folder: str | Path) -> dict:
     results = pd.read_csv(folder / "specifications.csv", dtype={"named": "string", **{c: str for c in choices}})
     curves = pd.read_csv(folder / "curves.csv")
     flips = choice_flips(results, choices)
-    fragile = curves.loc[curves["fragile"], "hypothesis"].astype(str).tolist()
+    # a claim by its hypothesis, and by its test too where a hypothesis has several claims (H4's paths)
+    shared = curves["hypothesis"].duplicated(keep=False)
+    tests = results.drop_duplicates("claim").set_index("claim")["test"] if "test" in results else None
+    name = {c: f"{h} ({tests[c].split(',')[0]})" if dup and tests is not None else str(h)
+            for c, h, dup in zip(curves["claim"], curves["hypothesis"], shared)}
+    fragile = [name[c] for c in curves.loc[curves["fragile"], "claim"]]
     flip_text = {}
-    for hyp in fragile:
-        sub = flips[flips["hypothesis"] == hyp]
+    for claim in curves.loc[curves["fragile"], "claim"]:
+        hyp = name[claim]
+        sub = flips[flips["claim"] == claim]
         top = sub.sort_values("spread", ascending=False, kind="stable").iloc[0]
         if top["spread"] > 0:
             lv = sub[sub["choice"] == top["choice"]]
             flip_text[hyp] = S.multiverse_flip(top["choice"], {r.level: (r.n_supported, r.n) for r in lv.itertuples()})
+    n_jobs = int(grid["n_jobs"]) if "n_jobs" in grid and pd.notna(grid["n_jobs"]) else None
     sentences = {"grid": S.multiverse_grid(grid["grid"], int(grid["n_specifications"]), ", ".join(choices),
-                                           float(grid["seconds_per_specification"])),
+                                           float(grid["seconds_per_specification"]), n_jobs),
                  "fragility": S.multiverse_fragility(len(curves), fragile, flip_text)}
     glue = {"mv_n_specs": int(grid["n_specifications"]), "mv_grid_kind": str(grid["grid"]),
             "mv_n_fragile": len(fragile), "mv_n_claims": len(curves),
@@ -464,10 +584,25 @@ def multiverse_report(folder: str | Path) -> dict:
     joint = None
     if (folder / "joint_tests.csv").is_file():
         joint = pd.read_csv(folder / "joint_tests.csv")
-        for hyp, sub in joint.groupby("hypothesis", sort=False):
+        # one test per path claim; several claims may share a hypothesis label (H4 has three paths)
+        name = {**{v: v for v in pd.concat([joint["lhs"], joint["rhs"]])}, **(labels or {})}
+        joint.insert(1, "path", joint["rhs"].map(name) + " → " + joint["lhs"].map(name))
+        if "sign" in joint:  # speccurve reports the median times the claimed sign
+            median = joint["statistic"] == "median estimate"
+            joint.loc[median, "observed"] *= np.where(joint.loc[median, "sign"] == "-", -1.0, 1.0)
+        for (hyp, path), sub in joint.groupby(["hypothesis", "path"], sort=False):
             rows = {r.statistic: (r.observed, r.p_value, r.mc_se) for r in sub.itertuples()}
-            sentences[f"joint_{hyp}"] = S.joint_test(hyp, int(sub["n_specifications"].iloc[0]), rows,
-                                                     int(sub["n_boot"].iloc[0]))
+            sentences[f"joint_{hyp}_{path}"] = S.joint_test(f"{hyp} ({path})", int(sub["n_specifications"].iloc[0]),
+                                                            rows, int(sub["n_boot"].iloc[0]))
+        n_null = int(joint["n_boot"].iloc[0])
+        glue.update(mv_joint_n_claims=int(joint.groupby(["hypothesis", "path"]).ngroups), mv_joint_n_null=n_null,
+                    mv_joint_min_p=1 / (1 + n_null),
+                    mv_joint_mc_se_at_05=float(np.sqrt(0.05 * 0.95 / n_null)))
+        if "joint_seconds" in grid and pd.notna(grid["joint_seconds"]):
+            glue["mv_joint_minutes"] = float(grid["joint_seconds"]) / 60
+    sentences["joint_status"] = S.multiverse_joint_status(
+        None if joint is None else int(joint["n_boot"].iloc[0]),
+        0 if joint is None else int(joint.groupby(["hypothesis", "path"]).ngroups), str(grid["grid"]))
     return {"results": results, "curves": curves, "flips": flips, "joint": joint, "glue": glue,
             "sentences": sentences, "choices": choices}
 

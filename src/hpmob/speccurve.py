@@ -134,21 +134,39 @@ def _resample(data, idx):
     return data.iloc[idx] if isinstance(data, (pd.DataFrame, pd.Series)) else data[idx]
 
 
-def _null_draw(b: int, seed: int, n_boot: int, null_data: list, specs: list, estimate: Callable,
-               direction: int, alpha: float) -> dict[str, float]:
-    # draw b gets child b of SeedSequence(seed): the same rows whatever worker runs it
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(n_boot)[b])
-    n = len(null_data[0])
-    idx = rng.integers(0, n, n)
-    # one set of rows for every specification, so the null curves keep the dependence
-    # between specifications that share data (the paper's step 3)
-    out = [estimate(spec, _resample(d, idx)) for spec, d in zip(specs, null_data)]
-    return curve_statistics([o[0] for o in out], [o[1] for o in out], direction=direction, alpha=alpha)
+def _prepare_spec(spec, data, estimate: Callable, impose_null: Callable, prepare: Callable | None):
+    """One specification's observed ``(estimate, p)`` and what its null refits need."""
+    observed = estimate(spec, data)
+    null_data = impose_null(spec, data, observed[0])
+    return observed, (prepare(spec, null_data) if prepare is not None else (spec, null_data))
+
+
+def _null_draws(draws: Sequence[int], seed: int, n_boot: int, n: int, states: list, estimate: Callable,
+                refit: Callable | None, direction: int, alpha: float) -> list[dict[str, float]]:
+    children = np.random.SeedSequence(seed).spawn(n_boot)
+    out = []
+    for b in draws:
+        # draw b gets child b of SeedSequence(seed): the same rows whatever worker or batch runs it
+        idx = np.random.default_rng(children[b]).integers(0, n, n)
+        # one set of rows for every specification, so the null curves keep the dependence
+        # between specifications that share data (the paper's step 3)
+        if refit is None:
+            res = [estimate(spec, _resample(d, idx)) for spec, d in states]
+        else:
+            res = [refit(state, idx) for state in states]
+        out.append(curve_statistics([r[0] for r in res], [r[1] for r in res], direction=direction, alpha=alpha))
+    return out
+
+
+#: Null draws per task: the specifications' null states travel to a worker once for this
+#: many draws, not once per draw (the result does not depend on it: draws are seeded by number).
+DRAWS_PER_TASK = 10
 
 
 def joint_test(specs: Sequence, data, estimate: Callable, impose_null: Callable, *, n_boot: int = 500,
                seed: int, direction: int = 1, alpha: float = 0.05, n_jobs: int = 1, backend: str = "loky",
-               scheduler: str | None = None) -> pd.DataFrame:
+               scheduler: str | None = None, prepare: Callable | None = None,
+               refit: Callable | None = None) -> pd.DataFrame:
     """Test whether the curve as a whole is more extreme than chance, by a bootstrap under the null.
 
     For each specification ``k`` the data are modified so that its effect is zero
@@ -176,8 +194,15 @@ def joint_test(specs: Sequence, data, estimate: Callable, impose_null: Callable,
     alpha : float
         Significance level of a single specification.
     n_jobs, backend, scheduler
-        Where the draws run (:func:`hpmob.execution.run_tasks`); the result does not
-        depend on them.
+        Where the specifications' preparation and the draws run
+        (:func:`hpmob.execution.run_tasks`); the result does not depend on them.
+    prepare, refit : callable, optional
+        A faster route for the null draws, both module-level: ``prepare(spec, null_data)
+        -> state`` once per specification (e.g. a fit of the null data to warm-start
+        from), then ``refit(state, rows) -> (estimate, p)`` for each draw, with ``rows``
+        the drawn row positions of ``data``. It must return what ``estimate(spec,
+        null_data[rows])`` would. Without them every draw calls ``estimate`` on the
+        resampled null data.
 
     Returns
     -------
@@ -200,12 +225,18 @@ def joint_test(specs: Sequence, data, estimate: Callable, impose_null: Callable,
     """
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, not {n_boot}")
+    if (prepare is None) != (refit is None):
+        raise ValueError("pass both prepare and refit, or neither")
     specs = list(specs)
-    observed = [estimate(spec, data) for spec in specs]
+    run = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler}
+    prepared = run_tasks(_prepare_spec, [(spec, data, estimate, impose_null, prepare) for spec in specs], **run)
+    observed = [o for o, _ in prepared]
+    states = [st for _, st in prepared]
     obs = curve_statistics([o[0] for o in observed], [o[1] for o in observed], direction=direction, alpha=alpha)
-    null_data = [impose_null(spec, data, o[0]) for spec, o in zip(specs, observed)]
-    draws = run_tasks(_null_draw, [(b, seed, n_boot, null_data, specs, estimate, direction, alpha)
-                                   for b in range(n_boot)], n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+    batches = [range(b, min(b + DRAWS_PER_TASK, n_boot)) for b in range(0, n_boot, DRAWS_PER_TASK)]
+    draws = [d for batch in run_tasks(_null_draws, [(batch, seed, n_boot, len(data), states, estimate, refit,
+                                                     direction, alpha) for batch in batches], **run)
+             for d in batch]
     rows = []
     for s in STATISTICS:
         null = np.array([d[s] for d in draws])

@@ -126,14 +126,12 @@ class FimlPlan:
         state["_fast"] = None
         return state
 
-    def _weighted_fit(self, w: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Quasi-Newton refit of the resample with row multiplicities ``w`` (over the data's rows)."""
+    def _weighted_functions(self, w: np.ndarray):
+        """``(fun, grad, N)`` of the resample with row multiplicities ``w``: ``fun(theta)`` is
+        F = -2 log L / N, ``grad()`` its gradient at the last point passed to ``fun``."""
         from .fiml import Resample, minus2_loglik_weighted
         from .multigroup_model import Block
 
-        Hinv0 = self._Hinv
-        if Hinv0 is None:
-            return self.est0, False
         if self._fast is None:
             self._fast = Block(self.pm, self.entries, self.X, fiml=True, h1=False)
         blk = self._fast
@@ -151,10 +149,20 @@ class FimlPlan:
             blk.fiml_Q, blk.fiml_r = Q / N, r / N
             return m2ll / N
 
-        def grad():  # of the last point passed to fun()
+        def grad():
             g = np.zeros(q)
             np.add.at(g, ti, blk.gradient())
             return g
+
+        return fun, grad, N
+
+    def _weighted_fit(self, w: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Quasi-Newton refit of the resample with row multiplicities ``w`` (over the data's rows)."""
+        Hinv0 = self._Hinv
+        if Hinv0 is None:
+            return self.est0, False
+        fun, grad, _ = self._weighted_functions(w)
+        blk = self._fast
 
         theta = self.est0.copy()
         f = fun(theta)
@@ -206,6 +214,72 @@ class FimlPlan:
             self._admissible = not (np.any(np.diag(blk.P) < 0)
                                     or (blk.nv > p and np.linalg.eigvalsh(blk.V[p:, p:])[0] <= 0))  # fmt: skip
         return theta, ok
+
+    def refit_rows_se(self, rows: np.ndarray, k: int) -> tuple[float, float] | None:
+        """Estimate and standard error of free parameter ``k`` in the resample of rows ``rows``.
+
+        What :func:`hpmob.sem.fit` with ``missing="ml"`` reports for that parameter on the
+        resampled data (the observed information, lavaan's default with FIML), without the
+        resample's copy, its EM step or the full numeric Hessian: the fast route refits
+        (:meth:`refit_rows`), then ``(H^-1)_kk`` of the Hessian H of F comes from conjugate
+        gradients on ``H x = e_k`` with Hessian-vector products by central differences of
+        the analytic gradient (step 1e-5, as fit()'s Hessian columns), preconditioned by the
+        full-sample inverse Hessian, which is within O(1/sqrt(N)) of H: a few products
+        instead of the 2q gradients of the full Hessian. ``se = sqrt(2 (H^-1)_kk / N)``
+        (fit(): vcov = inverse unit information / N, unit information = H / 2). Agrees
+        with fit() to about 1e-8 relative (``tests/test_sem_fiml_bootstrap.py``).
+
+        Parameters
+        ----------
+        rows : ndarray of int
+            The resample's rows (indices into the data, with repeats).
+        k : int
+            Position of the free parameter in the parameter vector.
+
+        Returns
+        -------
+        tuple of float or None
+            ``(estimate, standard error)``; None where the fast route does not converge or
+            the Hessian is not positive definite along the way (the caller then fits the
+            resample itself).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semopy.examples import political_democracy
+        >>> from hpmob.sem import fit
+        >>> from hpmob.sem.fiml_bootstrap import FimlPlan
+        >>> from hpmob.sem.fit import prepare_data
+        >>> from hpmob.sem.syntax import parse_model
+        >>> d = political_democracy.get_data()
+        >>> m = "ind60 =~ x1 + x2 + x3\\ndem60 =~ y1 + y2 + y3 + y4\\ndem60 ~ ind60"
+        >>> res = fit(m, d, missing="ml")
+        >>> pm = parse_model(res.model, meanstructure=True)
+        >>> plan = FimlPlan(pm, res, prepare_data(d, pm, fiml=True)[0])
+        >>> k = list(res.vcov.index).index("dem60~ind60")
+        >>> est, se = plan.refit_rows_se(np.arange(len(d)), k)  # the full sample: the fit itself
+        >>> row = res.estimates.query("lhs == 'dem60' and op == '~'").iloc[0]
+        >>> bool(np.isclose(est, row["est"], rtol=1e-6)), bool(np.isclose(se, row["se"], rtol=1e-5))
+        (True, True)
+        """
+        Hinv0 = self._Hinv
+        if Hinv0 is None:
+            return None
+        w = np.bincount(rows, minlength=self.X.shape[0])
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                theta, ok = self._weighted_fit(w)
+                if not ok or not self._admissible:
+                    return None
+                fun, grad, N = self._weighted_functions(w)
+                x = _pcg_inverse_column(fun, grad, theta, k, Hinv0)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            return None
+        fun(theta)  # leave the block at the estimate
+        if x is None or not x[k] > 0:
+            return None
+        return float(theta[k]), float(math.sqrt(2.0 * x[k] / N))
 
     def refit_rows(self, rows: np.ndarray, warm_start: bool = True) -> tuple[np.ndarray, int]:
         """Refit the resample made of the data's rows ``rows`` (indices, repeats allowed).
@@ -383,3 +457,49 @@ class FimlPlan:
             with np.errstate(all="ignore"):
                 vals[name] = out[name] = np.asarray(eval_vec(e.tree, vals), dtype=float)
         return pd.DataFrame(out)
+
+
+#: Step of the central differences of the gradient (fit()'s observed information uses 1e-5).
+_HV_STEP = 1e-5
+#: Conjugate gradients stop when the residual of ``H x = e_k`` is this small (relative).
+_CG_TOL = 1e-10
+
+
+def _pcg_inverse_column(fun, grad, theta: np.ndarray, k: int, M: np.ndarray) -> np.ndarray | None:
+    """Column ``k`` of the inverse Hessian of ``fun`` at ``theta``, by preconditioned conjugate
+    gradients (preconditioner ``M``, an approximate inverse Hessian); None if H is not
+    positive definite along the search or the iteration does not converge."""
+
+    def hv(v):
+        nv = float(np.linalg.norm(v))
+        u = v / nv
+        if not np.isfinite(fun(theta + _HV_STEP * u)):
+            raise ValueError("objective not finite")
+        g_r = grad()
+        if not np.isfinite(fun(theta - _HV_STEP * u)):
+            raise ValueError("objective not finite")
+        return (g_r - grad()) * (nv / (2 * _HV_STEP))
+
+    q = theta.size
+    b = np.zeros(q)
+    b[k] = 1.0
+    x = M[:, k].copy()  # the preconditioner's own answer as the start
+    r = b - hv(x)
+    z = M @ r
+    d = z.copy()
+    rz = float(r @ z)
+    for _ in range(q):
+        if np.linalg.norm(r) < _CG_TOL:
+            return x
+        Hd = hv(d)
+        curv = float(d @ Hd)
+        if not curv > 0:
+            return None
+        a = rz / curv
+        x += a * d
+        r -= a * Hd
+        z = M @ r
+        rz_new = float(r @ z)
+        d = z + (rz_new / rz) * d
+        rz = rz_new
+    return x if np.linalg.norm(r) < _CG_TOL else None

@@ -1091,7 +1091,7 @@ def claims_summary(n: int, n_sup: int, n_not: int, n_nt: int, not_supported: lis
 
 
 # --- multiverse ----------------------------------------------------------------------------
-def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: float) -> dict:
+def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: float, n_jobs: int | None = None) -> dict:
     """Describe the grid of analytic choices the robustness chapter shows.
 
     Parameters
@@ -1103,7 +1103,9 @@ def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: flo
     choices : str
         The choices varied, joined for print.
     seconds_per_spec : float
-        Computation time per specification, in seconds.
+        Elapsed time per specification, in seconds.
+    n_jobs : int, optional
+        Worker processes the grid ran on (said with the elapsed time).
 
     Returns
     -------
@@ -1118,11 +1120,14 @@ def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: flo
     computation.'
     """
     full = grid == "full grid"
+    where = (f"the grid ran in {seconds_per_spec * n_specs:.0f} s on {n_jobs} worker process"
+             f"{'es' if n_jobs != 1 else ''} ({seconds_per_spec:.1f} s of elapsed time per specification)"
+             if n_jobs else f"each took {seconds_per_spec:.1f} s of computation")
     return bilingual(
         f"This chapter shows the {'full grid' if full else 'named points of the grid'} of `variants.yaml`: "
         f"{n_specs} specifications over the choices {choices}"
         + ("" if full else " (`make multiverse` builds and shows the full grid)")
-        + f"; each took {seconds_per_spec:.1f} s of computation.",
+        + f"; {where}.",
         f"Chương này trình bày {'toàn bộ lưới' if full else 'các điểm có tên của lưới'} trong `variants.yaml`: "
         f"{n_specs} đặc tả theo các lựa chọn {choices}.")
 
@@ -1186,9 +1191,49 @@ def multiverse_flip(choice: str, level_shares: dict[str, tuple[int, int]]) -> st
     return f"{choice}: " + ", ".join(f"{k}/{n} supported with {lv}" for lv, (k, n) in level_shares.items())
 
 
+def multiverse_joint_status(n_null: int | None, n_claims: int, grid: str) -> dict:
+    """Whether this edition ran the joint tests, on which grid, and the Monte Carlo error of their p-values.
+
+    Parameters
+    ----------
+    n_null : int or None
+        Null draws per joint test; None when the joint tests were not run.
+    n_claims : int
+        Path claims tested.
+    grid : str
+        The grid they ran on (e.g. "full grid", "named points").
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``.
+
+    Examples
+    --------
+    >>> multiverse_joint_status(None, 0, "named points")["en"][:46]
+    'This edition of the book was built without the'
+    >>> multiverse_joint_status(100, 6, "full grid")["en"][:60]
+    'The joint tests were run on the full grid for 6 path claims,'
+    """
+    if n_null is None:
+        return bilingual(f"This edition of the book was built without the joint tests (the {grid} of the grid only); "
+                         "`make multiverse` runs them on the full grid.",
+                         f"Bản này không chạy kiểm định đồng thời ({grid}); `make multiverse` chạy chúng trên toàn bộ lưới.")
+    se = math.sqrt(0.05 * 0.95 / n_null)
+    return bilingual(
+        f"The joint tests were run on the {grid} for {n_claims} path claims, with {n_null} bootstrap draws under "
+        f"the null each: the smallest attainable p-value is {1 / (1 + n_null):.3f}, and a p-value near .05 has a "
+        f"Monte Carlo standard error of {se:.3f}.",
+        f"Kiểm định đồng thời được chạy trên {grid} cho {n_claims} đường dẫn, mỗi đường {n_null} mẫu bootstrap dưới "
+        f"giả thuyết không: p nhỏ nhất có thể là {1 / (1 + n_null):.3f}.")
+
+
 def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, float]], n_null: int,
                alpha: float = 0.05) -> dict:
     """Word the joint test of a claim's specification curve against the bootstrap null.
+
+    The median estimate is given in its own sign. A p-value within two Monte Carlo SEs of
+    ``alpha`` is named: its side of ``alpha`` is not settled by ``n_null`` draws.
 
     Parameters
     ----------
@@ -1211,18 +1256,24 @@ def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, flo
 
     Examples
     --------
-    >>> joint_test("H2", 12, {"median": (0.3, 0.01, 0.01), "share": (0.9, 0.2, 0.04)}, 100)["en"]  # doctest: +NORMALIZE_WHITESPACE
-    'H2: over 12 distinct specifications the curve is more extreme than chance on some summaries — median 0.3 (p =
-    0.010 ± 0.010), share 0.9 (p = 0.200 ± 0.040); p-values from 100 bootstrap draws under the null (± their Monte
-    Carlo SE).'
+    >>> s = joint_test("H4", 24, {"median estimate": (-0.256, 0.050, 0.022)}, 100)["en"]
+    >>> "median estimate -0.256 (p = 0.050 ± 0.022)" in s, "more than 100 null draws" in s
+    (True, True)
     """
-    parts = ", ".join(f"{s} {o:.3g} (p = {p:.3f} ± {se:.3f})" for s, (o, p, se) in rows.items())
+    fmt = {"median estimate": "{:.3f}", "share significant": "{:.2f}", "Stouffer Z": "{:.1f}"}
+    parts = ", ".join(f"{s} {fmt.get(s, '{:.3g}').format(o)} (p = {p:.3f} ± {se:.3f})" for s, (o, p, se) in rows.items())
     verdict = "more extreme than chance" if all(p <= alpha for _, p, _ in rows.values()) else \
         ("more extreme than chance on some summaries" if any(p <= alpha for _, p, _ in rows.values())
          else "not more extreme than chance")
+    near = [s for s, (_, p, se) in rows.items() if abs(p - alpha) <= 2 * se]
+    names = [f"the {s}" if s != "Stouffer Z" else s for s in near]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+    caveat = (f" The p-value{'s' if len(near) > 1 else ''} of {listed} lie{'' if len(near) > 1 else 's'} within two "
+              f"Monte Carlo SEs of {alpha:g}: more than {n_null} null draws would be needed to settle "
+              f"{'their' if len(near) > 1 else 'its'} side of the threshold.") if near else ""
     return bilingual(
-        f"{label}: over {n_specs} distinct specifications the curve is {verdict} — {parts}; p-values from "
-        f"{n_null} bootstrap draws under the null (± their Monte Carlo SE).",
+        f"{label}: over {n_specs} distinct specifications the curve is {verdict} in the claimed direction — "
+        f"{parts}.{caveat}",
         f"{label}: trên {n_specs} đặc tả, đường cong {'khác ngẫu nhiên' if 'not' not in verdict else 'không khác ngẫu nhiên'} "
         f"— {parts}.")
 
