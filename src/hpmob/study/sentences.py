@@ -1257,11 +1257,13 @@ def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, flo
     Examples
     --------
     >>> s = joint_test("H4", 24, {"median estimate": (-0.256, 0.050, 0.022)}, 100)["en"]
-    >>> "median estimate -0.256 (p = 0.050 ± 0.022)" in s, "more than 100 null draws" in s
+    >>> "median estimate −0.256 (p = 0.050 ± 0.022)" in s, "more than 100 null draws" in s
     (True, True)
     """
     fmt = {"median estimate": "{:.3f}", "share significant": "{:.2f}", "Stouffer Z": "{:.1f}"}
-    parts = ", ".join(f"{s} {fmt.get(s, '{:.3g}').format(o)} (p = {p:.3f} ± {se:.3f})" for s, (o, p, se) in rows.items())
+    # a minus sign, as the tables print it, not a hyphen
+    parts = ", ".join(f"{s} {fmt.get(s, '{:.3g}').format(o).replace('-', '−')} (p = {p:.3f} ± {se:.3f})"
+                      for s, (o, p, se) in rows.items())
     verdict = "more extreme than chance" if all(p <= alpha for _, p, _ in rows.values()) else \
         ("more extreme than chance on some summaries" if any(p <= alpha for _, p, _ in rows.values())
          else "not more extreme than chance")
