@@ -46,7 +46,9 @@ def export(tmp_path_factory, trimmed):
 
 
 @pytest.fixture(scope="module")
-def run(root, export, trimmed, tmp_path_factory):
+def run(root, export, trimmed, tmp_path_factory, built_book):
+    # after the session's book build (tests/conftest.py), which writes results/ and data/processed/
+    # on the other worker: the snapshot below must see only what this run does to them
     out = tmp_path_factory.mktemp("run") / "study"
     before_raw = sha256_file(export)
     before_main = _snapshot(root / "results", root / "data" / "processed", root / "data" / "raw")

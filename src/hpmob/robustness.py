@@ -560,7 +560,7 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
     results = pd.read_csv(folder / "specifications.csv", dtype={"named": "string", **{c: str for c in choices}})
     curves = pd.read_csv(folder / "curves.csv")
     flips = choice_flips(results, choices)
-    # a claim by its hypothesis, and by its test too where a hypothesis has several claims (H4's paths)
+    # a claim by its hypothesis, and by its test too where a hypothesis has several claims (e.g. three paths under one label)
     shared = curves["hypothesis"].duplicated(keep=False)
     tests = results.drop_duplicates("claim").set_index("claim")["test"] if "test" in results else None
     name = {c: f"{h} ({tests[c].split(',')[0]})" if dup and tests is not None else str(h)
@@ -584,7 +584,7 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
     joint = None
     if (folder / "joint_tests.csv").is_file():
         joint = pd.read_csv(folder / "joint_tests.csv")
-        # one test per path claim; several claims may share a hypothesis label (H4 has three paths)
+        # one test per path claim; several claims may share a hypothesis label
         name = {**{v: v for v in pd.concat([joint["lhs"], joint["rhs"]])}, **(labels or {})}
         joint.insert(1, "path", joint["rhs"].map(name) + " → " + joint["lhs"].map(name))
         if "sign" in joint:  # speccurve reports the median times the claimed sign
