@@ -203,21 +203,20 @@ pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer
 # The two long ones (05: 2000 bootstrap refits, 08: the power simulation) are left to the book
 # build of the same session (tests/conftest.py: built_book runs `make all`, which executes every
 # notebook and fails on any error), so they are not run twice. Both runs report; either fails the target.
-# The tests marked slow are left to `make test-slow` (below).
 NBVAL_SKIP := notebooks/05-structural.ipynb notebooks/08-power.ipynb
 test: $(ENV_STAMP) | $(CHROMIUM)  ## lint, unit tests and docstring examples (2 workers), nbval over notebooks/, book and browser checks
 	$(MAKE) --no-print-directory lint
 	status=0; \
 	$(PY) -m pytest tests src/hpmob --doctest-modules -p no:cacheprovider --durations=15 -n 2 --dist loadfile \
-	    -m "not slow" || status=$$?; \
+	    || status=$$?; \
 	$(PY) -m pytest notebooks --nbval-lax -p no:cacheprovider -p no:xdist --durations=5 \
 	    $(addprefix --ignore=,$(NBVAL_SKIP)) || status=$$?; \
 	exit $$status
 
 # The tests marked slow (Monte Carlo size and coverage checks, the 12-specification grid on a Dask
-# LocalCluster, a variant both through papermill and in process: about 4 minutes of CPU) keep
-# `make test` within its budget; they run here, and `make test-slow` must pass before a release.
-test-slow: $(ENV_STAMP)  ## the tests marked slow (pytest -m slow, 2 workers)
+# LocalCluster, a variant both through papermill and in process: about 2 minutes of CPU, 75 s on
+# two workers) are part of `make test`; this target runs only them, e.g. after a change to the engine.
+test-slow: $(ENV_STAMP)  ## only the tests marked slow (pytest -m slow, 2 workers)
 	$(PY) -m pytest tests -p no:cacheprovider --durations=10 -n 2 --dist loadfile -m slow
 
 LINT_PATHS := src tests bench
