@@ -11,40 +11,22 @@ reference, not a pass/fail: speed is measured here, behaviour in ``tests/``.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from hostile_files import xlsx_bomb  # noqa: E402  (the hardening tests' builder)
 from timing import median_seconds  # noqa: E402
 
 from hpmob.codebook import CodebookError, load_codebook  # noqa: E402
 from hpmob.efa import parallel_analysis  # noqa: E402
 from hpmob.io import ExportError, ReadLimits, read_export  # noqa: E402
 from hpmob.sem.bollen_stine import transform_to_moments  # noqa: E402
-
-
-def _xlsx(path: Path, rows: int = 0, cell_bytes: int = 0) -> Path:
-    """An .xlsx whose sheet is large once decompressed (as tests/test_hardening.py builds it)."""
-    sheet = io.BytesIO()
-    sheet.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                b'spreadsheetml/2006/main"><sheetData>')
-    sheet.write(b'<row r="1"><c r="A1" t="inlineStr"><is><t>respondent_id</t></is></c></row>')
-    if cell_bytes:
-        sheet.write(b'<row r="2"><c r="A2" t="inlineStr"><is><t>' + b"A" * cell_bytes + b"</t></is></c></row>")
-    for r in range(2, rows + 2):
-        sheet.write(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r))
-    sheet.write(b"</sheetData></worksheet>")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                   'package/2006/content-types"/>')
-        z.writestr("xl/worksheets/sheet1.xml", sheet.getvalue())
-    return path
 
 
 def _refused(fn, error) -> None:
@@ -57,8 +39,8 @@ def _refused(fn, error) -> None:
 
 def main(repeats: int) -> None:
     tmp = Path(tempfile.mkdtemp())
-    cell = _xlsx(tmp / "cell.xlsx", cell_bytes=50 * 2**20)
-    rows = _xlsx(tmp / "rows.xlsx", rows=1_200_000)
+    cell = xlsx_bomb(tmp / "cell.xlsx", cell_bytes=50 * 2**20)
+    rows = xlsx_bomb(tmp / "rows.xlsx", rows=1_200_000)
     alias = tmp / "bomb.yaml"
     text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
     for i in range(1, 10):

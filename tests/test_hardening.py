@@ -13,11 +13,11 @@ import hashlib
 import io
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hostile_files import xlsx_bomb
 
 from hpmob.clean import clean_export
 from hpmob.codebook import (
@@ -305,33 +305,15 @@ def test_long_cell_is_refused_with_its_row(source, tmp_path):
     assert csv.field_size_limit() == 131072  # the module-wide limit is restored
 
 
-def _bomb(path: Path, rows: int = 0, cell_bytes: int = 0) -> Path:
-    """An .xlsx zip whose sheet is large once decompressed: many rows or one huge cell."""
-    sheet = io.BytesIO()
-    sheet.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                b'spreadsheetml/2006/main"><sheetData>')
-    sheet.write(b'<row r="1"><c r="A1" t="inlineStr"><is><t>respondent_id</t></is></c></row>')
-    if cell_bytes:
-        sheet.write(b'<row r="2"><c r="A2" t="inlineStr"><is><t>' + b"A" * cell_bytes + b"</t></is></c></row>")
-    for r in range(2, rows + 2):
-        sheet.write(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r))
-    sheet.write(b"</sheetData></worksheet>")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                   'package/2006/content-types"/>')
-        z.writestr("xl/worksheets/sheet1.xml", sheet.getvalue())
-    return path
-
-
 def test_xlsx_bomb_with_a_huge_cell_is_refused_from_the_zip_directory(tmp_path):
-    path = _bomb(tmp_path / "cell.xlsx", cell_bytes=50 * 2**20)
+    path = xlsx_bomb(tmp_path / "cell.xlsx", cell_bytes=50 * 2**20)
     assert path.stat().st_size < 2**20
     with pytest.raises(ExportError, match="max_decompressed_bytes"):  # its speed: bench/bench_guards.py
         read_export(path, ReadLimits(max_decompressed_bytes=10 * 2**20))
 
 
 def test_xlsx_with_millions_of_rows_is_refused_at_the_row_limit(tmp_path):
-    path = _bomb(tmp_path / "rows.xlsx", rows=1_200_000)
+    path = xlsx_bomb(tmp_path / "rows.xlsx", rows=1_200_000)
     with pytest.raises(ExportError) as info:  # its speed: bench/bench_guards.py
         read_export(path)
     (problem,) = info.value.problems
