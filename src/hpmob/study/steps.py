@@ -24,7 +24,6 @@ from hpmob.study.steps_common import (  # noqa: F401 (re-exported)
     hyps,
     joined,
     scale_bands,
-    variable_name,
 )
 from hpmob.study.steps_data import (  # noqa: F401 (re-exported)
     breakdown_attributes,

@@ -125,9 +125,6 @@ def joined(res: StepResult, keys) -> dict:
     return {lang: " ".join(p[lang] for p in present) for lang in ("en", "vi")}
 
 
-def variable_name(plan: AnalysisPlan, var: str, lang: str) -> str:
-    """A structural variable as the sentences name it: a covariate's label, else its code."""
-    return (plan.covariates.get(var, {}).get("label") or {}).get(lang, var)
 
 
 def claimed(sign: str, lo: float, hi: float) -> bool:

@@ -20,7 +20,6 @@ from hpmob.study.steps_common import (
     fit_status,
     hyps,
     joined,
-    variable_name,
 )
 from hpmob.study.verdicts import (
     NOT_ESTIMABLE,
@@ -30,6 +29,7 @@ from hpmob.study.verdicts import (
     claims_rows,
     fit_problem,
     judge,
+    variable_name,
 )
 
 __all__ = ["structural", "claims"]

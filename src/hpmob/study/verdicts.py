@@ -208,11 +208,10 @@ def _untestable(h: Hypothesis, test: str, why: str, lang: str) -> dict:
     return _row(h.claim[lang], h.label, f"{test} — not estimated: {why}", np.nan, np.nan, np.nan, NOT_TESTABLE)
 
 
-def _name(plan: AnalysisPlan, codebook: Codebook, var: str, lang: str) -> str:
-    """A covariate's label, else the construct code (what the test column names)."""
-    if var in plan.covariates:
-        return plan.covariates[var].get("label", {}).get(lang, var)
-    return var
+def variable_name(plan: AnalysisPlan, var: str, lang: str) -> str:
+    """A structural variable as the claims table and the sentences name it: a covariate's label,
+    else its code (a construct)."""
+    return (plan.covariates.get(var, {}).get("label") or {}).get(lang, var)
 
 
 def test_description(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, *, invariance: str = "",
@@ -233,7 +232,7 @@ def test_description(h: Hypothesis, plan: AnalysisPlan, codebook: Codebook, *, i
                     f"{inv} invariance")
         return f"latent mean of {h['construct']}, {g} − {ref}, {inv} invariance"
     if h.type == "path":
-        return (f"SEM path {_name(plan, codebook, h['rhs'], lang)} → {_name(plan, codebook, h['lhs'], lang)}, "
+        return (f"SEM path {variable_name(plan, h['rhs'], lang)} → {variable_name(plan, h['lhs'], lang)}, "
                 f"unstandardized, {conf} CI")
     if h.type == "indirect":
         product = "·".join(r for r in _chain_labels(plan, h["chain"]))
