@@ -4,7 +4,8 @@ located errors, and per-specification seeds that do not depend on where a spec r
 import pandas as pd
 import pytest
 
-from hpmob.multiverse import GridError, expand_grid, run_grid, spec_seed
+from hpmob.multiverse import GridError, choice_labels, expand_grid, load_grid, run_grid, spec_seed
+from hpmob.paths import project_root
 
 GRID = {
     "dimensions": {
@@ -66,3 +67,29 @@ def test_run_grid_is_the_same_for_one_or_two_workers_and_seeded_by_spec():
     first = one[one["spec_id"] == specs["spec_id"].iloc[0]]
     assert first["estimate"].tolist() == [0, spec_seed(specs["spec_id"].iloc[0], 3) % 1000]
     assert list(one.columns[:5]) == ["spec_id", "cleaning", "missing", "estimator", "named"]
+
+
+def test_choice_labels_word_every_level_and_refuse_labels_for_what_the_grid_lacks():
+    labelled = {**GRID, "labels": {"missing": {"name": "missing data", "levels": {"fiml": "FIML"}}}}
+    words = choice_labels(labelled).set_index(["choice", "level"])
+    assert words.loc[("missing", "fiml"), ["choice_label", "level_label"]].tolist() == ["missing data", "FIML"]
+    assert words.loc[("missing", "listwise"), "level_label"] == "listwise"  # unnamed: keeps its name
+    assert words.loc[("estimator", "MLR"), "choice_label"] == "estimator"
+    assert len(words) == 2 + 2 + 3
+    bad = {**GRID, "labels": {"colour": {"name": "c"}, "missing": {"levels": {"pairwise": "x", "fiml": 3}},
+                              "estimator": {"title": "x"}}}
+    with pytest.raises(GridError) as err:
+        choice_labels(bad, where="v.yaml")
+    msg = str(err.value)
+    assert "v.yaml: grid.labels: unknown choice 'colour'" in msg
+    assert "grid.labels.missing.levels: missing has no level 'pairwise'; its levels are fiml, listwise" in msg
+    assert "grid.labels.missing.levels.fiml: must be text, got 3" in msg
+    assert "grid.labels.estimator: give 'name' and/or 'levels'" in msg
+
+
+def test_the_shipped_grid_words_every_choice_and_level():
+    words = choice_labels(load_grid(project_root() / "variants.yaml"))
+    assert not words["choice_label"].str.contains("_").any()
+    coded = words[words["level"].str.contains("_")]
+    assert (coded["level_label"] != coded["level"]).all()
+    assert dict(zip(words["level"], words["level_label"]))["listwise"] == "listwise deletion"

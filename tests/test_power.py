@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hpmob.power import power_curve, required_n
 
@@ -125,3 +127,35 @@ def test_power_curve_replicates_are_the_study_decisions(monkeypatch):
     monkeypatch.setattr(power, "decide", spy)
     curve = power.power_curve((40,), n_rep=2, seed=3, n_jobs=1)
     assert len(calls) == 2 and set(curve["effect"]) == {"H6 commune-city", "H6 district-city", "H3 indirect"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(20, 400), min_size=1, max_size=6, unique=True),
+       data=st.data())
+def test_the_worded_requirement_brackets_the_first_simulated_size_that_reaches_the_target(sizes, data):
+    """The bound the book prints (study.sentences.power_bound) holds on the curve it came from:
+    power at the upper end reaches the target and power at every size below the lower end does not."""
+    import pandas as pd
+
+    from hpmob.study import sentences as S
+
+    sizes = sorted(sizes)
+    power = data.draw(st.lists(st.floats(0, 1), min_size=len(sizes), max_size=len(sizes)))
+    curve = pd.DataFrame({"n_per_level": sizes, "effect": "H1 indirect", "power": power})
+    needed = S.power_bounds(required_n(curve, 0.8), sizes)
+    text = needed["needed_per_level"].iloc[0]
+    reached = [n for n, p in zip(sizes, power) if p >= 0.8]
+    if not reached:
+        assert text == f"more than {sizes[-1]}"
+        assert "which no simulated size reaches" in S.power_requirements(needed, sizes, 10)["en"]
+        return
+    first = reached[0]
+    if first == sizes[0]:
+        assert text == f"at most {first}"
+    else:
+        low, high = map(int, text.split("–"))
+        assert high == first and low == sizes[sizes.index(first) - 1] + 1
+    assert all(p < 0.8 for n, p in zip(sizes, power) if n < first)
+    sentence = S.power_requirements(needed, sizes, 10, {"en": "Governance level", "vi": "Cấp"})
+    assert f"{text} per governance level for the indirect effect (H1)" in sentence["en"]
+    assert "80 % power" in sentence["en"] and "độ mạnh 80 %" in sentence["vi"]

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from hpmob.robustness import choice_flips, grid_specifications, multiverse_report, named_points_table, run_multiverse
+from hpmob.robustness import (
+    choice_flips,
+    curve_figures,
+    grid_specifications,
+    multiverse_report,
+    named_points_table,
+    run_multiverse,
+)
 
 
 def test_the_shipped_grid_has_at_least_48_specifications_and_the_named_variants_as_points():
@@ -89,8 +96,22 @@ def test_the_chapter_sentences_follow_the_results(tmp_path):
                    "seconds": 8.0, "seconds_per_specification": 2.0}]).to_csv(tmp_path / "grid.csv", index=False)
     rep = multiverse_report(tmp_path)
     text = rep["sentences"]["fragility"]["en"]
-    assert text.startswith("1 of the 2 judged claims are fragile")
-    assert "H6 (straight_liners: 2/2 supported with excluded, 0/2 supported with kept)" in text
+    assert text.startswith("1 of the 2 judged claims is fragile, its verdict")
+    # without choices.csv a choice keeps its name, read with spaces, never the code name
+    assert "H6 (straight liners: 2/2 supported with excluded, 0/2 supported with kept)" in text
+    # with it, the grid's own words name the choice and its levels, in the sentences and the figures
+    pd.DataFrame({"choice": ["straight_liners"] * 2 + ["agreement_cut"] * 2, "level": ["excluded", "kept", "0.80", "0.75"],
+                  "choice_label": ["straight-liners"] * 2 + ["agreement cut-off"] * 2,
+                  "level_label": ["dropped", "kept in", "80 %", "75 %"]}).to_csv(tmp_path / "choices.csv", index=False)
+    rep = multiverse_report(tmp_path)
+    assert "H6 (straight-liners: 2/2 supported with dropped, 0/2 supported with kept in)" in \
+        rep["sentences"]["fragility"]["en"]
+    assert "over the choices straight-liners, agreement cut-off" in rep["sentences"]["grid"]["en"]
+    fig = curve_figures(rep)["c01"]
+    ticks = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert "straight-liners: dropped" in ticks and "agreement cut-off: 80 %" in ticks
+    assert not any("_" in t for t in ticks), ticks
+    (tmp_path / "choices.csv").unlink()
     assert "H1" not in text
     assert rep["glue"]["mv_n_fragile"] == 1
     assert "full grid" in rep["sentences"]["grid"]["en"] and "make multiverse" not in rep["sentences"]["grid"]["en"]

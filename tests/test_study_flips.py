@@ -55,8 +55,8 @@ def test_h2_null_makes_h2_not_supported_and_its_sentence_says_so(runs):
     assert flipped["verdict"] == "not supported" and flipped["ci_low"] < 0 < flipped["ci_high"]
     before = runs["shipped"]["structural"].sentences["H2"]["en"]
     after = runs["flipped"]["structural"].sentences["H2"]["en"]
-    assert "PM raises IM" in before and "supported" in before
-    assert "no effect distinguishable from zero" in after and "raises" not in after
+    assert "the effect of PM on IM is positive" in before and "supported" in before
+    assert "the effect of PM on IM is not distinguishable from zero" in after and "positive" not in after
     assert after.startswith("H2, not supported") and "không được ủng hộ" in runs["flipped"]["structural"].sentences[
         "H2"]["vi"]
 
@@ -97,8 +97,8 @@ def test_no_path_sentence_contradicts_its_interval(runs, name):
             continue
         text = structural.sentences[h.id]["en"]
         r = paths.loc[(h["lhs"], h["rhs"])]
-        says = "raises" if " raises " in text else "lowers" if " lowers " in text else "none"
-        truth = "raises" if r["ci.lower"] > 0 else "lowers" if r["ci.upper"] < 0 else "none"
+        says = "+" if " is positive " in text else "-" if " is negative " in text else "none"
+        truth = "+" if r["ci.lower"] > 0 else "-" if r["ci.upper"] < 0 else "none"
         assert says == truth, (h.id, text)
         verdict = _claim(runs[name], h.label, re.escape(h.claim["en"][:30]))["verdict"]
         assert text.startswith(f"{h.label}, {verdict}:"), (h.id, text, verdict)

@@ -138,6 +138,69 @@ def expand_grid(grid: dict, named: dict[str, dict] | None = None, *, where: str 
     return table
 
 
+def choice_labels(grid: dict, *, where: str = "variants.yaml") -> pd.DataFrame:
+    """How a book names each choice and level of a grid, from its optional ``labels:``.
+
+    ``labels`` maps a choice to ``{name: words, levels: {level: words}}``; a choice or level
+    left out keeps its name, with underscores read as spaces (``straight_liners`` →
+    "straight liners"), so a figure or sentence never shows a code name it could word.
+
+    Parameters
+    ----------
+    grid : dict
+        The ``grid:`` declaration (:func:`load_grid`).
+    where : str
+        File name used in error messages.
+
+    Returns
+    -------
+    DataFrame
+        ``choice, level, choice_label, level_label``, one row per level in grid order.
+
+    Raises
+    ------
+    GridError
+        A label for a choice or level the grid does not declare, or one that is not text.
+
+    Examples
+    --------
+    >>> grid = {"dimensions": {"missing_data": {"fiml": {}, "listwise": {"missing": "listwise"}}},
+    ...         "labels": {"missing_data": {"levels": {"fiml": "FIML", "listwise": "listwise deletion"}}}}
+    >>> choice_labels(grid).values.tolist()
+    [['missing_data', 'fiml', 'missing data', 'FIML'], ['missing_data', 'listwise', 'missing data', 'listwise deletion']]
+    """
+    dims = _check(grid, where)
+    labels = grid.get("labels") or {}
+    problems = []
+    if not isinstance(labels, dict):
+        raise GridError(f"{where}: grid.labels must map choices to {{name: ..., levels: {{level: ...}}}}, "
+                        f"got {labels!r}")
+    for choice, spec in labels.items():
+        if choice not in dims:
+            problems.append(f"{where}: grid.labels: unknown choice {choice!r}; the dimensions are {', '.join(dims)}")
+        elif not isinstance(spec, dict) or set(spec) - {"name", "levels"}:
+            problems.append(f"{where}: grid.labels.{choice}: give 'name' and/or 'levels', got {spec!r}")
+        else:
+            for level, text in (spec.get("levels") or {}).items():
+                if str(level) not in dims[choice]:
+                    problems.append(f"{where}: grid.labels.{choice}.levels: {choice} has no level {level!r}; "
+                                    f"its levels are {', '.join(dims[choice])}")
+                elif not isinstance(text, str) or not text.strip():
+                    problems.append(f"{where}: grid.labels.{choice}.levels.{level}: must be text, got {text!r}")
+            if "name" in spec and (not isinstance(spec["name"], str) or not spec["name"].strip()):
+                problems.append(f"{where}: grid.labels.{choice}.name: must be text, got {spec['name']!r}")
+    if problems:
+        raise GridError("\n".join(problems))
+    rows = []
+    for choice, levels in dims.items():
+        spec = labels.get(choice) or {}
+        named = {str(k): v for k, v in (spec.get("levels") or {}).items()}
+        for level in levels:
+            rows.append({"choice": choice, "level": level, "choice_label": spec.get("name", choice.replace("_", " ")),
+                         "level_label": named.get(level, level.replace("_", " "))})
+    return pd.DataFrame(rows)
+
+
 def load_grid(path: str | Path) -> dict:
     """Return the ``grid:`` mapping of a variants file (GridError if it has none).
 

@@ -244,7 +244,8 @@ _CURVE_TEXT = {
 
 
 def specification_curve_figure(curve: pd.DataFrame, choices: Sequence[str], *, title: str = "",
-                               level_order: dict | None = None, lang: str = "en") -> Figure:
+                               level_order: dict | None = None, lang: str = "en",
+                               labels: dict | None = None) -> Figure:
     """One claim's specification curve: sorted estimates with CIs above, the choices below.
 
     Simonsohn, Simmons & Nelson (2020)'s layout: the upper panel shows every
@@ -263,6 +264,9 @@ def specification_curve_figure(curve: pd.DataFrame, choices: Sequence[str], *, t
     level_order : dict, optional
         Choice → its levels in the order to list them (default: as they first appear).
     lang : {"en", "vi"}
+    labels : dict, optional
+        Choice → ``{"name": words, "levels": {level: words}}`` for the row labels
+        (:func:`hpmob.robustness.choice_words`); default the column and level names.
 
     Returns
     -------
@@ -299,7 +303,9 @@ def specification_curve_figure(curve: pd.DataFrame, choices: Sequence[str], *, t
     for row, (choice, level) in enumerate(levels):
         on = (curve[choice].astype(str) == level).to_numpy()
         bottom.scatter(x[on], np.full(on.sum(), row), s=9, color="#333333", marker="s")
-    bottom.set_yticks(range(len(levels)), [f"{c}: {lv}" for c, lv in levels], fontsize=MIN_FONT_PT)
+    words = labels or {}
+    names = [f"{words.get(c, {}).get('name', c)}: {words.get(c, {}).get('levels', {}).get(lv, lv)}" for c, lv in levels]
+    bottom.set_yticks(range(len(levels)), names, fontsize=MIN_FONT_PT)
     bottom.set_ylim(len(levels) - 0.5, -0.5)
     bottom.set_xlabel(text["x"], fontsize=MIN_FONT_PT)
     bottom.tick_params(axis="x", labelsize=MIN_FONT_PT)

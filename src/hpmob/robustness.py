@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hpmob.multiverse import expand_grid, load_grid, run_grid
+from hpmob.multiverse import choice_labels, expand_grid, load_grid, run_grid
 from hpmob.paths import project_root
 from hpmob.speccurve import specification_curve
 
@@ -472,7 +472,9 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     (:func:`claim_curves`), ``grid.csv`` (what was run and how long it took) and, with
     ``joint_tests``, ``joint_tests.csv`` (:func:`path_joint_test` for every path claim of
     the specifications' analysis plans, :func:`grid_path_claims`, ``n_null`` null draws
-    each) with its time in ``grid.csv`` (``joint_seconds``, ``n_null``).
+    each) with its time in ``grid.csv`` (``joint_seconds``, ``n_null``). ``choices.csv``
+    holds the words the book names each choice and level by
+    (:func:`hpmob.multiverse.choice_labels`).
     """
     import time
 
@@ -484,8 +486,11 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     start = time.perf_counter()
     results = run_multiverse(specs, seed=seed, n_jobs=n_jobs, backend=backend, scheduler=scheduler)
     seconds = time.perf_counter() - start
-    written = {"specifications": out / "specifications.csv", "curves": out / "curves.csv", "grid": out / "grid.csv"}
+    written = {"specifications": out / "specifications.csv", "curves": out / "curves.csv", "grid": out / "grid.csv",
+               "choices": out / "choices.csv"}
     results.to_csv(written["specifications"], index=False, float_format="%.6g")
+    variants_path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
+    choice_labels(load_grid(variants_path), where=variants_path.name).to_csv(written["choices"], index=False)
     claim_curves(results).to_csv(written["curves"], index=False, float_format="%.6g")
     choices = [c for c in specs.columns if c not in ("spec_id", "params", "named")]
     grid = {"grid": "named points" if named_only else "full grid", "n_specifications": len(specs),
@@ -547,7 +552,8 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
 
     ``folder`` holds :func:`build_multiverse`'s tables; ``labels`` names variables in the
     joint tests' ``path`` column (e.g. a covariate's label), others keep their name.
-    Returns ``{"results", "curves", "flips", "joint", "glue", "sentences", "choices"}``;
+    Returns ``{"results", "curves", "flips", "joint", "glue", "sentences", "choices",
+    "choice_words"}`` (:func:`choice_words`);
     ``joint`` is None when the joint tests were not run. The joint tests' median estimate
     is shown in its own sign (the test is of the claimed direction).
     """
@@ -560,6 +566,7 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
     results = pd.read_csv(folder / "specifications.csv", dtype={"named": "string", **{c: str for c in choices}})
     curves = pd.read_csv(folder / "curves.csv")
     flips = choice_flips(results, choices)
+    words = choice_words(folder, choices)
     # a claim by its hypothesis, and by its test too where a hypothesis has several claims (e.g. three paths under one label)
     shared = curves["hypothesis"].duplicated(keep=False)
     tests = results.drop_duplicates("claim").set_index("claim")["test"] if "test" in results else None
@@ -573,9 +580,12 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
         top = sub.sort_values("spread", ascending=False, kind="stable").iloc[0]
         if top["spread"] > 0:
             lv = sub[sub["choice"] == top["choice"]]
-            flip_text[hyp] = S.multiverse_flip(top["choice"], {r.level: (r.n_supported, r.n) for r in lv.itertuples()})
+            choice = top["choice"]
+            flip_text[hyp] = S.multiverse_flip(words[choice]["name"], {words[choice]["levels"].get(r.level, r.level):
+                                                                        (r.n_supported, r.n) for r in lv.itertuples()})
     n_jobs = int(grid["n_jobs"]) if "n_jobs" in grid and pd.notna(grid["n_jobs"]) else None
-    sentences = {"grid": S.multiverse_grid(grid["grid"], int(grid["n_specifications"]), ", ".join(choices),
+    sentences = {"grid": S.multiverse_grid(grid["grid"], int(grid["n_specifications"]),
+                                           ", ".join(words[c]["name"] for c in choices),
                                            float(grid["seconds_per_specification"]), n_jobs),
                  "fragility": S.multiverse_fragility(len(curves), fragile, flip_text)}
     glue = {"mv_n_specs": int(grid["n_specifications"]), "mv_grid_kind": str(grid["grid"]),
@@ -604,7 +614,31 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
         None if joint is None else int(joint["n_boot"].iloc[0]),
         0 if joint is None else int(joint.groupby(["hypothesis", "path"]).ngroups), str(grid["grid"]))
     return {"results": results, "curves": curves, "flips": flips, "joint": joint, "glue": glue,
-            "sentences": sentences, "choices": choices}
+            "sentences": sentences, "choices": choices, "choice_words": words}
+
+
+def choice_words(folder: str | Path, choices: list[str]) -> dict[str, dict]:
+    """The words for each choice and level of a built grid: ``{choice: {"name", "levels"}}``.
+
+    Read from the folder's ``choices.csv`` (:func:`build_multiverse`); a grid built before
+    that file existed, or a choice it does not name, keeps its name with underscores as
+    spaces.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> choice_words(tempfile.mkdtemp(), ["straight_liners"])
+    {'straight_liners': {'name': 'straight liners', 'levels': {}}}
+    """
+    path = Path(folder) / "choices.csv"
+    table = pd.read_csv(path, dtype=str) if path.is_file() else pd.DataFrame(columns=["choice", "level",
+                                                                                      "choice_label", "level_label"])
+    words = {}
+    for c in choices:
+        sub = table[table["choice"] == c]
+        words[c] = {"name": sub["choice_label"].iloc[0] if len(sub) else c.replace("_", " "),
+                    "levels": dict(zip(sub["level"], sub["level_label"]))}
+    return words
 
 
 def grid_folder(base: str | Path) -> Path:
@@ -625,5 +659,6 @@ def curve_figures(report: dict, lang: str = "en") -> dict:
         curve = specification_curve(sub.assign(supported=sub["verdict"] == "supported"))
         title = f"{sub['hypothesis'].iloc[0]}: {claim}"
         figs[f"c{k:02d}"] = plots.specification_curve_figure(curve, report["choices"], title=title,
-                                                                  level_order=order, lang=lang)
+                                                                  level_order=order, lang=lang,
+                                                                  labels=report.get("choice_words"))
     return figs

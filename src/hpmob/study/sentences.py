@@ -7,7 +7,8 @@ is built from them.
 
 The sentences live in one module per subject (:mod:`hpmob.study.sentences_data`,
 :mod:`~hpmob.study.sentences_measurement`, :mod:`~hpmob.study.sentences_groups`,
-:mod:`~hpmob.study.sentences_structural`, :mod:`~hpmob.study.sentences_multiverse`) and are
+:mod:`~hpmob.study.sentences_structural`, :mod:`~hpmob.study.sentences_multiverse`,
+:mod:`~hpmob.study.sentences_power`) and are
 re-exported here, so ``from hpmob.study import sentences as S`` reaches every one.
 """
 
@@ -52,6 +53,12 @@ from hpmob.study.sentences_multiverse import (  # noqa: F401 (re-exported)
     multiverse_fragility,
     multiverse_grid,
     multiverse_joint_status,
+)
+from hpmob.study.sentences_power import (  # noqa: F401 (re-exported)
+    power_bound,
+    power_bounds,
+    power_effect_label,
+    power_requirements,
 )
 from hpmob.study.sentences_structural import (  # noqa: F401 (re-exported)
     claims_summary,

@@ -36,9 +36,9 @@ def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: flo
 
     Examples
     --------
-    >>> multiverse_grid("named points", 4, "estimator, straight_liners", 2.5)["en"]  # doctest: +NORMALIZE_WHITESPACE
+    >>> multiverse_grid("named points", 4, "estimator, straight-liners", 2.5)["en"]  # doctest: +NORMALIZE_WHITESPACE
     'This chapter shows the named points of the grid of `variants.yaml`: 4 specifications over the choices
-    estimator, straight_liners (`make multiverse` builds and shows the full grid); each took 2.5 s of
+    estimator, straight-liners (`make multiverse` builds and shows the full grid); each took 2.5 s of
     computation.'
     """
     full = grid == "full grid"
@@ -75,8 +75,8 @@ def multiverse_fragility(n_claims: int, fragile: list[str], flips: dict[str, str
     --------
     >>> multiverse_fragility(7, [], {})["en"]
     'Every one of the 7 judged claims has the same verdict under every specification.'
-    >>> multiverse_fragility(7, ["H5"], {"H5": "straight_liners: 0/2 supported with kept"})["en"]  # doctest: +NORMALIZE_WHITESPACE
-    '1 of the 7 judged claims are fragile, their verdict depending on the specification: H5 (straight_liners: 0/2
+    >>> multiverse_fragility(7, ["H5"], {"H5": "straight-liners: 0/2 supported with kept"})["en"]  # doctest: +NORMALIZE_WHITESPACE
+    '1 of the 7 judged claims is fragile, its verdict depending on the specification: H5 (straight-liners: 0/2
     supported with kept). The others have the same verdict under every specification.'
     """
     if not fragile:
@@ -84,7 +84,8 @@ def multiverse_fragility(n_claims: int, fragile: list[str], flips: dict[str, str
                          f"Cả {n_claims} nhận định có cùng kết luận dưới mọi đặc tả.")
     parts = "; ".join(f"{c} ({flips[c]})" if flips.get(c) else c for c in fragile)
     return bilingual(
-        f"{len(fragile)} of the {n_claims} judged claims are fragile, their verdict depending on the "
+        f"{len(fragile)} of the {n_claims} judged claims {'is' if len(fragile) == 1 else 'are'} fragile, "
+        f"{'its' if len(fragile) == 1 else 'their'} verdict depending on the "
         f"specification: {parts}. The others have the same verdict under every specification.",
         f"{len(fragile)} trong {n_claims} nhận định phụ thuộc vào đặc tả: {parts}.")
 
@@ -107,8 +108,8 @@ def multiverse_flip(choice: str, level_shares: dict[str, tuple[int, int]]) -> st
 
     Examples
     --------
-    >>> multiverse_flip("straight_liners", {"kept": (0, 24), "excluded": (24, 24)})
-    'straight_liners: 0/24 supported with kept, 24/24 supported with excluded'
+    >>> multiverse_flip("straight-liners", {"kept": (0, 24), "excluded": (24, 24)})
+    'straight-liners: 0/24 supported with kept, 24/24 supported with excluded'
     """
     return f"{choice}: " + ", ".join(f"{k}/{n} supported with {lv}" for lv, (k, n) in level_shares.items())
 
@@ -147,7 +148,8 @@ def multiverse_joint_status(n_null: int | None, n_claims: int, grid: str) -> dic
         f"the null each: the smallest attainable p-value is {1 / (1 + n_null):.3f}, and a p-value near .05 has a "
         f"Monte Carlo standard error of {se:.3f}.",
         f"Kiểm định đồng thời được chạy trên {grid} cho {n_claims} đường dẫn, mỗi đường {n_null} mẫu bootstrap dưới "
-        f"giả thuyết không: p nhỏ nhất có thể là {1 / (1 + n_null):.3f}.")
+        f"giả thuyết không: p nhỏ nhất có thể là {1 / (1 + n_null):.3f}, và một giá trị p gần .05 có sai số chuẩn "
+        f"Monte Carlo là {se:.3f}.")
 
 
 def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, float]], n_null: int,
@@ -181,6 +183,8 @@ def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, flo
     >>> s = joint_test("H4", 24, {"median estimate": (-0.256, 0.050, 0.022)}, 100)["en"]
     >>> "median estimate −0.256 (p = 0.050 ± 0.022)" in s, "more than 100 null draws" in s
     (True, True)
+    >>> "sai số chuẩn Monte Carlo" in joint_test("H4", 24, {"median estimate": (-0.256, 0.050, 0.022)}, 100)["vi"]
+    True
     """
     fmt = {"median estimate": "{:.3f}", "share significant": "{:.2f}", "Stouffer Z": "{:.1f}"}
     # a minus sign, as the tables print it, not a hyphen
@@ -195,8 +199,12 @@ def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, flo
     caveat = (f" The p-value{'s' if len(near) > 1 else ''} of {listed} lie{'' if len(near) > 1 else 's'} within two "
               f"Monte Carlo SEs of {alpha:g}: more than {n_null} null draws would be needed to settle "
               f"{'their' if len(near) > 1 else 'its'} side of the threshold.") if near else ""
+    caveat_vi = (f" Giá trị p của {', '.join(near)} nằm trong phạm vi hai sai số chuẩn Monte Carlo quanh {alpha:g}: "
+                 f"cần nhiều hơn {n_null} mẫu dưới giả thuyết không để biết chắc nó ở phía nào của ngưỡng.") if near else ""
+    verdict_vi = {"more extreme than chance": "khác ngẫu nhiên",
+                  "more extreme than chance on some summaries": "khác ngẫu nhiên trên một số thống kê tóm tắt",
+                  "not more extreme than chance": "không khác ngẫu nhiên"}[verdict]
     return bilingual(
         f"{label}: over {n_specs} distinct specifications the curve is {verdict} in the claimed direction — "
         f"{parts}.{caveat}",
-        f"{label}: trên {n_specs} đặc tả, đường cong {'khác ngẫu nhiên' if 'not' not in verdict else 'không khác ngẫu nhiên'} "
-        f"— {parts}.")
+        f"{label}: trên {n_specs} đặc tả, đường cong {verdict_vi} theo hướng kỳ vọng — {parts}.{caveat_vi}")

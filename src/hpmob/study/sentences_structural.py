@@ -55,8 +55,8 @@ def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, s
     std, std_lo, std_hi : float
         Standardized estimate and its 95 % interval.
     est, lo, hi : float
-        Unstandardized estimate and its 95 % interval; the interval decides "raises", "lowers"
-        or "no effect distinguishable from zero".
+        Unstandardized estimate and its 95 % interval; the interval decides whether the effect
+        is "positive", "negative" or "not distinguishable from zero".
 
     Returns
     -------
@@ -66,23 +66,25 @@ def path_verdict(label: str, lhs: str, rhs: str, sign: str, verdict: str, std, s
     Examples
     --------
     >>> path_verdict("H2", "Y", "X", "+", "supported", 0.31, 0.18, 0.44, 0.42, 0.24, 0.60)["en"]
-    'H2, supported: X raises Y (standardized 0.31, 95 % CI 0.18 to 0.44; unstandardized 0.42, 0.24 to 0.60; claimed sign +).'
+    'H2, supported: the effect of X on Y is positive (standardized 0.31, 95 % CI 0.18 to 0.44; unstandardized 0.42, 0.24 to 0.60; claimed sign +).'
     """
     (lhs_en, lhs_vi), (rhs_en, rhs_vi) = ((v.get("en"), v.get("vi")) if isinstance(v, dict) else (v, v)
                                           for v in (lhs, rhs))
     if verdict.startswith("not testable"):
         return bilingual(f"{label} ({rhs_en} → {lhs_en}): not testable with these data.",
                          f"{label} ({rhs_vi} → {lhs_vi}): không kiểm định được với dữ liệu này.")
+    # "the effect of X on Y is positive" agrees with any subject ("training courses raises PM" did not)
     if lo > 0:
-        how, how_vi = "raises", "làm tăng"
+        how, how_vi = "positive", "dương"
     elif hi < 0:
-        how, how_vi = "lowers", "làm giảm"
+        how, how_vi = "negative", "âm"
     else:
-        how, how_vi = "has no effect distinguishable from zero on", "không có tác động phân biệt được với 0 lên"
+        how, how_vi = "not distinguishable from zero", "không phân biệt được với 0"
     return bilingual(
-        f"{label}, {verdict}: {rhs_en} {how} {lhs_en} (standardized {num(std)}, 95 % CI {num(std_lo)} to "
-        f"{num(std_hi)}; unstandardized {num(est)}, {num(lo)} to {num(hi)}; claimed sign {sign}).",
-        f"{label}, {verdict_word(verdict, 'vi')}: {rhs_vi} {how_vi} {lhs_vi} (chuẩn hóa {num(std)}, KTC 95 % {num(std_lo)} "
+        f"{label}, {verdict}: the effect of {rhs_en} on {lhs_en} is {how} (standardized {num(std)}, 95 % CI "
+        f"{num(std_lo)} to {num(std_hi)}; unstandardized {num(est)}, {num(lo)} to {num(hi)}; claimed sign {sign}).",
+        f"{label}, {verdict_word(verdict, 'vi')}: tác động của {rhs_vi} lên {lhs_vi} là {how_vi} (chuẩn hóa {num(std)}, "
+        f"KTC 95 % {num(std_lo)} "
         f"đến {num(std_hi)}; chưa chuẩn hóa {num(est)}, {num(lo)} đến {num(hi)}; dấu kỳ vọng {sign}).")
 
 
