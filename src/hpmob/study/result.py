@@ -225,10 +225,13 @@ class StepResult:
         if name in self.index_tables and frame.shape[1] == 2:  # named values (fit measures): one kind per row
             from hpmob.tables import COMMON_LABELS, format_number
 
+            # counts print as integers; a measure that happens to be 0 (an RMSEA bound) keeps its decimals
+            COUNT_STATISTICS = {"npar", "df", "ntotal", "nobs", "n", "baseline.df", "df.scaled"}
+
             key, value = frame.columns
             frame = pd.DataFrame({"Statistic": [COMMON_LABELS.get(k, k) for k in frame[key]], "Value": [
-                format_number(v, column_kind(k, pd.Series([v])) if float(v).is_integer() or "pvalue" in str(k)
-                              else kind) for k, v in zip(frame[key], frame[value])]})
+                format_number(v, column_kind(k, pd.Series([v])) if (float(v).is_integer() and k in COUNT_STATISTICS)
+                              or "pvalue" in str(k) else kind) for k, v in zip(frame[key], frame[value])]})
         # percentages (pct, pct_*) to one decimal, the other estimates to ``decimals``
         kinds = {c: "percent" if str(c) == "pct" or str(c).startswith("pct_") else kind
                  for c in frame.columns if column_kind(c, frame[c]) == "estimate"}
