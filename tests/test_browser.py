@@ -22,6 +22,7 @@ body { margin: 0; } article.bd-article { width: 690px; margin-left: 100px; }
 UserWarning: mean of empty slice, written to /home/someone/hpmob/results/tables/x.csv
 n_agree  &lt;NA&gt;  NaN
 &lt;IPython.core.display.Markdown object&gt;</pre>
+<p>The grid of `variants.yaml` has 6 specifications (a sentence glued as text, not Markdown).</p>
 <p><a href="missing.html">a missing page</a>, <a href="#nowhere">a missing anchor</a>,
 <a href="good.html#nothere">an anchor missing elsewhere</a>, <a href="#top">fine</a></p>
 </article></body></html>"""
@@ -37,6 +38,7 @@ body { margin: 0; } article.bd-article { width: 690px; margin-left: 100px; }
 <div class="hpmob-frame hpmob-scrolls"><table><tr><td style="min-width: 1400px">wide, in a frame with its cue</td>
 </tr></table></div>
 <p>Nanang read 5 &lt; 7 — no warning here. <a href="broken.html#top">back</a></p>
+<p>The grid of <code>variants.yaml</code>; a listing may hold a backtick:</p><pre>echo `date`</pre>
 </article></body></html>"""
 
 # Results tables: one numbered by {numtable}, one by MyST's {table}, and three that are not numbered.
@@ -69,7 +71,7 @@ def pages(tmp_path):
 def test_a_deliberately_broken_page_fails_on_every_defect(pages, tmp_path):
     problems = check_book(pages, screenshots=tmp_path / "shots", pages=[pages / "broken.html"])
     kinds = {p.kind for p in problems}
-    assert kinds == {"overflow", "caption", "code", "text", "path", "link"}, problems
+    assert kinds == {"overflow", "caption", "code", "markup", "text", "path", "link"}, problems
     details = "\n".join(map(str, problems))
     assert "px right of the column" in details and "without the visible scroll cue" in details
     assert "image without caption" in details and "image without alt text" in details
@@ -79,6 +81,7 @@ def test_a_deliberately_broken_page_fails_on_every_defect(pages, tmp_path):
     assert "'missing.html': no such file" in details
     assert "#nowhere" in details and "#nothere in good.html" in details
     assert "#top" not in details
+    assert 'literal backtick (unrendered Markdown) in "' in details and "of `variants.yaml` has" in details
     assert (tmp_path / "shots" / "broken.png").stat().st_size > 1000
 
 

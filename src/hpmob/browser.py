@@ -12,6 +12,8 @@ saves a full-page screenshot of it and reports what a reviewer would object to:
   without a numbered caption ("Table N" and its text: ``{numtable}`` of :mod:`hpmob.numtable`,
   or MyST's ``{table}``), which the text could not cite;
 * ``code`` — a visible notebook code cell not tagged as a deliberate listing;
+* ``markup`` — a literal backtick in the prose, outside code: Markdown that was glued or
+  written as plain text and never rendered;
 * ``text`` — "Traceback", "Warning", "<NA>", "NaN" or an object's repr ("<IPython.core.display.Markdown
   object>": an output that had nothing to show) in the visible text;
 * ``path`` — an absolute local path in the visible text or a link;
@@ -80,7 +82,7 @@ class Problem:
 # Runs in the page: everything that needs the browser's layout and visibility.
 _PAGE_SCRIPT = r"""
 ([listingClasses, RESULTS_TABLES]) => {
-  const out = {overflow: [], caption: [], table: [], code: [], links: [], ids: [], text: ""};
+  const out = {overflow: [], caption: [], table: [], code: [], markup: [], links: [], ids: [], text: ""};
   const column = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
   const colRight = column.getBoundingClientRect().right + 1;
   const describe = (el) => {
@@ -134,6 +136,17 @@ _PAGE_SCRIPT = r"""
   document.querySelectorAll("a[href]").forEach((a) => out.links.push(a.getAttribute("href")));
   document.querySelectorAll("img[src]").forEach((i) => out.links.push(i.getAttribute("src")));
   document.querySelectorAll("[id], a[name]").forEach((e) => out.ids.push(e.id || e.getAttribute("name")));
+  // Markdown that was never rendered: a backtick in visible prose, outside code and listings
+  // (a sentence glued as text rather than Markdown shows its `code` spans literally)
+  const walker = document.createTreeWalker(column, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.nodeValue.includes("`")) continue;
+    const el = node.parentElement;
+    if (!el || el.closest("pre, code, kbd, samp, div.cell_input, .highlight") || !el.checkVisibility()) continue;
+    const at = node.nodeValue.indexOf("`");
+    out.markup.push("literal backtick (unrendered Markdown) in " + JSON.stringify(
+      node.nodeValue.slice(Math.max(0, at - 40), at + 40).replace(/\s+/g, " ")));
+  }
   out.text = column.innerText;
   return out;
 }
@@ -332,6 +345,7 @@ def check_book(html_dir: str | Path, *, screenshots: str | Path | None = None, w
             problems += [Problem(name, "caption", d) for d in seen["caption"]]
             problems += [Problem(name, "table", d) for d in seen["table"]]
             problems += [Problem(name, "code", d) for d in seen["code"]]
+            problems += [Problem(name, "markup", d) for d in seen["markup"]]
             problems += text_problems(name, seen["text"])
             problems += [Problem(name, p.kind, p.detail) for p in
                          link_problems(page, seen["links"], set(seen["ids"]), cache)]

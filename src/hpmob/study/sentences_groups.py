@@ -228,7 +228,7 @@ def ordinal_recodes(recodes: list[tuple], n_items: int) -> dict:
     """
     rule = ("Thresholds can be held equal only where every group used a category, so a category some group never "
             "used is merged into its neighbour toward the middle of the scale, repeatedly, before any model is "
-            "fitted (`collapse_categories`). ")
+            "fitted (hpmob.sem.ordinal_invariance.collapse_categories). ")
     rule_vi = ("Ngưỡng chỉ so sánh được khi mọi nhóm đều dùng một mức, nên mức mà một nhóm không dùng được gộp vào "
                "mức kề phía giữa thang trước khi ước lượng. ")
     if not recodes:

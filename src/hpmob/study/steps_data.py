@@ -154,12 +154,13 @@ def cleaning(raw_path, codebook: Codebook, plan: AnalysisPlan, rules, *, process
     res = StepResult("cleaning", full_precision={"missingness", "sample_composition", "cleaning_flow"})
     if verify_manifest:
         check_manifest(raw_path.parent)
-        res.sentences["manifest"] = S.bilingual(f"`{raw_path.name}` matches its SHA-256 manifest.",
-                                                f"`{raw_path.name}` khớp với bản kê SHA-256.")
+        # plain text (the pages glue sentences as text): no Markdown code spans
+        res.sentences["manifest"] = S.bilingual(f"The raw file {raw_path.name} matches its SHA-256 manifest.",
+                                                f"Tệp gốc {raw_path.name} khớp với bản kê SHA-256.")
     else:
         digest = sha256_file(raw_path)
-        res.sentences["manifest"] = S.bilingual(f"No manifest check: `{raw_path.name}` has SHA-256 `{digest}`.",
-                                                f"Không kiểm tra bản kê: `{raw_path.name}` có SHA-256 `{digest}`.")
+        res.sentences["manifest"] = S.bilingual(f"No manifest check: the raw file {raw_path.name} has SHA-256 {digest}.",
+                                                f"Không kiểm tra bản kê: tệp gốc {raw_path.name} có SHA-256 {digest}.")
     raw = read_export(raw_path)
     problems = validate_export(raw, codebook, source=source or str(raw_path))
     errors = [p for p in problems if p.severity == "error"]
