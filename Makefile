@@ -191,7 +191,7 @@ $(CHROMIUM):
 PDF := build/hpmob-book.pdf
 $(PDF): $(BOOK) | $(CHROMIUM)
 	$(BIN)/jupyter-book build --quiet --builder singlehtml book
-	$(BIN)/hpmob book-pdf book/_build/singlehtml/index.html $@
+	$(BIN)/hpmob book-pdf --config book/_config.yml book/_build/singlehtml/index.html $@
 
 pdf: $(PDF)  ## the whole book as one PDF (build/hpmob-book.pdf) that a reviewer can annotate
 

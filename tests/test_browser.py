@@ -115,3 +115,24 @@ def test_print_pdf_writes_one_pdf_of_a_page(pages, tmp_path):
     out = print_pdf(pages / "good.html", tmp_path / "book.pdf")
     data = out.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= 1
+
+
+def test_every_printed_page_carries_the_books_footer(tmp_path):
+    """`make pdf` prints the book's synthetic-data footer (html.extra_footer) on every page."""
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    from hpmob.cli import main
+    from hpmob.paths import project_root
+
+    rows = "".join(f"<p>paragraph {k}</p>" for k in range(150))  # several A4 pages
+    (tmp_path / "long.html").write_text(f"<html><body><h1>Long</h1>{rows}</body></html>", encoding="utf-8")
+    assert main(["book-pdf", "--config", str(project_root() / "book" / "_config.yml"), str(tmp_path / "long.html"),
+                 str(tmp_path / "long.pdf")]) == 0
+    pages = PdfReader(tmp_path / "long.pdf").pages
+    assert len(pages) >= 3
+    for k, page in enumerate(pages, start=1):
+        text = " ".join(unicodedata.normalize("NFKC", page.extract_text()).split())  # "ﬃ" ligature -> "ffi"
+        assert "Synthetic data: no number in this book describes real officials." in text, (k, text[-200:])
+        assert f"{k} / {len(pages)}" in text

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -356,11 +357,12 @@ def check_book(html_dir: str | Path, *, screenshots: str | Path | None = None, w
     return problems
 
 
-def print_pdf(html: str | Path, out: str | Path) -> Path:
+def print_pdf(html: str | Path, out: str | Path, footer: str = "") -> Path:
     """Print one HTML page (e.g. the single-page build of the book) to a PDF with Chromium.
 
     A4 pages, the book's print stylesheet (no sidebars, nothing scrolls), backgrounds kept
-    so table rules and figure colours print.
+    so table rules and figure colours print; every page's foot has ``footer`` and the
+    page number.
 
     Parameters
     ----------
@@ -368,6 +370,9 @@ def print_pdf(html: str | Path, out: str | Path) -> Path:
         The page.
     out : path-like
         The PDF to write (its folder is created if missing).
+    footer : str
+        Plain text printed at the foot of every page (e.g. the book's synthetic-data note,
+        so that no printed page lacks it).
 
     Returns
     -------
@@ -398,6 +403,7 @@ def print_pdf(html: str | Path, out: str | Path) -> Path:
                  margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
                  display_header_footer=True, header_template="<span></span>",
                  footer_template='<div style="font-size:8px;width:100%;text-align:center">'
-                                 '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+                                 + (escape(footer) + " · " if footer else "")
+                                 + '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
         browser.close()
     return out

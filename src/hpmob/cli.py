@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -66,9 +67,15 @@ def _cmd_book_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_book_pdf(args: argparse.Namespace) -> int:
+    import yaml
+
     from hpmob.browser import print_pdf
 
-    print(f"wrote {print_pdf(args.html, args.out)}")
+    footer = ""
+    if args.config is not None:  # the footer every HTML page has (html.extra_footer), on every printed page
+        config = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
+        footer = re.sub(r"<[^>]+>", "", str((config.get("html") or {}).get("extra_footer") or "")).strip()
+    print(f"wrote {print_pdf(args.html, args.out, footer=footer)}")
     return 0
 
 
@@ -387,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     bpdf = add("book-pdf", help="print an HTML page (the single-page book) to PDF with Chromium")
     bpdf.add_argument("html", type=Path, help="page to print (book/_build/singlehtml/index.html)")
     bpdf.add_argument("out", type=Path, help="PDF to write")
+    bpdf.add_argument("--config", type=Path, default=None,
+                      help="the book's _config.yml: its html.extra_footer is printed at the foot of every page")
     bpdf.set_defaults(func=_cmd_book_pdf)
     parser.subcommands = sub.choices  # for main(): each subcommand's usage
     return parser
