@@ -193,3 +193,33 @@ def test_the_fast_null_refits_equal_fits_of_the_resampled_null_data(small_grid):
             rows = rng.integers(0, len(wide), len(wide))
             want = _path_estimate(spec, null.iloc[rows])
             assert _path_refit(state, rows) == pytest.approx(want, rel=1e-6, abs=1e-6)
+
+
+def test_a_named_variant_off_the_grid_shows_its_points_claims_which_are_exactly_its_own():
+    """mlr is no grid point: it differs from main only in the measurement chapter's estimator.
+    The chapter shows it with main's claims (named_equivalents), which is exact: the claims
+    table under estimator=MLR, measurement step included, equals main's."""
+    from hpmob.clean import clean_export
+    from hpmob.codebook import load_codebook
+    from hpmob.io import read_export
+    from hpmob.paths import project_root
+    from hpmob.robustness import named_equivalents, named_variants
+    from hpmob.study.plan import load_plan
+    from hpmob.study.run import run_study
+
+    eq = named_equivalents(grid_specifications(), named_variants())
+    assert eq.to_dict("records") == [{"variant": "mlr", "point": "main", "settings": "estimator"}]
+    cb = load_codebook()
+    plan = load_plan(codebook=cb)
+    responses = clean_export(read_export(project_root() / "data" / "raw" / "hpmob_survey_export.csv"), cb).responses
+    runs = {e: run_study(responses, cb, plan, comparisons=False, ordinal=False, methods=("delta",), estimator=e)
+            for e in ("ML", "MLR")}
+    # the chapter it changes does change: the robust (Yuan-Bentler) test is reported under MLR only
+    assert "chisq.scaled" in runs["MLR"]["measurement"].tables["cfa_fit"].index
+    assert "chisq.scaled" not in runs["ML"]["measurement"].tables["cfa_fit"].index
+    pd.testing.assert_frame_equal(runs["MLR"]["claims"].tables["claims"], runs["ML"]["claims"].tables["claims"])
+    # and the table the chapter shows has a column for every named variant
+    res = _results()
+    table = named_points_table(res, pd.DataFrame([{"variant": "mlr", "point": "main", "settings": "estimator"}]))
+    assert set(table["variant"]) == {"main", "agree-75", "mlr"}
+    assert table[table["variant"] == "mlr"]["verdict"].tolist() == table[table["variant"] == "main"]["verdict"].tolist()

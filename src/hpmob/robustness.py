@@ -46,6 +46,66 @@ PLAN_SETTINGS = ("missing", "estimator", "conf")
 JUDGED = ("supported", "not supported")
 
 
+def claim_free_settings() -> frozenset[str]:
+    """Notebook parameters that only the steps no claim reads take (the measurement chapter).
+
+    From :data:`hpmob.study.run.STEP_SETTINGS`: the measurement step's settings that neither
+    the descriptives nor the structural step also takes (``seed`` is the structural
+    model's too). A named variant that differs from a grid point only in these has that
+    point's claims: :func:`named_equivalents`.
+
+    Examples
+    --------
+    >>> sorted(claim_free_settings())
+    ['estimator', 'n_iter', 'run_ordinal']
+    """
+    from hpmob.study.run import STEP_SETTINGS
+
+    read_by_claims = set(STEP_SETTINGS["descriptives"]) | set(STEP_SETTINGS["structural"])
+    return frozenset(set(STEP_SETTINGS["measurement"]) - read_by_claims)
+
+
+def named_equivalents(specs: pd.DataFrame, variants: dict[str, dict]) -> pd.DataFrame:
+    """Named variants that are not grid points but whose claims are a point's, by construction.
+
+    A variant whose parameters differ from a grid point's only in :func:`claim_free_settings`
+    (``mlr``: the measurement chapter's estimator) gets that point's claims: no claim reads
+    the step those settings change, so running it again would give the same table.
+
+    Parameters
+    ----------
+    specs : DataFrame
+        :func:`grid_specifications` (``params``, ``named``).
+    variants : dict
+        Named variants, ``{name: parameters}``.
+
+    Returns
+    -------
+    DataFrame
+        ``variant, point, settings`` (the point's named variant and the claim-free
+        settings that differ, joined for print); empty when every variant is a point.
+
+    Examples
+    --------
+    >>> specs = pd.DataFrame({"params": [{}, {"missing": "listwise"}], "named": ["main", "listwise"]})
+    >>> named_equivalents(specs, {"main": {}, "mlr": {"estimator": "MLR"}, "other": {"n_boot": 10}})
+      variant point   settings
+    0     mlr  main  estimator
+    """
+    free = claim_free_settings()
+    points = {repr(sorted(p.items())): n for p, n in zip(specs["params"], specs["named"]) if isinstance(n, str)}
+    rows = []
+    for name, params in variants.items():
+        if name in points.values():
+            continue
+        kept = {k: v for k, v in (params or {}).items() if k not in free}
+        point = points.get(repr(sorted(kept.items())))
+        if point is not None and kept != (params or {}):
+            rows.append({"variant": name, "point": point,
+                         "settings": ", ".join(sorted(set(params) - set(kept)))})
+    return pd.DataFrame(rows, columns=["variant", "point", "settings"])
+
+
 def grid_specifications(variants_file: str | Path | None = None) -> pd.DataFrame:
     """Expand the grid of ``variants.yaml``, with the named variants marked as its points.
 
@@ -67,14 +127,24 @@ def grid_specifications(variants_file: str | Path | None = None) -> pd.DataFrame
     >>> specs.columns[0], specs["spec_id"].is_unique, "main" in set(specs["named"])
     ('spec_id', True, True)
     """
+    path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
+    return expand_grid(load_grid(path), named=named_variants(path), where=str(path.name))
+
+
+def named_variants(variants_file: str | Path | None = None) -> dict[str, dict]:
+    """The named variants' own parameters, without the file's ``defaults`` (run settings such
+    as ``n_boot``), so that a named variant is recognised as the grid point it coincides with.
+
+    Examples
+    --------
+    >>> named_variants()["listwise"]
+    {'missing': 'listwise'}
+    """
     import yaml
 
     path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
-    # the named variants' own parameters, without the file's `defaults` (run settings such as
-    # n_boot), so that a named variant is recognised as the grid point it coincides with
-    named = {k: dict(v or {}) for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")).get("variants")
+    return {k: dict(v or {}) for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")).get("variants")
                                           or {}).items()}
-    return expand_grid(load_grid(path), named=named, where=str(path.name))
 
 
 def run_specification(params: dict, seed: int) -> pd.DataFrame:
@@ -474,7 +544,8 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     the specifications' analysis plans, :func:`grid_path_claims`, ``n_null`` null draws
     each) with its time in ``grid.csv`` (``joint_seconds``, ``n_null``). ``choices.csv``
     holds the words the book names each choice and level by
-    (:func:`hpmob.multiverse.choice_labels`).
+    (:func:`hpmob.multiverse.choice_labels`), ``named_equivalents.csv`` the named variants
+    that are no grid point but have a point's claims (:func:`named_equivalents`).
     """
     import time
 
@@ -491,6 +562,8 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     results.to_csv(written["specifications"], index=False, float_format="%.6g")
     variants_path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
     choice_labels(load_grid(variants_path), where=variants_path.name).to_csv(written["choices"], index=False)
+    written["named_equivalents"] = out / "named_equivalents.csv"
+    named_equivalents(specs, named_variants(variants_path)).to_csv(written["named_equivalents"], index=False)
     claim_curves(results).to_csv(written["curves"], index=False, float_format="%.6g")
     choices = [c for c in specs.columns if c not in ("spec_id", "params", "named")]
     grid = {"grid": "named points" if named_only else "full grid", "n_specifications": len(specs),
@@ -539,9 +612,16 @@ def choice_flips(results: pd.DataFrame, choices: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def named_points_table(results: pd.DataFrame) -> pd.DataFrame:
-    """The named variants among the grid's points, in :func:`hpmob.variants.robustness_table`'s layout."""
+def named_points_table(results: pd.DataFrame, equivalents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The named variants among the grid's points, in :func:`hpmob.variants.robustness_table`'s layout.
+
+    ``equivalents`` (:func:`named_equivalents`) adds each variant that is no point under
+    its point's claims, so that every named variant has its column.
+    """
     named = results[results["named"].notna()].rename(columns={"named": "variant"})
+    if equivalents is not None and len(equivalents):
+        extra = [named[named["variant"] == r.point].assign(variant=r.variant) for r in equivalents.itertuples()]
+        named = pd.concat([named, *extra], ignore_index=True)
     main = named[named["variant"] == "main"].set_index("claim")["verdict"]
     named = named.assign(changes=named["verdict"] != named["claim"].map(main))
     return named[["claim", "hypothesis", "variant", "estimate", "ci_low", "ci_high", "verdict", "changes"]]
@@ -553,7 +633,7 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
     ``folder`` holds :func:`build_multiverse`'s tables; ``labels`` names variables in the
     joint tests' ``path`` column (e.g. a covariate's label), others keep their name.
     Returns ``{"results", "curves", "flips", "joint", "glue", "sentences", "choices",
-    "choice_words"}`` (:func:`choice_words`);
+    "choice_words", "equivalents"}`` (:func:`choice_words`, :func:`named_equivalents`);
     ``joint`` is None when the joint tests were not run. The joint tests' median estimate
     is shown in its own sign (the test is of the claimed direction).
     """
@@ -567,6 +647,8 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
     curves = pd.read_csv(folder / "curves.csv")
     flips = choice_flips(results, choices)
     words = choice_words(folder, choices)
+    equivalents = (pd.read_csv(folder / "named_equivalents.csv", dtype=str) if (folder / "named_equivalents.csv").is_file()
+                   else pd.DataFrame(columns=["variant", "point", "settings"]))
     # a claim by its hypothesis, and by its test too where a hypothesis has several claims (e.g. three paths under one label)
     shared = curves["hypothesis"].duplicated(keep=False)
     tests = results.drop_duplicates("claim").set_index("claim")["test"] if "test" in results else None
@@ -587,7 +669,9 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
     sentences = {"grid": S.multiverse_grid(grid["grid"], int(grid["n_specifications"]),
                                            ", ".join(words[c]["name"] for c in choices),
                                            float(grid["seconds_per_specification"]), n_jobs),
-                 "fragility": S.multiverse_fragility(len(curves), fragile, flip_text)}
+                 "fragility": S.multiverse_fragility(len(curves), fragile, flip_text),
+                 "equivalents": S.multiverse_equivalents([(r.variant, r.point, r.settings)
+                                                          for r in equivalents.itertuples()])}
     glue = {"mv_n_specs": int(grid["n_specifications"]), "mv_grid_kind": str(grid["grid"]),
             "mv_n_fragile": len(fragile), "mv_n_claims": len(curves),
             "mv_seconds_per_spec": float(grid["seconds_per_specification"])}
@@ -614,7 +698,7 @@ def multiverse_report(folder: str | Path, labels: dict[str, str] | None = None) 
         None if joint is None else int(joint["n_boot"].iloc[0]),
         0 if joint is None else int(joint.groupby(["hypothesis", "path"]).ngroups), str(grid["grid"]))
     return {"results": results, "curves": curves, "flips": flips, "joint": joint, "glue": glue,
-            "sentences": sentences, "choices": choices, "choice_words": words}
+            "sentences": sentences, "choices": choices, "choice_words": words, "equivalents": equivalents}
 
 
 def choice_words(folder: str | Path, choices: list[str]) -> dict[str, dict]:

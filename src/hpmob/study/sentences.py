@@ -49,6 +49,7 @@ from hpmob.study.sentences_measurement import (  # noqa: F401 (re-exported)
 )
 from hpmob.study.sentences_multiverse import (  # noqa: F401 (re-exported)
     joint_test,
+    multiverse_equivalents,
     multiverse_flip,
     multiverse_fragility,
     multiverse_grid,

@@ -10,7 +10,7 @@ import math
 from hpmob.study.phrasing import bilingual
 
 __all__ = ["multiverse_grid", "multiverse_fragility", "multiverse_flip", "multiverse_joint_status",
-           "joint_test"]
+           "joint_test", "multiverse_equivalents"]
 
 
 def multiverse_grid(grid: str, n_specs: int, choices: str, seconds_per_spec: float, n_jobs: int | None = None) -> dict:
@@ -208,3 +208,36 @@ def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, flo
         f"{label}: over {n_specs} distinct specifications the curve is {verdict} in the claimed direction — "
         f"{parts}.{caveat}",
         f"{label}: trên {n_specs} đặc tả, đường cong {verdict_vi} theo hướng kỳ vọng — {parts}.{caveat_vi}")
+
+
+def multiverse_equivalents(rows: list[tuple[str, str, str]]) -> dict:
+    """Say which named variants are shown with a grid point's claims, and why that is exact.
+
+    Parameters
+    ----------
+    rows : list of (variant, point, settings)
+        A variant that is no grid point, the point whose claims it has and the settings in
+        which they differ (settings that only the measurement chapter reads).
+
+    Returns
+    -------
+    dict
+        The sentence, ``{"en": ..., "vi": ...}``; empty texts when there is none.
+
+    Examples
+    --------
+    >>> multiverse_equivalents([("mlr", "main", "estimator")])["en"]  # doctest: +NORMALIZE_WHITESPACE
+    'The mlr variant is no point of the grid: it differs from main only in estimator, which only the
+    measurement chapter reads, so no claim can change and its column shows the claims of main.'
+    >>> multiverse_equivalents([])
+    {'en': '', 'vi': ''}
+    """
+    if not rows:
+        return bilingual("", "")
+    en = " ".join(f"The {v} variant is no point of the grid: it differs from {p} only in {st}, which only the "
+                  f"measurement chapter reads, so no claim can change and its column shows the claims of {p}."
+                  for v, p, st in rows)
+    vi = " ".join(f"Biến thể {v} không phải là một điểm của lưới: nó chỉ khác {p} ở {st}, vốn chỉ chương đo lường "
+                  f"sử dụng, nên không nhận định nào thay đổi và cột của nó là các nhận định của {p}."
+                  for v, p, st in rows)
+    return bilingual(en, vi)
