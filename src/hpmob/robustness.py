@@ -106,6 +106,11 @@ def named_equivalents(specs: pd.DataFrame, variants: dict[str, dict]) -> pd.Data
     return pd.DataFrame(rows, columns=["variant", "point", "settings"])
 
 
+def _variants_path(variants_file: str | Path | None) -> Path:
+    """The variants file given, else the project's ``variants.yaml``."""
+    return Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
+
+
 def grid_specifications(variants_file: str | Path | None = None) -> pd.DataFrame:
     """Expand the grid of ``variants.yaml``, with the named variants marked as its points.
 
@@ -127,7 +132,7 @@ def grid_specifications(variants_file: str | Path | None = None) -> pd.DataFrame
     >>> specs.columns[0], specs["spec_id"].is_unique, "main" in set(specs["named"])
     ('spec_id', True, True)
     """
-    path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
+    path = _variants_path(variants_file)
     return expand_grid(load_grid(path), named=named_variants(path), where=str(path.name))
 
 
@@ -142,7 +147,7 @@ def named_variants(variants_file: str | Path | None = None) -> dict[str, dict]:
     """
     import yaml
 
-    path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
+    path = _variants_path(variants_file)
     return {k: dict(v or {}) for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")).get("variants")
                                           or {}).items()}
 
@@ -560,7 +565,7 @@ def build_multiverse(out: str | Path, *, named_only: bool = False, joint_tests: 
     written = {"specifications": out / "specifications.csv", "curves": out / "curves.csv", "grid": out / "grid.csv",
                "choices": out / "choices.csv"}
     results.to_csv(written["specifications"], index=False, float_format="%.6g")
-    variants_path = Path(variants_file) if variants_file is not None else project_root() / "variants.yaml"
+    variants_path = _variants_path(variants_file)
     choice_labels(load_grid(variants_path), where=variants_path.name).to_csv(written["choices"], index=False)
     written["named_equivalents"] = out / "named_equivalents.csv"
     named_equivalents(specs, named_variants(variants_path)).to_csv(written["named_equivalents"], index=False)

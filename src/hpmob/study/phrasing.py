@@ -82,6 +82,16 @@ def ordering_clause(order, ordered: bool) -> tuple[str, str]:
             f" Thứ tự {chain} {'đúng' if ordered else 'không đúng'} theo ước lượng.")
 
 
+def series(xs, conj: str = "and") -> str:
+    """Join names as a series, the last with ``conj``: "a, b and c" (empty for none).
+
+    >>> series(["40", "80", "120"]), series(["40", "80"], "và"), series(["x"]), series([])
+    ('40, 80 and 120', '40 và 80', 'x', '')
+    """
+    xs = [str(x) for x in xs]
+    return ", ".join(xs[:-1]) + f" {conj} " + xs[-1] if len(xs) > 1 else "".join(xs)
+
+
 def listed(xs) -> str:
     """Join names with commas, or say none (English)."""
     return ", ".join(xs) if xs else "none"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from hpmob.study.phrasing import bilingual
+from hpmob.study.phrasing import bilingual, series
 
 __all__ = ["multiverse_grid", "multiverse_fragility", "multiverse_flip", "multiverse_joint_status",
            "joint_test", "multiverse_equivalents"]
@@ -195,7 +195,7 @@ def joint_test(label: str, n_specs: int, rows: dict[str, tuple[float, float, flo
          else "not more extreme than chance")
     near = [s for s, (_, p, se) in rows.items() if abs(p - alpha) <= 2 * se]
     names = [f"the {s}" if s != "Stouffer Z" else s for s in near]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+    listed = series(names)
     caveat = (f" The p-value{'s' if len(near) > 1 else ''} of {listed} lie{'' if len(near) > 1 else 's'} within two "
               f"Monte Carlo SEs of {alpha:g}: more than {n_null} null draws would be needed to settle "
               f"{'their' if len(near) > 1 else 'its'} side of the threshold.") if near else ""

@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from hpmob.study.phrasing import bilingual
+from hpmob.study.phrasing import bilingual, series
 
 __all__ = ["power_bound", "power_bounds", "power_effect_label", "power_requirements"]
 
@@ -141,7 +141,6 @@ def power_requirements(needed: pd.DataFrame, sizes, n_rep: int, group: dict | No
     target = float(needed["target"].iloc[0])
     per_en = f"per {(group or {}).get('en', 'group').lower()}"
     per_vi = f"mỗi {(group or {}).get('vi', 'nhóm').lower()}"
-    shown = " and ".join([", ".join(map(str, sizes[:-1])), str(sizes[-1])]) if len(sizes) > 1 else str(sizes[0])
     parts_en, parts_vi = [], []
     for k, row in enumerate(needed.itertuples()):
         en, vi = power_bound(row.n_per_level, sizes)
@@ -150,9 +149,8 @@ def power_requirements(needed: pd.DataFrame, sizes, n_rep: int, group: dict | No
         parts_en.append(f"{en}{' ' + per_en if k == 0 else ''} for {what_en}"
                         + (", which no simulated size reaches" if unreached else ""))
         parts_vi.append(f"{vi} cho {what_vi}" + (" (không cỡ mẫu mô phỏng nào đạt)" if unreached else ""))
-    joined_en = parts_en[0] if len(parts_en) == 1 else ", ".join(parts_en[:-1]) + " and " + parts_en[-1]
     return bilingual(
-        f"With {n_rep} simulated studies at each of {shown} {per_en}, {target:.0%} power needs "
-        f"{joined_en}.".replace("%", " %"),
-        f"Với {n_rep} nghiên cứu mô phỏng ở mỗi cỡ {shown.replace(' and ', ' và ')} người {per_vi}, để đạt độ mạnh "
+        f"With {n_rep} simulated studies at each of {series(sizes)} {per_en}, {target:.0%} power needs "
+        f"{series(parts_en)}.".replace("%", " %"),
+        f"Với {n_rep} nghiên cứu mô phỏng ở mỗi cỡ {series(sizes, 'và')} người {per_vi}, để đạt độ mạnh "
         f"{target:.0%} cần số người {per_vi}: {'; '.join(parts_vi)}.".replace("%", " %"))
